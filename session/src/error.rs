@@ -1,0 +1,106 @@
+//! Error types, one per failing operation.
+
+use actix_web::{http::StatusCode, HttpResponse, ResponseError};
+
+/// A boxed error from a store's backend, kept as the `#[source]` of [`StoreError`].
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// A store operation failed.
+///
+/// Stores map their backend's errors onto these variants so that the middleware can act on
+/// them: [`StoreError::Corrupt`] state is replaced by a fresh session, everything else fails the
+/// request with an opaque 500 and the cause in the log.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The backend could not be reached or answered with an error.
+    #[error("the session store is unavailable")]
+    Unavailable(#[source] BoxError),
+    /// The backend did not answer within the configured time.
+    #[error("the session store did not answer in time")]
+    Timeout,
+    /// Stored state exists but cannot be decoded; the middleware treats it as no session.
+    #[error("stored session state could not be decoded")]
+    Corrupt(#[source] BoxError),
+    /// The encoded session is larger than the store can keep (e.g. a 4096-byte cookie).
+    #[error("the encoded session is {size} bytes, over the store's limit of {limit} bytes")]
+    TooLarge {
+        /// Encoded size of the session.
+        size: usize,
+        /// Largest size the store accepts.
+        limit: usize,
+    },
+    /// Any other failure of the backend.
+    #[error("the session store failed")]
+    Other(#[source] BoxError),
+}
+
+impl StoreError {
+    /// Wraps a backend error as [`StoreError::Unavailable`].
+    pub fn unavailable(err: impl Into<BoxError>) -> Self {
+        Self::Unavailable(err.into())
+    }
+
+    /// Wraps a decoding error as [`StoreError::Corrupt`].
+    pub fn corrupt(err: impl Into<BoxError>) -> Self {
+        Self::Corrupt(err.into())
+    }
+}
+
+/// An operation on a [`Session`](crate::Session) failed.
+///
+/// As a [`ResponseError`] it is an opaque `500 Internal Server Error`: the body says nothing of
+/// the cause, which is logged with `tracing` when the response is built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// The value could not be serialized to JSON.
+    #[error("could not serialize the value for session key `{key}`")]
+    Serialize {
+        /// The session key.
+        key: String,
+        /// The serializer's error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The stored value is not of the requested type.
+    #[error("the value under session key `{key}` is not of the requested type")]
+    Deserialize {
+        /// The session key.
+        key: String,
+        /// The deserializer's error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// Loading the session from its store failed.
+    #[error("could not load the session")]
+    Load(#[source] StoreError),
+    /// The key was not loaded: the handle came from [`SessionExt`](crate::SessionExt) without
+    /// [`Session::load`](crate::Session::load), or from a typed extraction of other keys.
+    #[error("session key `{key}` is not loaded: call `Session::load().await` first")]
+    NotLoaded {
+        /// The session key.
+        key: String,
+    },
+    /// The request did not pass through [`SessionMiddleware`](crate::SessionMiddleware).
+    #[error("no session on this request: is `SessionMiddleware` registered with `App::wrap`?")]
+    MissingMiddleware,
+}
+
+impl ResponseError for SessionError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::INTERNAL_SERVER_ERROR
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        crate::log::error_chain("session operation failed", self);
+        HttpResponse::InternalServerError()
+            .content_type("text/plain; charset=utf-8")
+            .body("Internal Server Error")
+    }
+}
+
+/// Saving the session after the handler ran failed; the response is turned into a 500.
+#[derive(Debug, thiserror::Error)]
+#[error("could not save the session")]
+pub struct SaveError(#[source] pub StoreError);

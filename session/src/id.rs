@@ -1,0 +1,142 @@
+//! Session identifiers.
+
+use std::fmt;
+
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+
+/// Bytes of randomness in a session id.
+const ID_BYTES: usize = 32;
+/// Length of the URL-safe base64 text of [`ID_BYTES`] bytes, without padding.
+const ID_LEN: usize = 43;
+
+/// A session identifier: 256 bits from the operating system's CSPRNG, as URL-safe base64.
+///
+/// Ids only enter the library through [`SessionId::generate`] or a strict parse, so every
+/// `SessionId` a store sees is exactly 43 characters of `A–Z a–z 0–9 - _`: safe as a Redis key
+/// part or a file name.
+///
+/// ```
+/// use session::SessionId;
+///
+/// let id = SessionId::generate();
+/// assert_eq!(SessionId::try_from(id.as_str()).unwrap(), id);
+///
+/// // Anything else is refused: wrong length, foreign characters, padding, path tricks.
+/// assert!(SessionId::try_from("short").is_err());
+/// assert!(SessionId::try_from("../../etc/passwd").is_err());
+/// assert!(SessionId::try_from(format!("{}=", &id.as_str()[..42]).as_str()).is_err());
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SessionId(String);
+
+impl SessionId {
+    /// A fresh id from the operating system's CSPRNG.
+    ///
+    /// # Panics
+    /// Only if the operating system cannot provide randomness at all, in which case no secure
+    /// session can be made.
+    #[must_use]
+    pub fn generate() -> Self {
+        let mut bytes = [0u8; ID_BYTES];
+        getrandom::fill(&mut bytes).expect("the operating system's random source failed");
+        Self(URL_SAFE_NO_PAD.encode(bytes))
+    }
+
+    /// The id as text (43 URL-safe base64 characters).
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Why a string is not a [`SessionId`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a session id: expected {ID_LEN} characters of URL-safe base64 encoding {ID_BYTES} bytes")]
+pub struct InvalidSessionId(());
+
+impl TryFrom<&str> for SessionId {
+    type Error = InvalidSessionId;
+
+    fn try_from(value: &str) -> Result<Self, Self::Error> {
+        if value.len() != ID_LEN {
+            return Err(InvalidSessionId(()));
+        }
+        // The strict engine refuses non-canonical trailing bits, so each id has exactly one text.
+        match URL_SAFE_NO_PAD.decode(value) {
+            Ok(bytes) if bytes.len() == ID_BYTES => Ok(Self(value.to_owned())),
+            _ => Err(InvalidSessionId(())),
+        }
+    }
+}
+
+impl TryFrom<String> for SessionId {
+    type Error = InvalidSessionId;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::try_from(value.as_str())
+    }
+}
+
+impl fmt::Display for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for SessionId {
+    // Ids are bearer credentials: debug output shows only a prefix, enough to correlate logs.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SessionId({}…)", &self.0[..6])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_ids_are_distinct_and_valid() {
+        let a = SessionId::generate();
+        let b = SessionId::generate();
+        assert_ne!(a, b);
+        assert_eq!(a.as_str().len(), ID_LEN);
+        assert!(SessionId::try_from(a.as_str()).is_ok());
+    }
+
+    #[test]
+    fn rejects_everything_else() {
+        let good = SessionId::generate();
+        let s = good.as_str();
+        for bad in [
+            String::new(),
+            s[..42].to_owned(),
+            format!("{s}A"),
+            format!("{}+", &s[..42]),
+            format!("{}/", &s[..42]),
+            format!("{}\0", &s[..42]),
+            format!("{}.", &s[..42]),
+            "../".repeat(15)[..43].to_owned(),
+            "é".repeat(21) + "a",
+        ] {
+            assert!(SessionId::try_from(bad.as_str()).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn rejects_non_canonical_trailing_bits() {
+        // 43 chars carry 258 bits; the last char's low two bits must be zero.
+        let s = SessionId::generate().0;
+        let last = s.as_bytes()[42];
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let idx = alphabet.iter().position(|&c| c == last).unwrap();
+        let odd = alphabet[idx | 1] as char;
+        let tweaked = format!("{}{}", &s[..42], odd);
+        assert!(SessionId::try_from(tweaked.as_str()).is_err());
+    }
+
+    #[test]
+    fn debug_does_not_leak_the_id() {
+        let id = SessionId::generate();
+        assert!(!format!("{id:?}").contains(id.as_str()));
+    }
+}

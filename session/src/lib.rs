@@ -1,0 +1,57 @@
+//! Typed, lazy sessions for actix-web.
+//!
+//! [`SessionMiddleware`] gives every request a [`Session`]; a handler takes `session: Session`
+//! and reads and writes serde values. Sessions load lazily: the middleware never calls the
+//! store, the first extraction does, so handlers that do not use the session cost nothing.
+//! After the handler, only the keys that changed are written.
+//!
+//! # Quick start
+//! ```no_run
+//! use actix_web::{cookie::Key, get, App, HttpServer, Responder};
+//! use session::{store::MemoryStore, Session, SessionMiddleware};
+//!
+//! #[get("/")]
+//! async fn counter(session: Session) -> actix_web::Result<impl Responder> {
+//!     let n = session.update_or("counter", 1u64, |n| n + 1)?;
+//!     Ok(format!("{n}"))
+//! }
+//!
+//! #[actix_web::main]
+//! async fn main() -> std::io::Result<()> {
+//!     let key = Key::generate(); // load a fixed key in production
+//!     let store = MemoryStore::new();
+//!     HttpServer::new(move || {
+//!         App::new()
+//!             .wrap(SessionMiddleware::new(store.clone(), key.clone()))
+//!             .service(counter)
+//!     })
+//!     .bind(("127.0.0.1", 8080))?
+//!     .run()
+//!     .await
+//! }
+//! ```
+//!
+//! # Choosing a store
+//! | store | feature | sessions live | concurrent requests on one session |
+//! |---|---|---|---|
+//! | [`MemoryStore`](store::MemoryStore) | always | in this process | per-key merge |
+//! | [`CookieStore`](store::CookieStore) | always | in the browser (encrypted or signed) | last response wins |
+//!
+//! # Writing your own store
+//! Implement [`store::SessionStore`]; its module docs hold the contract and a complete example.
+#![forbid(unsafe_code)]
+
+mod config;
+mod error;
+mod id;
+mod log;
+mod middleware;
+mod seal;
+mod session;
+pub mod store;
+
+pub use config::{CookieLifecycle, TtlRefresh, DEFAULT_COOKIE_NAME, DEFAULT_TTL};
+pub use error::{BoxError, SaveError, SessionError, StoreError};
+pub use id::{InvalidSessionId, SessionId};
+pub use middleware::{SessionMiddleware, SessionMiddlewareBuilder, SessionService, SessionStorage};
+pub use session::{Session, SessionExt, SessionStatus};

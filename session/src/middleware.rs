@@ -1,0 +1,299 @@
+//! `SessionMiddleware`: reads the cookie, hands out lazy sessions, writes back what changed.
+
+use std::{
+    future::{ready, Ready},
+    rc::Rc,
+    sync::Arc,
+    time::Duration,
+};
+
+use actix_service::{forward_ready, Service, Transform};
+use actix_web::{
+    body::{EitherBody, MessageBody},
+    cookie::{Key, SameSite},
+    dev::{ServiceRequest, ServiceResponse},
+    http::header::{self, HeaderValue},
+    HttpMessage, ResponseError,
+};
+use futures_util::future::LocalBoxFuture;
+
+use crate::{
+    config::{Config, CookieLifecycle, TtlRefresh},
+    error::SaveError,
+    session::{parse_server_cookie, removal_cookie, CookieUpdate, Incoming, Shared, Storage},
+    store::{CookieStore, SessionStore},
+    Session,
+};
+
+/// The store behind a [`SessionMiddleware`]: any [`SessionStore`], or the [`CookieStore`].
+///
+/// You never name this type: pass your store to [`SessionMiddleware::new`].
+pub struct SessionStorage(Storage);
+
+impl std::fmt::Debug for SessionStorage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionStorage")
+    }
+}
+
+impl<S: SessionStore> From<S> for SessionStorage {
+    fn from(store: S) -> Self {
+        Self(Storage::Server(Arc::new(store)))
+    }
+}
+
+impl From<CookieStore> for SessionStorage {
+    fn from(store: CookieStore) -> Self {
+        Self(Storage::Cookie(Arc::new(store)))
+    }
+}
+
+/// Middleware that gives every request a lazy [`Session`] and saves what handlers changed.
+///
+/// It reads the session cookie and verifies it, but never calls the store: the first
+/// extraction of the session does. After the handler it writes only the changes (nothing if
+/// the session was untouched), sets or removes the cookie, and adds `Vary: Cookie` when the
+/// session was read. A 5xx response saves nothing; a failed save turns the response into an
+/// opaque 500.
+///
+/// ```
+/// use actix_web::{cookie::Key, App};
+/// use session::{store::MemoryStore, SessionMiddleware, TtlRefresh};
+/// use std::time::Duration;
+///
+/// let key = Key::generate(); // load it from your secrets in production
+/// let app = App::new().wrap(
+///     SessionMiddleware::builder(MemoryStore::new(), key)
+///         .cookie_name("sid")
+///         .ttl(Duration::from_secs(3600))
+///         .refresh(TtlRefresh::OnAccess)
+///         .build(),
+/// );
+/// ```
+#[derive(Debug, Clone)]
+pub struct SessionMiddleware {
+    shared: Arc<Shared>,
+}
+
+impl SessionMiddleware {
+    /// The middleware with the documented defaults (see [`SessionMiddlewareBuilder`]).
+    ///
+    /// `key` signs the session cookie (and encrypts it with the [`CookieStore`]); keep it
+    /// secret and stable across restarts, or every session is lost.
+    pub fn new(store: impl Into<SessionStorage>, key: Key) -> Self {
+        Self::builder(store, key).build()
+    }
+
+    /// A builder to change the defaults.
+    pub fn builder(store: impl Into<SessionStorage>, key: Key) -> SessionMiddlewareBuilder {
+        SessionMiddlewareBuilder {
+            config: Config::new(key),
+            storage: store.into().0,
+        }
+    }
+}
+
+/// Builds a [`SessionMiddleware`]. Every setting has a default:
+///
+/// | setting | default |
+/// |---|---|
+/// | cookie name | `session` |
+/// | path | `/` |
+/// | domain | none (host-only) |
+/// | `Secure` | on |
+/// | `HttpOnly` | on |
+/// | `SameSite` | `Lax` |
+/// | lifecycle | [`CookieLifecycle::BrowserSession`] |
+/// | TTL | one day |
+/// | refresh | [`TtlRefresh::OnUpdate`] |
+/// | maximum lifetime | none |
+#[must_use]
+pub struct SessionMiddlewareBuilder {
+    config: Config,
+    storage: Storage,
+}
+
+impl std::fmt::Debug for SessionMiddlewareBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionMiddlewareBuilder")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SessionMiddlewareBuilder {
+    /// The cookie's name.
+    pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
+        self.config.cookie_name = name.into();
+        self
+    }
+
+    /// The cookie's `Path`.
+    pub fn cookie_path(mut self, path: impl Into<String>) -> Self {
+        self.config.cookie_path = path.into();
+        self
+    }
+
+    /// The cookie's `Domain`; `None` makes it host-only.
+    pub fn cookie_domain(mut self, domain: Option<String>) -> Self {
+        self.config.cookie_domain = domain;
+        self
+    }
+
+    /// Whether the cookie is `Secure` (sent over HTTPS only). Turn off only for local HTTP.
+    pub fn cookie_secure(mut self, secure: bool) -> Self {
+        self.config.cookie_secure = secure;
+        self
+    }
+
+    /// Whether the cookie is `HttpOnly` (hidden from scripts).
+    pub fn cookie_http_only(mut self, http_only: bool) -> Self {
+        self.config.cookie_http_only = http_only;
+        self
+    }
+
+    /// The cookie's `SameSite`.
+    pub fn cookie_same_site(mut self, same_site: SameSite) -> Self {
+        self.config.cookie_same_site = same_site;
+        self
+    }
+
+    /// Browser-session or persistent cookie.
+    pub fn cookie_lifecycle(mut self, lifecycle: CookieLifecycle) -> Self {
+        self.config.lifecycle = lifecycle;
+        self
+    }
+
+    /// The default TTL of new sessions (each session can change its own with
+    /// [`Session::set_ttl`]). Values under one second are raised to one second.
+    pub fn ttl(mut self, ttl: Duration) -> Self {
+        self.config.ttl = ttl.max(Duration::from_secs(1));
+        self
+    }
+
+    /// When the TTL is pushed forward.
+    pub fn refresh(mut self, refresh: TtlRefresh) -> Self {
+        self.config.refresh = refresh;
+        self
+    }
+
+    /// An absolute maximum lifetime from the session's creation, whatever its refreshes.
+    pub fn max_lifetime(mut self, max: Option<Duration>) -> Self {
+        self.config.max_lifetime = max;
+        self
+    }
+
+    /// Older keys that still open cookies (key rotation). Cookies they open are re-sealed with
+    /// the current key on the next write.
+    pub fn previous_keys(mut self, keys: impl IntoIterator<Item = Key>) -> Self {
+        self.config.keys.truncate(1);
+        self.config.keys.extend(keys);
+        self
+    }
+
+    /// Builds the middleware.
+    pub fn build(self) -> SessionMiddleware {
+        SessionMiddleware {
+            shared: Arc::new(Shared {
+                config: self.config,
+                storage: self.storage,
+            }),
+        }
+    }
+}
+
+impl<S, B> Transform<S, ServiceRequest> for SessionMiddleware
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = actix_web::Error;
+    type Transform = SessionService<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(SessionService {
+            service: Rc::new(service),
+            shared: self.shared.clone(),
+        }))
+    }
+}
+
+/// The service [`SessionMiddleware`] wraps around your app.
+#[derive(Debug)]
+pub struct SessionService<S> {
+    service: Rc<S>,
+    shared: Arc<Shared>,
+}
+
+impl<S, B> Service<ServiceRequest> for SessionService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+    forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        let shared = self.shared.clone();
+        let config = &shared.config;
+        let incoming = req
+            .cookie(&config.cookie_name)
+            .and_then(|cookie| match &shared.storage {
+                Storage::Server(_) => parse_server_cookie(config, cookie.value()),
+                Storage::Cookie(_) => Some(Incoming::Sealed(cookie.value().to_owned())),
+            });
+        let session = Session::new(Some(shared.clone()), incoming);
+        req.extensions_mut().insert(session.clone());
+        let service = self.service.clone();
+        Box::pin(async move {
+            let mut res = service.call(req).await?;
+            if session.was_accessed() {
+                res.headers_mut()
+                    .append(header::VARY, HeaderValue::from_static("Cookie"));
+            }
+            if res.status().is_server_error() {
+                return Ok(res.map_into_left_body());
+            }
+            let update = match session.commit().await {
+                Ok(update) => update,
+                Err(err) => {
+                    let err = SaveError(err);
+                    let response = err.error_response();
+                    return Ok(res.into_response(response).map_into_right_body());
+                }
+            };
+            let cookie = match update {
+                CookieUpdate::Keep => None,
+                CookieUpdate::Set(cookie) => Some(cookie),
+                CookieUpdate::Remove => Some(removal_cookie(&shared.config)),
+            };
+            if let Some(cookie) = cookie {
+                match HeaderValue::from_str(&cookie.encoded().to_string()) {
+                    Ok(value) => {
+                        res.headers_mut().append(header::SET_COOKIE, value);
+                    }
+                    Err(err) => {
+                        let response = SaveError(crate::StoreError::Other(err.into())).error_response();
+                        return Ok(res.into_response(response).map_into_right_body());
+                    }
+                }
+            }
+            Ok(res.map_into_left_body())
+        })
+    }
+}
+
+impl ResponseError for SaveError {
+    fn error_response(&self) -> actix_web::HttpResponse {
+        crate::log::error_chain("could not save the session; answering 500", self);
+        actix_web::HttpResponse::InternalServerError()
+            .content_type("text/plain; charset=utf-8")
+            .body("Internal Server Error")
+    }
+}

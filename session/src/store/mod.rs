@@ -1,0 +1,340 @@
+//! The server-side store trait and the stores that ship with the crate.
+//!
+//! A [`SessionStore`] keeps each session as a set of string keys with JSON text values under a
+//! [`SessionId`], with a time to live. The middleware never sends a whole session back: it sends
+//! a [`ChangeSet`] holding only what the request changed, so two concurrent requests that touch
+//! different keys both keep their change wherever the store applies change sets atomically.
+//!
+//! # Implementing a store
+//! Four required methods, one provided. The contract, which
+//! [`testing::store_suite`](crate::testing::store_suite) checks (feature `testing`):
+//! - [`load`](SessionStore::load) returns `None` for an unknown or expired id, and only the
+//!   asked-for keys when given [`Keys::Only`]; with `refresh` it also resets the TTL.
+//! - [`save`](SessionStore::save) applies the change set atomically and resets the TTL. When
+//!   [`ChangeSet::is_new`] is false and the session no longer exists (expired, or purged by a
+//!   concurrent request), it writes nothing and returns [`SaveOutcome::Gone`]: a late write never
+//!   resurrects a deleted session.
+//! - [`refresh`](SessionStore::refresh) resets the TTL without writing data.
+//! - [`delete`](SessionStore::delete) removes the session; deleting an unknown id is not an error.
+//!
+//! Map backend failures onto [`StoreError`]; return [`StoreError::Corrupt`] for state that exists
+//! but cannot be decoded, and the middleware will start a fresh session.
+//!
+//! ```
+//! use std::{collections::HashMap, sync::Mutex, time::{Duration, Instant}};
+//! use session::{store::{ChangeSet, Entries, Keys, SaveOutcome, SessionStore}, SessionId, StoreError};
+//!
+//! /// A toy store: one global lock around a map.
+//! #[derive(Debug, Default)]
+//! struct ToyStore(Mutex<HashMap<SessionId, (Entries, Instant)>>);
+//!
+//! impl SessionStore for ToyStore {
+//!     async fn load(&self, id: &SessionId, keys: Keys<'_>, refresh: Option<Duration>)
+//!         -> Result<Option<Entries>, StoreError> {
+//!         let mut map = self.0.lock().unwrap();
+//!         let Some((entries, expires)) = map.get_mut(id) else { return Ok(None) };
+//!         if *expires <= Instant::now() { map.remove(id); return Ok(None); }
+//!         if let Some(ttl) = refresh { *expires = Instant::now() + ttl; }
+//!         Ok(Some(keys.select(entries)))
+//!     }
+//!
+//!     async fn save(&self, id: &SessionId, changes: &ChangeSet, ttl: Duration)
+//!         -> Result<SaveOutcome, StoreError> {
+//!         let mut map = self.0.lock().unwrap();
+//!         let live = map.get(id).is_some_and(|(_, e)| *e > Instant::now());
+//!         if !live && !changes.is_new() { map.remove(id); return Ok(SaveOutcome::Gone) }
+//!         let (entries, expires) = map.entry(id.clone()).or_insert_with(|| (Entries::new(), Instant::now()));
+//!         changes.apply_to(entries);
+//!         *expires = Instant::now() + ttl;
+//!         Ok(SaveOutcome::Saved)
+//!     }
+//!
+//!     async fn refresh(&self, id: &SessionId, ttl: Duration) -> Result<bool, StoreError> {
+//!         Ok(self.0.lock().unwrap().get_mut(id).map(|(_, e)| *e = Instant::now() + ttl).is_some())
+//!     }
+//!
+//!     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
+//!         self.0.lock().unwrap().remove(id);
+//!         Ok(())
+//!     }
+//! }
+//!
+//! let app = actix_web::App::new().wrap(session::SessionMiddleware::new(
+//!     ToyStore::default(),
+//!     actix_web::cookie::Key::generate(),
+//! ));
+//! ```
+
+use std::{collections::HashMap, future::Future, pin::Pin, time::Duration};
+
+use crate::{SessionId, StoreError};
+
+mod cookie;
+mod memory;
+
+pub use cookie::{CookieStore, MAX_COOKIE_BYTES};
+pub use memory::{MemoryStore, MemoryStoreBuilder, DEFAULT_MAX_SESSIONS};
+
+/// A session's key-value pairs: session keys to JSON text.
+pub type Entries = HashMap<String, String>;
+
+/// Which keys of a session to load.
+#[derive(Debug, Clone, Copy)]
+pub enum Keys<'a> {
+    /// The whole session.
+    All,
+    /// Only these keys (absent ones are simply missing from the result).
+    Only(&'a [String]),
+}
+
+impl Keys<'_> {
+    /// Copies the selected keys out of `entries`.
+    #[must_use]
+    pub fn select(&self, entries: &Entries) -> Entries {
+        match self {
+            Keys::All => entries.clone(),
+            Keys::Only(keys) => keys
+                .iter()
+                .filter_map(|k| entries.get(k).map(|v| (k.clone(), v.clone())))
+                .collect(),
+        }
+    }
+}
+
+/// What one request changed in a session: the only thing the middleware ever writes.
+///
+/// ```
+/// use session::store::{ChangeSet, Entries};
+///
+/// let mut entries = Entries::from([("a".to_owned(), "1".to_owned()), ("b".to_owned(), "2".to_owned())]);
+/// let changes = ChangeSet::update().upsert("a", "10").remove("b");
+/// changes.apply_to(&mut entries);
+/// assert_eq!(entries, Entries::from([("a".to_owned(), "10".to_owned())]));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChangeSet {
+    new: bool,
+    cleared: bool,
+    upserts: Vec<(String, String)>,
+    removals: Vec<String>,
+}
+
+impl ChangeSet {
+    /// An empty change set for a session that the store should already hold.
+    #[must_use]
+    pub fn update() -> Self {
+        Self::default()
+    }
+
+    /// An empty change set that creates the session.
+    #[must_use]
+    pub fn create() -> Self {
+        Self {
+            new: true,
+            ..Self::default()
+        }
+    }
+
+    /// Adds an upsert of `key` to the JSON text `value`.
+    #[must_use]
+    pub fn upsert(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.upserts.push((key.into(), value.into()));
+        self
+    }
+
+    /// Adds a removal of `key`.
+    #[must_use]
+    pub fn remove(mut self, key: impl Into<String>) -> Self {
+        self.removals.push(key.into());
+        self
+    }
+
+    /// Marks every key not upserted by this change set for removal.
+    #[must_use]
+    pub fn clear(mut self) -> Self {
+        self.cleared = true;
+        self
+    }
+
+    /// The session is new: create it. Otherwise it must exist, or the save writes nothing.
+    #[must_use]
+    pub fn is_new(&self) -> bool {
+        self.new
+    }
+
+    /// Every key not upserted here is to be removed (applied before the upserts).
+    #[must_use]
+    pub fn is_cleared(&self) -> bool {
+        self.cleared
+    }
+
+    /// Keys to set, with their JSON text.
+    #[must_use]
+    pub fn upserts(&self) -> &[(String, String)] {
+        &self.upserts
+    }
+
+    /// Keys to remove. Disjoint from the upserted keys.
+    #[must_use]
+    pub fn removals(&self) -> &[String] {
+        &self.removals
+    }
+
+    /// True when the change set writes no data (it may still create or clear).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.upserts.is_empty() && self.removals.is_empty() && !self.cleared
+    }
+
+    /// Applies the change set to an in-memory map, in the order stores must follow:
+    /// clear, then removals, then upserts.
+    pub fn apply_to(&self, entries: &mut Entries) {
+        if self.cleared {
+            entries.clear();
+        }
+        for key in &self.removals {
+            entries.remove(key);
+        }
+        for (key, value) in &self.upserts {
+            entries.insert(key.clone(), value.clone());
+        }
+    }
+}
+
+/// The result of [`SessionStore::save`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SaveOutcome {
+    /// The change set was applied and the TTL reset.
+    Saved,
+    /// The session no longer exists and the change set did not create it: nothing was written.
+    Gone,
+}
+
+/// A server-side session store. See the [module docs](self) for the contract and an example.
+///
+/// Methods return `Send` futures so the store can be shared by all actix workers; implement
+/// them with `async fn`.
+pub trait SessionStore: Send + Sync + 'static {
+    /// Loads the session `id` (all keys, or only some), resetting its TTL to `refresh` if given.
+    ///
+    /// # Errors
+    /// [`StoreError::Corrupt`] for undecodable state, other variants when the backend fails.
+    fn load(
+        &self,
+        id: &SessionId,
+        keys: Keys<'_>,
+        refresh: Option<Duration>,
+    ) -> impl Future<Output = Result<Option<Entries>, StoreError>> + Send;
+
+    /// Applies `changes` atomically and resets the TTL to `ttl`.
+    ///
+    /// # Errors
+    /// When the backend fails; nothing may be half-applied.
+    fn save(
+        &self,
+        id: &SessionId,
+        changes: &ChangeSet,
+        ttl: Duration,
+    ) -> impl Future<Output = Result<SaveOutcome, StoreError>> + Send;
+
+    /// Resets the TTL without writing data. Returns false if the session does not exist.
+    ///
+    /// # Errors
+    /// When the backend fails.
+    fn refresh(
+        &self,
+        id: &SessionId,
+        ttl: Duration,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Deletes the session. Deleting an unknown id succeeds.
+    ///
+    /// # Errors
+    /// When the backend fails.
+    fn delete(&self, id: &SessionId) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Moves a session to a new id: `changes` creates `new` with the whole session, then `old` is
+    /// deleted. Stores that can do both in one round trip should override this.
+    ///
+    /// # Errors
+    /// When the backend fails.
+    fn renew(
+        &self,
+        old: &SessionId,
+        new: &SessionId,
+        changes: &ChangeSet,
+        ttl: Duration,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        async move {
+            self.save(new, changes, ttl).await?;
+            self.delete(old).await
+        }
+    }
+}
+
+pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Object-safe mirror of [`SessionStore`], so the session handle need not be generic.
+pub(crate) trait DynStore: Send + Sync + 'static {
+    fn load<'a>(
+        &'a self,
+        id: &'a SessionId,
+        keys: Keys<'a>,
+        refresh: Option<Duration>,
+    ) -> BoxFuture<'a, Result<Option<Entries>, StoreError>>;
+    fn save<'a>(
+        &'a self,
+        id: &'a SessionId,
+        changes: &'a ChangeSet,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<SaveOutcome, StoreError>>;
+    fn refresh<'a>(&'a self, id: &'a SessionId, ttl: Duration)
+        -> BoxFuture<'a, Result<bool, StoreError>>;
+    fn delete<'a>(&'a self, id: &'a SessionId) -> BoxFuture<'a, Result<(), StoreError>>;
+    fn renew<'a>(
+        &'a self,
+        old: &'a SessionId,
+        new: &'a SessionId,
+        changes: &'a ChangeSet,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
+}
+
+impl<S: SessionStore> DynStore for S {
+    fn load<'a>(
+        &'a self,
+        id: &'a SessionId,
+        keys: Keys<'a>,
+        refresh: Option<Duration>,
+    ) -> BoxFuture<'a, Result<Option<Entries>, StoreError>> {
+        Box::pin(SessionStore::load(self, id, keys, refresh))
+    }
+    fn save<'a>(
+        &'a self,
+        id: &'a SessionId,
+        changes: &'a ChangeSet,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<SaveOutcome, StoreError>> {
+        Box::pin(SessionStore::save(self, id, changes, ttl))
+    }
+    fn refresh<'a>(
+        &'a self,
+        id: &'a SessionId,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(SessionStore::refresh(self, id, ttl))
+    }
+    fn delete<'a>(&'a self, id: &'a SessionId) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(SessionStore::delete(self, id))
+    }
+    fn renew<'a>(
+        &'a self,
+        old: &'a SessionId,
+        new: &'a SessionId,
+        changes: &'a ChangeSet,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(SessionStore::renew(self, old, new, changes, ttl))
+    }
+}

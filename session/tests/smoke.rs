@@ -1,0 +1,29 @@
+//! A first end-to-end check of the middleware on the memory store.
+
+use actix_web::{cookie::Key, test, web, App, HttpResponse};
+use session::{store::MemoryStore, Session, SessionMiddleware};
+
+#[actix_web::test]
+async fn counter_counts() {
+    let app = test::init_service(
+        App::new()
+            .wrap(SessionMiddleware::new(MemoryStore::new(), Key::generate()))
+            .route(
+                "/",
+                web::get().to(|s: Session| async move {
+                    let n = s.update_or("n", 1u32, |n| n + 1)?;
+                    Ok::<_, actix_web::Error>(HttpResponse::Ok().body(n.to_string()))
+                }),
+            ),
+    )
+    .await;
+    let res = test::call_service(&app, test::TestRequest::get().uri("/").to_request()).await;
+    let cookie = res.response().cookies().next().expect("a cookie").into_owned();
+    assert_eq!(test::read_body(res).await, "1");
+    let res = test::call_service(
+        &app,
+        test::TestRequest::get().uri("/").cookie(cookie).to_request(),
+    )
+    .await;
+    assert_eq!(test::read_body(res).await, "2");
+}
