@@ -48,7 +48,7 @@ async fn typed() -> HttpResponse {
 
 async fn set(session: Session, path: web::Path<(String, String)>) -> Reply {
     let (key, value) = path.into_inner();
-    session.insert(key, &value)?;
+    session.insert(key, value)?;
     Ok(text("ok"))
 }
 
@@ -72,7 +72,7 @@ async fn fill(session: Session, kib: web::Path<usize>) -> Reply {
     if kib > MAX_FILL_KIB {
         return Ok(HttpResponse::BadRequest().body(format!("at most {MAX_FILL_KIB} KiB")));
     }
-    session.insert("blob", &"x".repeat(kib * 1024))?;
+    session.insert("blob", "x".repeat(kib * 1024))?;
     Ok(text("ok"))
 }
 

@@ -507,7 +507,7 @@ fn suite_routes(cfg: &mut web::ServiceConfig) {
     }
     async fn set(s: Session, p: web::Path<(String, String)>) -> actix_web::Result<HttpResponse> {
         let (k, v) = p.into_inner();
-        s.insert(k, &v)?;
+        s.insert(k, v)?;
         Ok(HttpResponse::Ok().finish())
     }
     async fn slow_set(
