@@ -382,7 +382,9 @@ impl Session {
                 }
                 state.exists = Some(true);
                 state.refreshed |= refresh.is_some();
-                state.mark_loaded(keys);
+                // A sealed cookie is opened whole: nothing is left to load later.
+                let complete = matches!(shared.storage, Storage::Cookie(_));
+                state.mark_loaded(if complete { Keys::All } else { keys });
             }
             Ok(None) => state.exists = Some(false),
             Err(StoreError::Corrupt(err)) => {
