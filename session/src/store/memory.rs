@@ -244,7 +244,7 @@ mod tests {
                 .unwrap();
         }
         assert!(store.len() <= 100, "{} sessions kept", store.len());
-        assert!(store.len() > 0);
+        assert!(!store.is_empty());
     }
 
     #[actix_web::test]
