@@ -9,55 +9,23 @@ use std::{
 
 use actix_web::{
     cookie::{Cookie, CookieJar, Key},
-    dev::ServiceResponse,
-    http::header,
-    test, web, App, HttpResponse,
+    test, App,
 };
-use session::{store::FileStore, Session, SessionId, SessionMiddleware, DEFAULT_COOKIE_NAME};
-
-fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(
-        "/set/{key}/{value}",
-        web::get().to(|s: Session, path: web::Path<(String, String)>| async move {
-            let (key, value) = path.into_inner();
-            s.insert(key, &value)?;
-            Ok::<_, actix_web::Error>(HttpResponse::Ok().body("ok"))
-        }),
-    )
-    .route(
-        "/get/{key}",
-        web::get().to(|s: Session, key: web::Path<String>| async move {
-            Ok::<_, actix_web::Error>(match s.get::<String>(&key)? {
-                Some(v) => HttpResponse::Ok().body(v),
-                None => HttpResponse::NotFound().finish(),
-            })
-        }),
-    )
-    .route(
-        "/purge",
-        web::get().to(|s: Session| async move {
-            s.purge();
-            HttpResponse::Ok().body("ok")
-        }),
-    );
-}
+use session::{
+    store::FileStore,
+    testing::{self, body, get, set_cookie},
+    SessionId, SessionMiddleware, DEFAULT_COOKIE_NAME,
+};
 
 macro_rules! app {
     ($store:expr, $key:expr) => {
         test::init_service(
             App::new()
                 .wrap(SessionMiddleware::new($store, $key))
-                .configure(routes),
+                .configure(testing::routes),
         )
         .await
     };
-}
-
-fn session_cookie<B>(res: &ServiceResponse<B>) -> Option<Cookie<'static>> {
-    res.response()
-        .cookies()
-        .find(|c| c.name() == DEFAULT_COOKIE_NAME)
-        .map(Cookie::into_owned)
 }
 
 /// Two middleware instances, each with its own `FileStore` on one directory (as two processes
@@ -69,27 +37,16 @@ async fn two_stores_on_one_directory_share_sessions() {
     let a = app!(FileStore::new(tmp.path()).unwrap(), key.clone());
     let b = app!(FileStore::new(tmp.path()).unwrap(), key);
 
-    let res = test::call_service(&a, test::TestRequest::get().uri("/set/k/v1").to_request()).await;
+    let res = get(&a, "/set/k/v1", None).await;
     assert!(res.status().is_success());
-    let cookie = session_cookie(&res).expect("a session cookie");
-    let req = |uri: &str| {
-        test::TestRequest::get()
-            .uri(uri)
-            .cookie(cookie.clone())
-            .to_request()
-    };
+    let cookie = set_cookie(&res).expect("a session cookie");
+    let c = || Some(cookie.clone());
 
-    let res = test::call_service(&b, req("/get/k")).await;
-    assert_eq!(test::read_body(res).await, "v1");
-    let res = test::call_service(&b, req("/set/other/v2")).await;
-    assert!(res.status().is_success());
-    let res = test::call_service(&a, req("/get/other")).await;
-    assert_eq!(test::read_body(res).await, "v2");
-
-    let res = test::call_service(&b, req("/purge")).await;
-    assert!(res.status().is_success());
-    let res = test::call_service(&a, req("/get/k")).await;
-    assert_eq!(res.status(), 404);
+    assert_eq!(body(get(&b, "/get/k", c()).await).await, "v1");
+    assert!(get(&b, "/set/other/v2", c()).await.status().is_success());
+    assert_eq!(body(get(&a, "/get/other", c()).await).await, "v2");
+    assert!(get(&b, "/purge", c()).await.status().is_success());
+    assert_eq!(get(&a, "/get/k", c()).await.status(), 404);
 }
 
 /// Every regular file under `root`, outside `skip`, with its contents and modification time.
@@ -170,21 +127,14 @@ async fn cookie_values_never_reach_outside_the_directory() {
     values.extend(targets.iter().cloned());
     let mut fresh = Vec::new();
     for value in &values {
-        let req = test::TestRequest::get()
-            .uri("/set/k/v")
-            .insert_header((header::COOKIE, format!("{DEFAULT_COOKIE_NAME}={value}")))
-            .to_request();
-        let res = test::call_service(&app, req).await;
+        let evil = || Some(Cookie::new(DEFAULT_COOKIE_NAME, value.clone()));
+        let res = get(&app, "/set/k/v", evil()).await;
         assert!(res.status().is_success(), "{value:?}: {}", res.status());
-        let cookie = session_cookie(&res).expect("a fresh session");
+        let cookie = set_cookie(&res).expect("a fresh session");
         assert_ne!(cookie.value(), value);
         fresh.push(cookie);
         // The forged session's "data" is never served.
-        let req = test::TestRequest::get()
-            .uri("/get/admin")
-            .insert_header((header::COOKIE, format!("{DEFAULT_COOKIE_NAME}={value}")))
-            .to_request();
-        assert_eq!(test::call_service(&app, req).await.status(), 404);
+        assert_eq!(get(&app, "/get/admin", evil()).await.status(), 404);
     }
 
     assert_eq!(
@@ -211,14 +161,8 @@ async fn cookie_values_never_reach_outside_the_directory() {
         assert!(SessionId::try_from(id).is_ok(), "{name}");
     }
     // The fresh sessions work.
-    let req = test::TestRequest::get()
-        .uri("/get/k")
-        .cookie(fresh[0].clone())
-        .to_request();
-    assert_eq!(
-        test::read_body(test::call_service(&app, req).await).await,
-        "v"
-    );
+    let res = get(&app, "/get/k", Some(fresh[0].clone())).await;
+    assert_eq!(body(res).await, "v");
 }
 
 /// A session file that went bad is a fresh session for the client, not an error.
@@ -227,8 +171,8 @@ async fn a_corrupt_file_becomes_a_fresh_session() {
     let tmp = tempfile::tempdir().unwrap();
     let store = FileStore::new(tmp.path()).unwrap();
     let app = app!(store.clone(), Key::generate());
-    let res = test::call_service(&app, test::TestRequest::get().uri("/set/k/v").to_request()).await;
-    let cookie = session_cookie(&res).unwrap();
+    let res = get(&app, "/set/k/v", None).await;
+    let cookie = set_cookie(&res).unwrap();
     let file = fs::read_dir(tmp.path())
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -237,24 +181,12 @@ async fn a_corrupt_file_becomes_a_fresh_session() {
     let whole = fs::read(&file).unwrap();
     fs::write(&file, &whole[..whole.len() - 3]).unwrap();
 
-    let req = test::TestRequest::get()
-        .uri("/get/k")
-        .cookie(cookie.clone())
-        .to_request();
-    assert_eq!(test::call_service(&app, req).await.status(), 404);
-    let req = test::TestRequest::get()
-        .uri("/set/k/w")
-        .cookie(cookie)
-        .to_request();
-    let res = test::call_service(&app, req).await;
-    assert!(res.status().is_success());
-    let new = session_cookie(&res).unwrap();
-    let req = test::TestRequest::get()
-        .uri("/get/k")
-        .cookie(new)
-        .to_request();
     assert_eq!(
-        test::read_body(test::call_service(&app, req).await).await,
-        "w"
+        get(&app, "/get/k", Some(cookie.clone())).await.status(),
+        404
     );
+    let res = get(&app, "/set/k/w", Some(cookie)).await;
+    assert!(res.status().is_success());
+    let new = set_cookie(&res).unwrap();
+    assert_eq!(body(get(&app, "/get/k", Some(new)).await).await, "w");
 }
