@@ -49,9 +49,18 @@ mod middleware;
 mod seal;
 mod session;
 pub mod store;
+mod typed;
+
+/// Runtime support for `#[derive(SessionData)]`; not public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::typed::*;
+}
 
 pub use config::{CookieLifecycle, TtlRefresh, DEFAULT_COOKIE_NAME, DEFAULT_TTL};
 pub use error::{BoxError, SaveError, SessionError, StoreError};
 pub use id::{InvalidSessionId, SessionId};
 pub use middleware::{SessionMiddleware, SessionMiddlewareBuilder, SessionService, SessionStorage};
 pub use session::{Session, SessionExt, SessionStatus};
+#[cfg(feature = "macros")]
+pub use session_macros::SessionData;
