@@ -64,3 +64,5 @@ pub use middleware::{SessionMiddleware, SessionMiddlewareBuilder, SessionService
 pub use session::{Session, SessionExt, SessionStatus};
 #[cfg(feature = "macros")]
 pub use session_macros::SessionData;
+#[cfg(feature = "testing")]
+pub mod testing;

@@ -53,14 +53,14 @@ mod tests {
         for p in [Protection::Signed, Protection::Encrypted] {
             let sealed = seal(p, &old, "s", "hello".into());
             assert_eq!(
-                open(p, &[old.clone()], "s", &sealed),
+                open(p, std::slice::from_ref(&old), "s", &sealed),
                 Some(("hello".into(), false))
             );
             assert_eq!(
                 open(p, &[new.clone(), old.clone()], "s", &sealed),
                 Some(("hello".into(), true))
             );
-            assert_eq!(open(p, &[new.clone()], "s", &sealed), None);
+            assert_eq!(open(p, std::slice::from_ref(&new), "s", &sealed), None);
         }
     }
 

@@ -478,13 +478,13 @@ impl Session {
     ///
     /// # Errors
     /// [`SessionError::Serialize`] when `value` cannot be serialized to JSON.
-    pub fn insert<T: Serialize + ?Sized>(
+    pub fn insert<T: Serialize>(
         &self,
         key: impl Into<String>,
-        value: &T,
+        value: T,
     ) -> Result<(), SessionError> {
         let key = key.into();
-        match serde_json::to_string(value) {
+        match serde_json::to_string(&value) {
             Ok(json) => {
                 self.insert_raw(key, json);
                 Ok(())
