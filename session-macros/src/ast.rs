@@ -30,13 +30,13 @@ pub(crate) struct Field<'a> {
     pub(crate) attrs: attr::Field,
     /// The complete session key, prefix included.
     pub(crate) key: String,
-    pub(crate) kind: Kind<'a>,
+    pub(crate) kind: Kind,
 }
 
 /// What reading an absent value gives, decided by the field's type and attributes.
-pub(crate) enum Kind<'a> {
-    /// `Option<T>`: absent reads as `None`; the key stores a `T`.
-    Optional(&'a Type),
+pub(crate) enum Kind {
+    /// `Option<T>`: absent reads as `None`; the key stores a `T`, and `None` removes it.
+    Optional,
     /// `#[session(default)]`: absent reads as the default.
     Default,
     /// Anything else: absent reads as `None` from the getter, and makes `load()` return `None`.
@@ -101,10 +101,10 @@ impl<'a> Input<'a> {
                     Some(prefix) => format!("{prefix}.{local}"),
                     None => local,
                 };
-                let kind = match (&attrs.default, option_inner(&field.ty)) {
+                let kind = match (&attrs.default, is_option(&field.ty)) {
                     (Some(_), _) => Kind::Default,
-                    (None, Some(inner)) => Kind::Optional(inner),
-                    (None, None) => Kind::Required,
+                    (None, true) => Kind::Optional,
+                    (None, false) => Kind::Required,
                 };
                 Some(Field {
                     ident,
@@ -143,23 +143,19 @@ impl Field<'_> {
     pub(crate) fn method(&self, verb: &str) -> Ident {
         format_ident!("{verb}_{}", self.name)
     }
-
-    /// The type stored under the key: `T` for an `Option<T>` field, else the field's type.
-    pub(crate) fn stored_ty(&self) -> &Type {
-        match self.kind {
-            Kind::Optional(inner) => inner,
-            Kind::Default | Kind::Required => self.ty,
-        }
-    }
 }
 
 fn docs(attrs: &[Attribute]) -> Vec<&Attribute> {
     attrs.iter().filter(|a| a.path().is_ident("doc")).collect()
 }
 
-/// `T` when `ty` is spelled `Option<T>` (also `std::option::Option<T>`, `core::…`). A type
+/// Whether `ty` is spelled `Option<T>` (also `std::option::Option<T>`, `core::…`). A type
 /// alias of `Option` is not recognised: such a field counts as a required one.
-pub(crate) fn option_inner(ty: &Type) -> Option<&Type> {
+pub(crate) fn is_option(ty: &Type) -> bool {
+    option_inner(ty).is_some()
+}
+
+fn option_inner(ty: &Type) -> Option<&Type> {
     let Type::Path(path) = ty else { return None };
     if path.qself.is_some() {
         return None;

@@ -1,8 +1,20 @@
 //! Generation of the typed accessor from a checked model.
+//!
+//! Output shape, for `struct Cart`:
+//! ```text
+//! #[derive(Clone, Debug)] pub struct CartSession { session: Session }
+//! const _: () = {
+//!     const __SESSION_FIELD_0: Field<Vec<u32>> = Field::new(CartSession::ITEMS_KEY);
+//!     impl CartSession { consts, per-field methods, load, save, … }
+//!     impl FromRequest for CartSession { … }
+//! };
+//! ```
+//! The `Field` constants are the only place the field types' serde bounds are checked, spanned
+//! at the field's type, so a wrong type is one error there rather than one per method.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Group, Span, TokenStream, TokenTree};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
-use syn::{spanned::Spanned as _, Attribute, Type};
+use syn::{spanned::Spanned as _, Attribute, Ident};
 
 use crate::{
     ast::{Field, Input, Kind},
@@ -21,14 +33,23 @@ pub(crate) fn expand(input: &Input<'_>) -> TokenStream {
     let vis = input.vis;
     let accessor = input.accessor();
     let struct_doc = docs(&input.docs, &accessor_doc(input), false);
-    let key_consts = input.fields.iter().map(|f| key_const(f));
+    let key_consts = input.fields.iter().map(key_const);
     let key_names = input.fields.iter().map(Field::key_const);
-    let methods = input.fields.iter().map(|f| field_methods(&p, f));
-    let whole = whole_struct(&p, input);
-    let asserts = input.fields.iter().map(|f| {
-        let ty = f.stored_ty();
-        quote_spanned!(ty.span()=> #p::assert_value::<#ty>();)
+    let field_consts = input.fields.iter().enumerate().map(|(i, f)| {
+        let (name, ty, key) = (field_const(i), f.ty, f.key_const());
+        // Every token at the field's type, so that a type without serde support is reported
+        // there.
+        let p = respan(p.clone(), ty.span());
+        quote_spanned! {ty.span()=>
+            const #name: #p::Field<#ty> = #p::Field::new(#accessor::#key);
+        }
     });
+    let methods = input
+        .fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| field_methods(&p, f, &field_const(i)));
+    let whole = whole_struct(&p, input);
     let from_session_doc = format!(
         "Typed access to `session` as a `{ident}`, loading this struct's keys first if this \
          request has not loaded them yet. Use it where you hold a `Session` already.\n\n\
@@ -43,49 +64,67 @@ pub(crate) fn expand(input: &Input<'_>) -> TokenStream {
             session: #p::Session,
         }
 
-        #[automatically_derived]
-        #[allow(dead_code)]
-        impl #accessor {
-            #(#key_consts)*
-
-            /// Every session key of this struct, in field order.
-            pub const KEYS: &'static [&'static str] = &[#(Self::#key_names),*];
-
-            #[doc = #from_session_doc]
-            pub async fn from_session(
-                session: #p::Session,
-            ) -> ::core::result::Result<Self, #p::SessionError> {
-                #p::load_keys(&session, Self::KEYS).await?;
-                ::core::result::Result::Ok(Self { session })
-            }
-
-            /// The untyped session underneath; it shares this request's state.
-            pub fn session(&self) -> &#p::Session {
-                &self.session
-            }
-
-            #(#methods)*
-
-            #whole
-        }
-
-        #[automatically_derived]
-        impl #p::FromRequest for #accessor {
-            type Error = #p::SessionError;
-            type Future = #p::ExtractFuture<Self>;
-
-            fn from_request(req: &#p::HttpRequest, _: &mut #p::Payload) -> Self::Future {
-                #p::extract(req, Self::KEYS, |session| Self { session })
-            }
-        }
-
         const _: () = {
+            #(#field_consts)*
+
+            #[automatically_derived]
+            // An app uses some of the generated methods, rarely all.
             #[allow(dead_code)]
-            fn assert_field_types() {
-                #(#asserts)*
+            impl #accessor {
+                #(#key_consts)*
+
+                /// Every session key of this struct, in field order.
+                pub const KEYS: &'static [&'static str] = &[#(Self::#key_names),*];
+
+                #[doc = #from_session_doc]
+                pub async fn from_session(
+                    session: #p::Session,
+                ) -> ::core::result::Result<Self, #p::SessionError> {
+                    #p::load_keys(&session, Self::KEYS).await?;
+                    ::core::result::Result::Ok(Self { session })
+                }
+
+                /// The untyped session underneath; it shares this request's state.
+                pub fn session(&self) -> &#p::Session {
+                    &self.session
+                }
+
+                #(#methods)*
+
+                #whole
+            }
+
+            #[automatically_derived]
+            impl #p::FromRequest for #accessor {
+                type Error = #p::SessionError;
+                type Future = #p::ExtractFuture<Self>;
+
+                fn from_request(req: &#p::HttpRequest, _: &mut #p::Payload) -> Self::Future {
+                    #p::extract(req, Self::KEYS, |session| Self { session })
+                }
             }
         };
     }
+}
+
+/// `tokens` with every span set to `span`.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tree| {
+            if let TokenTree::Group(group) = &tree {
+                let mut inner = Group::new(group.delimiter(), respan(group.stream(), span));
+                inner.set_span(span);
+                tree = TokenTree::Group(inner);
+            }
+            tree.set_span(span);
+            tree
+        })
+        .collect()
+}
+
+fn field_const(index: usize) -> Ident {
+    format_ident!("__SESSION_FIELD_{index}")
 }
 
 fn accessor_doc(input: &Input<'_>) -> String {
@@ -104,15 +143,18 @@ fn accessor_doc(input: &Input<'_>) -> String {
     )
 }
 
-/// The user's doc attributes and generated text, as `#[doc]` attributes. With `user_first`
-/// the user's docs come first (they make the summary line), else the generated text does.
+/// The user's doc attributes and generated text, as `#[doc]` attributes. With
+/// `generated_first` the generated text makes the summary line, else the user's docs do.
 fn docs(user: &[&Attribute], generated: &str, generated_first: bool) -> TokenStream {
     let generated = quote!(#[doc = #generated]);
+    if user.is_empty() {
+        return generated;
+    }
     let user = quote!(#(#user)*);
-    match (user.is_empty(), generated_first) {
-        (true, _) => generated,
-        (false, true) => quote!(#generated #[doc = ""] #user),
-        (false, false) => quote!(#user #[doc = ""] #generated),
+    if generated_first {
+        quote!(#generated #[doc = ""] #user)
+    } else {
+        quote!(#user #[doc = ""] #generated)
     }
 }
 
@@ -127,53 +169,40 @@ fn key_const(field: &Field<'_>) -> TokenStream {
 }
 
 /// `Vec<u32>` as a reader writes it, for docs.
-fn type_name(ty: &Type) -> String {
-    let mut s = ty.to_token_stream().to_string();
+fn type_name(tokens: &impl ToTokens) -> String {
+    let mut s = tokens.to_token_stream().to_string();
     for (from, to) in [
         (" <", "<"),
         ("< ", "<"),
         (" >", ">"),
         (" ::", "::"),
         (":: ", "::"),
+        (" ,", ","),
+        ("& ", "&"),
     ] {
         s = s.replace(from, to);
     }
-    s.replace(" ,", ",").replace("& ", "&")
+    s
 }
 
-fn field_methods(p: &TokenStream, field: &Field<'_>) -> TokenStream {
-    let getter = field.ident;
-    let (setter, remover, updater) = (
-        field.method("set"),
-        field.method("remove"),
-        field.method("update"),
-    );
-    let key = field.key_const();
+/// The getter's return type and body, and what an absent value reads as, for docs.
+fn getter_parts(field: &Field<'_>, konst: &Ident) -> (TokenStream, TokenStream, String) {
     let ty = field.ty;
-    let stored = field.stored_ty();
-    let name = &field.name;
-    let key_str = &field.key;
-    let stored_name = type_name(stored);
-    let read_errors = format!(
-        "\n\n# Errors\n`SessionError::Deserialize` when the stored value is not a `{stored_name}`."
-    );
-    let (get_ty, get_doc, get_body, update_arg) = match field.kind {
+    match field.kind {
         Kind::Required => (
             quote!(::core::option::Option<#ty>),
-            format!("Reads field `{name}` (session key `{key_str}`); `Ok(None)` when absent."),
-            quote!(#p::get::<#ty>(&self.session, Self::#key)),
-            quote!(::core::option::Option<#ty>),
+            quote!(#konst.get(&self.session)),
+            "`Ok(None)`".to_owned(),
         ),
-        Kind::Optional(inner) => (
+        Kind::Optional => (
             quote!(#ty),
-            format!("Reads field `{name}` (session key `{key_str}`); `Ok(None)` when absent."),
-            quote!(#p::get_optional::<#inner>(&self.session, Self::#key)),
-            quote!(#ty),
+            quote!(#konst.get_optional(&self.session)),
+            "`Ok(None)`".to_owned(),
         ),
         Kind::Default => {
             let (default, described) = match &field.attrs.default {
                 Some(attr::Default::Function(path)) => {
-                    (quote!(#path), format!("`{}()`", type_name_of(path)))
+                    (quote!(#path), format!("`{}()`", type_name(path)))
                 }
                 _ => (
                     quote!(<#ty as ::core::default::Default>::default),
@@ -182,33 +211,54 @@ fn field_methods(p: &TokenStream, field: &Field<'_>) -> TokenStream {
             };
             (
                 quote!(#ty),
-                format!("Reads field `{name}` (session key `{key_str}`); {described} when absent."),
-                quote!(#p::get_or_else::<#ty>(&self.session, Self::#key, #default)),
-                quote!(#ty),
+                quote!(#konst.get_or_else(&self.session, #default)),
+                described,
             )
         }
-    };
-    let (set_body, set_note, remove_fn) = match field.kind {
-        Kind::Optional(inner) => (
-            quote!(#p::set_optional::<#inner>(
-                &self.session,
-                Self::#key,
-                ::core::option::Option::as_ref(::core::borrow::Borrow::borrow(&value)),
-            )),
-            " `None` removes the key.",
+    }
+}
+
+fn field_methods(p: &TokenStream, field: &Field<'_>, konst: &Ident) -> TokenStream {
+    let getter = field.ident;
+    let (setter, remover, updater) = (
+        field.method("set"),
+        field.method("remove"),
+        field.method("update"),
+    );
+    let ty = field.ty;
+    let (name, key) = (&field.name, &field.key);
+    let (get_ty, get_body, absent) = getter_parts(field, konst);
+    let optional = matches!(field.kind, Kind::Optional);
+    let (set_fn, remove_fn, removed_ty, set_note) = if optional {
+        (
+            quote!(set_optional),
             quote!(remove_optional),
-        ),
-        Kind::Default | Kind::Required => (
-            quote!(#p::set::<#ty>(&self.session, Self::#key, ::core::borrow::Borrow::borrow(&value))),
-            "",
+            quote!(#ty),
+            " `None` removes the key.",
+        )
+    } else {
+        (
+            quote!(set),
             quote!(remove),
-        ),
+            quote!(::core::option::Option<#ty>),
+            "",
+        )
     };
-    let get_doc = docs(&field.docs, &format!("{get_doc}{read_errors}"), false);
+    let read_errors = format!(
+        "# Errors\n`SessionError::Deserialize` when the stored value is not a `{}`.",
+        type_name(ty)
+    );
+    let get_doc = docs(
+        &field.docs,
+        &format!(
+            "Reads field `{name}` (session key `{key}`); {absent} when absent.\n\n{read_errors}"
+        ),
+        false,
+    );
     let set_doc = docs(
         &field.docs,
         &format!(
-            "Stores field `{name}` under session key `{key_str}`.{set_note}\n\n# Errors\n\
+            "Stores field `{name}` under session key `{key}`.{set_note}\n\n# Errors\n\
              `SessionError::Serialize` when the value cannot be serialized to JSON."
         ),
         true,
@@ -216,7 +266,7 @@ fn field_methods(p: &TokenStream, field: &Field<'_>) -> TokenStream {
     let remove_doc = docs(
         &field.docs,
         &format!(
-            "Removes field `{name}` (session key `{key_str}`), returning the value it held.\
+            "Removes field `{name}` (session key `{key}`), returning the value it held.\n\n\
              {read_errors} The key is removed anyway."
         ),
         true,
@@ -224,8 +274,8 @@ fn field_methods(p: &TokenStream, field: &Field<'_>) -> TokenStream {
     let update_doc = docs(
         &field.docs,
         &format!(
-            "Replaces field `{name}` (session key `{key_str}`) with `f(current)`, where \
-             `current` is what `{getter}()` reads, and returns the stored result.\n\n# Errors\n\
+            "Replaces field `{name}` (session key `{key}`) with `f(current)`, where `current` is \
+             what `{getter}()` reads, and returns the stored result.\n\n# Errors\n\
              As `{getter}()` and `{setter}()`."
         ),
         true,
@@ -241,80 +291,68 @@ fn field_methods(p: &TokenStream, field: &Field<'_>) -> TokenStream {
             &self,
             value: impl ::core::borrow::Borrow<#ty>,
         ) -> ::core::result::Result<(), #p::SessionError> {
-            #set_body
+            #konst.#set_fn(&self.session, ::core::borrow::Borrow::borrow(&value))
         }
 
         #remove_doc
-        pub fn #remover(
-            &self,
-        ) -> ::core::result::Result<::core::option::Option<#stored>, #p::SessionError> {
-            #p::#remove_fn::<#stored>(&self.session, Self::#key)
+        pub fn #remover(&self) -> ::core::result::Result<#removed_ty, #p::SessionError> {
+            #konst.#remove_fn(&self.session)
         }
 
         #update_doc
         pub fn #updater(
             &self,
-            f: impl ::core::ops::FnOnce(#update_arg) -> #ty,
+            f: impl ::core::ops::FnOnce(#get_ty) -> #ty,
         ) -> ::core::result::Result<#ty, #p::SessionError> {
-            let new = f(self.#getter()?);
-            self.#setter(&new)?;
+            let new = f(#get_body?);
+            #konst.#set_fn(&self.session, &new)?;
             ::core::result::Result::Ok(new)
         }
     }
 }
 
-fn type_name_of(path: &syn::ExprPath) -> String {
-    path.to_token_stream().to_string().replace(' ', "")
-}
-
 /// `load`, `save` and `remove_all`.
 fn whole_struct(p: &TokenStream, input: &Input<'_>) -> TokenStream {
     let ident = input.ident;
-    let locals: Vec<_> = (0..input.fields.len())
-        .map(|i| format_ident!("__field{i}"))
-        .collect();
-    let reads = input.fields.iter().zip(&locals).map(|(field, local)| {
-        let getter = field.ident;
-        quote!(let #local = self.#getter()?;)
-    });
-    let build = {
-        let inits = input.fields.iter().zip(&locals).map(|(field, local)| {
-            let name = field.ident;
-            quote!(#name: #local)
-        });
-        quote!(#ident { #(#inits),* })
-    };
-    let required: Vec<_> = input
+    let fields: Vec<(&Field<'_>, Ident, Ident)> = input
         .fields
         .iter()
-        .zip(&locals)
-        .filter(|(f, _)| matches!(f.kind, Kind::Required))
+        .enumerate()
+        .map(|(i, f)| (f, format_ident!("__field{i}"), field_const(i)))
         .collect();
-    let required_names: Vec<String> = required
+    let reads = fields.iter().map(|(field, local, konst)| {
+        let (_, body, _) = getter_parts(field, konst);
+        quote!(let #local = #body?;)
+    });
+    let inits = fields.iter().map(|(field, local, _)| {
+        let name = field.ident;
+        quote!(#name: #local)
+    });
+    let build = quote!(#ident { #(#inits),* });
+    let required: Vec<_> = fields
         .iter()
-        .map(|(f, _)| format!("`{}`", f.name))
+        .filter(|(f, _, _)| matches!(f.kind, Kind::Required))
         .collect();
     let load_body = if required.is_empty() {
         quote!(::core::result::Result::Ok(::core::option::Option::Some(#build)))
     } else {
-        let req_locals: Vec<_> = required.iter().map(|(_, l)| *l).collect();
-        let somes = req_locals
+        let locals: Vec<_> = required.iter().map(|(_, l, _)| l).collect();
+        let somes = locals
             .iter()
             .map(|l| quote!(::core::option::Option::Some(#l)));
-        let nones = req_locals
-            .iter()
-            .map(|_| quote!(::core::option::Option::None));
+        let nones = locals.iter().map(|_| quote!(::core::option::Option::None));
+        // With one required field there is no partly stored state to report.
         let torn = (required.len() > 1).then(|| {
-            let checks = required.iter().map(|(f, l)| {
+            let checks = required.iter().map(|(f, l, _)| {
                 let key = f.key_const();
                 quote!((Self::#key, ::core::option::Option::is_some(&#l)))
             });
             quote! {
-                (#(#req_locals,)*) => ::core::result::Result::Err(#p::incomplete(&[#(#checks),*])),
+                (#(#locals,)*) => ::core::result::Result::Err(#p::incomplete(&[#(#checks),*])),
             }
         });
         quote! {
-            match (#(#req_locals,)*) {
+            match (#(#locals,)*) {
                 (#(#somes,)*) => ::core::result::Result::Ok(::core::option::Option::Some(#build)),
                 (#(#nones,)*) => ::core::result::Result::Ok(::core::option::Option::None),
                 #torn
@@ -328,36 +366,28 @@ fn whole_struct(p: &TokenStream, input: &Input<'_>) -> TokenStream {
              wrong type."
         )
     } else {
+        let names: Vec<String> = required
+            .iter()
+            .map(|(f, _, _)| format!("`{}`", f.name))
+            .collect();
         format!(
             "Reads the whole `{ident}`: `Ok(None)` when none of its required fields ({}) is \
              stored.\n\n# Errors\n`SessionError::Deserialize` when a stored value has the wrong \
              type; `SessionError::Incomplete` when some required fields are stored and others \
              are not (after a remover, say).",
-            required_names.join(", ")
+            names.join(", ")
         )
     };
-    let encodes = input.fields.iter().zip(&locals).map(|(field, local)| {
+    let encodes = fields.iter().map(|(field, local, konst)| {
         let name = field.ident;
-        let key = field.key_const();
         match field.kind {
-            Kind::Optional(inner) => quote! {
-                let #local = #p::encode_optional::<#inner>(
-                    Self::#key,
-                    ::core::option::Option::as_ref(&value.#name),
-                )?;
-            },
-            Kind::Default | Kind::Required => {
-                let ty = field.ty;
-                quote!(let #local = #p::encode::<#ty>(Self::#key, &value.#name)?;)
-            }
+            Kind::Optional => quote!(let #local = #konst.encode_optional(&value.#name)?;),
+            Kind::Default | Kind::Required => quote!(let #local = #konst.encode(&value.#name)?;),
         }
     });
-    let puts = input.fields.iter().zip(&locals).map(|(field, local)| {
-        let key = field.key_const();
-        match field.kind {
-            Kind::Optional(_) => quote!(#p::put_optional(&self.session, Self::#key, #local)?;),
-            Kind::Default | Kind::Required => quote!(#p::put(&self.session, Self::#key, #local);),
-        }
+    let puts = fields.iter().map(|(field, local, konst)| match field.kind {
+        Kind::Optional => quote!(#konst.put_optional(&self.session, #local)?;),
+        Kind::Default | Kind::Required => quote!(#konst.put(&self.session, #local);),
     });
     let save_doc = "Stores every field of `value`; an `Option` field holding `None` removes its \
          key. All values are serialized before any is stored, so an error changes nothing.\n\n\

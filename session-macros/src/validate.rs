@@ -98,7 +98,7 @@ fn check_field(cx: &Ctxt, field: &Field<'_>) {
             );
         }
     }
-    if let (Some(default), Some(_)) = (&field.attrs.default, crate::ast::option_inner(field.ty)) {
+    if let (Some(default), true) = (&field.attrs.default, crate::ast::is_option(field.ty)) {
         cx.error_spanned_by(
             default.span_tokens(),
             "`default` on an `Option` field: an absent `Option` already reads as `None`; remove \

@@ -1,8 +1,12 @@
 //! Runtime support for `#[derive(SessionData)]`: the only items generated code calls, re-exported
 //! as `session::__private`. Not public API: names and signatures may change in any release.
 //!
-//! Keeping the logic here keeps the generated code small and lets it be tested like any other
-//! code of this crate.
+//! Each field of a derived struct becomes one [`Field`] constant: its key and its JSON codec.
+//! The codec is built, and the field type's serde bounds checked, in one place
+//! ([`Field::new`]), so a field type without serde support is one compile error at the field
+//! instead of one per generated method.
+
+use std::fmt;
 
 use futures_util::future::LocalBoxFuture;
 use serde::{de::DeserializeOwned, Serialize};
@@ -36,93 +40,6 @@ pub async fn load_keys(session: &Session, keys: &[&str]) -> Result<(), SessionEr
     session.load_keys(keys).await
 }
 
-/// Compiles only for types a session field can hold; generated code calls it once per field,
-/// spanned at the field's type, so a wrong type is reported there.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be stored in a typed session field",
-    label = "a session field needs `serde::Serialize` and `serde::Deserialize`",
-    note = "derive them: `#[derive(serde::Serialize, serde::Deserialize)]`"
-)]
-pub trait SessionValue: Serialize + DeserializeOwned {}
-
-impl<T: Serialize + DeserializeOwned> SessionValue for T {}
-
-/// See [`SessionValue`].
-pub fn assert_value<T: SessionValue>() {}
-
-/// A required field: `None` when absent.
-///
-/// # Errors
-/// [`SessionError::Deserialize`] when the stored value is not a `T`.
-pub fn get<T: SessionValue>(session: &Session, key: &str) -> Result<Option<T>, SessionError> {
-    session.get(key)
-}
-
-/// An `Option<T>` field: `None` when absent or stored as `null`.
-///
-/// # Errors
-/// [`SessionError::Deserialize`] when the stored value is not a `T`.
-pub fn get_optional<T: SessionValue>(
-    session: &Session,
-    key: &str,
-) -> Result<Option<T>, SessionError> {
-    Ok(session.get::<Option<T>>(key)?.flatten())
-}
-
-/// A field with a default: `default()` when absent.
-///
-/// # Errors
-/// [`SessionError::Deserialize`] when the stored value is not a `T`.
-pub fn get_or_else<T: SessionValue>(
-    session: &Session,
-    key: &str,
-    default: impl FnOnce() -> T,
-) -> Result<T, SessionError> {
-    Ok(session.get(key)?.unwrap_or_else(default))
-}
-
-/// Stores `value` under `key`.
-///
-/// # Errors
-/// [`SessionError::Serialize`] when `value` cannot be serialized.
-pub fn set<T: SessionValue>(session: &Session, key: &str, value: &T) -> Result<(), SessionError> {
-    session.insert(key, value)
-}
-
-/// Stores `Some(value)`; `None` removes the key.
-///
-/// # Errors
-/// [`SessionError::Serialize`] when `value` cannot be serialized.
-pub fn set_optional<T: SessionValue>(
-    session: &Session,
-    key: &str,
-    value: Option<&T>,
-) -> Result<(), SessionError> {
-    match value {
-        Some(value) => session.insert(key, value),
-        None => session.remove(key).map(drop),
-    }
-}
-
-/// Removes `key`, returning its value.
-///
-/// # Errors
-/// [`SessionError::Deserialize`] when the removed value is not a `T` (it is removed anyway).
-pub fn remove<T: SessionValue>(session: &Session, key: &str) -> Result<Option<T>, SessionError> {
-    session.remove_as(key)
-}
-
-/// Removes the key of an `Option<T>` field, returning its value.
-///
-/// # Errors
-/// [`SessionError::Deserialize`] when the removed value is not a `T` (it is removed anyway).
-pub fn remove_optional<T: SessionValue>(
-    session: &Session,
-    key: &str,
-) -> Result<Option<T>, SessionError> {
-    Ok(session.remove_as::<Option<T>>(key)?.flatten())
-}
-
 /// Removes every key in `keys`.
 ///
 /// # Errors
@@ -132,48 +49,176 @@ pub fn remove_keys(session: &Session, keys: &[&str]) -> Result<(), SessionError>
         .try_for_each(|key| session.remove(key).map(drop))
 }
 
-/// JSON text of `value`, for an all-or-nothing `save`.
-///
-/// # Errors
-/// [`SessionError::Serialize`] when `value` cannot be serialized.
-pub fn encode<T: SessionValue>(key: &str, value: &T) -> Result<String, SessionError> {
-    serde_json::to_string(value).map_err(|source| SessionError::Serialize {
-        key: key.to_owned(),
-        source,
-    })
+/// The types a session field can hold.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be stored in a typed session field",
+    label = "a session field needs `serde::Serialize` and `serde::Deserialize`",
+    note = "derive them: `#[derive(serde::Serialize, serde::Deserialize)]`"
+)]
+pub trait SessionValue: Serialize + DeserializeOwned {}
+
+impl<T: Serialize + DeserializeOwned> SessionValue for T {}
+
+type Encode<T> = fn(&T) -> serde_json::Result<String>;
+type Decode<T> = fn(&str) -> serde_json::Result<T>;
+
+/// One field of a derived struct: its session key and its JSON codec.
+pub struct Field<T> {
+    key: &'static str,
+    encode: Encode<T>,
+    decode: Decode<T>,
 }
 
-/// JSON text of `Some(value)`; `None` stays `None` (the key will be removed).
-///
-/// # Errors
-/// [`SessionError::Serialize`] when `value` cannot be serialized.
-pub fn encode_optional<T: SessionValue>(
-    key: &str,
-    value: Option<&T>,
-) -> Result<Option<String>, SessionError> {
-    value.map(|value| encode(key, value)).transpose()
+impl<T> fmt::Debug for Field<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Field").field("key", &self.key).finish()
+    }
 }
 
-/// Stores JSON text made by [`encode`].
-pub fn put(session: &Session, key: &str, json: String) {
-    session.insert_raw(key, json);
+fn encode_json<T: Serialize>(value: &T) -> serde_json::Result<String> {
+    serde_json::to_string(value)
 }
 
-/// Stores JSON text made by [`encode_optional`]; `None` removes the key.
-///
-/// # Errors
-/// [`SessionError::NotLoaded`] when the key was not loaded.
-pub fn put_optional(
-    session: &Session,
-    key: &str,
-    json: Option<String>,
-) -> Result<(), SessionError> {
-    match json {
-        Some(json) => {
-            session.insert_raw(key, json);
-            Ok(())
+fn decode_json<T: DeserializeOwned>(json: &str) -> serde_json::Result<T> {
+    serde_json::from_str(json)
+}
+
+impl<T> Field<T> {
+    /// The field stored under `key`. The only place that needs `T`'s serde impls.
+    #[must_use]
+    pub const fn new(key: &'static str) -> Self
+    where
+        T: SessionValue,
+    {
+        Self {
+            key,
+            encode: encode_json::<T>,
+            decode: decode_json::<T>,
         }
-        None => session.remove(key).map(drop),
+    }
+
+    fn decode(&self, json: &str) -> Result<T, SessionError> {
+        (self.decode)(json).map_err(|source| SessionError::Deserialize {
+            key: self.key.to_owned(),
+            source,
+        })
+    }
+
+    /// JSON text of `value`, for an all-or-nothing `save`.
+    ///
+    /// # Errors
+    /// [`SessionError::Serialize`] when `value` cannot be serialized.
+    pub fn encode(&self, value: &T) -> Result<String, SessionError> {
+        (self.encode)(value).map_err(|source| SessionError::Serialize {
+            key: self.key.to_owned(),
+            source,
+        })
+    }
+
+    /// The stored value; `None` when absent.
+    ///
+    /// # Errors
+    /// [`SessionError::Deserialize`] when the stored value is not a `T`.
+    pub fn get(&self, session: &Session) -> Result<Option<T>, SessionError> {
+        session
+            .get_raw(self.key)?
+            .map(|json| self.decode(&json))
+            .transpose()
+    }
+
+    /// The stored value; `default()` when absent.
+    ///
+    /// # Errors
+    /// [`SessionError::Deserialize`] when the stored value is not a `T`.
+    pub fn get_or_else(
+        &self,
+        session: &Session,
+        default: impl FnOnce() -> T,
+    ) -> Result<T, SessionError> {
+        Ok(self.get(session)?.unwrap_or_else(default))
+    }
+
+    /// Stores `value`.
+    ///
+    /// # Errors
+    /// [`SessionError::Serialize`] when `value` cannot be serialized.
+    pub fn set(&self, session: &Session, value: &T) -> Result<(), SessionError> {
+        self.put(session, self.encode(value)?);
+        Ok(())
+    }
+
+    /// Removes the key, returning the value it held.
+    ///
+    /// # Errors
+    /// [`SessionError::Deserialize`] when the removed value is not a `T` (it is removed anyway).
+    pub fn remove(&self, session: &Session) -> Result<Option<T>, SessionError> {
+        session
+            .remove(self.key)?
+            .map(|json| self.decode(&json))
+            .transpose()
+    }
+
+    /// Stores JSON text made by [`Field::encode`].
+    pub fn put(&self, session: &Session, json: String) {
+        session.insert_raw(self.key, json);
+    }
+}
+
+/// An `Option<T>` field: the key holds a `T` when `Some` and is absent when `None`; a stored
+/// `null` reads as `None` too.
+impl<T> Field<Option<T>> {
+    /// The stored value; `None` when absent.
+    ///
+    /// # Errors
+    /// [`SessionError::Deserialize`] when the stored value is not a `T`.
+    pub fn get_optional(&self, session: &Session) -> Result<Option<T>, SessionError> {
+        Ok(self.get(session)?.flatten())
+    }
+
+    /// Stores `Some(value)`; `None` removes the key.
+    ///
+    /// # Errors
+    /// [`SessionError::Serialize`] when the value cannot be serialized.
+    pub fn set_optional(&self, session: &Session, value: &Option<T>) -> Result<(), SessionError> {
+        let json = self.encode_optional(value)?;
+        self.put_optional(session, json)
+    }
+
+    /// Removes the key, returning the value it held.
+    ///
+    /// # Errors
+    /// [`SessionError::Deserialize`] when the removed value is not a `T` (it is removed anyway).
+    pub fn remove_optional(&self, session: &Session) -> Result<Option<T>, SessionError> {
+        Ok(self.remove(session)?.flatten())
+    }
+
+    /// JSON text of `Some(value)`; `None` stays `None` (the key will be removed).
+    ///
+    /// # Errors
+    /// [`SessionError::Serialize`] when the value cannot be serialized.
+    pub fn encode_optional(&self, value: &Option<T>) -> Result<Option<String>, SessionError> {
+        match value {
+            Some(_) => self.encode(value).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Stores JSON text made by [`Field::encode_optional`]; `None` removes the key.
+    ///
+    /// # Errors
+    /// [`SessionError::NotLoaded`] when the key was not loaded.
+    pub fn put_optional(
+        &self,
+        session: &Session,
+        json: Option<String>,
+    ) -> Result<(), SessionError> {
+        match json {
+            Some(json) => {
+                self.put(session, json);
+                Ok(())
+            }
+            None => session.remove(self.key).map(drop),
+        }
     }
 }
 

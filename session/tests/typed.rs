@@ -517,9 +517,9 @@ async fn typed_then_untyped_in_one_request_share_state() {
             .route(
                 "/seed",
                 web::get().to(|s: Session| async move {
-                    s.insert("cart.visits", &5u32)?;
-                    s.insert("cart.items", &[1u32])?;
-                    s.insert("other", &"kept")?;
+                    s.insert("cart.visits", 5u32)?;
+                    s.insert("cart.items", [1u32])?;
+                    s.insert("other", "kept")?;
                     Ok::<_, actix_web::Error>(HttpResponse::Ok().finish())
                 }),
             )
@@ -541,7 +541,7 @@ async fn typed_then_untyped_in_one_request_share_state() {
                         s.get::<Vec<u32>>("cart.items")?,
                         s.get::<String>("other")?,
                     );
-                    s.insert("other", &"changed")?;
+                    s.insert("other", "changed")?;
                     let back = (c.visits()?, c.items()?);
                     Ok::<_, actix_web::Error>(HttpResponse::Ok().body(format!("{seen:?} {back:?}")))
                 }),
@@ -549,7 +549,7 @@ async fn typed_then_untyped_in_one_request_share_state() {
             .route(
                 "/untyped-first",
                 web::get().to(|s: Session, c: CartSession| async move {
-                    s.insert("cart.visits", &7u32)?;
+                    s.insert("cart.visits", 7u32)?;
                     c.update_visits(|n| n * 10)?;
                     Ok::<_, actix_web::Error>(HttpResponse::Ok().body(format!(
                         "{:?} {:?}",
