@@ -155,7 +155,8 @@ pub(crate) fn is_option(ty: &Type) -> bool {
     option_inner(ty).is_some()
 }
 
-fn option_inner(ty: &Type) -> Option<&Type> {
+/// `T` of a field spelled `Option<T>`; see [`is_option`].
+pub(crate) fn option_inner(ty: &Type) -> Option<&Type> {
     let Type::Path(path) = ty else { return None };
     if path.qself.is_some() {
         return None;

@@ -32,7 +32,14 @@ pub(crate) fn expand(input: &Input<'_>) -> TokenStream {
     let ident = input.ident;
     let vis = input.vis;
     let accessor = input.accessor();
-    let struct_doc = docs(&input.docs, &accessor_doc(input), false);
+    let struct_doc = {
+        let (user, generated) = (&input.docs, accessor_doc(input));
+        if user.is_empty() {
+            quote!(#[doc = #generated])
+        } else {
+            quote!(#(#user)* #[doc = ""] #[doc = #generated])
+        }
+    };
     let key_consts = input.fields.iter().map(key_const);
     let key_names = input.fields.iter().map(Field::key_const);
     let field_consts = input.fields.iter().enumerate().map(|(i, f)| {
@@ -143,19 +150,18 @@ fn accessor_doc(input: &Input<'_>) -> String {
     )
 }
 
-/// The user's doc attributes and generated text, as `#[doc]` attributes. With
-/// `generated_first` the generated text makes the summary line, else the user's docs do.
-fn docs(user: &[&Attribute], generated: &str, generated_first: bool) -> TokenStream {
-    let generated = quote!(#[doc = #generated]);
-    if user.is_empty() {
-        return generated;
-    }
-    let user = quote!(#(#user)*);
-    if generated_first {
-        quote!(#generated #[doc = ""] #user)
-    } else {
-        quote!(#user #[doc = ""] #generated)
-    }
+/// The user's doc attributes with a generated summary and `# Errors` section, as `#[doc]`
+/// attributes. With `user_first` the user's docs make the summary line (a getter reads as the
+/// field); else the generated sentence does (`set_x` is not "the items in the cart").
+fn docs(user: &[&Attribute], summary: &str, errors: &str, user_first: bool) -> TokenStream {
+    let summary = quote!(#[doc = #summary]);
+    let errors = format!("# Errors\n{errors}");
+    let body = match (user.is_empty(), user_first) {
+        (true, _) => summary,
+        (false, true) => quote!(#(#user)* #[doc = ""] #summary),
+        (false, false) => quote!(#summary #[doc = ""] #(#user)*),
+    };
+    quote!(#body #[doc = ""] #[doc = #errors])
 }
 
 fn key_const(field: &Field<'_>) -> TokenStream {
@@ -244,41 +250,41 @@ fn field_methods(p: &TokenStream, field: &Field<'_>, konst: &Ident) -> TokenStre
             "",
         )
     };
+    let stored = match field.kind {
+        Kind::Optional => crate::ast::option_inner(ty).unwrap_or(ty),
+        Kind::Default | Kind::Required => ty,
+    };
     let read_errors = format!(
-        "# Errors\n`SessionError::Deserialize` when the stored value is not a `{}`.",
-        type_name(ty)
+        "`SessionError::Deserialize` when the stored value does not decode as `{}`.",
+        type_name(stored)
     );
+    let write_errors = "`SessionError::Serialize` when the value cannot be serialized to JSON.";
     let get_doc = docs(
         &field.docs,
-        &format!(
-            "Reads field `{name}` (session key `{key}`); {absent} when absent.\n\n{read_errors}"
-        ),
-        false,
+        &format!("Reads field `{name}` (session key `{key}`); {absent} when absent."),
+        &read_errors,
+        true,
     );
     let set_doc = docs(
         &field.docs,
-        &format!(
-            "Stores field `{name}` under session key `{key}`.{set_note}\n\n# Errors\n\
-             `SessionError::Serialize` when the value cannot be serialized to JSON."
-        ),
-        true,
+        &format!("Stores field `{name}` under session key `{key}`.{set_note}"),
+        write_errors,
+        false,
     );
     let remove_doc = docs(
         &field.docs,
-        &format!(
-            "Removes field `{name}` (session key `{key}`), returning the value it held.\n\n\
-             {read_errors} The key is removed anyway."
-        ),
-        true,
+        &format!("Removes field `{name}` (session key `{key}`), returning the value it held."),
+        &format!("{read_errors} The key is removed anyway."),
+        false,
     );
     let update_doc = docs(
         &field.docs,
         &format!(
             "Replaces field `{name}` (session key `{key}`) with `f(current)`, where `current` is \
-             what `{getter}()` reads, and returns the stored result.\n\n# Errors\n\
-             As `{getter}()` and `{setter}()`."
+             what `{getter}()` reads, and returns the stored result."
         ),
-        true,
+        &format!("As `{getter}()` and `{setter}()`."),
+        false,
     );
     quote! {
         #get_doc
@@ -417,5 +423,106 @@ fn whole_struct(p: &TokenStream, input: &Input<'_>) -> TokenStream {
         pub fn remove_all(&self) -> ::core::result::Result<(), #p::SessionError> {
             #p::remove_keys(&self.session, Self::KEYS)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use syn::{parse_quote, DeriveInput, ImplItem, Item};
+
+    /// The doc text of `attrs`, one string per `#[doc]`.
+    fn doc_lines(attrs: &[syn::Attribute]) -> Vec<String> {
+        attrs
+            .iter()
+            .filter_map(|a| match &a.meta {
+                syn::Meta::NameValue(nv) if nv.path.is_ident("doc") => match &nv.value {
+                    syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(s),
+                        ..
+                    }) => Some(s.value()),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Every item of the expansion, impls inside `const _` blocks included.
+    fn items(input: &DeriveInput) -> Vec<Item> {
+        let file: syn::File = syn::parse2(crate::derive(input).expect("expands")).expect("parses");
+        file.items
+            .into_iter()
+            .flat_map(|item| match item {
+                Item::Const(c) => match *c.expr {
+                    syn::Expr::Block(b) => b
+                        .block
+                        .stmts
+                        .into_iter()
+                        .filter_map(|s| match s {
+                            syn::Stmt::Item(item) => Some(item),
+                            _ => None,
+                        })
+                        .collect(),
+                    _ => vec![],
+                },
+                other => vec![other],
+            })
+            .collect()
+    }
+
+    fn method_docs(items: &[Item], name: &str) -> Vec<String> {
+        items
+            .iter()
+            .filter_map(|item| match item {
+                Item::Impl(i) if i.trait_.is_none() => Some(&i.items),
+                _ => None,
+            })
+            .flatten()
+            .find_map(|item| match item {
+                ImplItem::Fn(f) if f.sig.ident == name => Some(doc_lines(&f.attrs)),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no method {name}"))
+    }
+
+    #[test]
+    fn doc_comments_carry_over() {
+        let input: DeriveInput = parse_quote! {
+            /// The shopping cart.
+            #[session(prefix = "cart")]
+            struct Cart {
+                /// Item ids, oldest first.
+                items: Vec<u32>,
+                #[session(default)]
+                visits: u32,
+            }
+        };
+        let items = items(&input);
+        let accessor = items
+            .iter()
+            .find_map(|item| match item {
+                Item::Struct(s) if s.ident == "CartSession" => Some(doc_lines(&s.attrs)),
+                _ => None,
+            })
+            .expect("the accessor struct");
+        assert_eq!(accessor[0], " The shopping cart.");
+        let getter = method_docs(&items, "items");
+        assert_eq!(
+            getter[0], " Item ids, oldest first.",
+            "the field's docs lead the getter"
+        );
+        for method in ["set_items", "remove_items", "update_items"] {
+            let docs = method_docs(&items, method);
+            assert!(
+                docs.iter().any(|d| d == " Item ids, oldest first."),
+                "{method}: {docs:?}"
+            );
+            assert!(
+                docs.last().unwrap().starts_with("# Errors"),
+                "{method}: {docs:?}"
+            );
+        }
+        // An undocumented field still gets generated docs.
+        assert!(method_docs(&items, "visits")[0].contains("`Default::default()` when absent"));
     }
 }

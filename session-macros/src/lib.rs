@@ -14,7 +14,7 @@ mod validate;
 use proc_macro::TokenStream;
 use syn::{parse_macro_input, DeriveInput};
 
-/// Derives a typed session accessor; see `session::SessionData` for the documentation.
+/// (Implemented by the `session-macros` crate; use it as `session::SessionData`.)
 #[proc_macro_derive(SessionData, attributes(session))]
 pub fn derive_session_data(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);

@@ -37,6 +37,29 @@
 //! | [`MemoryStore`](store::MemoryStore) | always | in this process | per-key merge |
 //! | [`CookieStore`](store::CookieStore) | always | in the browser (encrypted or signed) | last response wins |
 //!
+//! # Typed sessions
+//! `#[derive(SessionData)]` (feature `macros`, on by default) turns a plain struct into a typed
+//! accessor that handlers take instead of [`Session`]: `CartSession` for `struct Cart`, with a
+//! getter, setter, remover and updater per field in the field's own type, and `load`/`save` for
+//! the whole struct. Extracting it loads only the struct's own keys.
+//!
+//! ```
+//! use session::SessionData;
+//!
+//! #[derive(SessionData)]
+//! struct Counter {
+//!     #[session(default)] // absent reads as 0
+//!     count: u64,
+//! }
+//!
+//! #[actix_web::get("/")]
+//! async fn index(counter: CounterSession) -> actix_web::Result<String> {
+//!     let n = counter.update_count(|n| n + 1)?;
+//!     Ok(format!("{n}"))
+//! }
+//! ```
+//! [`SessionData`] lists what is generated and how absent and mistyped values read.
+//!
 //! # Writing your own store
 //! Implement [`store::SessionStore`]; its module docs hold the contract and a complete example.
 #![forbid(unsafe_code)]
@@ -63,6 +86,7 @@ pub use id::{InvalidSessionId, SessionId};
 pub use middleware::{SessionMiddleware, SessionMiddlewareBuilder, SessionService, SessionStorage};
 pub use session::{Session, SessionExt, SessionStatus};
 #[cfg(feature = "macros")]
+#[doc = include_str!("typed.md")]
 pub use session_macros::SessionData;
 #[cfg(feature = "testing")]
 pub mod testing;

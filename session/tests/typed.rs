@@ -502,6 +502,16 @@ impl SessionStore for Recording {
     }
 }
 
+/// A route that stores `entries` (key, JSON text) in the session.
+fn seed_route(entries: &'static [(&'static str, &'static str)]) -> actix_web::Route {
+    web::get().to(move |s: Session| {
+        for (key, json) in entries {
+            s.insert_raw(*key, (*json).to_owned());
+        }
+        async { HttpResponse::Ok().finish() }
+    })
+}
+
 fn all_cart_keys() -> Option<Vec<String>> {
     Some(CartSession::KEYS.iter().map(|k| (*k).to_owned()).collect())
 }
@@ -516,12 +526,11 @@ async fn typed_then_untyped_in_one_request_share_state() {
             .wrap(SessionMiddleware::new(store.clone(), Key::generate()))
             .route(
                 "/seed",
-                web::get().to(|s: Session| async move {
-                    s.insert("cart.visits", 5u32)?;
-                    s.insert("cart.items", [1u32])?;
-                    s.insert("other", "kept")?;
-                    Ok::<_, actix_web::Error>(HttpResponse::Ok().finish())
-                }),
+                seed_route(&[
+                    ("cart.visits", "5"),
+                    ("cart.items", "[1]"),
+                    ("other", "\"kept\""),
+                ]),
             )
             .route(
                 "/typed-only",
@@ -629,4 +638,67 @@ async fn typed_sessions_work_on_the_cookie_store() {
         body_text(test::call_service(&app, request("/", Some(cookie)).to_request()).await).await,
         "2"
     );
+}
+
+/// Round trips as the docs promise: two typed extractors load their own keys one after the
+/// other; a `Session` extracted first loads everything once and the typed ones reuse it; a
+/// typed extractor before a `Session` one loads its keys, then the rest.
+#[actix_web::test]
+async fn extractor_order_decides_the_loads() {
+    let store = Recording::default();
+    let app = test::init_service(
+        App::new()
+            .wrap(SessionMiddleware::new(store.clone(), Key::generate()))
+            .route(
+                "/seed",
+                seed_route(&[("cart.visits", "1"), ("user_id", "9"), ("name", "\"ada\"")]),
+            )
+            .route(
+                "/two-typed",
+                web::get().to(|c: CartSession, l: LoginSession| async move {
+                    format!("{} {}", show(c.visits()), show(l.user_id()))
+                }),
+            )
+            .route(
+                "/session-first",
+                web::get().to(|s: Session, c: CartSession, l: LoginSession| async move {
+                    let n = s.get::<u32>("cart.visits").ok().flatten();
+                    format!("{n:?} {} {}", show(c.visits()), show(l.name()))
+                }),
+            )
+            .route(
+                "/typed-first",
+                web::get().to(|c: CartSession, s: Session| async move {
+                    format!(
+                        "{} {:?}",
+                        show(c.visits()),
+                        s.get::<u64>("user_id").ok().flatten()
+                    )
+                }),
+            ),
+    )
+    .await;
+    let cookie =
+        session_cookie(&test::call_service(&app, request("/seed", None).to_request()).await)
+            .expect("cookie");
+    store.take_loads();
+    let login_keys = Some(vec!["user_id".to_owned(), "name".to_owned()]);
+
+    let res = test::call_service(
+        &app,
+        request("/two-typed", Some(cookie.clone())).to_request(),
+    );
+    assert_eq!(body_text(res.await).await, "1 Some(9)");
+    assert_eq!(store.take_loads(), vec![all_cart_keys(), login_keys]);
+
+    let res = test::call_service(
+        &app,
+        request("/session-first", Some(cookie.clone())).to_request(),
+    );
+    assert_eq!(body_text(res.await).await, r#"Some(1) 1 Some("ada")"#);
+    assert_eq!(store.take_loads(), vec![None]);
+
+    let res = test::call_service(&app, request("/typed-first", Some(cookie)).to_request());
+    assert_eq!(body_text(res.await).await, "1 Some(9)");
+    assert_eq!(store.take_loads(), vec![all_cart_keys(), None]);
 }
