@@ -22,6 +22,10 @@ async fn index(visitor: VisitorSession) -> actix_web::Result<impl Responder> {
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
+    let port: u16 = std::env::var("PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(8080);
     let key = Key::generate(); // production apps load a fixed key from their secrets
     let store = MemoryStore::new();
     let server = HttpServer::new(move || {
@@ -34,7 +38,7 @@ async fn main() -> std::io::Result<()> {
             )
             .service(index)
     })
-    .bind(("127.0.0.1", 8080))?;
-    println!("counter_typed listening on http://127.0.0.1:8080/ (reload to count)");
+    .bind(("127.0.0.1", port))?;
+    println!("counter_typed listening on http://127.0.0.1:{port}/ (reload to count)");
     server.run().await
 }
