@@ -1,9 +1,9 @@
 //! The derive macro behind `session`'s typed sessions. Use it through `session::SessionData`,
 //! whose documentation describes what it generates.
 //!
-//! The crate is split by phase: [`attr`] parses `#[session(...)]`, [`ast`] models the struct,
-//! [`validate`] checks it, [`expand`] generates the accessor. Every phase records its errors in
-//! one [`ctxt::Ctxt`] so that a user sees all of them at once.
+//! The crate is split by phase: `attr` parses `#[session(...)]`, `ast` models the struct,
+//! `validate` checks it, `expand` generates the accessor. Every phase records its errors in one
+//! `ctxt::Ctxt`, so that a user sees all of them at once.
 
 mod ast;
 mod attr;
