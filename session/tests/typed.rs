@@ -172,6 +172,14 @@ async fn keys_are_associated_constants() {
     assert_eq!(LoginSession::KEYS, ["user_id", "name"]);
 }
 
+/// Like `Session`, an accessor can move into spawned tasks.
+#[actix_web::test]
+async fn accessors_are_send_sync_clone() {
+    fn check<T: Send + Sync + Clone + std::fmt::Debug + 'static>() {}
+    check::<CartSession>();
+    check::<LoginSession>();
+}
+
 #[actix_web::test]
 async fn absent_fields_read_by_kind() {
     let out = scenario(&[], |c: &CartSession| {
