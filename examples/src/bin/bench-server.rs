@@ -7,7 +7,7 @@ use std::{process::ExitCode, time::Duration};
 
 use actix_web::{cookie::Key, App, HttpServer};
 use session::{
-    store::{CookieStore, MemoryStore},
+    store::{CookieStore, FileStore, MemoryStore},
     CookieLifecycle, SessionMiddleware, SessionStorage, TtlRefresh,
 };
 
@@ -77,6 +77,14 @@ fn storage(args: &Args) -> Result<SessionStorage, String> {
     match args.store.as_str() {
         "memory" => Ok(MemoryStore::new().into()),
         "cookie" => Ok(CookieStore::encrypted().into()),
+        "file" => {
+            let dir = args.dir.as_deref().ok_or("--store file needs --dir PATH")?;
+            let store = FileStore::new(dir).map_err(|e| match std::error::Error::source(&e) {
+                Some(cause) => format!("{e}: {cause}"),
+                None => e.to_string(),
+            })?;
+            Ok(store.into())
+        }
         other => Err(format!("store {other:?} is not available in this build")),
     }
 }

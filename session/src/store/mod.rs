@@ -74,9 +74,16 @@ use std::{collections::HashMap, future::Future, pin::Pin, time::Duration};
 use crate::{SessionId, StoreError};
 
 mod cookie;
+#[cfg(feature = "file")]
+mod file;
 mod memory;
 
 pub use cookie::{CookieStore, MAX_COOKIE_BYTES};
+#[cfg(feature = "file")]
+pub use file::{
+    FileStore, FileStoreBuilder, FileStoreError, PruneReport, Pruner, DEFAULT_FILE_PREFIX,
+    STALE_TEMP_AGE,
+};
 pub use memory::{MemoryStore, MemoryStoreBuilder, DEFAULT_MAX_SESSIONS};
 
 /// A session's key-value pairs: session keys to JSON text.
