@@ -3,7 +3,7 @@
 use std::{
     collections::{BTreeMap, HashSet},
     fmt,
-    sync::{Arc, Mutex, MutexGuard},
+    sync::{Arc, Mutex, MutexGuard, OnceLock},
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
@@ -223,7 +223,9 @@ pub(crate) enum CookieUpdate {
 
 struct Inner {
     shared: Option<Arc<Shared>>,
-    incoming: Option<Incoming>,
+    /// The session cookie's value as sent, verified only on first need.
+    raw_cookie: Option<String>,
+    incoming: OnceLock<Option<Incoming>>,
     load_lock: futures_util::lock::Mutex<()>,
     state: Mutex<State>,
 }
@@ -276,20 +278,14 @@ impl fmt::Debug for Session {
 }
 
 impl Session {
-    pub(crate) fn new(shared: Option<Arc<Shared>>, incoming: Option<Incoming>) -> Self {
-        let (meta, stale_key) = match &incoming {
-            Some(Incoming::Id {
-                meta, stale_key, ..
-            }) => (Some(*meta), *stale_key),
-            _ => (None, false),
-        };
-        let ttl = meta
-            .map(|m| m.ttl)
-            .or_else(|| shared.as_ref().map(|s| s.config.ttl))
-            .unwrap_or(crate::config::DEFAULT_TTL);
+    pub(crate) fn new(shared: Option<Arc<Shared>>, raw_cookie: Option<String>) -> Self {
+        let ttl = shared
+            .as_ref()
+            .map_or(crate::config::DEFAULT_TTL, |s| s.config.ttl);
         Self(Arc::new(Inner {
             shared,
-            incoming,
+            raw_cookie,
+            incoming: OnceLock::new(),
             load_lock: futures_util::lock::Mutex::new(()),
             state: Mutex::new(State {
                 loaded: Loaded::Nothing,
@@ -301,12 +297,46 @@ impl Session {
                 renewed_to: None,
                 ttl,
                 ttl_changed: false,
-                created: meta.map_or_else(unix_now, |m| m.created),
+                created: unix_now(),
                 accessed: false,
                 refreshed: false,
-                stale_key,
+                stale_key: false,
             }),
         }))
+    }
+
+    /// The verified session cookie. Verification waits for the first need (a load, a refresh
+    /// policy, [`id`](Self::id), a write), so requests that never touch the session pay for no
+    /// cryptography. Never call it while holding the state lock: it takes that lock.
+    fn incoming(&self) -> Option<&Incoming> {
+        self.0
+            .incoming
+            .get_or_init(|| {
+                let shared = self.0.shared.as_ref()?;
+                let raw = self.0.raw_cookie.as_deref()?;
+                let incoming = match &shared.storage {
+                    Storage::Server(_) => parse_server_cookie(&shared.config, raw)?,
+                    Storage::Cookie(_) => Incoming::Sealed(raw.to_owned()),
+                };
+                if let Incoming::Id {
+                    meta, stale_key, ..
+                } = &incoming
+                {
+                    let mut state = self.state();
+                    state.created = meta.created;
+                    state.stale_key = *stale_key;
+                    if !state.ttl_changed {
+                        state.ttl = meta.ttl;
+                    }
+                }
+                Some(incoming)
+            })
+            .as_ref()
+    }
+
+    /// [`incoming`](Self::incoming) after it has run: safe under the state lock.
+    fn verified(&self) -> Option<&Incoming> {
+        self.0.incoming.get().and_then(Option::as_ref)
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -360,6 +390,7 @@ impl Session {
             .shared
             .as_ref()
             .ok_or(SessionError::MissingMiddleware)?;
+        let has_cookie = self.incoming().is_some();
         {
             let mut state = self.state();
             state.accessed = true;
@@ -373,7 +404,7 @@ impl Session {
             if state.covers(want) {
                 return Ok(());
             }
-            if self.0.incoming.is_none() {
+            if !has_cookie {
                 state.exists = Some(false);
                 return Ok(());
             }
@@ -419,7 +450,7 @@ impl Session {
         keys: Keys<'_>,
         refresh: Option<Duration>,
     ) -> Result<Option<Entries>, StoreError> {
-        match (&shared.storage, &self.0.incoming) {
+        match (&shared.storage, self.verified()) {
             (Storage::Server(store), Some(Incoming::Id { id, .. })) => {
                 store.load(id, keys, refresh).await
             }
@@ -429,8 +460,10 @@ impl Session {
                 };
                 let mut state = self.state();
                 state.created = opened.meta.created;
-                state.ttl = opened.meta.ttl;
                 state.stale_key = opened.stale_key;
+                if !state.ttl_changed {
+                    state.ttl = opened.meta.ttl;
+                }
                 Ok(Some(opened.entries))
             }
             _ => Ok(None),
@@ -758,6 +791,7 @@ impl Session {
     /// ```
     #[must_use]
     pub fn id(&self) -> Option<SessionId> {
+        let incoming = self.incoming();
         let state = self.state();
         if state.purged {
             return None;
@@ -765,7 +799,7 @@ impl Session {
         if let Some(new) = &state.renewed_to {
             return Some(new.clone());
         }
-        match &self.0.incoming {
+        match incoming {
             Some(Incoming::Id { id, .. }) if state.exists != Some(false) => Some(id.clone()),
             _ => None,
         }
@@ -793,6 +827,11 @@ impl Session {
         let Some(shared) = self.0.shared.clone() else {
             return Ok(CookieUpdate::Keep);
         };
+        if shared.config.refresh != TtlRefresh::OnEveryRequest && self.untouched() {
+            // The common case: no store call, and not even the cookie's signature checked.
+            return Ok(CookieUpdate::Keep);
+        }
+        self.incoming();
         let needs_all = {
             let state = self.state();
             state.renewed_to.is_some()
@@ -812,8 +851,14 @@ impl Session {
         }
     }
 
+    /// Nothing read, written, purged or renewed in this request.
+    fn untouched(&self) -> bool {
+        let state = self.state();
+        !state.accessed && !state.is_changed() && !state.purged && state.renewed_to.is_none()
+    }
+
     fn wants_refresh(&self, config: &Config, state: &State) -> bool {
-        let has_cookie = self.0.incoming.is_some() && state.exists != Some(false);
+        let has_cookie = self.verified().is_some() && state.exists != Some(false);
         match config.refresh {
             TtlRefresh::OnUpdate => false,
             TtlRefresh::OnAccess => has_cookie && state.accessed,
@@ -826,7 +871,7 @@ impl Session {
         config: &Config,
         store: &dyn DynStore,
     ) -> Result<CookieUpdate, StoreError> {
-        let incoming_id = match &self.0.incoming {
+        let incoming_id = match self.verified() {
             Some(Incoming::Id { id, .. }) => Some(id),
             _ => None,
         };
@@ -955,7 +1000,7 @@ impl Session {
         store: &crate::store::CookieStore,
     ) -> Result<CookieUpdate, StoreError> {
         let state = self.state();
-        let had_cookie = self.0.incoming.is_some();
+        let had_cookie = self.verified().is_some();
         let ttl = self.effective_ttl(config, &state);
         let (created, write) = if state.purged {
             (unix_now(), !state.changes.is_empty())
