@@ -7,7 +7,7 @@ use std::{process::ExitCode, time::Duration};
 
 use actix_web::{cookie::Key, App, HttpServer};
 use session::{
-    store::{CookieStore, MemoryStore},
+    store::{CookieStore, MemoryStore, RedisStore},
     CookieLifecycle, SessionMiddleware, SessionStorage, TtlRefresh,
 };
 
@@ -77,6 +77,12 @@ fn storage(args: &Args) -> Result<SessionStorage, String> {
     match args.store.as_str() {
         "memory" => Ok(MemoryStore::new().into()),
         "cookie" => Ok(CookieStore::encrypted().into()),
+        "redis" => RedisStore::open(&args.redis).map(Into::into).map_err(|e| {
+            format!(
+                "--redis: {e}: {}",
+                std::error::Error::source(&e).map_or(String::new(), ToString::to_string)
+            )
+        }),
         other => Err(format!("store {other:?} is not available in this build")),
     }
 }
