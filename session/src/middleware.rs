@@ -110,6 +110,28 @@ impl SessionMiddleware {
 /// | TTL | one day |
 /// | refresh | [`TtlRefresh::OnUpdate`] |
 /// | maximum lifetime | none |
+/// | previous keys | none |
+///
+/// ```
+/// use std::time::Duration;
+/// use actix_web::cookie::{Key, SameSite};
+/// use session::{store::MemoryStore, CookieLifecycle, SessionMiddleware, TtlRefresh};
+///
+/// # let (current, retired) = (Key::generate(), Key::generate());
+/// let middleware = SessionMiddleware::builder(MemoryStore::new(), current)
+///     .cookie_name("sid")
+///     .cookie_path("/")
+///     .cookie_domain(Some("example.com".into()))
+///     .cookie_secure(true)
+///     .cookie_http_only(true)
+///     .cookie_same_site(SameSite::Strict)
+///     .cookie_lifecycle(CookieLifecycle::Persistent)
+///     .ttl(Duration::from_secs(8 * 3600))
+///     .refresh(TtlRefresh::OnAccess)
+///     .max_lifetime(Some(Duration::from_secs(7 * 24 * 3600)))
+///     .previous_keys([retired])
+///     .build();
+/// ```
 #[must_use]
 pub struct SessionMiddlewareBuilder {
     config: Config,

@@ -318,6 +318,16 @@ impl Session {
     /// Loads the whole session, if not loaded yet. The [`Session`] extractor does this for you;
     /// call it on handles from [`SessionExt`] (e.g. in your own middleware).
     ///
+    /// ```
+    /// use session::SessionExt as _;
+    ///
+    /// async fn user(req: actix_web::HttpRequest) -> Result<Option<u64>, session::SessionError> {
+    ///     let session = req.get_session();
+    ///     session.load().await?;
+    ///     session.get("user_id")
+    /// }
+    /// ```
+    ///
     /// # Errors
     /// [`SessionError::Load`] when the store fails, [`SessionError::MissingMiddleware`] when the
     /// request did not pass through the middleware. Undecodable or unknown sessions are not
@@ -329,6 +339,13 @@ impl Session {
     /// Loads only `keys`, where the store can (one round trip fetching just those fields on
     /// Redis). Typed sessions use this; a later [`load`](Self::load) fetches the rest, keeping
     /// what this request already read or changed.
+    ///
+    /// ```
+    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// session.load_keys(&["cart.items"]).await?;
+    /// let items: Option<Vec<u32>> = session.get("cart.items")?;
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// As [`load`](Self::load).
@@ -458,6 +475,12 @@ impl Session {
 
     /// The stored JSON text of `key`.
     ///
+    /// ```
+    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// let json: Option<String> = session.get_raw("user_id")?;
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// [`SessionError::NotLoaded`] when the key has not been loaded.
     pub fn get_raw(&self, key: &str) -> Result<Option<String>, SessionError> {
@@ -496,6 +519,12 @@ impl Session {
     }
 
     /// Stores JSON text under `key` as it is. The caller vouches that it is valid JSON.
+    ///
+    /// ```
+    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// session.insert_raw("theme", r#""dark""#.to_owned());
+    /// # Ok(()) }
+    /// ```
     pub fn insert_raw(&self, key: impl Into<String>, json: String) {
         let key = key.into();
         let mut state = self.state();
@@ -504,6 +533,12 @@ impl Session {
     }
 
     /// Removes `key`, returning its JSON text if it was present.
+    ///
+    /// ```
+    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// let old_json = session.remove("user_id")?;
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// [`SessionError::NotLoaded`] when the key has not been loaded.
@@ -522,6 +557,12 @@ impl Session {
     /// Removes `key`, returning its value as a `T` if it was present. The key is removed even
     /// when its value is not a `T`.
     ///
+    /// ```
+    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// let flash: Option<String> = session.remove_as("flash")?;
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// [`SessionError::Deserialize`] when the removed value is not a `T`;
     /// [`SessionError::NotLoaded`] when the key has not been loaded.
@@ -538,6 +579,12 @@ impl Session {
 
     /// Replaces the value under `key` with `f(value)` and marks the session changed. Returns the
     /// new value, or `None` (and changes nothing) when the key is absent.
+    ///
+    /// ```
+    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// let doubled = session.update("points", |p: u32| p * 2)?; // None if absent
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// As [`get`](Self::get) and [`insert`](Self::insert).
@@ -582,6 +629,12 @@ impl Session {
 
     /// True when `key` is present.
     ///
+    /// ```
+    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// if session.contains_key("user_id")? { /* logged in */ }
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// [`SessionError::NotLoaded`] when the key has not been loaded.
     pub fn contains_key(&self, key: &str) -> Result<bool, SessionError> {
@@ -590,6 +643,12 @@ impl Session {
 
     /// Every key, in no particular order.
     ///
+    /// ```
+    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// for key in session.keys()? { println!("{key}"); }
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// [`SessionError::NotLoaded`] when the whole session has not been loaded.
     pub fn keys(&self) -> Result<Vec<String>, SessionError> {
@@ -597,6 +656,12 @@ impl Session {
     }
 
     /// Every key with its JSON text.
+    ///
+    /// ```
+    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// let json_by_key = session.entries()?;
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// [`SessionError::NotLoaded`] when the whole session has not been loaded.
@@ -609,6 +674,12 @@ impl Session {
     }
 
     /// Removes every key; the session (and its id) stays.
+    ///
+    /// ```
+    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// session.clear();
+    /// # Ok(()) }
+    /// ```
     pub fn clear(&self) {
         let mut state = self.state();
         state.entries.clear();
@@ -618,6 +689,12 @@ impl Session {
 
     /// Deletes the session from its store and removes the cookie: call on logout. Keys
     /// inserted afterwards go to a brand-new session.
+    ///
+    /// ```
+    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// session.purge(); // logout
+    /// # Ok(()) }
+    /// ```
     pub fn purge(&self) {
         let mut state = self.state();
         state.entries.clear();
@@ -630,6 +707,14 @@ impl Session {
 
     /// Moves the session to a new id, keeping its data: call on login, so an id planted before
     /// authentication is worthless after it. The old id stops working.
+    ///
+    /// ```
+    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// // after checking the password:
+    /// session.renew();
+    /// session.insert("user_id", 42)?;
+    /// # Ok(()) }
+    /// ```
     pub fn renew(&self) {
         let mut state = self.state();
         if !state.purged {
@@ -639,6 +724,12 @@ impl Session {
 
     /// Sets this session's time to live (e.g. longer for "remember me"). It is kept with the
     /// session and used for every later refresh.
+    ///
+    /// ```
+    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// session.set_ttl(std::time::Duration::from_secs(30 * 24 * 3600)); // remember me
+    /// # Ok(()) }
+    /// ```
     pub fn set_ttl(&self, ttl: Duration) {
         let mut state = self.state();
         state.ttl = ttl.clamp(Duration::from_secs(1), MAX_TTL);
@@ -646,6 +737,12 @@ impl Session {
     }
 
     /// This session's time to live.
+    ///
+    /// ```
+    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// let ttl = session.ttl();
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn ttl(&self) -> Duration {
         self.state().ttl
@@ -653,6 +750,12 @@ impl Session {
 
     /// The session's id, if it has one yet: a new session gets its id when first saved. The
     /// cookie store keeps no ids.
+    ///
+    /// ```
+    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// if let Some(id) = session.id() { tracing::info!(?id, "session"); }
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn id(&self) -> Option<SessionId> {
         let state = self.state();
@@ -669,6 +772,12 @@ impl Session {
     }
 
     /// What this request has done to the session so far.
+    ///
+    /// ```
+    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// assert_eq!(session.status(), session::SessionStatus::Unchanged);
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn status(&self) -> SessionStatus {
         self.state().status()

@@ -13,20 +13,22 @@ use actix_web::{
 };
 use session::{
     store::{CookieStore, MAX_COOKIE_BYTES},
-    testing::set_cookie,
+    testing::{self, body, set_cookie},
     SaveError, Session, SessionMiddleware, StoreError, TtlRefresh,
 };
 use support::Logs;
 
 type Reply = actix_web::Result<HttpResponse>;
 
+async fn get<S, B>(app: &S, uri: &str, cookie: Option<&Cookie<'static>>) -> ServiceResponse<B>
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+{
+    testing::get(app, uri, cookie.cloned()).await
+}
+
+/// The suite's routes plus fillers of chosen sizes.
 fn routes(cfg: &mut web::ServiceConfig) {
-    async fn read(s: Session) -> Reply {
-        Ok(HttpResponse::Ok().body(s.get::<u64>("counter")?.unwrap_or(0).to_string()))
-    }
-    async fn counter(s: Session) -> Reply {
-        Ok(HttpResponse::Ok().body(s.update_or("counter", 1u64, |n| n + 1)?.to_string()))
-    }
     async fn fill(s: Session, len: web::Path<usize>) -> Reply {
         s.insert("blob", "x".repeat(*len))?;
         Ok(HttpResponse::Ok().finish())
@@ -50,9 +52,8 @@ fn routes(cfg: &mut web::ServiceConfig) {
         s.insert("text", &prose[..*len])?;
         Ok(HttpResponse::Ok().finish())
     }
-    cfg.route("/read", web::get().to(read))
-        .route("/counter", web::get().to(counter))
-        .route("/fill/{len}", web::get().to(fill))
+    testing::routes(cfg);
+    cfg.route("/fill/{len}", web::get().to(fill))
         .route("/noise/{len}", web::get().to(noise))
         .route("/text/{len}", web::get().to(text));
 }
@@ -65,21 +66,6 @@ async fn app(
     Error = actix_web::Error,
 > {
     test::init_service(App::new().wrap(mw).configure(routes)).await
-}
-
-async fn get<S, B>(app: &S, uri: &str, cookie: Option<&Cookie<'static>>) -> ServiceResponse<B>
-where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-{
-    let mut req = test::TestRequest::get().uri(uri);
-    if let Some(c) = cookie {
-        req = req.cookie(c.clone());
-    }
-    test::call_service(app, req.to_request()).await
-}
-
-async fn body<B: MessageBody>(res: ServiceResponse<B>) -> String {
-    String::from_utf8(test::read_body(res).await.to_vec()).unwrap()
 }
 
 /// Presents `cookie` to `app`'s `/read`: a bad cookie must be a fresh session (200, "0").

@@ -14,7 +14,7 @@ use actix_web::{
 };
 use session::{
     store::{ChangeSet, SessionStore},
-    testing::set_cookie,
+    testing::{self, body, set_cookie},
     CookieLifecycle, Session, SessionError, SessionExt, SessionMiddleware,
     SessionMiddlewareBuilder, TtlRefresh,
 };
@@ -22,13 +22,15 @@ use support::{Instrumented, Logs};
 
 type Reply = actix_web::Result<HttpResponse>;
 
+async fn get<S, B>(app: &S, uri: &str, cookie: Option<&Cookie<'static>>) -> ServiceResponse<B>
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+{
+    testing::get(app, uri, cookie.cloned()).await
+}
+
+/// The suite's routes plus the ones these tests need.
 fn routes(cfg: &mut web::ServiceConfig) {
-    async fn read(s: Session) -> Reply {
-        Ok(HttpResponse::Ok().body(s.get::<u64>("counter")?.unwrap_or(0).to_string()))
-    }
-    async fn counter(s: Session) -> Reply {
-        Ok(HttpResponse::Ok().body(s.update_or("counter", 1u64, |n| n + 1)?.to_string()))
-    }
     async fn update(s: Session) -> Reply {
         let n = s.update("counter", |n: u64| n * 10)?;
         Ok(HttpResponse::Ok().body(format!("{n:?} {:?}", s.status())))
@@ -44,27 +46,11 @@ fn routes(cfg: &mut web::ServiceConfig) {
     async fn id(s: Session) -> Reply {
         Ok(HttpResponse::Ok().body(s.id().map(|i| i.to_string()).unwrap_or_default()))
     }
-    cfg.route("/noop", web::get().to(HttpResponse::Ok))
-        .route("/read", web::get().to(read))
-        .route("/counter", web::get().to(counter))
-        .route("/update", web::get().to(update))
+    testing::routes(cfg);
+    cfg.route("/update", web::get().to(update))
         .route("/fail", web::get().to(fail_after_insert))
         .route("/ttl/{secs}", web::get().to(set_ttl))
-        .route("/id", web::get().to(id))
-        .route(
-            "/renew",
-            web::get().to(|s: Session| async move {
-                s.renew();
-                HttpResponse::Ok().finish()
-            }),
-        )
-        .route(
-            "/purge",
-            web::get().to(|s: Session| async move {
-                s.purge();
-                HttpResponse::Ok().finish()
-            }),
-        );
+        .route("/id", web::get().to(id));
 }
 
 async fn app(
@@ -79,21 +65,6 @@ async fn app(
 
 fn builder(store: &Instrumented, key: &Key) -> SessionMiddlewareBuilder {
     SessionMiddleware::builder(store.clone(), key.clone())
-}
-
-async fn get<S, B>(app: &S, uri: &str, cookie: Option<&Cookie<'static>>) -> ServiceResponse<B>
-where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-{
-    let mut req = test::TestRequest::get().uri(uri);
-    if let Some(c) = cookie {
-        req = req.cookie(c.clone());
-    }
-    test::call_service(app, req.to_request()).await
-}
-
-async fn text<B: MessageBody>(res: ServiceResponse<B>) -> String {
-    String::from_utf8(test::read_body(res).await.to_vec()).unwrap()
 }
 
 #[actix_web::test]
@@ -231,9 +202,9 @@ async fn store_down_fails_only_session_routes_opaquely_and_recovers() {
     store.fail_load.store(true, SeqCst);
     let res = get(&app, "/read", Some(&cookie)).await;
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    let body = text(res).await;
+    let text = body(res).await;
     assert_eq!(
-        body, "Internal Server Error",
+        text, "Internal Server Error",
         "the body says nothing of the cause"
     );
     assert!(
@@ -248,7 +219,7 @@ async fn store_down_fails_only_session_routes_opaquely_and_recovers() {
 
     store.fail_load.store(false, SeqCst);
     let res = get(&app, "/read", Some(&cookie)).await;
-    assert_eq!(text(res).await, "1", "recovers by itself");
+    assert_eq!(body(res).await, "1", "recovers by itself");
 }
 
 #[actix_web::test]
@@ -262,11 +233,11 @@ async fn a_failed_save_turns_the_response_into_a_500() {
     let res = get(&app, "/counter", Some(&cookie)).await;
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
     assert!(set_cookie(&res).is_none());
-    assert_eq!(text(res).await, "Internal Server Error");
+    assert_eq!(body(res).await, "Internal Server Error");
     assert!(logs.text().contains("could not save the session"));
     store.fail_save.store(false, SeqCst);
     assert_eq!(
-        text(get(&app, "/read", Some(&cookie)).await).await,
+        body(get(&app, "/read", Some(&cookie)).await).await,
         "1",
         "nothing was kept"
     );
@@ -286,7 +257,7 @@ async fn a_5xx_response_saves_nothing() {
         1,
         "only the first request wrote"
     );
-    assert_eq!(text(get(&app, "/read", Some(&cookie)).await).await, "1");
+    assert_eq!(body(get(&app, "/read", Some(&cookie)).await).await, "1");
     let res = get(&app, "/fail", None).await;
     assert!(
         set_cookie(&res).is_none(),
@@ -317,7 +288,7 @@ async fn bad_cookies_are_fresh_sessions_that_never_reach_the_store() {
     for v in bad {
         let res = get(&app, "/read", Some(&Cookie::new("session", v.clone()))).await;
         assert_eq!(res.status(), StatusCode::OK, "{v:?}");
-        assert_eq!(text(res).await, "0", "{v:?} is a fresh session");
+        assert_eq!(body(res).await, "0", "{v:?} is a fresh session");
     }
     assert_eq!(
         store.counts.snapshot(),
@@ -333,7 +304,7 @@ async fn an_unknown_id_gets_a_fresh_id_never_the_clients() {
     let key = Key::generate();
     let app = app(builder(&store, &key).build()).await;
     let cookie = set_cookie(&get(&app, "/counter", None).await).unwrap();
-    let old_id = text(get(&app, "/id", Some(&cookie)).await).await;
+    let old_id = body(get(&app, "/id", Some(&cookie)).await).await;
     store
         .inner
         .delete(&old_id.as_str().try_into().unwrap())
@@ -341,8 +312,8 @@ async fn an_unknown_id_gets_a_fresh_id_never_the_clients() {
         .unwrap();
     let res = get(&app, "/counter", Some(&cookie)).await;
     let fresh = set_cookie(&res).unwrap();
-    assert_eq!(text(res).await, "1");
-    let new_id = text(get(&app, "/id", Some(&fresh)).await).await;
+    assert_eq!(body(res).await, "1");
+    let new_id = body(get(&app, "/id", Some(&fresh)).await).await;
     assert!(!new_id.is_empty());
     assert_ne!(
         new_id, old_id,
@@ -429,9 +400,9 @@ async fn update_marks_the_session_changed() {
     let app = app(builder(&store, &Key::generate()).build()).await;
     let cookie = set_cookie(&get(&app, "/counter", None).await).unwrap();
     let res = get(&app, "/update", Some(&cookie)).await;
-    assert_eq!(text(res).await, "Some(10) Changed");
+    assert_eq!(body(res).await, "Some(10) Changed");
     assert_eq!(
-        text(get(&app, "/read", Some(&cookie)).await).await,
+        body(get(&app, "/read", Some(&cookie)).await).await,
         "10",
         "update was saved"
     );
@@ -469,7 +440,7 @@ async fn rotated_keys_still_open_and_are_replaced_on_write() {
 
     let rotated = app(builder(&store, &new).previous_keys([old.clone()]).build()).await;
     assert_eq!(
-        text(get(&rotated, "/read", Some(&cookie)).await).await,
+        body(get(&rotated, "/read", Some(&cookie)).await).await,
         "1",
         "the old key still opens"
     );
@@ -478,12 +449,12 @@ async fn rotated_keys_still_open_and_are_replaced_on_write() {
 
     let retired = app(builder(&store, &new).build()).await;
     assert_eq!(
-        text(get(&retired, "/read", Some(&cookie)).await).await,
+        body(get(&retired, "/read", Some(&cookie)).await).await,
         "0",
         "a retired key does not"
     );
     assert_eq!(
-        text(get(&retired, "/read", Some(&resealed)).await).await,
+        body(get(&retired, "/read", Some(&resealed)).await).await,
         "2",
         "re-sealed with the new key"
     );
@@ -497,9 +468,9 @@ async fn maximum_lifetime_ends_a_session_whatever_its_refreshes() {
         .build())
     .await;
     let cookie = set_cookie(&get(&app, "/counter", None).await).unwrap();
-    assert_eq!(text(get(&app, "/read", Some(&cookie)).await).await, "1");
+    assert_eq!(body(get(&app, "/read", Some(&cookie)).await).await, "1");
     tokio::time::sleep(Duration::from_millis(2100)).await;
-    assert_eq!(text(get(&app, "/read", Some(&cookie)).await).await, "0");
+    assert_eq!(body(get(&app, "/read", Some(&cookie)).await).await, "0");
 }
 
 #[actix_web::test]
@@ -508,7 +479,7 @@ async fn without_the_middleware_extraction_is_an_opaque_500() {
     let app = test::init_service(App::new().configure(routes)).await;
     let res = get(&app, "/read", None).await;
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    assert_eq!(text(res).await, "Internal Server Error");
+    assert_eq!(body(res).await, "Internal Server Error");
     assert!(logs.text().contains("SessionMiddleware"));
 }
 
@@ -534,7 +505,7 @@ async fn session_ext_handles_load_on_demand_and_see_one_state() {
     )
     .await;
     let cookie = set_cookie(&get(&app, "/counter", None).await).unwrap();
-    assert_eq!(text(get(&app, "/ext", Some(&cookie)).await).await, "1 true");
+    assert_eq!(body(get(&app, "/ext", Some(&cookie)).await).await, "1 true");
 }
 
 #[actix_web::test]
@@ -582,7 +553,7 @@ async fn a_partial_load_then_a_full_load_is_one_consistent_state() {
     .await;
     let cookie = set_cookie(&get(&app, "/seed", None).await).unwrap();
     let loads = store.counts.loads.load(SeqCst);
-    let body = text(get(&app, "/partial", Some(&cookie)).await).await;
+    let body = body(get(&app, "/partial", Some(&cookie)).await).await;
     assert_eq!(
         body, "A1 A1 B2",
         "what the request already read does not change under it"
@@ -616,7 +587,7 @@ async fn status_tracks_what_the_request_did() {
     )
     .await;
     assert_eq!(
-        text(get(&app, "/", None).await).await,
+        body(get(&app, "/", None).await).await,
         "[Unchanged, Changed, Renewed, Purged]"
     );
 }
