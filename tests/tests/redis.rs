@@ -6,15 +6,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-use actix_web::{
-    body::MessageBody,
-    cookie::{Cookie, Key},
-    dev::{Service, ServiceResponse},
-    test, web, App, HttpResponse,
-};
+use actix_web::{cookie::Key, test, web, App, HttpResponse};
 use session::{
     store::{ChangeSet, Keys, RedisPool, RedisStore, SaveOutcome, SessionStore},
-    testing::{self, set_cookie, Capabilities},
+    testing::{self, body, get, set_cookie, Capabilities},
     Session, SessionId, SessionMiddleware, SessionMiddlewareBuilder, StoreError, TtlRefresh,
 };
 use session_tests::redis_server::RedisServer;
@@ -47,28 +42,6 @@ macro_rules! app {
     ($middleware:expr) => {
         test::init_service(App::new().wrap($middleware).configure(examples::routes)).await
     };
-}
-
-/// GET `uri` through a test service, with a session cookie or without.
-macro_rules! call {
-    ($app:expr, $uri:expr) => {
-        test::call_service(&$app, get($uri, None).to_request()).await
-    };
-    ($app:expr, $uri:expr, $cookie:expr) => {
-        test::call_service(&$app, get($uri, Some($cookie)).to_request()).await
-    };
-}
-
-async fn body<B: MessageBody>(res: ServiceResponse<B>) -> String {
-    String::from_utf8(test::read_body(res).await.to_vec()).unwrap()
-}
-
-fn get(uri: &str, cookie: Option<&Cookie<'static>>) -> test::TestRequest {
-    let req = test::TestRequest::get().uri(uri);
-    match cookie {
-        Some(c) => req.cookie(c.clone()),
-        None => req,
-    }
 }
 
 /// The one session key in a fresh server.
@@ -122,10 +95,10 @@ async fn round_trips_per_request_stay_within_budget() {
     let app = app!(middleware(&store, &key));
     // Warm up: open the connection and let Redis learn the scripts (`SCRIPT LOAD` happens once
     // per server, not per request).
-    let res = call!(app, "/counter");
+    let res = get(&app, "/counter", None).await;
     let mut cookie = set_cookie(&res).unwrap();
     for uri in ["/counter", "/read", "/renew"] {
-        let res = call!(app, uri, &cookie);
+        let res = get(&app, uri, Some(cookie.clone())).await;
         assert_eq!(res.status(), 200, "{uri}");
         cookie = set_cookie(&res).unwrap_or(cookie);
     }
@@ -142,7 +115,7 @@ async fn round_trips_per_request_stay_within_budget() {
         let mut purge_cookies = Vec::new();
         if uri == "/purge" {
             for _ in 0..REQUESTS {
-                let res = call!(app, "/counter");
+                let res = get(&app, "/counter", None).await;
                 purge_cookies.push(set_cookie(&res).unwrap());
             }
         }
@@ -150,7 +123,7 @@ async fn round_trips_per_request_stay_within_budget() {
         let monitor = server.monitor();
         for i in 0..REQUESTS {
             let c = purge_cookies.get(i).unwrap_or(&cookie).clone();
-            let res = call!(app, uri, &c);
+            let res = get(&app, uri, Some(c.clone())).await;
             assert_eq!(res.status(), 200, "{uri}");
             if uri == "/renew" {
                 cookie = set_cookie(&res).expect("renew sets a cookie");
@@ -204,7 +177,7 @@ async fn every_update_resets_the_ttl_in_redis() {
     let store = store(&server);
     let key = Key::generate();
     let app = app!(builder(&store, &key).ttl(Duration::from_secs(1000)).build());
-    let res = call!(app, "/counter");
+    let res = get(&app, "/counter", None).await;
     let cookie = set_cookie(&res).unwrap();
     let redis_key = only_session_key(&server);
     let ttl =
@@ -221,7 +194,7 @@ async fn every_update_resets_the_ttl_in_redis() {
         ("/remove/a", "a removal"),
     ] {
         let _ = server.cli(&["EXPIRE", &redis_key, "50"]);
-        let res = call!(app, uri, &cookie);
+        let res = get(&app, uri, Some(cookie.clone())).await;
         assert_eq!(res.status(), 200);
         assert!(
             (990..=1000).contains(&ttl(&server)),
@@ -231,7 +204,7 @@ async fn every_update_resets_the_ttl_in_redis() {
 
     // Refresh-on-update: a read leaves the TTL alone.
     let _ = server.cli(&["EXPIRE", &redis_key, "50"]);
-    let res = call!(app, "/read", &cookie);
+    let res = get(&app, "/read", Some(cookie.clone())).await;
     assert_eq!(body(res).await, "2", "one update counted");
     assert!(
         ttl(&server) <= 50,
@@ -247,16 +220,16 @@ async fn refresh_on_access_folds_the_ttl_reset_into_the_read() {
         .ttl(Duration::from_secs(1000))
         .refresh(TtlRefresh::OnAccess)
         .build());
-    let res = call!(app, "/counter");
+    let res = get(&app, "/counter", None).await;
     let cookie = set_cookie(&res).unwrap();
     let redis_key = only_session_key(&server);
     // Let Redis learn the script before counting.
-    let res = call!(app, "/read", &cookie);
+    let res = get(&app, "/read", Some(cookie.clone())).await;
     assert_eq!(res.status(), 200);
 
     let _ = server.cli(&["EXPIRE", &redis_key, "50"]);
     let monitor = server.monitor();
-    let res = call!(app, "/read", &cookie);
+    let res = get(&app, "/read", Some(cookie.clone())).await;
     assert_eq!(body(res).await, "1");
     let sent: Vec<_> = monitor
         .stop()
@@ -279,7 +252,7 @@ async fn a_session_expires_when_its_ttl_runs_out() {
     let app = app!(builder(&store, &Key::generate())
         .ttl(Duration::from_secs(1))
         .build());
-    let res = call!(app, "/counter");
+    let res = get(&app, "/counter", None).await;
     let cookie = set_cookie(&res).unwrap();
     let redis_key = only_session_key(&server);
     let pttl: i64 = server.cli(&["PTTL", &redis_key]).trim().parse().unwrap();
@@ -293,9 +266,9 @@ async fn a_session_expires_when_its_ttl_runs_out() {
         assert!(Instant::now() < deadline, "the key did not expire");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let res = call!(app, "/read", &cookie);
+    let res = get(&app, "/read", Some(cookie.clone())).await;
     assert_eq!(body(res).await, "0", "an expired session reads as empty");
-    let res = call!(app, "/counter", &cookie);
+    let res = get(&app, "/counter", Some(cookie.clone())).await;
     let fresh = set_cookie(&res).expect("a fresh session gets a cookie");
     assert_ne!(fresh.value(), cookie.value(), "never the expired id again");
     assert_eq!(body(res).await, "1");
@@ -306,7 +279,7 @@ async fn sessions_are_hashes_with_a_marker_and_other_values_are_a_fresh_session(
     let server = RedisServer::start();
     let store = store(&server);
     let app = app!(middleware(&store, &Key::generate()));
-    let res = call!(app, "/set/name/ferris");
+    let res = get(&app, "/set/name/ferris", None).await;
     let cookie = set_cookie(&res).unwrap();
     let redis_key = only_session_key(&server);
     assert_eq!(server.cli(&["TYPE", &redis_key]).trim(), "hash");
@@ -321,10 +294,10 @@ async fn sessions_are_hashes_with_a_marker_and_other_values_are_a_fresh_session(
     );
 
     // Removing the last key keeps the session.
-    let res = call!(app, "/remove/name", &cookie);
+    let res = get(&app, "/remove/name", Some(cookie.clone())).await;
     assert_eq!(res.status(), 200);
     assert_eq!(server.cli(&["EXISTS", &redis_key]).trim(), "1");
-    let res = call!(app, "/set/again/1", &cookie);
+    let res = get(&app, "/set/again/1", Some(cookie.clone())).await;
     assert!(
         set_cookie(&res).is_none_or(|c| c.value() == cookie.value()),
         "same session"
@@ -334,12 +307,12 @@ async fn sessions_are_hashes_with_a_marker_and_other_values_are_a_fresh_session(
     // Something else under the key: the visitor gets a fresh session, not an error.
     let _ = server.cli(&["DEL", &redis_key]);
     let _ = server.cli(&["SET", &redis_key, "not a hash"]);
-    let res = call!(app, "/counter", &cookie);
+    let res = get(&app, "/counter", Some(cookie.clone())).await;
     assert_eq!(res.status(), 200);
     assert_eq!(body(res).await, "1");
     let _ = server.cli(&["DEL", &redis_key]);
     let _ = server.cli(&["HSET", &redis_key, "counter", "41"]);
-    let res = call!(app, "/read", &cookie);
+    let res = get(&app, "/read", Some(cookie.clone())).await;
     assert_eq!(res.status(), 200);
     assert_eq!(
         body(res).await,
@@ -353,20 +326,18 @@ async fn concurrent_requests_changing_different_keys_are_all_kept() {
     let server = RedisServer::start();
     let store = store(&server);
     let app = app!(middleware(&store, &Key::generate()));
-    let res = call!(app, "/counter");
+    let res = get(&app, "/counter", None).await;
     let cookie = set_cookie(&res).unwrap();
-    let requests = (0..16).map(|i| {
-        let req = get(&format!("/set/k{i}/v{i}"), Some(&cookie)).to_request();
-        app.call(req)
-    });
+    let uris: Vec<String> = (0..16).map(|i| format!("/set/k{i}/v{i}")).collect();
+    let requests = uris.iter().map(|uri| get(&app, uri, Some(cookie.clone())));
     for res in futures_util::future::join_all(requests).await {
-        assert_eq!(res.unwrap().status(), 200);
+        assert_eq!(res.status(), 200);
     }
     for i in 0..16 {
-        let res = call!(app, &format!("/get/k{i}"), &cookie);
+        let res = get(&app, &format!("/get/k{i}"), Some(cookie.clone())).await;
         assert_eq!(body(res).await, format!("v{i}"), "k{i} kept");
     }
-    let res = call!(app, "/read", &cookie);
+    let res = get(&app, "/read", Some(cookie.clone())).await;
     assert_eq!(body(res).await, "1");
 }
 
@@ -395,14 +366,14 @@ async fn logout_while_another_request_writes_stays_logged_out() {
             ),
     )
     .await;
-    let res = call!(app, "/set/user/alice");
+    let res = get(&app, "/set/user/alice", None).await;
     let cookie = set_cookie(&res).unwrap();
     let redis_key = only_session_key(&server);
 
-    let slow = app.call(get("/slow-set", Some(&cookie)).to_request());
+    let slow = get(&app, "/slow-set", Some(cookie.clone()));
     let logout = async {
         loaded.notified().await;
-        let res = call!(app, "/purge", &cookie);
+        let res = get(&app, "/purge", Some(cookie.clone())).await;
         assert_eq!(res.status(), 200);
         assert_eq!(
             server.cli(&["EXISTS", &redis_key]).trim(),
@@ -412,7 +383,6 @@ async fn logout_while_another_request_writes_stays_logged_out() {
         release.notify_one();
     };
     let (slow, ()) = tokio::join!(slow, logout);
-    let slow = slow.unwrap();
     assert_eq!(slow.status(), 200);
     let removal = set_cookie(&slow).expect("the late request removes the cookie");
     assert_eq!(removal.value(), "");
@@ -421,7 +391,7 @@ async fn logout_while_another_request_writes_stays_logged_out() {
         "0",
         "the late write did not resurrect the session"
     );
-    let res = call!(app, "/get/user", &cookie);
+    let res = get(&app, "/get/user", Some(cookie.clone())).await;
     assert_eq!(res.status(), 404, "still logged out");
 }
 
@@ -446,13 +416,13 @@ async fn redis_killed_fails_only_session_routes_and_recovers_after_restart() {
     let store = store(&server);
     let deadline = store.pool().deadline();
     let app = app!(middleware(&store, &Key::generate()));
-    let res = call!(app, "/counter");
+    let res = get(&app, "/counter", None).await;
     let cookie = set_cookie(&res).unwrap();
 
     server.kill();
     for uri in ["/counter", "/read", "/set/a/b", "/renew", "/purge"] {
         let started = Instant::now();
-        let res = call!(app, uri, &cookie);
+        let res = get(&app, uri, Some(cookie.clone())).await;
         let took = started.elapsed();
         assert_eq!(res.status(), 500, "{uri} with Redis down");
         assert!(
@@ -462,7 +432,7 @@ async fn redis_killed_fails_only_session_routes_and_recovers_after_restart() {
         let text = body(res).await;
         assert!(is_opaque(&text), "{uri}: opaque 500, got {text:?}");
     }
-    let res = call!(app, "/noop", &cookie);
+    let res = get(&app, "/noop", Some(cookie.clone())).await;
     assert_eq!(
         res.status(),
         200,
@@ -471,11 +441,11 @@ async fn redis_killed_fails_only_session_routes_and_recovers_after_restart() {
 
     // Same port, empty Redis: the very first request works, with a fresh session.
     server.restart();
-    let res = call!(app, "/counter", &cookie);
+    let res = get(&app, "/counter", Some(cookie.clone())).await;
     assert_eq!(res.status(), 200, "works again without restarting the app");
     let cookie = set_cookie(&res).expect("a fresh session");
     assert_eq!(body(res).await, "1");
-    let res = call!(app, "/counter", &cookie);
+    let res = get(&app, "/counter", Some(cookie.clone())).await;
     assert_eq!(body(res).await, "2");
 }
 
@@ -485,18 +455,18 @@ async fn a_redis_restart_between_requests_fails_no_request() {
     let store = store(&server);
     let app = app!(middleware(&store, &Key::generate()));
     // Several pooled connections, all idle when Redis goes away.
-    let res = call!(app, "/counter");
+    let res = get(&app, "/counter", None).await;
     let cookie = set_cookie(&res).unwrap();
-    let reads = (0..4).map(|_| app.call(get("/read", Some(&cookie)).to_request()));
+    let reads = (0..4).map(|_| get(&app, "/read", Some(cookie.clone())));
     for res in futures_util::future::join_all(reads).await {
-        assert_eq!(res.unwrap().status(), 200);
+        assert_eq!(res.status(), 200);
     }
     server.kill();
     // The app keeps running meanwhile (here: its runtime gets to notice the dropped sockets).
     tokio::time::sleep(Duration::from_millis(100)).await;
     server.restart();
     for i in 0..8 {
-        let res = call!(app, "/read", &cookie);
+        let res = get(&app, "/read", Some(cookie.clone())).await;
         assert_eq!(res.status(), 200, "request {i} after the restart");
     }
 }
@@ -507,16 +477,16 @@ async fn redis_that_stops_answering_times_out_and_recovers() {
     let store = store(&server);
     let deadline = store.pool().deadline();
     let app = app!(middleware(&store, &Key::generate()));
-    let res = call!(app, "/counter");
+    let res = get(&app, "/counter", None).await;
     let cookie = set_cookie(&res).unwrap();
 
     server.pause();
     let started = Instant::now();
-    let res = call!(app, "/counter", &cookie);
+    let res = get(&app, "/counter", Some(cookie.clone())).await;
     let took = started.elapsed();
     let status = res.status();
     let text = body(res).await;
-    let res = call!(app, "/noop", &cookie);
+    let res = get(&app, "/noop", Some(cookie.clone())).await;
     let noop = res.status();
     server.resume();
     assert_eq!(status, 500, "a frozen Redis fails the request");
@@ -527,7 +497,7 @@ async fn redis_that_stops_answering_times_out_and_recovers() {
     assert!(is_opaque(&text), "opaque 500, got {text:?}");
     assert_eq!(noop, 200);
 
-    let res = call!(app, "/counter", &cookie);
+    let res = get(&app, "/counter", Some(cookie.clone())).await;
     assert_eq!(res.status(), 200, "works again once Redis answers");
     assert_eq!(body(res).await, "2", "the session survived the pause");
 }
