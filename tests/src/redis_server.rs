@@ -391,6 +391,96 @@ fn parse_monitor_line(line: &str) -> Option<Seen> {
     Some(Seen { client, command })
 }
 
+/// Commands the counting itself causes (and replication housekeeping), left out of counts.
+#[must_use]
+pub fn is_bookkeeping(command: &str) -> bool {
+    matches!(
+        command,
+        "config|resetstat" | "monitor" | "echo" | "info" | "replconf"
+    ) || command.starts_with("command")
+}
+
+/// What some work cost in Redis commands; see [`count_commands`].
+#[derive(Debug, Default, Clone)]
+pub struct CommandCount {
+    /// Commands clients sent, by name: the round trips.
+    pub sent: BTreeMap<String, usize>,
+    /// Commands that scripts ran (`INFO commandstats` counts these too).
+    pub in_scripts: usize,
+    /// `INFO commandstats` calls of all commands, bookkeeping left out.
+    pub commandstats: u64,
+}
+
+impl CommandCount {
+    /// Commands clients sent: the round trips.
+    #[must_use]
+    pub fn round_trips(&self) -> usize {
+        self.sent.values().sum()
+    }
+}
+
+/// Counts the commands `servers` (one server, or the masters of a cluster) run during `work`,
+/// two ways: `MONITOR` tells client commands from script commands, `INFO commandstats` counts
+/// both; the two must agree.
+///
+/// # Panics
+/// When the two counts disagree.
+pub async fn count_commands(
+    servers: &[&RedisServer],
+    work: impl std::future::Future<Output = ()>,
+) -> CommandCount {
+    for server in servers {
+        let _ = server.cli(&["CONFIG", "RESETSTAT"]);
+    }
+    let monitors: Vec<Monitor> = servers.iter().map(|s| s.monitor()).collect();
+    work.await;
+    let mut count = CommandCount::default();
+    for (monitor, server) in monitors.into_iter().zip(servers) {
+        for seen in monitor.stop() {
+            if !seen.from_client() {
+                count.in_scripts += 1;
+            } else if !is_bookkeeping(&seen.command) {
+                *count.sent.entry(seen.command).or_default() += 1;
+            }
+        }
+        count.commandstats += server
+            .command_stats()
+            .iter()
+            .filter(|(name, _)| !is_bookkeeping(name))
+            .map(|(_, calls)| calls)
+            .sum::<u64>();
+    }
+    assert_eq!(
+        count.commandstats,
+        (count.round_trips() + count.in_scripts) as u64,
+        "INFO commandstats disagrees with MONITOR: {count:?}"
+    );
+    count
+}
+
+/// Moves `slots` hash slots from the master on port `from` to the one on port `to` with
+/// `redis-cli --cluster reshard` (keys move with `MIGRATE`; clients see `ASK`/`MOVED`).
+///
+/// # Panics
+/// When `redis-cli` fails. Blocking: run it off the async runtime.
+pub fn reshard(from: u16, to: u16, slots: usize) {
+    let id = |port: u16| cli(port, &["CLUSTER", "MYID"]).trim().to_owned();
+    let out = Command::new("redis-cli")
+        .args(["--cluster", "reshard", &format!("127.0.0.1:{from}")])
+        .args(["--cluster-from", &id(from), "--cluster-to", &id(to)])
+        .args(["--cluster-slots", &slots.to_string(), "--cluster-yes"])
+        .args(["--cluster-pipeline", "10"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run redis-cli --cluster reshard");
+    assert!(
+        out.status.success(),
+        "reshard failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// A Redis Cluster of `redis-server --cluster-enabled yes` nodes on free loopback ports,
 /// joined with `redis-cli --cluster create`.
 #[derive(Debug)]
@@ -490,6 +580,50 @@ impl RedisCluster {
     #[must_use]
     pub fn nodes(&self) -> &[RedisServer] {
         &self.nodes
+    }
+
+    /// Waits until every replica has everything its master has (replication is asynchronous).
+    ///
+    /// # Panics
+    /// After `timeout`.
+    pub fn wait_for_replication(&self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        for master in self.masters() {
+            loop {
+                let info = master.cli(&["INFO", "replication"]);
+                let field = |name: &str| -> Option<u64> {
+                    info.lines()
+                        .find_map(|l| l.trim().strip_prefix(name))?
+                        .parse()
+                        .ok()
+                };
+                let offset = field("master_repl_offset:").unwrap_or(0);
+                let replicas: Vec<u64> = info
+                    .lines()
+                    .filter(|l| l.starts_with("slave") && l.contains("offset="))
+                    .filter_map(|l| l.split("offset=").nth(1)?.split(',').next()?.parse().ok())
+                    .collect();
+                if !replicas.is_empty() && replicas.iter().all(|&o| o >= offset) {
+                    break;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "replicas of {} lag behind",
+                    master.port()
+                );
+                thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+
+    /// The running masters that own slots.
+    #[must_use]
+    pub fn masters(&self) -> Vec<&RedisServer> {
+        let ports = self.master_ports();
+        self.nodes
+            .iter()
+            .filter(|n| n.is_running() && ports.contains(&n.port()))
+            .collect()
     }
 
     /// A node by port.

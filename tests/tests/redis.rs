@@ -1,18 +1,19 @@
 //! The Redis store against a real `redis-server` started for each test.
 
 use std::{
-    collections::BTreeMap,
     sync::Arc,
     time::{Duration, Instant},
 };
 
 use actix_web::{cookie::Key, test, web, App, HttpResponse};
 use session::{
-    store::{ChangeSet, Keys, RedisPool, RedisStore, SaveOutcome, SessionStore},
+    store::{ChangeSet, Keys, RedisConfigError, RedisPool, RedisStore, SaveOutcome, SessionStore},
     testing::{self, body, get, set_cookie, Capabilities},
     Session, SessionId, SessionMiddleware, SessionMiddlewareBuilder, StoreError, TtlRefresh,
 };
-use session_tests::redis_server::RedisServer;
+use session_tests::redis_server::{count_commands, RedisServer};
+
+mod redis_support;
 use tokio::sync::Notify;
 
 /// Short timeouts so failure tests finish quickly; the deadline is 300 + 2 × 300 ms.
@@ -80,94 +81,19 @@ async fn store_futures_stay_small() {
     assert!(std::mem::size_of_val(&store.renew(&id, &id, &changes, ttl)) < 1024);
 }
 
-/// Commands the test itself sends while counting.
-fn is_bookkeeping(command: &str) -> bool {
-    matches!(command, "config|resetstat" | "monitor" | "echo" | "info")
-        || command.starts_with("command")
-}
-
 #[actix_web::test]
 async fn round_trips_per_request_stay_within_budget() {
-    const REQUESTS: usize = 100;
     let server = RedisServer::start();
     let store = store(&server);
-    let key = Key::generate();
-    let app = app!(middleware(&store, &key));
-    // Warm up: open the connection and let Redis learn the scripts (`SCRIPT LOAD` happens once
-    // per server, not per request).
-    let res = get(&app, "/counter", None).await;
-    let mut cookie = set_cookie(&res).unwrap();
-    for uri in ["/counter", "/read", "/renew"] {
-        let res = get(&app, uri, Some(cookie.clone())).await;
-        assert_eq!(res.status(), 200, "{uri}");
-        cookie = set_cookie(&res).unwrap_or(cookie);
-    }
-
-    let mut report = Vec::new();
-    for (uri, budget, exact) in [
+    let app = app!(middleware(&store, &Key::generate()));
+    let budgets = [
         ("/noop", 0, true),
         ("/read", 1, true),
         ("/counter", 2, true),
-        ("/renew", 2, false),
-        ("/purge", 2, false),
-    ] {
-        // Purge ends its session: give it a fresh one each time.
-        let mut purge_cookies = Vec::new();
-        if uri == "/purge" {
-            for _ in 0..REQUESTS {
-                let res = get(&app, "/counter", None).await;
-                purge_cookies.push(set_cookie(&res).unwrap());
-            }
-        }
-        let _ = server.cli(&["CONFIG", "RESETSTAT"]);
-        let monitor = server.monitor();
-        for i in 0..REQUESTS {
-            let c = purge_cookies.get(i).unwrap_or(&cookie).clone();
-            let res = get(&app, uri, Some(c.clone())).await;
-            assert_eq!(res.status(), 200, "{uri}");
-            if uri == "/renew" {
-                cookie = set_cookie(&res).expect("renew sets a cookie");
-            }
-        }
-        let seen = monitor.stop();
-        let stats = server.command_stats();
-        let sent: Vec<_> = seen
-            .iter()
-            .filter(|s| s.from_client() && !is_bookkeeping(&s.command))
-            .collect();
-        let in_scripts = seen.iter().filter(|s| !s.from_client()).count();
-        let counted: u64 = stats
-            .iter()
-            .filter(|(name, _)| !is_bookkeeping(name))
-            .map(|(_, calls)| calls)
-            .sum();
-        let mut by_command = BTreeMap::<&str, usize>::new();
-        for s in &sent {
-            *by_command.entry(s.command.as_str()).or_default() += 1;
-        }
-        // INFO commandstats also counts the commands scripts run; MONITOR tells them apart.
-        assert_eq!(
-            counted,
-            (sent.len() + in_scripts) as u64,
-            "{uri}: INFO commandstats {stats:?} vs MONITOR {by_command:?} + {in_scripts} in scripts"
-        );
-        for forbidden in ["ping", "unwatch", "script"] {
-            assert!(
-                !by_command.contains_key(forbidden),
-                "{uri}: no `{forbidden}` on steady-state requests: {by_command:?}"
-            );
-        }
-        if exact {
-            assert_eq!(sent.len(), budget * REQUESTS, "{uri}: {by_command:?}");
-        } else {
-            assert!(sent.len() <= budget * REQUESTS, "{uri}: {by_command:?}");
-        }
-        report.push(format!(
-            "{uri}: {:.2} round trips/request {by_command:?}; commandstats total incl. script internals {:.2}/request",
-            sent.len() as f64 / REQUESTS as f64,
-            counted as f64 / REQUESTS as f64
-        ));
-    }
+        ("/renew", 2, true),
+        ("/purge", 2, true),
+    ];
+    let report = redis_support::check_round_trips(&app, &[&server], &budgets).await;
     eprintln!("{}", report.join("\n"));
 }
 
@@ -228,20 +154,17 @@ async fn refresh_on_access_folds_the_ttl_reset_into_the_read() {
     assert_eq!(res.status(), 200);
 
     let _ = server.cli(&["EXPIRE", &redis_key, "50"]);
-    let monitor = server.monitor();
-    let res = get(&app, "/read", Some(cookie.clone())).await;
-    assert_eq!(body(res).await, "1");
-    let sent: Vec<_> = monitor
-        .stop()
-        .into_iter()
-        .filter(|s| s.from_client() && !is_bookkeeping(&s.command))
-        .collect();
+    let count = count_commands(&[&server], async {
+        let res = get(&app, "/read", Some(cookie.clone())).await;
+        assert_eq!(body(res).await, "1");
+    })
+    .await;
     let ttl: i64 = server.cli(&["TTL", &redis_key]).trim().parse().unwrap();
     assert!((990..=1000).contains(&ttl), "the read refreshed the TTL");
     assert_eq!(
-        sent.len(),
+        count.round_trips(),
         1,
-        "load and refresh in one round trip: {sent:?}"
+        "load and refresh in one round trip: {count:?}"
     );
 }
 
@@ -583,4 +506,25 @@ async fn change_sets_larger_than_a_lua_stack_are_applied_whole() {
     let left = store.load(&id, Keys::All, None).await.unwrap().unwrap();
     assert_eq!(left.len(), 100);
     assert!(left.contains_key("k2499") && !left.contains_key("k0"));
+}
+
+#[actix_web::test]
+async fn urls_are_checked_up_front_and_connections_made_on_demand() {
+    let err = RedisPool::new("redis://user:s3cret@127.0.0.1:notaport").unwrap_err();
+    assert!(matches!(err, RedisConfigError::Url(_)), "{err:?}");
+    let mut chain = err.to_string();
+    let mut source = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        chain.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    assert!(!chain.contains("s3cret"), "no password in errors: {chain}");
+
+    // Nothing listens on port 1: building succeeds, the first use fails cleanly.
+    let store = RedisStore::open("redis://127.0.0.1:1").unwrap();
+    let err = store
+        .load(&SessionId::generate(), Keys::All, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
 }

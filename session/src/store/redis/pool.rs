@@ -327,6 +327,8 @@ impl RedisPoolBuilder {
                 let client = ::redis::cluster::ClusterClientBuilder::new(infos)
                     .connection_timeout(self.connect_timeout)
                     .response_timeout(self.response_timeout)
+                    // Room for one redirection or retry, within the store's deadline.
+                    .overall_response_timeout(Some(2 * self.response_timeout))
                     .build()
                     .map_err(RedisConfigError::Url)?;
                 Factory::Cluster(Box::new(client))
