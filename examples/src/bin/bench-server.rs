@@ -7,7 +7,7 @@ use std::{process::ExitCode, time::Duration};
 
 use actix_web::{cookie::Key, App, HttpServer};
 use session::{
-    store::{CookieStore, MemoryStore, RedisConfigError, RedisStore},
+    store::{CookieStore, FileStore, MemoryStore, RedisConfigError, RedisStore},
     CookieLifecycle, SessionMiddleware, SessionStorage, TtlRefresh,
 };
 
@@ -83,6 +83,14 @@ fn storage(args: &Args) -> Result<SessionStorage, String> {
         "redis-cluster" => RedisStore::open_cluster(args.redis.split(',').map(str::trim))
             .map(Into::into)
             .map_err(redis_config),
+        "file" => {
+            let dir = args.dir.as_deref().ok_or("--store file needs --dir PATH")?;
+            let store = FileStore::new(dir).map_err(|e| match std::error::Error::source(&e) {
+                Some(cause) => format!("{e}: {cause}"),
+                None => e.to_string(),
+            })?;
+            Ok(store.into())
+        }
         other => Err(format!("store {other:?} is not available in this build")),
     }
 }

@@ -74,6 +74,8 @@ use std::{collections::HashMap, future::Future, pin::Pin, time::Duration};
 use crate::{SessionId, StoreError};
 
 mod cookie;
+#[cfg(feature = "file")]
+mod file;
 mod memory;
 #[cfg(feature = "redis")]
 mod redis;
@@ -84,6 +86,11 @@ pub use self::redis::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_CHECK, DEFAULT_KEY_PREFIX, DEFAULT_RESPONSE_TIMEOUT,
 };
 pub use cookie::{CookieStore, MAX_COOKIE_BYTES};
+#[cfg(feature = "file")]
+pub use file::{
+    FileStore, FileStoreBuilder, FileStoreError, PruneReport, Pruner, DEFAULT_FILE_PREFIX,
+    STALE_TEMP_AGE,
+};
 pub use memory::{MemoryStore, MemoryStoreBuilder, DEFAULT_MAX_SESSIONS};
 
 /// A session's key-value pairs: session keys to JSON text.
