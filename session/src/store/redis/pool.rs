@@ -217,6 +217,9 @@ impl RedisPool {
 
     /// A connection for your own commands; it goes back to the pool when dropped.
     ///
+    /// Checkouts do not reset connection state (that is what costs deadpool-redis its
+    /// `UNWATCH`): do not leave a `WATCH`, a `SELECT`ed database or a subscription behind.
+    ///
     /// ```no_run
     /// # async fn f(pool: session::store::RedisPool) -> Result<(), Box<dyn std::error::Error>> {
     /// let mut conn = pool.get().await?;
