@@ -528,3 +528,36 @@ async fn urls_are_checked_up_front_and_connections_made_on_demand() {
         .unwrap_err();
     assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
 }
+
+#[actix_web::test]
+async fn unwatched_connections_cost_one_failed_request_per_restart() {
+    // Connections from a deadpool-redis pool speak RESP2: their drops are found on use.
+    let mut server = RedisServer::start();
+    let theirs = deadpool_redis::Config::from_url(server.url())
+        .create_pool(Some(deadpool_redis::Runtime::Tokio1))
+        .unwrap();
+    let store = RedisStore::new(RedisPool::from_deadpool_redis(theirs).build().unwrap());
+    let app = app!(middleware(&store, &Key::generate()));
+    let res = get(&app, "/counter", None).await;
+    let cookie = set_cookie(&res).unwrap();
+    let reads = (0..4).map(|_| get(&app, "/read", Some(cookie.clone())));
+    for res in futures_util::future::join_all(reads).await {
+        assert_eq!(res.status(), 200);
+    }
+    server.kill();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    server.restart();
+    let mut failed = 0;
+    for _ in 0..8 {
+        let res = get(&app, "/read", Some(cookie.clone())).await;
+        match res.status().as_u16() {
+            200 => {}
+            500 => failed += 1,
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(
+        failed, 1,
+        "the first failure makes the pool check the others"
+    );
+}
