@@ -116,6 +116,13 @@ pub enum SessionError {
         /// The session key.
         key: String,
     },
+    /// A typed session's `load()` found some of its struct's required fields but not this one
+    /// (a remover or an untyped `remove` took it): the stored struct is incomplete.
+    #[error("session key `{key}` is absent while other required fields of its typed session are present")]
+    Incomplete {
+        /// The first absent key.
+        key: String,
+    },
     /// The request did not pass through [`SessionMiddleware`](crate::SessionMiddleware).
     #[error("no session on this request: is `SessionMiddleware` registered with `App::wrap`?")]
     MissingMiddleware,

@@ -7,7 +7,7 @@
 //!
 //! # Implementing a store
 //! Four required methods, one provided. The contract, which
-//! [`testing::store_suite`](crate::testing::store_suite) checks (feature `testing`):
+//! `session::testing::store_suite` checks (feature `testing`):
 //! - [`load`](SessionStore::load) returns `None` for an unknown or expired id, and only the
 //!   asked-for keys when given [`Keys::Only`]; with `refresh` it also resets the TTL.
 //! - [`save`](SessionStore::save) applies the change set atomically and resets the TTL. When
