@@ -36,6 +36,7 @@
 //! |---|---|---|---|
 //! | [`MemoryStore`](store::MemoryStore) | always | in this process | per-key merge |
 //! | [`CookieStore`](store::CookieStore) | always | in the browser (encrypted or signed) | last response wins |
+//! | `store::RedisStore` | `redis` (`redis-cluster` for a cluster) | in Redis, shared by every process | per-key merge |
 //! | `store::FileStore` | `file` | one JSON file each, in a directory shared by the processes of one machine | per-key merge (file locks) |
 //!
 //! # Typed sessions

@@ -77,7 +77,14 @@ mod cookie;
 #[cfg(feature = "file")]
 mod file;
 mod memory;
+#[cfg(feature = "redis")]
+mod redis;
 
+#[cfg(feature = "redis")]
+pub use self::redis::{
+    RedisConfigError, RedisConnection, RedisPool, RedisPoolBuilder, RedisStore, RedisStoreBuilder,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_CHECK, DEFAULT_KEY_PREFIX, DEFAULT_RESPONSE_TIMEOUT,
+};
 pub use cookie::{CookieStore, MAX_COOKIE_BYTES};
 #[cfg(feature = "file")]
 pub use file::{
