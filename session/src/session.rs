@@ -952,13 +952,19 @@ impl Session {
                 }
             }
             ServerAction::Renew { old, new, changes } => {
-                match &old {
+                let outcome = match &old {
                     Some(old) => store.renew(old, &new, &changes, ttl).await?,
-                    None => {
-                        store.save(&new, &changes, ttl).await?;
+                    None => store.save(&new, &changes, ttl).await?,
+                };
+                match outcome {
+                    SaveOutcome::Saved => set(&new),
+                    SaveOutcome::Gone => {
+                        tracing::info!(
+                            "session ended by a concurrent request; its renewal was dropped"
+                        );
+                        CookieUpdate::Remove
                     }
                 }
-                set(&new)
             }
             ServerAction::Save { id, changes } => match store.save(&id, &changes, ttl).await? {
                 SaveOutcome::Saved => set(&id),

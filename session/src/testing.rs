@@ -252,15 +252,31 @@ pub async fn store_suite<S: SessionStore>(store: &S, caps: Capabilities) {
         .save(&old, &ChangeSet::create().upsert("k", "1"), LONG)
         .await
         .unwrap();
-    store
-        .renew(&old, &new, &ChangeSet::create().upsert("k", "1"), LONG)
-        .await
-        .unwrap();
+    assert_eq!(
+        store
+            .renew(&old, &new, &ChangeSet::create().upsert("k", "1"), LONG)
+            .await
+            .unwrap(),
+        SaveOutcome::Saved,
+        "renewing a live session is Saved"
+    );
     assert_eq!(
         store.load(&old, Keys::All, None).await.unwrap(),
         None,
         "renew deletes the old id"
     );
+    let late = SessionId::generate();
+    let outcome = store
+        .renew(&old, &late, &ChangeSet::create().upsert("k", "1"), LONG)
+        .await
+        .unwrap();
+    if outcome == SaveOutcome::Gone {
+        assert_eq!(
+            store.load(&late, Keys::All, None).await.unwrap(),
+            None,
+            "a Gone renewal writes nothing"
+        );
+    }
     assert_eq!(
         store.load(&new, Keys::All, None).await.unwrap(),
         Some(entries(&[("k", "1")]))

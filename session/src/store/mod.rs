@@ -273,7 +273,10 @@ pub trait SessionStore: Send + Sync + 'static {
     fn delete(&self, id: &SessionId) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Moves a session to a new id: `changes` creates `new` with the whole session, then `old` is
-    /// deleted. Stores that can do both in one round trip should override this.
+    /// deleted. Returns [`SaveOutcome::Gone`], having written nothing, when the store can tell
+    /// that `old` no longer exists (a concurrent logout must win over a late renewal). Stores
+    /// that can do it all in one round trip should override this; the provided version writes
+    /// `new`, deletes `old`, and always answers [`SaveOutcome::Saved`].
     ///
     /// # Errors
     /// When the backend fails.
@@ -283,10 +286,11 @@ pub trait SessionStore: Send + Sync + 'static {
         new: &SessionId,
         changes: &ChangeSet,
         ttl: Duration,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+    ) -> impl Future<Output = Result<SaveOutcome, StoreError>> + Send {
         async move {
-            self.save(new, changes, ttl).await?;
-            self.delete(old).await
+            let outcome = self.save(new, changes, ttl).await?;
+            self.delete(old).await?;
+            Ok(outcome)
         }
     }
 }
@@ -319,7 +323,7 @@ pub(crate) trait DynStore: Send + Sync + 'static {
         new: &'a SessionId,
         changes: &'a ChangeSet,
         ttl: Duration,
-    ) -> BoxFuture<'a, Result<(), StoreError>>;
+    ) -> BoxFuture<'a, Result<SaveOutcome, StoreError>>;
 }
 
 impl<S: SessionStore> DynStore for S {
@@ -355,7 +359,7 @@ impl<S: SessionStore> DynStore for S {
         new: &'a SessionId,
         changes: &'a ChangeSet,
         ttl: Duration,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
+    ) -> BoxFuture<'a, Result<SaveOutcome, StoreError>> {
         Box::pin(SessionStore::renew(self, old, new, changes, ttl))
     }
 }

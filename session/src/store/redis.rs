@@ -311,7 +311,7 @@ impl SessionStore for RedisStore {
         new: &SessionId,
         changes: &ChangeSet,
         ttl: Duration,
-    ) -> Result<(), StoreError> {
+    ) -> Result<SaveOutcome, StoreError> {
         let (old_key, new_key) = (self.key(old), self.key(new));
         let cluster = self.pool.is_cluster();
         self.with_conn(|mut conn| async move {
@@ -335,10 +335,11 @@ impl SessionStore for RedisStore {
                     .await
                     .map_err(redis_error)?
             };
-            if moved == 0 {
-                tracing::info!("session ended by a concurrent request; its renewal was dropped");
-            }
-            Ok(())
+            Ok(if moved == 0 {
+                SaveOutcome::Gone
+            } else {
+                SaveOutcome::Saved
+            })
         })
         .await
     }

@@ -104,7 +104,7 @@ impl SessionStore for Instrumented {
         new: &SessionId,
         changes: &ChangeSet,
         ttl: Duration,
-    ) -> Result<(), StoreError> {
+    ) -> Result<SaveOutcome, StoreError> {
         self.counts.renews.fetch_add(1, SeqCst);
         self.inner.renew(old, new, changes, ttl).await
     }
