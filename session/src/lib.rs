@@ -39,6 +39,16 @@
 //! | `store::RedisStore` | `redis` (`redis-cluster` for a cluster) | in Redis, shared by every process | per-key merge |
 //! | `store::FileStore` | `file` | one JSON file each, in a directory shared by the processes of one machine | per-key merge (file locks) |
 //!
+//! # Cargo features
+//! | feature | default | gives |
+//! |---|---|---|
+//! | `macros` | yes | `#[derive(SessionData)]` |
+//! | `redis` | no | `store::RedisStore` and `store::RedisPool` on deadpool-redis |
+//! | `redis-cluster` | no | Redis Cluster for the Redis store |
+//! | `file` | no | `store::FileStore` |
+//! | `cookie-compression` | no | `CookieStore::compressed` (read its CRIME/BREACH caveat) |
+//! | `testing` | no | `testing`: the acceptance suite for your own store |
+//!
 //! # Typed sessions
 //! `#[derive(SessionData)]` (feature `macros`, on by default) turns a plain struct into a typed
 //! accessor that handlers take instead of [`Session`]: `CartSession` for `struct Cart`, with a
