@@ -51,7 +51,9 @@ impl SessionId {
 
 /// Why a string is not a [`SessionId`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("not a session id: expected {ID_LEN} characters of URL-safe base64 encoding {ID_BYTES} bytes")]
+#[error(
+    "not a session id: expected {ID_LEN} characters of URL-safe base64 encoding {ID_BYTES} bytes"
+)]
 pub struct InvalidSessionId(());
 
 impl TryFrom<&str> for SessionId {
@@ -118,7 +120,10 @@ mod tests {
             "../".repeat(15)[..43].to_owned(),
             "é".repeat(21) + "a",
         ] {
-            assert!(SessionId::try_from(bad.as_str()).is_err(), "{bad:?} accepted");
+            assert!(
+                SessionId::try_from(bad.as_str()).is_err(),
+                "{bad:?} accepted"
+            );
         }
     }
 

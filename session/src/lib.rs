@@ -55,3 +55,5 @@ pub use error::{BoxError, SaveError, SessionError, StoreError};
 pub use id::{InvalidSessionId, SessionId};
 pub use middleware::{SessionMiddleware, SessionMiddlewareBuilder, SessionService, SessionStorage};
 pub use session::{Session, SessionExt, SessionStatus};
+#[cfg(feature = "testing")]
+pub mod testing;

@@ -279,7 +279,8 @@ where
                         res.headers_mut().append(header::SET_COOKIE, value);
                     }
                     Err(err) => {
-                        let response = SaveError(crate::StoreError::Other(err.into())).error_response();
+                        let response =
+                            SaveError(crate::StoreError::Other(err.into())).error_response();
                         return Ok(res.into_response(response).map_into_right_body());
                     }
                 }

@@ -52,12 +52,15 @@ mod tests {
         let new = Key::generate();
         for p in [Protection::Signed, Protection::Encrypted] {
             let sealed = seal(p, &old, "s", "hello".into());
-            assert_eq!(open(p, &[old.clone()], "s", &sealed), Some(("hello".into(), false)));
+            assert_eq!(
+                open(p, std::slice::from_ref(&old), "s", &sealed),
+                Some(("hello".into(), false))
+            );
             assert_eq!(
                 open(p, &[new.clone(), old.clone()], "s", &sealed),
                 Some(("hello".into(), true))
             );
-            assert_eq!(open(p, &[new.clone()], "s", &sealed), None);
+            assert_eq!(open(p, std::slice::from_ref(&new), "s", &sealed), None);
         }
     }
 
@@ -78,7 +81,10 @@ mod tests {
                     assert_eq!(open(p, &keys, "s", &tampered), None, "byte {i} of {sealed}");
                 }
             }
-            assert_eq!(open(Protection::Signed, &keys, "s", &sealed[..sealed.len() - 1]), None);
+            assert_eq!(
+                open(Protection::Signed, &keys, "s", &sealed[..sealed.len() - 1]),
+                None
+            );
         }
     }
 }

@@ -175,7 +175,8 @@ impl State {
 
     /// Keys whose stored value must not override what this request already knows.
     fn knows(&self, key: &str) -> bool {
-        self.changes.contains_key(key) || matches!(&self.loaded, Loaded::Keys(have) if have.contains(key))
+        self.changes.contains_key(key)
+            || matches!(&self.loaded, Loaded::Keys(have) if have.contains(key))
     }
 
     fn status(&self) -> SessionStatus {
@@ -206,9 +207,9 @@ impl State {
     }
 
     fn full_change_set(&self) -> ChangeSet {
-        self.entries
-            .iter()
-            .fold(ChangeSet::create(), |cs, (k, v)| cs.upsert(k.clone(), v.clone()))
+        self.entries.iter().fold(ChangeSet::create(), |cs, (k, v)| {
+            cs.upsert(k.clone(), v.clone())
+        })
     }
 }
 
@@ -361,12 +362,9 @@ impl Session {
             }
             let missing: Option<Vec<String>> = match want {
                 Keys::All => None,
-                Keys::Only(keys) => Some(
-                    keys.iter()
-                        .filter(|k| !state.knows(k))
-                        .cloned()
-                        .collect(),
-                ),
+                Keys::Only(keys) => {
+                    Some(keys.iter().filter(|k| !state.knows(k)).cloned().collect())
+                }
             };
             let refresh = (shared.config.refresh == TtlRefresh::OnAccess && !state.refreshed)
                 .then(|| self.effective_ttl(&shared.config, &state));
@@ -425,7 +423,10 @@ impl Session {
         match config.max_lifetime {
             Some(max) => {
                 let age = Duration::from_secs(unix_now().saturating_sub(state.created));
-                state.ttl.min(max.saturating_sub(age)).max(Duration::from_secs(1))
+                state
+                    .ttl
+                    .min(max.saturating_sub(age))
+                    .max(Duration::from_secs(1))
             }
             None => state.ttl,
         }
@@ -477,13 +478,13 @@ impl Session {
     ///
     /// # Errors
     /// [`SessionError::Serialize`] when `value` cannot be serialized to JSON.
-    pub fn insert<T: Serialize + ?Sized>(
+    pub fn insert<T: Serialize>(
         &self,
         key: impl Into<String>,
-        value: &T,
+        value: T,
     ) -> Result<(), SessionError> {
         let key = key.into();
-        match serde_json::to_string(value) {
+        match serde_json::to_string(&value) {
             Ok(json) => {
                 self.insert_raw(key, json);
                 Ok(())
@@ -764,7 +765,10 @@ impl Session {
             };
             (action, ttl, state.created)
         };
-        let meta = Meta { created, ttl: self.state().ttl };
+        let meta = Meta {
+            created,
+            ttl: self.state().ttl,
+        };
         let set = |id: &SessionId| CookieUpdate::Set(server_cookie(config, id, meta, ttl));
         Ok(match action {
             ServerAction::Nothing => CookieUpdate::Keep,
@@ -780,7 +784,10 @@ impl Session {
                         CookieUpdate::Set(server_cookie(
                             config,
                             &id,
-                            Meta { created: unix_now(), ttl },
+                            Meta {
+                                created: unix_now(),
+                                ttl,
+                            },
                             ttl,
                         ))
                     }
@@ -800,7 +807,9 @@ impl Session {
             ServerAction::Save { id, changes } => match store.save(&id, &changes, ttl).await? {
                 SaveOutcome::Saved => set(&id),
                 SaveOutcome::Gone => {
-                    tracing::info!("session ended by a concurrent request; its changes were dropped");
+                    tracing::info!(
+                        "session ended by a concurrent request; its changes were dropped"
+                    );
                     CookieUpdate::Remove
                 }
             },
@@ -847,11 +856,13 @@ impl Session {
             (state.created, write)
         };
         if !write {
-            return Ok(if had_cookie && (state.purged || state.exists == Some(false)) {
-                CookieUpdate::Remove
-            } else {
-                CookieUpdate::Keep
-            });
+            return Ok(
+                if had_cookie && (state.purged || state.exists == Some(false)) {
+                    CookieUpdate::Remove
+                } else {
+                    CookieUpdate::Keep
+                },
+            );
         }
         if state.entries.is_empty() && !had_cookie {
             return Ok(CookieUpdate::Keep);
@@ -911,9 +922,9 @@ pub(crate) fn parse_server_cookie(config: &Config, value: &str) -> Option<Incomi
     };
     let mut parts = plain.split('.');
     let parsed = match (parts.next(), parts.next(), parts.next(), parts.next()) {
-        (Some(id), Some(created), Some(ttl), None) => SessionId::try_from(id)
-            .ok()
-            .zip(Meta::decode(created, ttl)),
+        (Some(id), Some(created), Some(ttl), None) => {
+            SessionId::try_from(id).ok().zip(Meta::decode(created, ttl))
+        }
         _ => None,
     };
     let Some((id, meta)) = parsed else {

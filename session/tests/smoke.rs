@@ -18,11 +18,19 @@ async fn counter_counts() {
     )
     .await;
     let res = test::call_service(&app, test::TestRequest::get().uri("/").to_request()).await;
-    let cookie = res.response().cookies().next().expect("a cookie").into_owned();
+    let cookie = res
+        .response()
+        .cookies()
+        .next()
+        .expect("a cookie")
+        .into_owned();
     assert_eq!(test::read_body(res).await, "1");
     let res = test::call_service(
         &app,
-        test::TestRequest::get().uri("/").cookie(cookie).to_request(),
+        test::TestRequest::get()
+            .uri("/")
+            .cookie(cookie)
+            .to_request(),
     )
     .await;
     assert_eq!(test::read_body(res).await, "2");

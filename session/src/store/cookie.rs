@@ -3,6 +3,7 @@
 use std::{collections::HashMap, time::Duration};
 
 use actix_web::cookie::Cookie;
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -98,6 +99,14 @@ impl CookieStore {
             tracing::warn!("session cookie rejected: not authentic under any accepted key");
             return None;
         };
+        let plain = match self.protection {
+            // Signed payloads travel as base64: raw JSON quotes would be percent-encoded.
+            Protection::Signed => match URL_SAFE_NO_PAD.decode(&plain) {
+                Ok(bytes) => String::from_utf8(bytes).unwrap_or_default(),
+                Err(_) => String::new(),
+            },
+            Protection::Encrypted => plain,
+        };
         let payload: PayloadIn<'_> = match serde_json::from_str(&plain) {
             Ok(p) => p,
             Err(error) => {
@@ -148,7 +157,10 @@ impl CookieStore {
             t: meta.ttl.as_secs(),
             d,
         };
-        let plain = serde_json::to_string(&payload).map_err(StoreError::corrupt)?;
+        let mut plain = serde_json::to_string(&payload).map_err(StoreError::corrupt)?;
+        if self.protection == Protection::Signed {
+            plain = URL_SAFE_NO_PAD.encode(plain);
+        }
         Ok(seal::seal(
             self.protection,
             config.key(),

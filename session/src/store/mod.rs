@@ -289,8 +289,11 @@ pub(crate) trait DynStore: Send + Sync + 'static {
         changes: &'a ChangeSet,
         ttl: Duration,
     ) -> BoxFuture<'a, Result<SaveOutcome, StoreError>>;
-    fn refresh<'a>(&'a self, id: &'a SessionId, ttl: Duration)
-        -> BoxFuture<'a, Result<bool, StoreError>>;
+    fn refresh<'a>(
+        &'a self,
+        id: &'a SessionId,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
     fn delete<'a>(&'a self, id: &'a SessionId) -> BoxFuture<'a, Result<(), StoreError>>;
     fn renew<'a>(
         &'a self,

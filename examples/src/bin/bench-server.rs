@@ -1,0 +1,133 @@
+//! The benchmark and black-box test server. See the "bench-server" section of DESIGN.md:
+//!
+//! `bench-server --store memory|cookie|redis|file [--port 8080] [--workers 1]
+//! [--redis redis://127.0.0.1:6379] [--dir PATH] [--ttl SECONDS] [--refresh update|access|request]`
+
+use std::{process::ExitCode, time::Duration};
+
+use actix_web::{cookie::Key, App, HttpServer};
+use session::{
+    store::{CookieStore, MemoryStore},
+    CookieLifecycle, SessionMiddleware, SessionStorage, TtlRefresh,
+};
+
+const USAGE: &str = "usage: bench-server --store memory|cookie|redis|file [--port 8080] \
+[--workers 1] [--redis redis://127.0.0.1:6379] [--dir PATH] [--ttl SECONDS] \
+[--refresh update|access|request]";
+
+/// A fixed key, so restarts keep sessions valid. Never do this outside a benchmark.
+const BENCH_KEY: &[u8; 64] = b"bench-server fixed key: fine for benchmarks, never in production";
+
+#[derive(Debug)]
+struct Args {
+    store: String,
+    port: u16,
+    workers: usize,
+    redis: String,
+    dir: Option<String>,
+    ttl: Option<Duration>,
+    refresh: TtlRefresh,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        store: String::new(),
+        port: 8080,
+        workers: 1,
+        redis: "redis://127.0.0.1:6379".into(),
+        dir: None,
+        ttl: None,
+        refresh: TtlRefresh::OnUpdate,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or(format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--store" => args.store = value()?,
+            "--port" => args.port = value()?.parse().map_err(|e| format!("--port: {e}"))?,
+            "--workers" => {
+                args.workers = value()?.parse().map_err(|e| format!("--workers: {e}"))?;
+            }
+            "--redis" => args.redis = value()?,
+            "--dir" => args.dir = Some(value()?),
+            "--ttl" => {
+                let secs: u64 = value()?.parse().map_err(|e| format!("--ttl: {e}"))?;
+                args.ttl = Some(Duration::from_secs(secs));
+            }
+            "--refresh" => {
+                args.refresh = match value()?.as_str() {
+                    "update" => TtlRefresh::OnUpdate,
+                    "access" => TtlRefresh::OnAccess,
+                    "request" => TtlRefresh::OnEveryRequest,
+                    other => return Err(format!("--refresh: unknown policy {other:?}")),
+                };
+            }
+            "-h" | "--help" => return Err(String::new()),
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    if args.store.is_empty() {
+        return Err("--store is required".into());
+    }
+    Ok(args)
+}
+
+fn storage(args: &Args) -> Result<SessionStorage, String> {
+    let _ = (&args.redis, &args.dir);
+    match args.store.as_str() {
+        "memory" => Ok(MemoryStore::new().into()),
+        "cookie" => Ok(CookieStore::encrypted().into()),
+        other => Err(format!("store {other:?} is not available in this build")),
+    }
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(args) => args,
+        Err(err) => {
+            if !err.is_empty() {
+                eprintln!("bench-server: {err}");
+            }
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .init();
+    match actix_web::rt::System::new().block_on(serve(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("bench-server: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(args: Args) -> Result<(), String> {
+    let store = storage(&args)?;
+    let mut builder = SessionMiddleware::builder(store, Key::from(BENCH_KEY))
+        .cookie_secure(false)
+        .refresh(args.refresh);
+    if let Some(ttl) = args.ttl {
+        builder = builder
+            .ttl(ttl)
+            .cookie_lifecycle(CookieLifecycle::Persistent);
+    }
+    let middleware = builder.build();
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(middleware.clone())
+            .configure(examples::routes)
+    })
+    .workers(args.workers)
+    .bind(("127.0.0.1", args.port))
+    .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", args.port))?;
+    println!(
+        "bench-server ({}) listening on http://127.0.0.1:{}",
+        args.store, args.port
+    );
+    server.run().await.map_err(|e| e.to_string())
+}

@@ -1,0 +1,87 @@
+//! The routes of `bench-server`, shared with the integration tests so that they exercise the
+//! very app the benchmarks measure. See the "bench-server" section of DESIGN.md.
+
+use actix_web::{web, HttpResponse};
+use session::Session;
+
+/// Mounts the bench-server routes: `/noop`, `/read`, `/counter`, `/typed`, `/set/{key}/{value}`,
+/// `/get/{key}`, `/remove/{key}`, `/fill/{kib}`, `/renew`, `/purge`. All GET, plain text.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/noop", web::get().to(noop))
+        .route("/read", web::get().to(read))
+        .route("/counter", web::get().to(counter))
+        .route("/typed", web::get().to(typed))
+        .route("/set/{key}/{value}", web::get().to(set))
+        .route("/get/{key}", web::get().to(get))
+        .route("/remove/{key}", web::get().to(remove))
+        .route("/fill/{kib}", web::get().to(fill))
+        .route("/renew", web::get().to(renew))
+        .route("/purge", web::get().to(purge));
+}
+
+type Reply = actix_web::Result<HttpResponse>;
+
+fn text(body: impl Into<String>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body(body.into())
+}
+
+async fn noop() -> HttpResponse {
+    text("ok")
+}
+
+async fn read(session: Session) -> Reply {
+    Ok(text(
+        session.get::<u64>("counter")?.unwrap_or(0).to_string(),
+    ))
+}
+
+async fn counter(session: Session) -> Reply {
+    let n = session.update_or("counter", 1u64, |n| n + 1)?;
+    Ok(text(n.to_string()))
+}
+
+async fn typed() -> HttpResponse {
+    HttpResponse::NotImplemented().body("typed sessions are not built yet")
+}
+
+async fn set(session: Session, path: web::Path<(String, String)>) -> Reply {
+    let (key, value) = path.into_inner();
+    session.insert(key, value)?;
+    Ok(text("ok"))
+}
+
+async fn get(session: Session, key: web::Path<String>) -> Reply {
+    Ok(match session.get::<String>(&key)? {
+        Some(value) => text(value),
+        None => HttpResponse::NotFound().body("absent"),
+    })
+}
+
+async fn remove(session: Session, key: web::Path<String>) -> Reply {
+    session.remove(&key)?;
+    Ok(text("ok"))
+}
+
+/// Largest `/fill` accepted, so a stray request cannot make the server allocate gigabytes.
+const MAX_FILL_KIB: usize = 16 * 1024;
+
+async fn fill(session: Session, kib: web::Path<usize>) -> Reply {
+    let kib = kib.into_inner();
+    if kib > MAX_FILL_KIB {
+        return Ok(HttpResponse::BadRequest().body(format!("at most {MAX_FILL_KIB} KiB")));
+    }
+    session.insert("blob", "x".repeat(kib * 1024))?;
+    Ok(text("ok"))
+}
+
+async fn renew(session: Session) -> HttpResponse {
+    session.renew();
+    text("ok")
+}
+
+async fn purge(session: Session) -> HttpResponse {
+    session.purge();
+    text("ok")
+}

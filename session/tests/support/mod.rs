@@ -1,0 +1,139 @@
+//! Test support: a store wrapper that counts calls and can fail on demand, and a log capture.
+
+#![allow(dead_code)]
+
+use std::{
+    io,
+    sync::{
+        atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst},
+        Arc, Mutex,
+    },
+    time::Duration,
+};
+
+use session::{
+    store::{ChangeSet, Entries, Keys, MemoryStore, SaveOutcome, SessionStore},
+    SessionId, StoreError,
+};
+
+/// Counts every store call and fails loads or saves while told to. The failure is a fault a
+/// real store cannot produce on demand: everything else is the real `MemoryStore`.
+#[derive(Debug, Clone, Default)]
+pub struct Instrumented {
+    pub inner: MemoryStore,
+    pub counts: Arc<Counts>,
+    pub fail_load: Arc<AtomicBool>,
+    pub fail_save: Arc<AtomicBool>,
+}
+
+#[derive(Debug, Default)]
+pub struct Counts {
+    pub loads: AtomicUsize,
+    pub refreshing_loads: AtomicUsize,
+    pub saves: AtomicUsize,
+    pub refreshes: AtomicUsize,
+    pub deletes: AtomicUsize,
+    pub renews: AtomicUsize,
+}
+
+/// (loads, saves, refreshes, deletes, renews)
+pub type Snapshot = (usize, usize, usize, usize, usize);
+
+impl Counts {
+    pub fn snapshot(&self) -> Snapshot {
+        (
+            self.loads.load(SeqCst),
+            self.saves.load(SeqCst),
+            self.refreshes.load(SeqCst),
+            self.deletes.load(SeqCst),
+            self.renews.load(SeqCst),
+        )
+    }
+}
+
+fn down() -> StoreError {
+    StoreError::unavailable(io::Error::new(io::ErrorKind::ConnectionRefused, "secret-backend-detail"))
+}
+
+impl SessionStore for Instrumented {
+    async fn load(
+        &self,
+        id: &SessionId,
+        keys: Keys<'_>,
+        refresh: Option<Duration>,
+    ) -> Result<Option<Entries>, StoreError> {
+        self.counts.loads.fetch_add(1, SeqCst);
+        if refresh.is_some() {
+            self.counts.refreshing_loads.fetch_add(1, SeqCst);
+        }
+        if self.fail_load.load(SeqCst) {
+            return Err(down());
+        }
+        self.inner.load(id, keys, refresh).await
+    }
+
+    async fn save(
+        &self,
+        id: &SessionId,
+        changes: &ChangeSet,
+        ttl: Duration,
+    ) -> Result<SaveOutcome, StoreError> {
+        self.counts.saves.fetch_add(1, SeqCst);
+        if self.fail_save.load(SeqCst) {
+            return Err(down());
+        }
+        self.inner.save(id, changes, ttl).await
+    }
+
+    async fn refresh(&self, id: &SessionId, ttl: Duration) -> Result<bool, StoreError> {
+        self.counts.refreshes.fetch_add(1, SeqCst);
+        self.inner.refresh(id, ttl).await
+    }
+
+    async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
+        self.counts.deletes.fetch_add(1, SeqCst);
+        self.inner.delete(id).await
+    }
+
+    async fn renew(
+        &self,
+        old: &SessionId,
+        new: &SessionId,
+        changes: &ChangeSet,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        self.counts.renews.fetch_add(1, SeqCst);
+        self.inner.renew(old, new, changes, ttl).await
+    }
+}
+
+/// Collects what `tracing` logs on this thread while the guard lives.
+#[derive(Clone, Default)]
+pub struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl Logs {
+    pub fn capture() -> (Self, tracing::subscriber::DefaultGuard) {
+        let logs = Self::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        (logs, tracing::subscriber::set_default(subscriber))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
