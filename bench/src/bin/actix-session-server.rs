@@ -24,7 +24,7 @@ type Reply = actix_web::Result<HttpResponse>;
 
 fn text(body: impl Into<String>) -> HttpResponse {
     HttpResponse::Ok()
-        .content_type("text/plain")
+        .content_type("text/plain; charset=utf-8")
         .body(body.into())
 }
 
@@ -82,7 +82,8 @@ fn middleware<S: SessionStore>(store: S, args: &Args) -> SessionMiddleware<S> {
         Refresh::Update => TtlExtensionPolicy::OnStateChanges,
         _ => TtlExtensionPolicy::OnEveryRequest,
     };
-    let builder = SessionMiddleware::builder(store, Key::from(&KEY));
+    // Plain-HTTP loopback, and the same cookie attributes as our bench-server.
+    let builder = SessionMiddleware::builder(store, Key::from(&KEY)).cookie_secure(false);
     match args.ttl {
         Some(ttl) => builder.session_lifecycle(
             PersistentSession::default()

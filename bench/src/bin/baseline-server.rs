@@ -8,7 +8,9 @@ use actix_web::{web, App, HttpResponse, HttpServer};
 use bench::Args;
 
 fn text(body: &'static str) -> HttpResponse {
-    HttpResponse::Ok().content_type("text/plain").body(body)
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body(body)
 }
 
 async fn ok() -> HttpResponse {
