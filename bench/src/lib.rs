@@ -8,8 +8,10 @@
 //! - `baseline-server`: the routes on plain actix-web without any session, the ceiling a
 //!   session library can approach.
 
+pub mod baseline;
 mod cli;
 mod fill;
+pub mod incumbent;
 
 pub use cli::{Args, CliError, Refresh, StoreKind};
 pub use fill::blob;
