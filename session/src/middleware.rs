@@ -20,9 +20,12 @@ use futures_util::future::LocalBoxFuture;
 use crate::{
     config::{Config, CookieLifecycle, TtlRefresh},
     error::SaveError,
-    session::{parse_server_cookie, removal_cookie, CookieUpdate, Incoming, Shared, Storage},
-    store::{CookieStore, SessionStore},
-    Session,
+    session::{
+        parse_server_cookie, removal_cookie, set_cookie_header, CookieUpdate, Incoming, Shared,
+        Storage,
+    },
+    store::{CookieStore, SessionStore, MAX_COOKIE_BYTES},
+    Session, StoreError,
 };
 
 /// The store behind a [`SessionMiddleware`]: any [`SessionStore`], or the [`CookieStore`].
@@ -244,6 +247,17 @@ where
         let config = &shared.config;
         let incoming = req
             .cookie(&config.cookie_name)
+            .filter(|cookie| {
+                // No browser sends more; refuse before spending any crypto on it.
+                let fits = cookie.value().len() <= MAX_COOKIE_BYTES;
+                if !fits {
+                    tracing::warn!(
+                        len = cookie.value().len(),
+                        "session cookie rejected: oversized"
+                    );
+                }
+                fits
+            })
             .and_then(|cookie| match &shared.storage {
                 Storage::Server(_) => parse_server_cookie(config, cookie.value()),
                 Storage::Cookie(_) => Some(Incoming::Sealed(cookie.value().to_owned())),
@@ -260,34 +274,30 @@ where
             if res.status().is_server_error() {
                 return Ok(res.map_into_left_body());
             }
-            let update = match session.commit().await {
-                Ok(update) => update,
-                Err(err) => {
-                    let err = SaveError(err);
-                    let response = err.error_response();
-                    return Ok(res.into_response(response).map_into_right_body());
-                }
-            };
-            let cookie = match update {
-                CookieUpdate::Keep => None,
-                CookieUpdate::Set(cookie) => Some(cookie),
-                CookieUpdate::Remove => Some(removal_cookie(&shared.config)),
+            let cookie = match session.commit().await {
+                Ok(CookieUpdate::Keep) => None,
+                Ok(CookieUpdate::Set(cookie)) => Some(cookie),
+                Ok(CookieUpdate::Remove) => Some(removal_cookie(&shared.config)),
+                Err(err) => return Ok(save_failed(res, err)),
             };
             if let Some(cookie) = cookie {
-                match HeaderValue::from_str(&cookie.encoded().to_string()) {
+                match HeaderValue::from_str(&set_cookie_header(&cookie)) {
                     Ok(value) => {
                         res.headers_mut().append(header::SET_COOKIE, value);
                     }
-                    Err(err) => {
-                        let response =
-                            SaveError(crate::StoreError::Other(err.into())).error_response();
-                        return Ok(res.into_response(response).map_into_right_body());
-                    }
+                    Err(err) => return Ok(save_failed(res, StoreError::Other(err.into()))),
                 }
             }
             Ok(res.map_into_left_body())
         })
     }
+}
+
+/// Replaces the handler's response with an opaque 500 that carries the [`SaveError`]: an
+/// application's own middleware or `ErrorHandlers` can read it with `response().error()`.
+fn save_failed<B>(res: ServiceResponse<B>, err: StoreError) -> ServiceResponse<EitherBody<B>> {
+    let response = actix_web::HttpResponse::from_error(SaveError(err));
+    res.into_response(response).map_into_right_body()
 }
 
 impl ResponseError for SaveError {

@@ -382,7 +382,9 @@ impl Session {
                 }
                 state.exists = Some(true);
                 state.refreshed |= refresh.is_some();
-                state.mark_loaded(keys);
+                // A sealed cookie is opened whole: nothing is left to load later.
+                let complete = matches!(shared.storage, Storage::Cookie(_));
+                state.mark_loaded(if complete { Keys::All } else { keys });
             }
             Ok(None) => state.exists = Some(false),
             Err(StoreError::Corrupt(err)) => {
@@ -965,6 +967,16 @@ pub(crate) fn build_cookie(config: &Config, value: String, ttl: Duration) -> Coo
         ));
     }
     cookie
+}
+
+/// The `Set-Cookie` header text for `cookie`: exactly what is sent, and what size checks measure.
+///
+/// Not percent-encoded: every value the library makes is base64 (standard or URL-safe) plus
+/// `.`, `~` and digits, all legal cookie octets (RFC 6265), and none contains `%`, so the
+/// percent-decoding actix applies to incoming cookies gives them back unchanged. Encoding
+/// would turn each `/` and `=` of the ciphertext into three bytes, at random.
+pub(crate) fn set_cookie_header(cookie: &Cookie<'_>) -> String {
+    cookie.to_string()
 }
 
 /// A cookie that makes the browser drop the session cookie: same name, path and domain.

@@ -25,8 +25,12 @@
 
 use std::{sync::Arc, time::Duration};
 
+use actix_http::Request;
 use actix_web::{
-    body::MessageBody, cookie::Cookie, dev::ServiceResponse, test, web, App, HttpResponse,
+    body::MessageBody,
+    cookie::Cookie,
+    dev::{Service, ServiceResponse},
+    test, web, App, HttpResponse,
 };
 use tokio::sync::Barrier;
 
@@ -355,15 +359,13 @@ where
         App::new()
             .app_data(web::Data::from(barrier))
             .wrap(make())
-            .configure(suite_routes),
+            .configure(routes),
     )
     .await;
+    let app = &app;
     let call = |uri: &str, cookie: Option<&Cookie<'static>>| {
-        let mut req = test::TestRequest::get().uri(uri);
-        if let Some(c) = cookie {
-            req = req.cookie(c.clone());
-        }
-        test::call_service(&app, req.to_request())
+        let (uri, cookie) = (uri.to_owned(), cookie.cloned());
+        async move { get(app, &uri, cookie).await }
     };
 
     // A visitor without a cookie who does not touch the session gets no cookie.
@@ -498,7 +500,12 @@ where
     }
 }
 
-fn suite_routes(cfg: &mut web::ServiceConfig) {
+/// The routes [`http_suite`] drives, for your own tests too (all GET): `/noop`; `/read` (the
+/// `u64` under `counter`, 0 if absent); `/counter` (increments it); `/set/{k}/{v}`;
+/// `/get/{k}` (404 if absent); `/remove/{k}`; `/clear`; `/renew`; `/purge`;
+/// `/purge-then-set` (purges, then sets `flash`); `/slow-set/{k}/{v}` (waits on a
+/// `web::Data<tokio::sync::Barrier>` before setting, to line up concurrent requests).
+pub fn routes(cfg: &mut web::ServiceConfig) {
     async fn read(s: Session) -> actix_web::Result<HttpResponse> {
         Ok(HttpResponse::Ok().body(s.get::<u64>("counter")?.unwrap_or(0).to_string()))
     }
@@ -519,7 +526,7 @@ fn suite_routes(cfg: &mut web::ServiceConfig) {
         barrier.wait().await;
         set(s, p).await
     }
-    async fn get(s: Session, k: web::Path<String>) -> actix_web::Result<HttpResponse> {
+    async fn get_key(s: Session, k: web::Path<String>) -> actix_web::Result<HttpResponse> {
         Ok(match s.get::<String>(&k)? {
             Some(v) => HttpResponse::Ok().body(v),
             None => HttpResponse::NotFound().finish(),
@@ -539,7 +546,7 @@ fn suite_routes(cfg: &mut web::ServiceConfig) {
         .route("/counter", web::get().to(counter))
         .route("/set/{k}/{v}", web::get().to(set))
         .route("/slow-set/{k}/{v}", web::get().to(slow_set))
-        .route("/get/{k}", web::get().to(get))
+        .route("/get/{k}", web::get().to(get_key))
         .route("/remove/{k}", web::get().to(remove))
         .route(
             "/clear",
@@ -578,6 +585,22 @@ fn vary<B>(res: &ServiceResponse<B>) -> Option<String> {
         .map(str::to_owned)
 }
 
-async fn body<B: MessageBody>(res: ServiceResponse<B>) -> String {
+/// Sends `GET uri` to a test service, with `cookie` if given.
+pub async fn get<S, B>(app: &S, uri: &str, cookie: Option<Cookie<'static>>) -> ServiceResponse<B>
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+{
+    let mut req = test::TestRequest::get().uri(uri);
+    if let Some(c) = cookie {
+        req = req.cookie(c);
+    }
+    test::call_service(app, req.to_request()).await
+}
+
+/// The body of a response as text.
+///
+/// # Panics
+/// If the body is not UTF-8.
+pub async fn body<B: MessageBody>(res: ServiceResponse<B>) -> String {
     String::from_utf8(test::read_body(res).await.to_vec()).expect("utf-8 body")
 }

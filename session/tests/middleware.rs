@@ -14,7 +14,7 @@ use actix_web::{
 };
 use session::{
     store::{ChangeSet, SessionStore},
-    testing::set_cookie,
+    testing::{self, body, set_cookie},
     CookieLifecycle, Session, SessionError, SessionExt, SessionMiddleware,
     SessionMiddlewareBuilder, TtlRefresh,
 };
@@ -22,13 +22,15 @@ use support::{Instrumented, Logs};
 
 type Reply = actix_web::Result<HttpResponse>;
 
+async fn get<S, B>(app: &S, uri: &str, cookie: Option<&Cookie<'static>>) -> ServiceResponse<B>
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+{
+    testing::get(app, uri, cookie.cloned()).await
+}
+
+/// The suite's routes plus the ones these tests need.
 fn routes(cfg: &mut web::ServiceConfig) {
-    async fn read(s: Session) -> Reply {
-        Ok(HttpResponse::Ok().body(s.get::<u64>("counter")?.unwrap_or(0).to_string()))
-    }
-    async fn counter(s: Session) -> Reply {
-        Ok(HttpResponse::Ok().body(s.update_or("counter", 1u64, |n| n + 1)?.to_string()))
-    }
     async fn update(s: Session) -> Reply {
         let n = s.update("counter", |n: u64| n * 10)?;
         Ok(HttpResponse::Ok().body(format!("{n:?} {:?}", s.status())))
@@ -44,47 +46,25 @@ fn routes(cfg: &mut web::ServiceConfig) {
     async fn id(s: Session) -> Reply {
         Ok(HttpResponse::Ok().body(s.id().map(|i| i.to_string()).unwrap_or_default()))
     }
-    cfg.route("/noop", web::get().to(HttpResponse::Ok))
-        .route("/read", web::get().to(read))
-        .route("/counter", web::get().to(counter))
-        .route("/update", web::get().to(update))
+    testing::routes(cfg);
+    cfg.route("/update", web::get().to(update))
         .route("/fail", web::get().to(fail_after_insert))
         .route("/ttl/{secs}", web::get().to(set_ttl))
-        .route("/id", web::get().to(id))
-        .route("/renew", web::get().to(|s: Session| async move {
-            s.renew();
-            HttpResponse::Ok().finish()
-        }))
-        .route("/purge", web::get().to(|s: Session| async move {
-            s.purge();
-            HttpResponse::Ok().finish()
-        }));
+        .route("/id", web::get().to(id));
 }
 
 async fn app(
     mw: SessionMiddleware,
-) -> impl Service<actix_http::Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>
-{
+) -> impl Service<
+    actix_http::Request,
+    Response = ServiceResponse<impl MessageBody>,
+    Error = actix_web::Error,
+> {
     test::init_service(App::new().wrap(mw).configure(routes)).await
 }
 
 fn builder(store: &Instrumented, key: &Key) -> SessionMiddlewareBuilder {
     SessionMiddleware::builder(store.clone(), key.clone())
-}
-
-async fn get<S, B>(app: &S, uri: &str, cookie: Option<&Cookie<'static>>) -> ServiceResponse<B>
-where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-{
-    let mut req = test::TestRequest::get().uri(uri);
-    if let Some(c) = cookie {
-        req = req.cookie(c.clone());
-    }
-    test::call_service(app, req.to_request()).await
-}
-
-async fn text<B: MessageBody>(res: ServiceResponse<B>) -> String {
-    String::from_utf8(test::read_body(res).await.to_vec()).unwrap()
 }
 
 #[actix_web::test]
@@ -96,65 +76,119 @@ async fn round_trips_are_the_least_the_request_needs() {
 
     let res = get(&app, "/counter", None).await;
     let cookie = set_cookie(&res).unwrap();
-    assert_eq!(c.snapshot(), (0, 1, 0, 0, 0), "a new session: no load (no cookie), one write");
+    assert_eq!(
+        c.snapshot(),
+        (0, 1, 0, 0, 0),
+        "a new session: no load (no cookie), one write"
+    );
 
     let before = c.snapshot();
     let res = get(&app, "/noop", Some(&cookie)).await;
     assert!(set_cookie(&res).is_none());
-    assert_eq!(c.snapshot(), before, "/noop with a valid cookie costs no store call");
+    assert_eq!(
+        c.snapshot(),
+        before,
+        "/noop with a valid cookie costs no store call"
+    );
 
     let res = get(&app, "/read", Some(&cookie)).await;
-    assert!(set_cookie(&res).is_none(), "untouched with refresh-on-update: no Set-Cookie");
-    assert_eq!(c.snapshot(), (1, 1, 0, 0, 0), "a read is one load and no write");
+    assert!(
+        set_cookie(&res).is_none(),
+        "untouched with refresh-on-update: no Set-Cookie"
+    );
+    assert_eq!(
+        c.snapshot(),
+        (1, 1, 0, 0, 0),
+        "a read is one load and no write"
+    );
     assert_eq!(c.refreshing_loads.load(SeqCst), 0);
 
     let res = get(&app, "/counter", Some(&cookie)).await;
     assert!(set_cookie(&res).is_some(), "a write re-sends the cookie");
-    assert_eq!(c.snapshot(), (2, 2, 0, 0, 0), "a change is one load plus one write");
+    assert_eq!(
+        c.snapshot(),
+        (2, 2, 0, 0, 0),
+        "a change is one load plus one write"
+    );
 
     get(&app, "/renew", Some(&cookie)).await;
-    assert_eq!(c.snapshot(), (3, 2, 0, 0, 1), "renew is one load plus one renew");
+    assert_eq!(
+        c.snapshot(),
+        (3, 2, 0, 0, 1),
+        "renew is one load plus one renew"
+    );
 
     let res = get(&app, "/counter", None).await;
     let other = set_cookie(&res).unwrap();
     let before = c.snapshot();
     get(&app, "/purge", Some(&other)).await;
     let after = c.snapshot();
-    assert_eq!((after.0 - before.0, after.3 - before.3), (1, 1), "purge is one load plus one delete");
+    assert_eq!(
+        (after.0 - before.0, after.3 - before.3),
+        (1, 1),
+        "purge is one load plus one delete"
+    );
 }
 
 #[actix_web::test]
 async fn refresh_on_access_folds_into_the_load() {
     let store = Instrumented::default();
     let key = Key::generate();
-    let app = app(
-        builder(&store, &key)
-            .refresh(TtlRefresh::OnAccess)
-            .cookie_lifecycle(CookieLifecycle::Persistent)
-            .build(),
-    )
+    let app = app(builder(&store, &key)
+        .refresh(TtlRefresh::OnAccess)
+        .cookie_lifecycle(CookieLifecycle::Persistent)
+        .build())
     .await;
     let cookie = set_cookie(&get(&app, "/counter", None).await).unwrap();
     let res = get(&app, "/read", Some(&cookie)).await;
-    assert_eq!(store.counts.snapshot(), (1, 1, 0, 0, 0), "one load, no separate refresh");
-    assert_eq!(store.counts.refreshing_loads.load(SeqCst), 1, "the load reset the TTL");
+    assert_eq!(
+        store.counts.snapshot(),
+        (1, 1, 0, 0, 0),
+        "one load, no separate refresh"
+    );
+    assert_eq!(
+        store.counts.refreshing_loads.load(SeqCst),
+        1,
+        "the load reset the TTL"
+    );
     let reissued = set_cookie(&res).expect("a persistent cookie is re-sent with a fresh Max-Age");
-    assert_eq!(reissued.max_age(), Some(actix_web::cookie::time::Duration::days(1)));
+    assert_eq!(
+        reissued.max_age(),
+        Some(actix_web::cookie::time::Duration::days(1))
+    );
     get(&app, "/noop", Some(&cookie)).await;
-    assert_eq!(store.counts.snapshot(), (1, 1, 0, 0, 0), "/noop still costs nothing");
+    assert_eq!(
+        store.counts.snapshot(),
+        (1, 1, 0, 0, 0),
+        "/noop still costs nothing"
+    );
 }
 
 #[actix_web::test]
 async fn refresh_on_every_request_touches_without_loading() {
     let store = Instrumented::default();
     let key = Key::generate();
-    let app = app(builder(&store, &key).refresh(TtlRefresh::OnEveryRequest).build()).await;
+    let app = app(builder(&store, &key)
+        .refresh(TtlRefresh::OnEveryRequest)
+        .build())
+    .await;
     let cookie = set_cookie(&get(&app, "/counter", None).await).unwrap();
     let res = get(&app, "/noop", Some(&cookie)).await;
-    assert!(set_cookie(&res).is_none(), "browser-session cookies need no re-send");
-    assert_eq!(store.counts.snapshot(), (0, 1, 1, 0, 0), "/noop refreshes the TTL, no load");
+    assert!(
+        set_cookie(&res).is_none(),
+        "browser-session cookies need no re-send"
+    );
+    assert_eq!(
+        store.counts.snapshot(),
+        (0, 1, 1, 0, 0),
+        "/noop refreshes the TTL, no load"
+    );
     get(&app, "/noop", None).await;
-    assert_eq!(store.counts.snapshot(), (0, 1, 1, 0, 0), "no cookie, nothing to refresh");
+    assert_eq!(
+        store.counts.snapshot(),
+        (0, 1, 1, 0, 0),
+        "no cookie, nothing to refresh"
+    );
 }
 
 #[actix_web::test]
@@ -168,14 +202,24 @@ async fn store_down_fails_only_session_routes_opaquely_and_recovers() {
     store.fail_load.store(true, SeqCst);
     let res = get(&app, "/read", Some(&cookie)).await;
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    let body = text(res).await;
-    assert_eq!(body, "Internal Server Error", "the body says nothing of the cause");
-    assert!(logs.text().contains("secret-backend-detail"), "the cause is logged: {}", logs.text());
-    assert_eq!(get(&app, "/noop", Some(&cookie)).await.status(), StatusCode::OK);
+    let text = body(res).await;
+    assert_eq!(
+        text, "Internal Server Error",
+        "the body says nothing of the cause"
+    );
+    assert!(
+        logs.text().contains("secret-backend-detail"),
+        "the cause is logged: {}",
+        logs.text()
+    );
+    assert_eq!(
+        get(&app, "/noop", Some(&cookie)).await.status(),
+        StatusCode::OK
+    );
 
     store.fail_load.store(false, SeqCst);
     let res = get(&app, "/read", Some(&cookie)).await;
-    assert_eq!(text(res).await, "1", "recovers by itself");
+    assert_eq!(body(res).await, "1", "recovers by itself");
 }
 
 #[actix_web::test]
@@ -189,10 +233,14 @@ async fn a_failed_save_turns_the_response_into_a_500() {
     let res = get(&app, "/counter", Some(&cookie)).await;
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
     assert!(set_cookie(&res).is_none());
-    assert_eq!(text(res).await, "Internal Server Error");
+    assert_eq!(body(res).await, "Internal Server Error");
     assert!(logs.text().contains("could not save the session"));
     store.fail_save.store(false, SeqCst);
-    assert_eq!(text(get(&app, "/read", Some(&cookie)).await).await, "1", "nothing was kept");
+    assert_eq!(
+        body(get(&app, "/read", Some(&cookie)).await).await,
+        "1",
+        "nothing was kept"
+    );
 }
 
 #[actix_web::test]
@@ -204,10 +252,17 @@ async fn a_5xx_response_saves_nothing() {
     let res = get(&app, "/fail", Some(&cookie)).await;
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
     assert!(set_cookie(&res).is_none());
-    assert_eq!(store.counts.saves.load(SeqCst), 1, "only the first request wrote");
-    assert_eq!(text(get(&app, "/read", Some(&cookie)).await).await, "1");
+    assert_eq!(
+        store.counts.saves.load(SeqCst),
+        1,
+        "only the first request wrote"
+    );
+    assert_eq!(body(get(&app, "/read", Some(&cookie)).await).await, "1");
     let res = get(&app, "/fail", None).await;
-    assert!(set_cookie(&res).is_none(), "a new session is not created by a failed handler");
+    assert!(
+        set_cookie(&res).is_none(),
+        "a new session is not created by a failed handler"
+    );
 }
 
 #[actix_web::test]
@@ -233,9 +288,13 @@ async fn bad_cookies_are_fresh_sessions_that_never_reach_the_store() {
     for v in bad {
         let res = get(&app, "/read", Some(&Cookie::new("session", v.clone()))).await;
         assert_eq!(res.status(), StatusCode::OK, "{v:?}");
-        assert_eq!(text(res).await, "0", "{v:?} is a fresh session");
+        assert_eq!(body(res).await, "0", "{v:?} is a fresh session");
     }
-    assert_eq!(store.counts.snapshot(), before, "forged cookies cost no store round trip");
+    assert_eq!(
+        store.counts.snapshot(),
+        before,
+        "forged cookies cost no store round trip"
+    );
     assert!(logs.text().contains("WARN") && logs.text().contains("session cookie rejected"));
 }
 
@@ -245,7 +304,7 @@ async fn an_unknown_id_gets_a_fresh_id_never_the_clients() {
     let key = Key::generate();
     let app = app(builder(&store, &key).build()).await;
     let cookie = set_cookie(&get(&app, "/counter", None).await).unwrap();
-    let old_id = text(get(&app, "/id", Some(&cookie)).await).await;
+    let old_id = body(get(&app, "/id", Some(&cookie)).await).await;
     store
         .inner
         .delete(&old_id.as_str().try_into().unwrap())
@@ -253,10 +312,13 @@ async fn an_unknown_id_gets_a_fresh_id_never_the_clients() {
         .unwrap();
     let res = get(&app, "/counter", Some(&cookie)).await;
     let fresh = set_cookie(&res).unwrap();
-    assert_eq!(text(res).await, "1");
-    let new_id = text(get(&app, "/id", Some(&fresh)).await).await;
+    assert_eq!(body(res).await, "1");
+    let new_id = body(get(&app, "/id", Some(&fresh)).await).await;
     assert!(!new_id.is_empty());
-    assert_ne!(new_id, old_id, "the id the client presented is never adopted");
+    assert_ne!(
+        new_id, old_id,
+        "the id the client presented is never adopted"
+    );
     let res = get(&app, "/read", Some(&cookie)).await;
     assert!(
         set_cookie(&res).is_some_and(|c| c.value().is_empty()),
@@ -268,7 +330,11 @@ async fn an_unknown_id_gets_a_fresh_id_never_the_clients() {
 async fn vary_cookie_only_when_the_session_was_read() {
     let store = Instrumented::default();
     let app = app(builder(&store, &Key::generate()).build()).await;
-    let vary = |res: &ServiceResponse<_>| res.headers().get("vary").map(|v| v.to_str().unwrap().to_owned());
+    let vary = |res: &ServiceResponse<_>| {
+        res.headers()
+            .get("vary")
+            .map(|v| v.to_str().unwrap().to_owned())
+    };
     let res = get(&app, "/read", None).await;
     assert_eq!(vary(&res).as_deref(), Some("Cookie"));
     let res = get(&app, "/noop", None).await;
@@ -302,7 +368,8 @@ async fn cookie_attributes_follow_the_builder() {
         .cookie_lifecycle(CookieLifecycle::Persistent)
         .ttl(Duration::from_secs(90))
         .build();
-    let app = test::init_service(App::new().service(web::scope("/app").wrap(mw).configure(routes))).await;
+    let app =
+        test::init_service(App::new().service(web::scope("/app").wrap(mw).configure(routes))).await;
     let res = get(&app, "/app/counter", None).await;
     let c = set_cookie(&res).unwrap();
     assert_eq!(c.name(), "sid");
@@ -311,11 +378,20 @@ async fn cookie_attributes_follow_the_builder() {
     assert_ne!(c.secure(), Some(true), "Secure off");
     assert_ne!(c.http_only(), Some(true), "HttpOnly off");
     assert_eq!(c.same_site(), Some(SameSite::Strict));
-    assert_eq!(c.max_age(), Some(actix_web::cookie::time::Duration::seconds(90)));
+    assert_eq!(
+        c.max_age(),
+        Some(actix_web::cookie::time::Duration::seconds(90))
+    );
     let res = get(&app, "/app/purge", Some(&c)).await;
     let removal = set_cookie(&res).unwrap();
-    assert_eq!((removal.name(), removal.path(), removal.domain()), ("sid", Some("/app"), Some("example.test")));
-    assert_eq!(removal.max_age(), Some(actix_web::cookie::time::Duration::ZERO));
+    assert_eq!(
+        (removal.name(), removal.path(), removal.domain()),
+        ("sid", Some("/app"), Some("example.test"))
+    );
+    assert_eq!(
+        removal.max_age(),
+        Some(actix_web::cookie::time::Duration::ZERO)
+    );
 }
 
 #[actix_web::test]
@@ -324,23 +400,28 @@ async fn update_marks_the_session_changed() {
     let app = app(builder(&store, &Key::generate()).build()).await;
     let cookie = set_cookie(&get(&app, "/counter", None).await).unwrap();
     let res = get(&app, "/update", Some(&cookie)).await;
-    assert_eq!(text(res).await, "Some(10) Changed");
-    assert_eq!(text(get(&app, "/read", Some(&cookie)).await).await, "10", "update was saved");
+    assert_eq!(body(res).await, "Some(10) Changed");
+    assert_eq!(
+        body(get(&app, "/read", Some(&cookie)).await).await,
+        "10",
+        "update was saved"
+    );
 }
 
 #[actix_web::test]
 async fn set_ttl_is_kept_with_the_session() {
     let store = Instrumented::default();
-    let app = app(
-        builder(&store, &Key::generate())
-            .cookie_lifecycle(CookieLifecycle::Persistent)
-            .build(),
-    )
+    let app = app(builder(&store, &Key::generate())
+        .cookie_lifecycle(CookieLifecycle::Persistent)
+        .build())
     .await;
     let cookie = set_cookie(&get(&app, "/counter", None).await).unwrap();
     let res = get(&app, "/ttl/7200", Some(&cookie)).await;
     let cookie = set_cookie(&res).expect("a TTL change is a change");
-    assert_eq!(cookie.max_age(), Some(actix_web::cookie::time::Duration::seconds(7200)));
+    assert_eq!(
+        cookie.max_age(),
+        Some(actix_web::cookie::time::Duration::seconds(7200))
+    );
     let res = get(&app, "/counter", Some(&cookie)).await;
     assert_eq!(
         set_cookie(&res).unwrap().max_age(),
@@ -358,28 +439,38 @@ async fn rotated_keys_still_open_and_are_replaced_on_write() {
     let cookie = set_cookie(&get(&before, "/counter", None).await).unwrap();
 
     let rotated = app(builder(&store, &new).previous_keys([old.clone()]).build()).await;
-    assert_eq!(text(get(&rotated, "/read", Some(&cookie)).await).await, "1", "the old key still opens");
+    assert_eq!(
+        body(get(&rotated, "/read", Some(&cookie)).await).await,
+        "1",
+        "the old key still opens"
+    );
     let res = get(&rotated, "/counter", Some(&cookie)).await;
     let resealed = set_cookie(&res).unwrap();
 
     let retired = app(builder(&store, &new).build()).await;
-    assert_eq!(text(get(&retired, "/read", Some(&cookie)).await).await, "0", "a retired key does not");
-    assert_eq!(text(get(&retired, "/read", Some(&resealed)).await).await, "2", "re-sealed with the new key");
+    assert_eq!(
+        body(get(&retired, "/read", Some(&cookie)).await).await,
+        "0",
+        "a retired key does not"
+    );
+    assert_eq!(
+        body(get(&retired, "/read", Some(&resealed)).await).await,
+        "2",
+        "re-sealed with the new key"
+    );
 }
 
 #[actix_web::test]
 async fn maximum_lifetime_ends_a_session_whatever_its_refreshes() {
     let store = Instrumented::default();
-    let app = app(
-        builder(&store, &Key::generate())
-            .max_lifetime(Some(Duration::from_secs(1)))
-            .build(),
-    )
+    let app = app(builder(&store, &Key::generate())
+        .max_lifetime(Some(Duration::from_secs(1)))
+        .build())
     .await;
     let cookie = set_cookie(&get(&app, "/counter", None).await).unwrap();
-    assert_eq!(text(get(&app, "/read", Some(&cookie)).await).await, "1");
+    assert_eq!(body(get(&app, "/read", Some(&cookie)).await).await, "1");
     tokio::time::sleep(Duration::from_millis(2100)).await;
-    assert_eq!(text(get(&app, "/read", Some(&cookie)).await).await, "0");
+    assert_eq!(body(get(&app, "/read", Some(&cookie)).await).await, "0");
 }
 
 #[actix_web::test]
@@ -388,7 +479,7 @@ async fn without_the_middleware_extraction_is_an_opaque_500() {
     let app = test::init_service(App::new().configure(routes)).await;
     let res = get(&app, "/read", None).await;
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    assert_eq!(text(res).await, "Internal Server Error");
+    assert_eq!(body(res).await, "Internal Server Error");
     assert!(logs.text().contains("SessionMiddleware"));
 }
 
@@ -396,7 +487,10 @@ async fn without_the_middleware_extraction_is_an_opaque_500() {
 async fn session_ext_handles_load_on_demand_and_see_one_state() {
     async fn handler(req: HttpRequest) -> Reply {
         let s = req.get_session();
-        assert!(matches!(s.get::<u64>("counter"), Err(SessionError::NotLoaded { .. })));
+        assert!(matches!(
+            s.get::<u64>("counter"),
+            Err(SessionError::NotLoaded { .. })
+        ));
         s.insert("written", true)?; // blind writes need no load
         s.load().await?;
         let n: u64 = s.get("counter")?.unwrap_or(0);
@@ -411,7 +505,7 @@ async fn session_ext_handles_load_on_demand_and_see_one_state() {
     )
     .await;
     let cookie = set_cookie(&get(&app, "/counter", None).await).unwrap();
-    assert_eq!(text(get(&app, "/ext", Some(&cookie)).await).await, "1 true");
+    assert_eq!(body(get(&app, "/ext", Some(&cookie)).await).await, "1 true");
 }
 
 #[actix_web::test]
@@ -420,11 +514,20 @@ async fn a_partial_load_then_a_full_load_is_one_consistent_state() {
         let s = req.get_session();
         s.load_keys(&["a"]).await?;
         let a1: String = s.get("a")?.unwrap();
-        assert!(matches!(s.get::<String>("b"), Err(SessionError::NotLoaded { .. })));
+        assert!(matches!(
+            s.get::<String>("b"),
+            Err(SessionError::NotLoaded { .. })
+        ));
         // Another request changes both keys between our two loads.
         let id = s.id().unwrap();
         store
-            .save(&id, &ChangeSet::update().upsert("a", "\"A2\"").upsert("b", "\"B2\""), Duration::from_secs(60))
+            .save(
+                &id,
+                &ChangeSet::update()
+                    .upsert("a", "\"A2\"")
+                    .upsert("b", "\"B2\""),
+                Duration::from_secs(60),
+            )
             .await
             .unwrap();
         s.load().await?;
@@ -437,19 +540,29 @@ async fn a_partial_load_then_a_full_load_is_one_consistent_state() {
         App::new()
             .app_data(web::Data::new(store.clone()))
             .wrap(builder(&store, &Key::generate()).build())
-            .route("/seed", web::get().to(|s: Session| async move {
-                s.insert("a", "A1").unwrap();
-                s.insert("b", "B1").unwrap();
-                HttpResponse::Ok().finish()
-            }))
+            .route(
+                "/seed",
+                web::get().to(|s: Session| async move {
+                    s.insert("a", "A1").unwrap();
+                    s.insert("b", "B1").unwrap();
+                    HttpResponse::Ok().finish()
+                }),
+            )
             .route("/partial", web::get().to(handler)),
     )
     .await;
     let cookie = set_cookie(&get(&app, "/seed", None).await).unwrap();
     let loads = store.counts.loads.load(SeqCst);
-    let body = text(get(&app, "/partial", Some(&cookie)).await).await;
-    assert_eq!(body, "A1 A1 B2", "what the request already read does not change under it");
-    assert_eq!(store.counts.loads.load(SeqCst) - loads, 2, "one partial load, one load of the rest");
+    let body = body(get(&app, "/partial", Some(&cookie)).await).await;
+    assert_eq!(
+        body, "A1 A1 B2",
+        "what the request already read does not change under it"
+    );
+    assert_eq!(
+        store.counts.loads.load(SeqCst) - loads,
+        2,
+        "one partial load, one load of the rest"
+    );
 }
 
 #[actix_web::test]
@@ -466,12 +579,15 @@ async fn status_tracks_what_the_request_did() {
     }
     let app = test::init_service(
         App::new()
-            .wrap(SessionMiddleware::new(Instrumented::default(), Key::generate()))
+            .wrap(SessionMiddleware::new(
+                Instrumented::default(),
+                Key::generate(),
+            ))
             .route("/", web::get().to(handler)),
     )
     .await;
     assert_eq!(
-        text(get(&app, "/", None).await).await,
+        body(get(&app, "/", None).await).await,
         "[Unchanged, Changed, Renewed, Purged]"
     );
 }

@@ -34,6 +34,14 @@ pub const MAX_COOKIE_BYTES: usize = 4096;
 ///   cannot revoke a copy of the old cookie: it stays valid until its expiry;
 /// - concurrent requests each write the whole session; the last response wins.
 ///
+/// # Compression
+/// With the `cookie-compression` feature, [`CookieStore::compressed`] deflates payloads before
+/// sealing them (when that makes them smaller), pushing the size limit out for text-heavy
+/// sessions. **Caveat (CRIME/BREACH):** compressing secret data together with data an attacker
+/// controls lets the attacker learn the secret from the sealed size, encrypted or not. Do not
+/// enable compression if a session holds both secrets (tokens, personal data) and values an
+/// attacker can choose (search terms, form input echoed into the session).
+///
 /// ```
 /// use session::{store::CookieStore, SessionMiddleware};
 ///
@@ -44,7 +52,16 @@ pub const MAX_COOKIE_BYTES: usize = 4096;
 #[derive(Debug, Clone)]
 pub struct CookieStore {
     protection: Protection,
+    #[cfg_attr(not(feature = "cookie-compression"), allow(dead_code))]
+    compress: bool,
 }
+
+/// Marks a plain text that is base64 of deflated JSON; plain JSON starts with `{` and base64
+/// never contains `~`, so the marker cannot be ambiguous.
+const COMPRESSED: char = '~';
+#[cfg(feature = "cookie-compression")]
+/// Refuse to inflate past this: no honest payload comes near it (cookies are 4096 bytes).
+const MAX_INFLATED_BYTES: u64 = 1 << 20;
 
 /// A cookie opened and checked.
 #[derive(Debug)]
@@ -80,6 +97,7 @@ impl CookieStore {
     pub fn encrypted() -> Self {
         Self {
             protection: Protection::Encrypted,
+            compress: false,
         }
     }
 
@@ -88,6 +106,52 @@ impl CookieStore {
     pub fn signed() -> Self {
         Self {
             protection: Protection::Signed,
+            compress: false,
+        }
+    }
+
+    /// Deflates payloads before sealing, when that makes them smaller. Read the CRIME/BREACH
+    /// caveat in the type's docs first. Cookies written either way are read either way.
+    #[cfg(feature = "cookie-compression")]
+    #[must_use]
+    pub fn compressed(mut self, yes: bool) -> Self {
+        self.compress = yes;
+        self
+    }
+
+    /// The sealed text for `json`: raw JSON, base64 of it (signed), or a compressed form.
+    fn encode(&self, json: String) -> String {
+        #[cfg(feature = "cookie-compression")]
+        if self.compress {
+            let deflated = deflate(json.as_bytes());
+            let packed = format!("{COMPRESSED}{}", URL_SAFE_NO_PAD.encode(deflated));
+            let plain_len = match self.protection {
+                Protection::Signed => json.len().div_ceil(3) * 4,
+                Protection::Encrypted => json.len(),
+            };
+            if packed.len() < plain_len {
+                return packed;
+            }
+        }
+        match self.protection {
+            // Signed payloads travel as base64: raw JSON quotes would be percent-encoded.
+            Protection::Signed => URL_SAFE_NO_PAD.encode(json),
+            Protection::Encrypted => json,
+        }
+    }
+
+    /// The JSON inside an opened cookie, or why not.
+    fn decode(&self, plain: String) -> Result<String, &'static str> {
+        if let Some(packed) = plain.strip_prefix(COMPRESSED) {
+            let deflated = URL_SAFE_NO_PAD.decode(packed).map_err(|_| "bad base64")?;
+            return inflate(&deflated);
+        }
+        match self.protection {
+            Protection::Signed => {
+                let bytes = URL_SAFE_NO_PAD.decode(&plain).map_err(|_| "bad base64")?;
+                String::from_utf8(bytes).map_err(|_| "not UTF-8")
+            }
+            Protection::Encrypted => Ok(plain),
         }
     }
 
@@ -99,15 +163,14 @@ impl CookieStore {
             tracing::warn!("session cookie rejected: not authentic under any accepted key");
             return None;
         };
-        let plain = match self.protection {
-            // Signed payloads travel as base64: raw JSON quotes would be percent-encoded.
-            Protection::Signed => match URL_SAFE_NO_PAD.decode(&plain) {
-                Ok(bytes) => String::from_utf8(bytes).unwrap_or_default(),
-                Err(_) => String::new(),
-            },
-            Protection::Encrypted => plain,
+        let json = match self.decode(plain) {
+            Ok(json) => json,
+            Err(why) => {
+                tracing::warn!(why, "session cookie rejected: authentic but undecodable");
+                return None;
+            }
         };
-        let payload: PayloadIn<'_> = match serde_json::from_str(&plain) {
+        let payload: PayloadIn<'_> = match serde_json::from_str(&json) {
             Ok(p) => p,
             Err(error) => {
                 tracing::warn!(%error, "session cookie rejected: authentic but undecodable");
@@ -157,21 +220,18 @@ impl CookieStore {
             t: meta.ttl.as_secs(),
             d,
         };
-        let mut plain = serde_json::to_string(&payload).map_err(StoreError::corrupt)?;
-        if self.protection == Protection::Signed {
-            plain = URL_SAFE_NO_PAD.encode(plain);
-        }
+        let json = serde_json::to_string(&payload).map_err(StoreError::corrupt)?;
         Ok(seal::seal(
             self.protection,
             config.key(),
             &config.cookie_name,
-            plain,
+            self.encode(json),
         ))
     }
 
     /// Refuses a cookie that browsers would silently drop.
     pub(crate) fn check_size(&self, cookie: &Cookie<'_>) -> Result<(), StoreError> {
-        let size = cookie.encoded().to_string().len();
+        let size = crate::session::set_cookie_header(cookie).len();
         if size > MAX_COOKIE_BYTES {
             return Err(StoreError::TooLarge {
                 size,
@@ -185,5 +245,101 @@ impl CookieStore {
 impl Default for CookieStore {
     fn default() -> Self {
         Self::encrypted()
+    }
+}
+
+#[cfg(feature = "cookie-compression")]
+fn deflate(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    // Writing to a Vec cannot fail.
+    let _ = encoder.write_all(bytes);
+    encoder.finish().unwrap_or_default()
+}
+
+#[cfg(feature = "cookie-compression")]
+fn inflate(bytes: &[u8]) -> Result<String, &'static str> {
+    use std::io::Read as _;
+    let mut out = String::new();
+    flate2::read::DeflateDecoder::new(bytes)
+        .take(MAX_INFLATED_BYTES)
+        .read_to_string(&mut out)
+        .map_err(|_| "bad deflate stream")?;
+    Ok(out)
+}
+
+#[cfg(not(feature = "cookie-compression"))]
+fn inflate(_: &[u8]) -> Result<String, &'static str> {
+    Err("compressed, but built without the `cookie-compression` feature")
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::cookie::Key;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn config() -> Config {
+        Config::new(Key::from(&[3; 64]))
+    }
+
+    fn sealed(store: &CookieStore) -> String {
+        let entries = Entries::from([("k".to_owned(), "\"v\"".to_owned())]);
+        let meta = Meta::from_parts(unix_now(), 60).unwrap();
+        store
+            .seal(&config(), &entries, meta, Duration::from_secs(60))
+            .unwrap()
+    }
+
+    fn stores() -> [CookieStore; 2] {
+        [CookieStore::encrypted(), CookieStore::signed()]
+    }
+
+    #[test]
+    fn authentic_cookies_open() {
+        for store in stores() {
+            let opened = store.open(&config(), &sealed(&store)).unwrap();
+            assert_eq!(opened.entries["k"], "\"v\"");
+            assert!(!opened.stale_key);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Arbitrary text never opens and never panics.
+        #[test]
+        fn arbitrary_text_is_refused(text in ".{0,600}") {
+            for store in stores() {
+                prop_assert!(store.open(&config(), &text).is_none());
+            }
+        }
+
+        /// Arbitrary bytes, as the cookie parser could hand them over (lossy UTF-8).
+        #[test]
+        fn arbitrary_bytes_are_refused(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+            let text = String::from_utf8_lossy(&bytes);
+            for store in stores() {
+                prop_assert!(store.open(&config(), &text).is_none());
+            }
+        }
+
+        /// Any edit of an authentic cookie (replace, insert or delete a byte) is refused.
+        #[test]
+        fn edited_cookies_are_refused(pos in any::<prop::sample::Index>(), byte in 0x21u8..0x7f, op in 0..3u8) {
+            for store in stores() {
+                let mut bytes = sealed(&store).into_bytes();
+                let i = pos.index(bytes.len());
+                match op {
+                    0 if bytes[i] != byte => bytes[i] = byte,
+                    0 => continue,
+                    1 => bytes.insert(i, byte),
+                    _ => { bytes.remove(i); }
+                }
+                let edited = String::from_utf8(bytes).unwrap();
+                prop_assert!(store.open(&config(), &edited).is_none(), "{}", edited);
+            }
+        }
     }
 }

@@ -226,3 +226,66 @@ impl SessionStore for MemoryStore {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TTL: Duration = Duration::from_secs(60);
+
+    #[actix_web::test]
+    async fn a_flood_of_sessions_stays_within_capacity() {
+        let store = MemoryStore::builder().max_sessions(100).build();
+        for _ in 0..2_000 {
+            let id = SessionId::generate();
+            store
+                .save(&id, &ChangeSet::create().upsert("k", "1"), TTL)
+                .await
+                .unwrap();
+        }
+        assert!(store.len() <= 100, "{} sessions kept", store.len());
+        assert!(!store.is_empty());
+    }
+
+    #[actix_web::test]
+    async fn expired_sessions_are_evicted_not_just_hidden() {
+        let store = MemoryStore::new();
+        for _ in 0..10 {
+            let id = SessionId::generate();
+            let changes = ChangeSet::create().upsert("k", "1");
+            store
+                .save(&id, &changes, Duration::from_millis(50))
+                .await
+                .unwrap();
+        }
+        let keeper = SessionId::generate();
+        store
+            .save(&keeper, &ChangeSet::create().upsert("k", "1"), TTL)
+            .await
+            .unwrap();
+        assert_eq!(store.len(), 11);
+        // The cache's timer wheel evicts with about one second of granularity.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while store.len() > 1 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(store.len(), 1, "expired entries are gone from memory");
+        assert!(store
+            .load(&keeper, Keys::All, None)
+            .await
+            .unwrap()
+            .is_some());
+    }
+
+    #[actix_web::test]
+    async fn clones_share_sessions() {
+        let store = MemoryStore::new();
+        let other = store.clone();
+        let id = SessionId::generate();
+        store
+            .save(&id, &ChangeSet::create().upsert("k", "1"), TTL)
+            .await
+            .unwrap();
+        assert!(other.load(&id, Keys::All, None).await.unwrap().is_some());
+    }
+}

@@ -41,8 +41,12 @@
 //!     async fn save(&self, id: &SessionId, changes: &ChangeSet, ttl: Duration)
 //!         -> Result<SaveOutcome, StoreError> {
 //!         let mut map = self.0.lock().unwrap();
-//!         let live = map.get(id).is_some_and(|(_, e)| *e > Instant::now());
-//!         if !live && !changes.is_new() { map.remove(id); return Ok(SaveOutcome::Gone) }
+//!         if map.get(id).is_some_and(|(_, e)| *e <= Instant::now()) {
+//!             map.remove(id); // expired: as good as absent
+//!         }
+//!         if !map.contains_key(id) && !changes.is_new() {
+//!             return Ok(SaveOutcome::Gone); // never resurrect a deleted or expired session
+//!         }
 //!         let (entries, expires) = map.entry(id.clone()).or_insert_with(|| (Entries::new(), Instant::now()));
 //!         changes.apply_to(entries);
 //!         *expires = Instant::now() + ttl;

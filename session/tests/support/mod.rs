@@ -52,7 +52,10 @@ impl Counts {
 }
 
 fn down() -> StoreError {
-    StoreError::unavailable(io::Error::new(io::ErrorKind::ConnectionRefused, "secret-backend-detail"))
+    StoreError::unavailable(io::Error::new(
+        io::ErrorKind::ConnectionRefused,
+        "secret-backend-detail",
+    ))
 }
 
 impl SessionStore for Instrumented {
