@@ -32,9 +32,9 @@ fn memory_counter_read_and_noop() {
     assert_eq!(server.get("/fill/3", Some(&cookie)).body, "ok");
     assert_eq!(server.get("/get/blob", Some(&cookie)).body.len(), 3 * 1024);
     assert_eq!(
-        server.get("/typed", Some(&cookie)).status,
-        501,
-        "typed sessions are not built yet"
+        server.get("/typed", Some(&cookie)).body,
+        "3",
+        "/typed counts on with the counter of /counter"
     );
 }
 

@@ -1,4 +1,4 @@
-//! The quick start serves and counts, as the README promises.
+//! The quick start and its typed twin serve and count, as the README promises.
 
 mod support;
 
@@ -9,8 +9,17 @@ use std::{
 
 #[test]
 fn counter_counts_visits() {
+    counts_visits(env!("CARGO_BIN_EXE_counter"));
+}
+
+#[test]
+fn counter_typed_counts_visits() {
+    counts_visits(env!("CARGO_BIN_EXE_counter_typed"));
+}
+
+fn counts_visits(bin: &str) {
     let port = support::free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_counter"))
+    let mut child = Command::new(bin)
         .env("PORT", port.to_string())
         .stdout(Stdio::piped())
         .spawn()

@@ -1,1 +1,34 @@
-//! The derive macro behind `session`'s typed sessions. Use it through `session::SessionData`.
+//! The derive macro behind `session`'s typed sessions. Use it through `session::SessionData`,
+//! whose documentation describes what it generates.
+//!
+//! The crate is split by phase: `attr` parses `#[session(...)]`, `ast` models the struct,
+//! `validate` checks it, `expand` generates the accessor. Every phase records its errors in one
+//! `ctxt::Ctxt`, so that a user sees all of them at once.
+
+mod ast;
+mod attr;
+mod ctxt;
+mod expand;
+mod validate;
+
+use proc_macro::TokenStream;
+use syn::{parse_macro_input, DeriveInput};
+
+/// (Implemented by the `session-macros` crate; use it as `session::SessionData`.)
+#[proc_macro_derive(SessionData, attributes(session))]
+pub fn derive_session_data(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    derive(&input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+fn derive(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
+    let cx = ctxt::Ctxt::default();
+    let model = ast::Input::from_syn(&cx, input);
+    if let Some(model) = &model {
+        validate::check(&cx, model);
+    }
+    cx.check()?;
+    Ok(model.map(|m| expand::expand(&m)).unwrap_or_default())
+}

@@ -12,6 +12,15 @@ pub const DEFAULT_COOKIE_NAME: &str = "session";
 /// When a session's TTL is pushed forward.
 ///
 /// Every store resets the TTL when it writes a change; the policy says what else does.
+///
+/// ```
+/// use session::{store::MemoryStore, SessionMiddleware, TtlRefresh};
+///
+/// let key = actix_web::cookie::Key::generate();
+/// let idle_timeout = SessionMiddleware::builder(MemoryStore::new(), key)
+///     .refresh(TtlRefresh::OnAccess)
+///     .build();
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TtlRefresh {
@@ -28,6 +37,15 @@ pub enum TtlRefresh {
 }
 
 /// How long the browser keeps the session cookie.
+///
+/// ```
+/// use session::{store::MemoryStore, CookieLifecycle, SessionMiddleware};
+///
+/// let key = actix_web::cookie::Key::generate();
+/// let survives_browser_restarts = SessionMiddleware::builder(MemoryStore::new(), key)
+///     .cookie_lifecycle(CookieLifecycle::Persistent)
+///     .build();
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CookieLifecycle {

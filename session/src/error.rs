@@ -10,6 +10,17 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// Stores map their backend's errors onto these variants so that the middleware can act on
 /// them: [`StoreError::Corrupt`] state is replaced by a fresh session, everything else fails the
 /// request with an opaque 500 and the cause in the log.
+///
+/// ```
+/// use session::StoreError;
+///
+/// fn from_backend(err: std::io::Error) -> StoreError {
+///     match err.kind() {
+///         std::io::ErrorKind::TimedOut => StoreError::Timeout,
+///         _ => StoreError::unavailable(err),
+///     }
+/// }
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
@@ -37,11 +48,21 @@ pub enum StoreError {
 
 impl StoreError {
     /// Wraps a backend error as [`StoreError::Unavailable`].
+    ///
+    /// ```
+    /// let err = session::StoreError::unavailable("connection refused");
+    /// assert!(matches!(err, session::StoreError::Unavailable(_)));
+    /// ```
     pub fn unavailable(err: impl Into<BoxError>) -> Self {
         Self::Unavailable(err.into())
     }
 
     /// Wraps a decoding error as [`StoreError::Corrupt`].
+    ///
+    /// ```
+    /// let err = serde_json::from_str::<u8>("x").unwrap_err();
+    /// assert!(matches!(session::StoreError::corrupt(err), session::StoreError::Corrupt(_)));
+    /// ```
     pub fn corrupt(err: impl Into<BoxError>) -> Self {
         Self::Corrupt(err.into())
     }
@@ -51,6 +72,19 @@ impl StoreError {
 ///
 /// As a [`ResponseError`] it is an opaque `500 Internal Server Error`: the body says nothing of
 /// the cause, which is logged with `tracing` when the response is built.
+///
+/// ```
+/// use session::{Session, SessionError};
+///
+/// fn theme(session: &Session) -> String {
+///     match session.get::<String>("theme") {
+///         Ok(theme) => theme.unwrap_or_else(|| "light".into()),
+///         // An old deployment stored something else here: start over rather than fail.
+///         Err(SessionError::Deserialize { .. }) => "light".into(),
+///         Err(_) => "light".into(),
+///     }
+/// }
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SessionError {
@@ -82,6 +116,13 @@ pub enum SessionError {
         /// The session key.
         key: String,
     },
+    /// A typed session's `load()` found some of its struct's required fields but not this one
+    /// (a remover or an untyped `remove` took it): the stored struct is incomplete.
+    #[error("session key `{key}` is absent while other required fields of its typed session are present")]
+    Incomplete {
+        /// The first absent key.
+        key: String,
+    },
     /// The request did not pass through [`SessionMiddleware`](crate::SessionMiddleware).
     #[error("no session on this request: is `SessionMiddleware` registered with `App::wrap`?")]
     MissingMiddleware,
@@ -101,6 +142,30 @@ impl ResponseError for SessionError {
 }
 
 /// Saving the session after the handler ran failed; the response is turned into a 500.
+///
+/// The 500 carries this error, so an application's own middleware can see why, e.g. a
+/// cookie-store session that outgrew the 4096-byte cookie limit:
+///
+/// ```
+/// use actix_web::{dev::ServiceResponse, middleware::{ErrorHandlerResponse, ErrorHandlers}};
+/// use session::{SaveError, StoreError};
+///
+/// fn on_500<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+///     let too_large = res
+///         .response()
+///         .error()
+///         .and_then(|e| e.as_error::<SaveError>())
+///         .is_some_and(|e| matches!(e.0, StoreError::TooLarge { .. }));
+///     if too_large {
+///         tracing::warn!("a session outgrew its cookie");
+///     }
+///     Ok(ErrorHandlerResponse::Response(res.map_into_left_body()))
+/// }
+///
+/// let app = actix_web::App::new().wrap(
+///     ErrorHandlers::new().handler(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR, on_500),
+/// );
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[error("could not save the session")]
 pub struct SaveError(#[source] pub StoreError);

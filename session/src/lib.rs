@@ -36,6 +36,31 @@
 //! |---|---|---|---|
 //! | [`MemoryStore`](store::MemoryStore) | always | in this process | per-key merge |
 //! | [`CookieStore`](store::CookieStore) | always | in the browser (encrypted or signed) | last response wins |
+//! | `store::RedisStore` | `redis` (`redis-cluster` for a cluster) | in Redis, shared by every process | per-key merge |
+//! | `store::FileStore` | `file` | one JSON file each, in a directory shared by the processes of one machine | per-key merge (file locks) |
+//!
+//! # Typed sessions
+//! `#[derive(SessionData)]` (feature `macros`, on by default) turns a plain struct into a typed
+//! accessor that handlers take instead of [`Session`]: `CartSession` for `struct Cart`, with a
+//! getter, setter, remover and updater per field in the field's own type, and `load`/`save` for
+//! the whole struct. Extracting it loads only the struct's own keys.
+//!
+//! ```
+//! use session::SessionData;
+//!
+//! #[derive(SessionData)]
+//! struct Counter {
+//!     #[session(default)] // absent reads as 0
+//!     count: u64,
+//! }
+//!
+//! #[actix_web::get("/")]
+//! async fn index(counter: CounterSession) -> actix_web::Result<String> {
+//!     let n = counter.update_count(|n| n + 1)?;
+//!     Ok(format!("{n}"))
+//! }
+//! ```
+//! [`SessionData`] lists what is generated and how absent and mistyped values read.
 //!
 //! # Writing your own store
 //! Implement [`store::SessionStore`]; its module docs hold the contract and a complete example.
@@ -49,11 +74,21 @@ mod middleware;
 mod seal;
 mod session;
 pub mod store;
+mod typed;
+
+/// Runtime support for `#[derive(SessionData)]`; not public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::typed::*;
+}
 
 pub use config::{CookieLifecycle, TtlRefresh, DEFAULT_COOKIE_NAME, DEFAULT_TTL};
 pub use error::{BoxError, SaveError, SessionError, StoreError};
 pub use id::{InvalidSessionId, SessionId};
 pub use middleware::{SessionMiddleware, SessionMiddlewareBuilder, SessionService, SessionStorage};
 pub use session::{Session, SessionExt, SessionStatus};
+#[cfg(feature = "macros")]
+#[doc = include_str!("typed.md")]
+pub use session_macros::SessionData;
 #[cfg(feature = "testing")]
 pub mod testing;

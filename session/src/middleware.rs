@@ -20,10 +20,7 @@ use futures_util::future::LocalBoxFuture;
 use crate::{
     config::{Config, CookieLifecycle, TtlRefresh},
     error::SaveError,
-    session::{
-        parse_server_cookie, removal_cookie, set_cookie_header, CookieUpdate, Incoming, Shared,
-        Storage,
-    },
+    session::{removal_cookie, set_cookie_header, CookieUpdate, Shared, Storage},
     store::{CookieStore, SessionStore, MAX_COOKIE_BYTES},
     Session, StoreError,
 };
@@ -110,6 +107,28 @@ impl SessionMiddleware {
 /// | TTL | one day |
 /// | refresh | [`TtlRefresh::OnUpdate`] |
 /// | maximum lifetime | none |
+/// | previous keys | none |
+///
+/// ```
+/// use std::time::Duration;
+/// use actix_web::cookie::{Key, SameSite};
+/// use session::{store::MemoryStore, CookieLifecycle, SessionMiddleware, TtlRefresh};
+///
+/// # let (current, retired) = (Key::generate(), Key::generate());
+/// let middleware = SessionMiddleware::builder(MemoryStore::new(), current)
+///     .cookie_name("sid")
+///     .cookie_path("/")
+///     .cookie_domain(Some("example.com".into()))
+///     .cookie_secure(true)
+///     .cookie_http_only(true)
+///     .cookie_same_site(SameSite::Strict)
+///     .cookie_lifecycle(CookieLifecycle::Persistent)
+///     .ttl(Duration::from_secs(8 * 3600))
+///     .refresh(TtlRefresh::OnAccess)
+///     .max_lifetime(Some(Duration::from_secs(7 * 24 * 3600)))
+///     .previous_keys([retired])
+///     .build();
+/// ```
 #[must_use]
 pub struct SessionMiddlewareBuilder {
     config: Config,
@@ -245,24 +264,18 @@ where
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let shared = self.shared.clone();
         let config = &shared.config;
-        let incoming = req
+        let raw_cookie = req
             .cookie(&config.cookie_name)
-            .filter(|cookie| {
+            .map(|cookie| cookie.value().to_owned())
+            .filter(|value| {
                 // No browser sends more; refuse before spending any crypto on it.
-                let fits = cookie.value().len() <= MAX_COOKIE_BYTES;
+                let fits = value.len() <= MAX_COOKIE_BYTES;
                 if !fits {
-                    tracing::warn!(
-                        len = cookie.value().len(),
-                        "session cookie rejected: oversized"
-                    );
+                    tracing::warn!(len = value.len(), "session cookie rejected: oversized");
                 }
                 fits
-            })
-            .and_then(|cookie| match &shared.storage {
-                Storage::Server(_) => parse_server_cookie(config, cookie.value()),
-                Storage::Cookie(_) => Some(Incoming::Sealed(cookie.value().to_owned())),
             });
-        let session = Session::new(Some(shared.clone()), incoming);
+        let session = Session::new(Some(shared.clone()), raw_cookie);
         req.extensions_mut().insert(session.clone());
         let service = self.service.clone();
         Box::pin(async move {

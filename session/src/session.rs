@@ -3,7 +3,7 @@
 use std::{
     collections::{BTreeMap, HashSet},
     fmt,
-    sync::{Arc, Mutex, MutexGuard},
+    sync::{Arc, Mutex, MutexGuard, OnceLock},
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
@@ -223,7 +223,9 @@ pub(crate) enum CookieUpdate {
 
 struct Inner {
     shared: Option<Arc<Shared>>,
-    incoming: Option<Incoming>,
+    /// The session cookie's value as sent, verified only on first need.
+    raw_cookie: Option<String>,
+    incoming: OnceLock<Option<Incoming>>,
     load_lock: futures_util::lock::Mutex<()>,
     state: Mutex<State>,
 }
@@ -276,20 +278,14 @@ impl fmt::Debug for Session {
 }
 
 impl Session {
-    pub(crate) fn new(shared: Option<Arc<Shared>>, incoming: Option<Incoming>) -> Self {
-        let (meta, stale_key) = match &incoming {
-            Some(Incoming::Id {
-                meta, stale_key, ..
-            }) => (Some(*meta), *stale_key),
-            _ => (None, false),
-        };
-        let ttl = meta
-            .map(|m| m.ttl)
-            .or_else(|| shared.as_ref().map(|s| s.config.ttl))
-            .unwrap_or(crate::config::DEFAULT_TTL);
+    pub(crate) fn new(shared: Option<Arc<Shared>>, raw_cookie: Option<String>) -> Self {
+        let ttl = shared
+            .as_ref()
+            .map_or(crate::config::DEFAULT_TTL, |s| s.config.ttl);
         Self(Arc::new(Inner {
             shared,
-            incoming,
+            raw_cookie,
+            incoming: OnceLock::new(),
             load_lock: futures_util::lock::Mutex::new(()),
             state: Mutex::new(State {
                 loaded: Loaded::Nothing,
@@ -301,12 +297,46 @@ impl Session {
                 renewed_to: None,
                 ttl,
                 ttl_changed: false,
-                created: meta.map_or_else(unix_now, |m| m.created),
+                created: unix_now(),
                 accessed: false,
                 refreshed: false,
-                stale_key,
+                stale_key: false,
             }),
         }))
+    }
+
+    /// The verified session cookie. Verification waits for the first need (a load, a refresh
+    /// policy, [`id`](Self::id), a write), so requests that never touch the session pay for no
+    /// cryptography. Never call it while holding the state lock: it takes that lock.
+    fn incoming(&self) -> Option<&Incoming> {
+        self.0
+            .incoming
+            .get_or_init(|| {
+                let shared = self.0.shared.as_ref()?;
+                let raw = self.0.raw_cookie.as_deref()?;
+                let incoming = match &shared.storage {
+                    Storage::Server(_) => parse_server_cookie(&shared.config, raw)?,
+                    Storage::Cookie(_) => Incoming::Sealed(raw.to_owned()),
+                };
+                if let Incoming::Id {
+                    meta, stale_key, ..
+                } = &incoming
+                {
+                    let mut state = self.state();
+                    state.created = meta.created;
+                    state.stale_key = *stale_key;
+                    if !state.ttl_changed {
+                        state.ttl = meta.ttl;
+                    }
+                }
+                Some(incoming)
+            })
+            .as_ref()
+    }
+
+    /// [`incoming`](Self::incoming) after it has run: safe under the state lock.
+    fn verified(&self) -> Option<&Incoming> {
+        self.0.incoming.get().and_then(Option::as_ref)
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -317,6 +347,16 @@ impl Session {
 
     /// Loads the whole session, if not loaded yet. The [`Session`] extractor does this for you;
     /// call it on handles from [`SessionExt`] (e.g. in your own middleware).
+    ///
+    /// ```
+    /// use session::SessionExt as _;
+    ///
+    /// async fn user(req: actix_web::HttpRequest) -> Result<Option<u64>, session::SessionError> {
+    ///     let session = req.get_session();
+    ///     session.load().await?;
+    ///     session.get("user_id")
+    /// }
+    /// ```
     ///
     /// # Errors
     /// [`SessionError::Load`] when the store fails, [`SessionError::MissingMiddleware`] when the
@@ -329,6 +369,13 @@ impl Session {
     /// Loads only `keys`, where the store can (one round trip fetching just those fields on
     /// Redis). Typed sessions use this; a later [`load`](Self::load) fetches the rest, keeping
     /// what this request already read or changed.
+    ///
+    /// ```
+    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// session.load_keys(&["cart.items"]).await?;
+    /// let items: Option<Vec<u32>> = session.get("cart.items")?;
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// As [`load`](Self::load).
@@ -343,6 +390,7 @@ impl Session {
             .shared
             .as_ref()
             .ok_or(SessionError::MissingMiddleware)?;
+        let has_cookie = self.incoming().is_some();
         {
             let mut state = self.state();
             state.accessed = true;
@@ -356,7 +404,7 @@ impl Session {
             if state.covers(want) {
                 return Ok(());
             }
-            if self.0.incoming.is_none() {
+            if !has_cookie {
                 state.exists = Some(false);
                 return Ok(());
             }
@@ -402,7 +450,7 @@ impl Session {
         keys: Keys<'_>,
         refresh: Option<Duration>,
     ) -> Result<Option<Entries>, StoreError> {
-        match (&shared.storage, &self.0.incoming) {
+        match (&shared.storage, self.verified()) {
             (Storage::Server(store), Some(Incoming::Id { id, .. })) => {
                 store.load(id, keys, refresh).await
             }
@@ -412,8 +460,10 @@ impl Session {
                 };
                 let mut state = self.state();
                 state.created = opened.meta.created;
-                state.ttl = opened.meta.ttl;
                 state.stale_key = opened.stale_key;
+                if !state.ttl_changed {
+                    state.ttl = opened.meta.ttl;
+                }
                 Ok(Some(opened.entries))
             }
             _ => Ok(None),
@@ -458,6 +508,12 @@ impl Session {
 
     /// The stored JSON text of `key`.
     ///
+    /// ```
+    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// let json: Option<String> = session.get_raw("user_id")?;
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// [`SessionError::NotLoaded`] when the key has not been loaded.
     pub fn get_raw(&self, key: &str) -> Result<Option<String>, SessionError> {
@@ -496,6 +552,12 @@ impl Session {
     }
 
     /// Stores JSON text under `key` as it is. The caller vouches that it is valid JSON.
+    ///
+    /// ```
+    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// session.insert_raw("theme", r#""dark""#.to_owned());
+    /// # Ok(()) }
+    /// ```
     pub fn insert_raw(&self, key: impl Into<String>, json: String) {
         let key = key.into();
         let mut state = self.state();
@@ -504,6 +566,12 @@ impl Session {
     }
 
     /// Removes `key`, returning its JSON text if it was present.
+    ///
+    /// ```
+    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// let old_json = session.remove("user_id")?;
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// [`SessionError::NotLoaded`] when the key has not been loaded.
@@ -522,6 +590,12 @@ impl Session {
     /// Removes `key`, returning its value as a `T` if it was present. The key is removed even
     /// when its value is not a `T`.
     ///
+    /// ```
+    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// let flash: Option<String> = session.remove_as("flash")?;
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// [`SessionError::Deserialize`] when the removed value is not a `T`;
     /// [`SessionError::NotLoaded`] when the key has not been loaded.
@@ -538,6 +612,12 @@ impl Session {
 
     /// Replaces the value under `key` with `f(value)` and marks the session changed. Returns the
     /// new value, or `None` (and changes nothing) when the key is absent.
+    ///
+    /// ```
+    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// let doubled = session.update("points", |p: u32| p * 2)?; // None if absent
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// As [`get`](Self::get) and [`insert`](Self::insert).
@@ -582,6 +662,12 @@ impl Session {
 
     /// True when `key` is present.
     ///
+    /// ```
+    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// if session.contains_key("user_id")? { /* logged in */ }
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// [`SessionError::NotLoaded`] when the key has not been loaded.
     pub fn contains_key(&self, key: &str) -> Result<bool, SessionError> {
@@ -590,6 +676,12 @@ impl Session {
 
     /// Every key, in no particular order.
     ///
+    /// ```
+    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// for key in session.keys()? { println!("{key}"); }
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// [`SessionError::NotLoaded`] when the whole session has not been loaded.
     pub fn keys(&self) -> Result<Vec<String>, SessionError> {
@@ -597,6 +689,12 @@ impl Session {
     }
 
     /// Every key with its JSON text.
+    ///
+    /// ```
+    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// let json_by_key = session.entries()?;
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// [`SessionError::NotLoaded`] when the whole session has not been loaded.
@@ -609,6 +707,12 @@ impl Session {
     }
 
     /// Removes every key; the session (and its id) stays.
+    ///
+    /// ```
+    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// session.clear();
+    /// # Ok(()) }
+    /// ```
     pub fn clear(&self) {
         let mut state = self.state();
         state.entries.clear();
@@ -618,6 +722,12 @@ impl Session {
 
     /// Deletes the session from its store and removes the cookie: call on logout. Keys
     /// inserted afterwards go to a brand-new session.
+    ///
+    /// ```
+    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// session.purge(); // logout
+    /// # Ok(()) }
+    /// ```
     pub fn purge(&self) {
         let mut state = self.state();
         state.entries.clear();
@@ -630,6 +740,14 @@ impl Session {
 
     /// Moves the session to a new id, keeping its data: call on login, so an id planted before
     /// authentication is worthless after it. The old id stops working.
+    ///
+    /// ```
+    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// // after checking the password:
+    /// session.renew();
+    /// session.insert("user_id", 42)?;
+    /// # Ok(()) }
+    /// ```
     pub fn renew(&self) {
         let mut state = self.state();
         if !state.purged {
@@ -639,6 +757,12 @@ impl Session {
 
     /// Sets this session's time to live (e.g. longer for "remember me"). It is kept with the
     /// session and used for every later refresh.
+    ///
+    /// ```
+    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// session.set_ttl(std::time::Duration::from_secs(30 * 24 * 3600)); // remember me
+    /// # Ok(()) }
+    /// ```
     pub fn set_ttl(&self, ttl: Duration) {
         let mut state = self.state();
         state.ttl = ttl.clamp(Duration::from_secs(1), MAX_TTL);
@@ -646,6 +770,12 @@ impl Session {
     }
 
     /// This session's time to live.
+    ///
+    /// ```
+    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// let ttl = session.ttl();
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn ttl(&self) -> Duration {
         self.state().ttl
@@ -653,8 +783,15 @@ impl Session {
 
     /// The session's id, if it has one yet: a new session gets its id when first saved. The
     /// cookie store keeps no ids.
+    ///
+    /// ```
+    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// if let Some(id) = session.id() { tracing::info!(?id, "session"); }
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn id(&self) -> Option<SessionId> {
+        let incoming = self.incoming();
         let state = self.state();
         if state.purged {
             return None;
@@ -662,13 +799,19 @@ impl Session {
         if let Some(new) = &state.renewed_to {
             return Some(new.clone());
         }
-        match &self.0.incoming {
+        match incoming {
             Some(Incoming::Id { id, .. }) if state.exists != Some(false) => Some(id.clone()),
             _ => None,
         }
     }
 
     /// What this request has done to the session so far.
+    ///
+    /// ```
+    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// assert_eq!(session.status(), session::SessionStatus::Unchanged);
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn status(&self) -> SessionStatus {
         self.state().status()
@@ -684,6 +827,11 @@ impl Session {
         let Some(shared) = self.0.shared.clone() else {
             return Ok(CookieUpdate::Keep);
         };
+        if shared.config.refresh != TtlRefresh::OnEveryRequest && self.untouched() {
+            // The common case: no store call, and not even the cookie's signature checked.
+            return Ok(CookieUpdate::Keep);
+        }
+        self.incoming();
         let needs_all = {
             let state = self.state();
             state.renewed_to.is_some()
@@ -703,8 +851,14 @@ impl Session {
         }
     }
 
+    /// Nothing read, written, purged or renewed in this request.
+    fn untouched(&self) -> bool {
+        let state = self.state();
+        !state.accessed && !state.is_changed() && !state.purged && state.renewed_to.is_none()
+    }
+
     fn wants_refresh(&self, config: &Config, state: &State) -> bool {
-        let has_cookie = self.0.incoming.is_some() && state.exists != Some(false);
+        let has_cookie = self.verified().is_some() && state.exists != Some(false);
         match config.refresh {
             TtlRefresh::OnUpdate => false,
             TtlRefresh::OnAccess => has_cookie && state.accessed,
@@ -717,7 +871,7 @@ impl Session {
         config: &Config,
         store: &dyn DynStore,
     ) -> Result<CookieUpdate, StoreError> {
-        let incoming_id = match &self.0.incoming {
+        let incoming_id = match self.verified() {
             Some(Incoming::Id { id, .. }) => Some(id),
             _ => None,
         };
@@ -846,7 +1000,7 @@ impl Session {
         store: &crate::store::CookieStore,
     ) -> Result<CookieUpdate, StoreError> {
         let state = self.state();
-        let had_cookie = self.0.incoming.is_some();
+        let had_cookie = self.verified().is_some();
         let ttl = self.effective_ttl(config, &state);
         let (created, write) = if state.purged {
             (unix_now(), !state.changes.is_empty())

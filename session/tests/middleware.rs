@@ -591,3 +591,24 @@ async fn status_tracks_what_the_request_did() {
         "[Unchanged, Changed, Renewed, Purged]"
     );
 }
+
+#[actix_web::test]
+async fn untouched_requests_do_not_even_verify_the_cookie() {
+    let (logs, _guard) = Logs::capture();
+    let store = Instrumented::default();
+    let app = app(builder(&store, &Key::generate()).build()).await;
+    let forged = Cookie::new("session", "forged-value");
+    let res = get(&app, "/noop", Some(&forged)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(set_cookie(&res).is_none());
+    assert!(
+        !logs.text().contains("rejected"),
+        "no verification: {}",
+        logs.text()
+    );
+    get(&app, "/read", Some(&forged)).await;
+    assert!(
+        logs.text().contains("rejected"),
+        "verified once the session is used"
+    );
+}

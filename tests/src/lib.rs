@@ -1,1 +1,3 @@
-//! Integration tests live in `tests/`; this crate has no library code.
+//! Test support for the integration tests in `tests/`: real servers started and stopped here.
+
+pub mod redis_server;

@@ -1,18 +1,18 @@
 //! The benchmark and black-box test server. See the "bench-server" section of DESIGN.md:
 //!
-//! `bench-server --store memory|cookie|redis|file [--port 8080] [--workers 1]
-//! [--redis redis://127.0.0.1:6379] [--dir PATH] [--ttl SECONDS] [--refresh update|access|request]`
+//! `bench-server --store memory|cookie|redis|redis-cluster|file [--port 8080] [--workers 1]
+//! [--redis redis://127.0.0.1:6379[,URL…]] [--dir PATH] [--ttl SECONDS] [--refresh update|access|request]`
 
 use std::{process::ExitCode, time::Duration};
 
 use actix_web::{cookie::Key, App, HttpServer};
 use session::{
-    store::{CookieStore, MemoryStore},
+    store::{CookieStore, FileStore, MemoryStore, RedisConfigError, RedisStore},
     CookieLifecycle, SessionMiddleware, SessionStorage, TtlRefresh,
 };
 
-const USAGE: &str = "usage: bench-server --store memory|cookie|redis|file [--port 8080] \
-[--workers 1] [--redis redis://127.0.0.1:6379] [--dir PATH] [--ttl SECONDS] \
+const USAGE: &str = "usage: bench-server --store memory|cookie|redis|redis-cluster|file \
+[--port 8080] [--workers 1] [--redis redis://127.0.0.1:6379[,URL...]] [--dir PATH] [--ttl SECONDS] \
 [--refresh update|access|request]";
 
 /// A fixed key, so restarts keep sessions valid. Never do this outside a benchmark.
@@ -77,7 +77,28 @@ fn storage(args: &Args) -> Result<SessionStorage, String> {
     match args.store.as_str() {
         "memory" => Ok(MemoryStore::new().into()),
         "cookie" => Ok(CookieStore::encrypted().into()),
+        "redis" => RedisStore::open(&args.redis)
+            .map(Into::into)
+            .map_err(redis_config),
+        "redis-cluster" => RedisStore::open_cluster(args.redis.split(',').map(str::trim))
+            .map(Into::into)
+            .map_err(redis_config),
+        "file" => {
+            let dir = args.dir.as_deref().ok_or("--store file needs --dir PATH")?;
+            let store = FileStore::new(dir).map_err(|e| match std::error::Error::source(&e) {
+                Some(cause) => format!("{e}: {cause}"),
+                None => e.to_string(),
+            })?;
+            Ok(store.into())
+        }
         other => Err(format!("store {other:?} is not available in this build")),
+    }
+}
+
+fn redis_config(err: RedisConfigError) -> String {
+    match std::error::Error::source(&err) {
+        Some(cause) => format!("--redis: {err}: {cause}"),
+        None => format!("--redis: {err}"),
     }
 }
 

@@ -35,7 +35,7 @@ pub const MAX_COOKIE_BYTES: usize = 4096;
 /// - concurrent requests each write the whole session; the last response wins.
 ///
 /// # Compression
-/// With the `cookie-compression` feature, [`CookieStore::compressed`] deflates payloads before
+/// With the `cookie-compression` feature, `CookieStore::compressed` deflates payloads before
 /// sealing them (when that makes them smaller), pushing the size limit out for text-heavy
 /// sessions. **Caveat (CRIME/BREACH):** compressing secret data together with data an attacker
 /// controls lets the attacker learn the secret from the sealed size, encrypted or not. Do not

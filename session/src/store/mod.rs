@@ -7,7 +7,7 @@
 //!
 //! # Implementing a store
 //! Four required methods, one provided. The contract, which
-//! [`testing::store_suite`](crate::testing::store_suite) checks (feature `testing`):
+//! `session::testing::store_suite` checks (feature `testing`):
 //! - [`load`](SessionStore::load) returns `None` for an unknown or expired id, and only the
 //!   asked-for keys when given [`Keys::Only`]; with `refresh` it also resets the TTL.
 //! - [`save`](SessionStore::save) applies the change set atomically and resets the TTL. When
@@ -74,9 +74,23 @@ use std::{collections::HashMap, future::Future, pin::Pin, time::Duration};
 use crate::{SessionId, StoreError};
 
 mod cookie;
+#[cfg(feature = "file")]
+mod file;
 mod memory;
+#[cfg(feature = "redis")]
+mod redis;
 
+#[cfg(feature = "redis")]
+pub use self::redis::{
+    RedisConfigError, RedisConnection, RedisPool, RedisPoolBuilder, RedisStore, RedisStoreBuilder,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_CHECK, DEFAULT_KEY_PREFIX, DEFAULT_RESPONSE_TIMEOUT,
+};
 pub use cookie::{CookieStore, MAX_COOKIE_BYTES};
+#[cfg(feature = "file")]
+pub use file::{
+    FileStore, FileStoreBuilder, FileStoreError, PruneReport, Pruner, DEFAULT_FILE_PREFIX,
+    STALE_TEMP_AGE,
+};
 pub use memory::{MemoryStore, MemoryStoreBuilder, DEFAULT_MAX_SESSIONS};
 
 /// A session's key-value pairs: session keys to JSON text.

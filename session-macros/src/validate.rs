@@ -1,0 +1,183 @@
+//! Checks on the model that the parser cannot make alone: generics, empty or clashing keys,
+//! and generated names that would collide.
+
+use std::collections::HashMap;
+
+use quote::ToTokens;
+use syn::GenericParam;
+
+use crate::{
+    ast::{Field, Input},
+    ctxt::Ctxt,
+};
+
+/// Methods and constants the accessor has for the whole struct.
+const STRUCT_ITEMS: &[&str] = &[
+    "KEYS",
+    "from_session",
+    "session",
+    "load",
+    "save",
+    "remove_all",
+];
+
+/// Records every problem with `input` in `cx`.
+pub(crate) fn check(cx: &Ctxt, input: &Input<'_>) {
+    check_generics(cx, input);
+    check_prefix(cx, input);
+    if input.fields.is_empty() {
+        cx.error_spanned_by(
+            input.ident,
+            "`SessionData` needs at least one field: a struct without fields has nothing to \
+             store; add fields, e.g. `struct Cart { items: Vec<u32> }`",
+        );
+    }
+    for field in &input.fields {
+        check_field(cx, field);
+    }
+    check_unique_keys(cx, input);
+    check_unique_names(cx, input);
+}
+
+fn check_generics(cx: &Ctxt, input: &Input<'_>) {
+    for param in &input.generics.params {
+        let msg = match param {
+            GenericParam::Lifetime(_) => {
+                "`SessionData` does not support lifetime parameters: session values are read \
+                 back as owned data; use owned field types such as `String` instead of `&str`"
+            }
+            GenericParam::Type(_) => {
+                "`SessionData` does not support type parameters: the typed session fixes each \
+                 key's value type; use concrete field types (a type alias works)"
+            }
+            GenericParam::Const(_) => {
+                "`SessionData` does not support const parameters: use concrete field types"
+            }
+        };
+        cx.error_spanned_by(param, msg);
+    }
+    if let Some(clause) = &input.generics.where_clause {
+        cx.error_spanned_by(
+            clause,
+            "`SessionData` does not support `where` clauses: use concrete field types and \
+             remove the clause",
+        );
+    }
+}
+
+fn check_prefix(cx: &Ctxt, input: &Input<'_>) {
+    let Some(lit) = &input.attrs.prefix else {
+        return;
+    };
+    let prefix = lit.value();
+    if prefix.is_empty() {
+        cx.error_spanned_by(
+            lit,
+            "empty `prefix`: give a namespace such as `#[session(prefix = \"cart\")]`, or \
+             remove the attribute",
+        );
+    } else if prefix.ends_with('.') {
+        cx.error_spanned_by(
+            lit,
+            format!(
+                "`prefix` must not end with `.`: the `.` before each field's key is added for \
+                 you; write `#[session(prefix = \"{}\")]`",
+                prefix.trim_end_matches('.')
+            ),
+        );
+    }
+}
+
+fn check_field(cx: &Ctxt, field: &Field<'_>) {
+    if let Some(lit) = &field.attrs.key {
+        if lit.value().is_empty() {
+            cx.error_spanned_by(
+                lit,
+                "empty `key`: give the session key a name, e.g. `#[session(key = \"uid\")]`, or \
+                 remove the attribute to use the field's name",
+            );
+        }
+    }
+    if let (Some(default), true) = (&field.attrs.default, crate::ast::is_option(field.ty)) {
+        cx.error_spanned_by(
+            default.span_tokens(),
+            "`default` on an `Option` field: an absent `Option` already reads as `None`; remove \
+             `#[session(default)]`, or use the inner type to read a default instead",
+        );
+    }
+}
+
+fn check_unique_keys(cx: &Ctxt, input: &Input<'_>) {
+    let mut seen: HashMap<&str, &Field<'_>> = HashMap::new();
+    for field in &input.fields {
+        match seen.get(field.key.as_str()) {
+            Some(first) => {
+                let at = field
+                    .attrs
+                    .key
+                    .as_ref()
+                    .map_or_else(|| field.ident.to_token_stream(), ToTokens::to_token_stream);
+                cx.error_spanned_by(
+                    at,
+                    format!(
+                        "fields `{}` and `{}` both map to session key `{}`: each field needs its \
+                         own key; give one of them another with `#[session(key = \"...\")]`",
+                        first.name, field.name, field.key
+                    ),
+                );
+            }
+            None => {
+                seen.insert(&field.key, field);
+            }
+        }
+    }
+}
+
+/// What a generated name is, for messages about collisions.
+fn role(verb: &str) -> &'static str {
+    match verb {
+        "" => "getter",
+        "set" => "setter",
+        "remove" => "remover",
+        "update" => "updater",
+        _ => "key constant",
+    }
+}
+
+fn check_unique_names(cx: &Ctxt, input: &Input<'_>) {
+    let accessor = input.accessor();
+    let mut taken: HashMap<String, String> = STRUCT_ITEMS
+        .iter()
+        .map(|name| ((*name).to_owned(), format!("the whole-struct `{name}`")))
+        .collect();
+    for field in &input.fields {
+        let generated = [
+            ("", field.name.clone()),
+            ("set", field.method("set").to_string()),
+            ("remove", field.method("remove").to_string()),
+            ("update", field.method("update").to_string()),
+            ("const", field.key_const().to_string()),
+        ];
+        for (verb, name) in generated {
+            let this = format!("the {} of field `{}`", role(verb), field.name);
+            if let Some(owner) = taken.get(&name) {
+                cx.error_spanned_by(
+                    field.ident,
+                    format!(
+                        "field `{}` would generate `{accessor}::{name}`, which clashes with \
+                         {owner}; rename the field, keeping its session key with \
+                         `#[session(key = \"{}\")]`",
+                        field.name,
+                        field
+                            .attrs
+                            .key
+                            .as_ref()
+                            .map_or_else(|| field.name.clone(), syn::LitStr::value),
+                    ),
+                );
+                break;
+            }
+            taken.insert(name, this);
+        }
+    }
+}

@@ -1,0 +1,799 @@
+//! The file store: one JSON file per session in a directory, for one machine with several
+//! worker processes and no Redis.
+
+use std::{
+    fmt,
+    fs::{self, File, OpenOptions},
+    io::{self, Write as _},
+    path::{Path, PathBuf},
+    sync::{
+        mpsc::{self, RecvTimeoutError},
+        Arc, Mutex, PoisonError, Weak,
+    },
+    thread,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use fd_lock::RwLock as FileLock;
+use serde::{Deserialize, Serialize};
+
+use super::{ChangeSet, Entries, Keys, SaveOutcome, SessionStore};
+use crate::{SessionId, StoreError};
+
+/// The file-name prefix used unless [`FileStoreBuilder::prefix`] sets another.
+pub const DEFAULT_FILE_PREFIX: &str = "session-";
+
+/// A temporary file older than this is left over from a crash, and [`FileStore::prune`]
+/// deletes it. No write takes anywhere near this long.
+pub const STALE_TEMP_AGE: Duration = Duration::from_secs(60 * 60);
+
+/// Every session file name ends with this.
+const SUFFIX: &str = ".json";
+/// Temporary files are named `{prefix}{id}.json.{random}.tmp`.
+const TEMP_SUFFIX: &str = ".tmp";
+const TEMP_RANDOM_CHARS: usize = 8;
+const ID_CHARS: usize = 43;
+const MAX_PREFIX_CHARS: usize = 64;
+/// Sessions are spread over this many lock files by the first character of their id (one of 64
+/// base64 characters). All processes on a directory must agree on this mapping.
+const LOCK_STRIPES: usize = 64;
+
+/// Sessions as files in one directory: several processes on one machine share them.
+///
+/// Each session is a file `{prefix}{id}.json` holding `{"expires_at": …, "data": {…}}`, where
+/// `expires_at` is in Unix milliseconds and `data` maps each session key to its JSON text. The
+/// directory is created with mode 0700 if missing (a warning is logged if an existing one is
+/// readable by others) and files are created 0600: a session file name is a bearer credential.
+/// File names are built only from validated [`SessionId`]s, so no cookie can name a path outside
+/// the directory.
+///
+/// # Writes
+/// A write goes to a temporary file in the same directory, which is flushed to disk and then
+/// renamed over the session file; the directory is then flushed too. A crash at any point leaves
+/// the old version or the new one, never a torn file; readers never lock and always see a whole
+/// file. [`durable(false)`](FileStoreBuilder::durable) skips both flushes: faster, and still
+/// whole files after a crashed process, but a power loss may lose recent writes.
+///
+/// # Concurrent requests and processes
+/// Each change set is applied as a read-modify-write of the whole file while holding an
+/// advisory lock (`flock`) on one of 64 lock files `.{prefix}lock-NN` in the directory, shared
+/// by every process that uses it, plus a mutex within each process. So concurrent requests that
+/// change different keys of one session both keep their change, in one process or several, and
+/// a session deleted by one process is never resurrected by a late write from another. When two
+/// requests change the *same* key, the last write wins. This holds on local file systems; the
+/// lock files must not be deleted while servers run, and all processes on one directory must
+/// use this version of the store. Reads that refresh the TTL also write the file.
+///
+/// # Expiry
+/// An expired file is no session: loads return `None` and saves that do not create return
+/// [`SaveOutcome::Gone`]. Every save and refresh sets a new `expires_at`. Expired files stay on
+/// disk until [`prune`](FileStore::prune) deletes them, by hand or every interval with
+/// [`start_pruning`](FileStore::start_pruning).
+///
+/// A session file that cannot be decoded is reported as [`StoreError::Corrupt`], which the
+/// middleware logs and replaces with a fresh session. Files not named like session files are
+/// never read, changed or deleted.
+///
+/// Blocking file I/O runs on the async runtime's blocking thread pool.
+///
+/// Clones share the same directory handle and locks.
+///
+/// ```
+/// use std::time::Duration;
+/// use session::{store::{ChangeSet, FileStore, Keys, SessionStore}, SessionId};
+///
+/// # actix_web::rt::System::new().block_on(async {
+/// let dir = tempfile::tempdir()?;
+/// let store = FileStore::builder(dir.path().join("sessions")).prefix("app-").build()?;
+///
+/// let id = SessionId::generate();
+/// store.save(&id, &ChangeSet::create().upsert("user", "\"ada\""), Duration::from_secs(60)).await?;
+/// let loaded = store.load(&id, Keys::All, None).await?.unwrap();
+/// assert_eq!(loaded["user"], "\"ada\"");
+/// assert!(dir.path().join(format!("sessions/app-{id}.json")).exists());
+/// # Ok::<_, Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
+#[derive(Clone)]
+pub struct FileStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    dir: PathBuf,
+    prefix: String,
+    durable: bool,
+    /// Kept open to flush renames and removals to disk.
+    #[cfg(unix)]
+    dir_handle: File,
+    locks: Box<[Mutex<FileLock<File>>]>,
+}
+
+/// Builds a [`FileStore`].
+#[derive(Debug)]
+#[must_use]
+pub struct FileStoreBuilder {
+    dir: PathBuf,
+    prefix: String,
+    durable: bool,
+}
+
+/// A [`FileStore`] could not be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FileStoreError {
+    /// The file-name prefix could make file names that are not plain names in the directory.
+    #[error(
+        "invalid session file-name prefix {prefix:?}: use at most {MAX_PREFIX_CHARS} ASCII \
+         letters, digits, `-`, `_` or `.`"
+    )]
+    InvalidPrefix {
+        /// The prefix given.
+        prefix: String,
+    },
+    /// The directory could not be created or opened, or its lock files could not be created.
+    #[error("cannot use the session directory {}", path.display())]
+    Directory {
+        /// The path given or the file in it that failed.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// What one [`FileStore::prune`] run found and did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PruneReport {
+    /// Session files kept because they are live.
+    pub live: usize,
+    /// Expired session files deleted.
+    pub expired: usize,
+    /// Undecodable session files deleted.
+    pub corrupt: usize,
+    /// Temporary files older than [`STALE_TEMP_AGE`] deleted (left by crashed writers).
+    pub stale_temp: usize,
+}
+
+/// The background pruning started by [`FileStore::start_pruning`].
+///
+/// Pruning stops when this handle is dropped (or [`stop`](Pruner::stop)ped), and also once
+/// every clone of the store is dropped.
+#[derive(Debug)]
+pub struct Pruner {
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+/// The record in a session file.
+#[derive(Serialize)]
+struct RecordOut<'a> {
+    /// Unix milliseconds.
+    expires_at: u64,
+    data: &'a Entries,
+}
+
+#[derive(Deserialize)]
+struct RecordIn {
+    expires_at: u64,
+    data: Entries,
+}
+
+/// What a session file holds, seen at one instant.
+enum Stored {
+    Absent,
+    Expired,
+    Corrupt(serde_json::Error),
+    Live(Entries),
+}
+
+enum Pruned {
+    Live,
+    Expired,
+    Corrupt,
+    Vanished,
+}
+
+impl FileStore {
+    /// A store in `dir` with the default prefix ([`DEFAULT_FILE_PREFIX`]), durable writes.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let store = session::store::FileStore::new(dir.path()).unwrap();
+    /// assert_eq!(store.dir(), dir.path());
+    /// ```
+    ///
+    /// # Errors
+    /// See [`FileStoreBuilder::build`].
+    pub fn new(dir: impl Into<PathBuf>) -> Result<Self, FileStoreError> {
+        Self::builder(dir).build()
+    }
+
+    /// A builder for a store in `dir`.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let store = session::store::FileStore::builder(dir.path())
+    ///     .prefix("shop-")
+    ///     .durable(false)
+    ///     .build()
+    ///     .unwrap();
+    /// ```
+    pub fn builder(dir: impl Into<PathBuf>) -> FileStoreBuilder {
+        FileStoreBuilder {
+            dir: dir.into(),
+            prefix: DEFAULT_FILE_PREFIX.to_owned(),
+            durable: true,
+        }
+    }
+
+    /// The directory holding the session files.
+    #[must_use]
+    pub fn dir(&self) -> &Path {
+        &self.inner.dir
+    }
+
+    /// The prefix of every session file name.
+    #[must_use]
+    pub fn prefix(&self) -> &str {
+        &self.inner.prefix
+    }
+
+    /// Deletes expired and undecodable session files and temporary files left by crashed
+    /// writers; live sessions and files not named like this store's are left alone.
+    ///
+    /// Every session file is read, so a run costs one read per session on disk.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use session::{store::{ChangeSet, FileStore, SessionStore}, SessionId};
+    ///
+    /// # actix_web::rt::System::new().block_on(async {
+    /// let dir = tempfile::tempdir()?;
+    /// let store = FileStore::new(dir.path())?;
+    /// let (live, dead) = (SessionId::generate(), SessionId::generate());
+    /// store.save(&live, &ChangeSet::create(), Duration::from_secs(60)).await?;
+    /// store.save(&dead, &ChangeSet::create(), Duration::ZERO).await?;
+    /// let report = store.prune().await?;
+    /// assert_eq!((report.live, report.expired), (1, 1));
+    /// # Ok::<_, Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the directory cannot be listed. Failures on single
+    /// files are logged and skipped.
+    pub async fn prune(&self) -> Result<PruneReport, StoreError> {
+        self.blocking(Inner::prune).await
+    }
+
+    /// Runs [`prune`](Self::prune) now and then every `every` on a background thread, until
+    /// the returned [`Pruner`] is dropped or every clone of this store is. Needs no async
+    /// runtime. Intervals under a millisecond are raised to one.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let store = session::store::FileStore::new(dir.path()).unwrap();
+    /// let pruner = store.start_pruning(Duration::from_secs(10 * 60)).unwrap();
+    /// // … run the server …
+    /// pruner.stop();
+    /// ```
+    ///
+    /// # Errors
+    /// When the operating system cannot start a thread.
+    pub fn start_pruning(&self, every: Duration) -> io::Result<Pruner> {
+        let every = every.max(Duration::from_millis(1));
+        let (stop, stopped) = mpsc::channel::<()>();
+        let store: Weak<Inner> = Arc::downgrade(&self.inner);
+        let thread = thread::Builder::new()
+            .name("session-file-prune".to_owned())
+            .spawn(move || loop {
+                let Some(inner) = store.upgrade() else { break };
+                match inner.prune() {
+                    Ok(report) => tracing::debug!(?report, "pruned session files"),
+                    Err(err) => crate::log::error_chain("pruning session files failed", &err),
+                }
+                drop(inner);
+                if stopped.recv_timeout(every) != Err(RecvTimeoutError::Timeout) {
+                    break;
+                }
+            })?;
+        Ok(Pruner {
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+
+    /// Runs `f` on the blocking thread pool.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Inner) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let inner = Arc::clone(&self.inner);
+        actix_web::rt::task::spawn_blocking(move || f(&inner))
+            .await
+            .map_err(|err| StoreError::Other(err.into()))?
+    }
+}
+
+impl fmt::Debug for FileStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FileStore")
+            .field("dir", &self.inner.dir)
+            .field("prefix", &self.inner.prefix)
+            .field("durable", &self.inner.durable)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FileStoreBuilder {
+    /// The prefix of every session file name (default [`DEFAULT_FILE_PREFIX`]): at most 64
+    /// ASCII letters, digits, `-`, `_` or `.`. Stores with different prefixes can share a
+    /// directory; [`FileStore::prune`] only touches files with its own prefix.
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// Whether each write is flushed to disk (file and directory) before it counts as done
+    /// (default true). Without it a crashed *process* still leaves whole files, but a power
+    /// loss or kernel crash may lose the latest writes.
+    pub fn durable(mut self, durable: bool) -> Self {
+        self.durable = durable;
+        self
+    }
+
+    /// Creates the directory (mode 0700) if missing and opens its lock files.
+    ///
+    /// # Errors
+    /// [`FileStoreError::InvalidPrefix`] for a prefix outside the allowed characters;
+    /// [`FileStoreError::Directory`] when the directory cannot be created or opened or its
+    /// lock files cannot be created.
+    pub fn build(self) -> Result<FileStore, FileStoreError> {
+        let Self {
+            dir,
+            prefix,
+            durable,
+        } = self;
+        let valid = prefix.len() <= MAX_PREFIX_CHARS
+            && prefix
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+        if !valid {
+            return Err(FileStoreError::InvalidPrefix { prefix });
+        }
+        let dir_error = |path: &Path| {
+            let path = path.to_owned();
+            move |source| FileStoreError::Directory { path, source }
+        };
+        create_private_dir(&dir).map_err(dir_error(&dir))?;
+        #[cfg(unix)]
+        let dir_handle = File::open(&dir).map_err(dir_error(&dir))?;
+        let locks = (0..LOCK_STRIPES)
+            .map(|stripe| {
+                let path = dir.join(format!(".{prefix}lock-{stripe:02}"));
+                let file = private_options()
+                    .read(true)
+                    .write(true)
+                    .create(true)
+                    .truncate(false)
+                    .open(&path)
+                    .map_err(dir_error(&path))?;
+                Ok(Mutex::new(FileLock::new(file)))
+            })
+            .collect::<Result<_, FileStoreError>>()?;
+        Ok(FileStore {
+            inner: Arc::new(Inner {
+                dir,
+                prefix,
+                durable,
+                #[cfg(unix)]
+                dir_handle,
+                locks,
+            }),
+        })
+    }
+}
+
+impl Pruner {
+    /// Stops pruning and waits for a run in progress to finish.
+    pub fn stop(mut self) {
+        self.stop.take();
+        if let Some(thread) = self.thread.take() {
+            // A panic in the pruning thread was already reported by the panic hook.
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Pruner {
+    fn drop(&mut self) {
+        // Dropping the sender wakes the thread, which then exits without waiting here.
+        self.stop.take();
+    }
+}
+
+impl SessionStore for FileStore {
+    async fn load(
+        &self,
+        id: &SessionId,
+        keys: Keys<'_>,
+        refresh: Option<Duration>,
+    ) -> Result<Option<Entries>, StoreError> {
+        let only = match keys {
+            Keys::All => None,
+            Keys::Only(keys) => Some(keys.to_vec()),
+        };
+        let id = id.clone();
+        self.blocking(move |inner| {
+            let keys = only.as_deref().map_or(Keys::All, Keys::Only);
+            let path = inner.path(&id);
+            let Some(ttl) = refresh else {
+                return match read(&path)? {
+                    Stored::Live(entries) => Ok(Some(keys.select(&entries))),
+                    Stored::Absent | Stored::Expired => Ok(None),
+                    Stored::Corrupt(err) => Err(StoreError::corrupt(err)),
+                };
+            };
+            inner.locked(&id, || match read(&path)? {
+                Stored::Live(entries) => {
+                    inner.write(&id, &entries, ttl)?;
+                    Ok(Some(keys.select(&entries)))
+                }
+                Stored::Absent | Stored::Expired => Ok(None),
+                Stored::Corrupt(err) => Err(StoreError::corrupt(err)),
+            })
+        })
+        .await
+    }
+
+    async fn save(
+        &self,
+        id: &SessionId,
+        changes: &ChangeSet,
+        ttl: Duration,
+    ) -> Result<SaveOutcome, StoreError> {
+        let (id, changes) = (id.clone(), changes.clone());
+        self.blocking(move |inner| {
+            inner.locked(&id, || {
+                let path = inner.path(&id);
+                let (current, stale) = match read(&path)? {
+                    Stored::Live(entries) => (Some(entries), false),
+                    Stored::Absent => (None, false),
+                    Stored::Expired => (None, true),
+                    Stored::Corrupt(err) => {
+                        tracing::warn!(error = %err, "undecodable session file treated as no session");
+                        (None, true)
+                    }
+                };
+                let mut entries = match (current, changes.is_new()) {
+                    (Some(entries), _) => entries,
+                    (None, true) => Entries::new(),
+                    (None, false) => {
+                        if stale {
+                            inner.remove(&path)?;
+                        }
+                        return Ok(SaveOutcome::Gone);
+                    }
+                };
+                changes.apply_to(&mut entries);
+                inner.write(&id, &entries, ttl)?;
+                Ok(SaveOutcome::Saved)
+            })
+        })
+        .await
+    }
+
+    async fn refresh(&self, id: &SessionId, ttl: Duration) -> Result<bool, StoreError> {
+        let id = id.clone();
+        self.blocking(move |inner| {
+            inner.locked(&id, || {
+                let path = inner.path(&id);
+                match read(&path)? {
+                    Stored::Live(entries) => inner.write(&id, &entries, ttl).map(|()| true),
+                    Stored::Absent => Ok(false),
+                    Stored::Expired | Stored::Corrupt(_) => inner.remove(&path).map(|()| false),
+                }
+            })
+        })
+        .await
+    }
+
+    async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
+        let id = id.clone();
+        self.blocking(move |inner| inner.locked(&id, || inner.remove(&inner.path(&id))))
+            .await
+    }
+}
+
+impl Inner {
+    fn path(&self, id: &SessionId) -> PathBuf {
+        self.dir.join(format!("{}{id}{SUFFIX}", self.prefix))
+    }
+
+    /// Runs `f` holding the lock of `id`'s stripe, in this process and across processes.
+    fn locked<T>(
+        &self,
+        id: &SessionId,
+        f: impl FnOnce() -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        // A panic while holding the mutex cannot leave a file half-written, so poison is moot.
+        let mut lock = self.locks[stripe(id)]
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let _held = lock.write().map_err(StoreError::unavailable)?;
+        f()
+    }
+
+    /// Atomically replaces the session file of `id` with `entries`, expiring after `ttl`.
+    fn write(&self, id: &SessionId, entries: &Entries, ttl: Duration) -> Result<(), StoreError> {
+        let record = RecordOut {
+            expires_at: expires_at(ttl),
+            data: entries,
+        };
+        let bytes = serde_json::to_vec(&record).map_err(|err| StoreError::Other(err.into()))?;
+        let temp_prefix = format!("{}{id}{SUFFIX}.", self.prefix);
+        let write = || -> io::Result<()> {
+            // tempfile creates the file 0600 with O_EXCL under a random name.
+            let mut temp = tempfile::Builder::new()
+                .prefix(&temp_prefix)
+                .suffix(TEMP_SUFFIX)
+                .rand_bytes(TEMP_RANDOM_CHARS)
+                .tempfile_in(&self.dir)?;
+            temp.write_all(&bytes)?;
+            if self.durable {
+                temp.as_file().sync_data()?;
+            }
+            temp.persist(self.path(id)).map_err(|err| err.error)?;
+            self.sync_dir()
+        };
+        write().map_err(StoreError::unavailable)
+    }
+
+    /// Removes a session file; a missing one is fine.
+    fn remove(&self, path: &Path) -> Result<(), StoreError> {
+        match fs::remove_file(path) {
+            Ok(()) => self.sync_dir().map_err(StoreError::unavailable),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(err) => Err(StoreError::unavailable(err)),
+        }
+    }
+
+    /// Makes renames and removals in the directory durable.
+    fn sync_dir(&self) -> io::Result<()> {
+        #[cfg(unix)]
+        if self.durable {
+            self.dir_handle.sync_all()?;
+        }
+        Ok(())
+    }
+
+    fn prune(&self) -> Result<PruneReport, StoreError> {
+        let mut report = PruneReport::default();
+        let entries = fs::read_dir(&self.dir).map_err(StoreError::unavailable)?;
+        for entry in entries {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(err) => {
+                    tracing::warn!(error = %err, "could not list a file while pruning sessions");
+                    continue;
+                }
+            };
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if let Some(id) = self.session_of(name) {
+                match self.prune_session(&id) {
+                    Ok(Pruned::Live) => report.live += 1,
+                    Ok(Pruned::Expired) => report.expired += 1,
+                    Ok(Pruned::Corrupt) => report.corrupt += 1,
+                    Ok(Pruned::Vanished) => {}
+                    Err(err) => crate::log::error_chain("could not prune a session file", &err),
+                }
+            } else if self.is_temp(name) {
+                match remove_if_stale(&entry.path()) {
+                    Ok(true) => report.stale_temp += 1,
+                    Ok(false) => {}
+                    Err(err) => {
+                        tracing::warn!(error = %err, "could not remove a stale temporary session file");
+                    }
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    fn prune_session(&self, id: &SessionId) -> Result<Pruned, StoreError> {
+        let path = self.path(id);
+        // Live files, the common case, are only read: no lock, no write.
+        match read(&path)? {
+            Stored::Live(_) => return Ok(Pruned::Live),
+            Stored::Absent => return Ok(Pruned::Vanished),
+            Stored::Expired | Stored::Corrupt(_) => {}
+        }
+        // Look again under the lock: a concurrent save may have revived it meanwhile.
+        self.locked(id, || match read(&path)? {
+            Stored::Live(_) => Ok(Pruned::Live),
+            Stored::Absent => Ok(Pruned::Vanished),
+            Stored::Expired => self.remove(&path).map(|()| Pruned::Expired),
+            Stored::Corrupt(err) => {
+                tracing::warn!(error = %err, "deleting an undecodable session file");
+                self.remove(&path).map(|()| Pruned::Corrupt)
+            }
+        })
+    }
+
+    /// The id of a file named `{prefix}{id}.json`.
+    fn session_of(&self, name: &str) -> Option<SessionId> {
+        let id = name.strip_prefix(&self.prefix)?.strip_suffix(SUFFIX)?;
+        SessionId::try_from(id).ok()
+    }
+
+    /// Whether `name` is `{prefix}{id}.json.{random}.tmp`, a temporary file of this store.
+    fn is_temp(&self, name: &str) -> bool {
+        let Some(rest) = name
+            .strip_prefix(&self.prefix)
+            .and_then(|rest| rest.strip_suffix(TEMP_SUFFIX))
+        else {
+            return false;
+        };
+        let (Some(id), Some(tail)) = (rest.get(..ID_CHARS), rest.get(ID_CHARS..)) else {
+            return false;
+        };
+        let random = tail
+            .strip_prefix(SUFFIX)
+            .and_then(|tail| tail.strip_prefix('.'));
+        SessionId::try_from(id).is_ok()
+            && random.is_some_and(|random| {
+                random.len() == TEMP_RANDOM_CHARS
+                    && random.bytes().all(|b| b.is_ascii_alphanumeric())
+            })
+    }
+}
+
+/// Reads a session file. Never locks: files are only ever replaced whole, by rename.
+fn read(path: &Path) -> Result<Stored, StoreError> {
+    let bytes = match fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Stored::Absent),
+        Err(err) => return Err(StoreError::unavailable(err)),
+    };
+    Ok(match serde_json::from_slice::<RecordIn>(&bytes) {
+        Ok(record) if record.expires_at > unix_millis(SystemTime::now()) => {
+            Stored::Live(record.data)
+        }
+        Ok(_) => Stored::Expired,
+        Err(err) => Stored::Corrupt(err),
+    })
+}
+
+/// Deletes a temporary file last modified more than [`STALE_TEMP_AGE`] ago.
+fn remove_if_stale(path: &Path) -> io::Result<bool> {
+    let modified = fs::symlink_metadata(path)?.modified()?;
+    let age = SystemTime::now()
+        .duration_since(modified)
+        .unwrap_or_default();
+    if age < STALE_TEMP_AGE {
+        return Ok(false);
+    }
+    match fs::remove_file(path) {
+        Ok(()) => Ok(true),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(err) => Err(err),
+    }
+}
+
+/// The lock stripe of `id`: the base64 value of its first character, uniform over 0..64.
+fn stripe(id: &SessionId) -> usize {
+    let first = id.as_str().as_bytes()[0];
+    let value = match first {
+        b'A'..=b'Z' => first - b'A',
+        b'a'..=b'z' => first - b'a' + 26,
+        b'0'..=b'9' => first - b'0' + 52,
+        b'-' => 62,
+        _ => 63,
+    };
+    usize::from(value) % LOCK_STRIPES
+}
+
+fn expires_at(ttl: Duration) -> u64 {
+    let ttl = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
+    unix_millis(SystemTime::now()).saturating_add(ttl)
+}
+
+fn unix_millis(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+fn private_options() -> OpenOptions {
+    #[allow(unused_mut)]
+    let mut options = OpenOptions::new();
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+}
+
+fn create_private_dir(dir: &Path) -> io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)?;
+    let meta = fs::metadata(dir)?;
+    if !meta.is_dir() {
+        return Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            "exists and is not a directory",
+        ));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            tracing::warn!(
+                dir = %dir.display(),
+                mode = format_args!("{mode:o}"),
+                "the session directory is accessible to other users; session file names are credentials"
+            );
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_recognised_exactly() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::builder(dir.path()).prefix("p-").build().unwrap();
+        let inner = &store.inner;
+        let id = SessionId::generate();
+        assert_eq!(inner.session_of(&format!("p-{id}.json")), Some(id.clone()));
+        for other in [
+            format!("{id}.json"),
+            format!("p-{id}.json.bak"),
+            format!("q-{id}.json"),
+            format!("p-{}.json", &id.as_str()[..42]),
+            ".p-lock-07".to_owned(),
+        ] {
+            assert_eq!(inner.session_of(&other), None, "{other}");
+            assert!(!inner.is_temp(&other), "{other}");
+        }
+        assert!(inner.is_temp(&format!("p-{id}.json.Ab3dE6gH.tmp")));
+        assert!(!inner.is_temp(&format!("p-{id}.json.Ab3dE6g.tmp")));
+        assert!(!inner.is_temp(&format!("p-{id}.json.Ab3d/6gH.tmp")));
+        assert!(!inner.is_temp(&format!("q-{id}.json.Ab3dE6gH.tmp")));
+    }
+
+    #[test]
+    fn stripes_cover_the_alphabet() {
+        let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let mut seen = [false; LOCK_STRIPES];
+        for c in alphabet.chars() {
+            let text = format!("{c}{}", &SessionId::generate().as_str()[1..]);
+            seen[stripe(&SessionId::try_from(text.as_str()).unwrap())] = true;
+        }
+        assert!(seen.iter().all(|s| *s));
+    }
+
+    #[test]
+    fn bad_prefixes_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        for prefix in ["../", "a/b", "x\0", "é", &"a".repeat(65)] {
+            let err = FileStore::builder(dir.path())
+                .prefix(prefix)
+                .build()
+                .unwrap_err();
+            assert!(
+                matches!(err, FileStoreError::InvalidPrefix { .. }),
+                "{prefix:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,9 @@
+use session::SessionData;
+
+#[derive(SessionData)]
+struct Cart {
+    #[session]
+    items: Vec<u32>,
+}
+
+fn main() {}

@@ -1,0 +1,13 @@
+use session::SessionData;
+
+fn start() -> &'static str {
+    "EUR"
+}
+
+#[derive(SessionData)]
+struct Cart {
+    #[session(default = "start")]
+    currency: String,
+}
+
+fn main() {}

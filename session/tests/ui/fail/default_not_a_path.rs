@@ -1,0 +1,9 @@
+use session::SessionData;
+
+#[derive(SessionData)]
+struct Counter {
+    #[session(default = 1)]
+    count: u64,
+}
+
+fn main() {}

@@ -1,0 +1,10 @@
+use session::SessionData;
+
+#[derive(SessionData)]
+struct Counter {
+    #[session(default)]
+    #[session(default)]
+    count: u64,
+}
+
+fn main() {}

@@ -1,0 +1,10 @@
+use session::SessionData;
+
+#[derive(SessionData)]
+#[session(prefix = "cart")]
+#[session(prefix = "basket")]
+struct Cart {
+    items: Vec<u32>,
+}
+
+fn main() {}

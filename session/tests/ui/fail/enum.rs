@@ -1,0 +1,9 @@
+use session::SessionData;
+
+#[derive(SessionData)]
+enum Step {
+    Cart,
+    Payment,
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use session::SessionData;
+
+#[derive(SessionData)]
+struct Wizard {
+    load: u32,
+}
+
+fn main() {}

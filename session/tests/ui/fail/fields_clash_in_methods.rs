@@ -1,0 +1,9 @@
+use session::SessionData;
+
+#[derive(SessionData)]
+struct Profile {
+    name: String,
+    set_name: bool,
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use session::SessionData;
+
+#[derive(SessionData)]
+#[session(key = "cart")]
+struct Cart {
+    items: Vec<u32>,
+}
+
+fn main() {}

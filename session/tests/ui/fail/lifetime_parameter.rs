@@ -1,0 +1,8 @@
+use session::SessionData;
+
+#[derive(SessionData)]
+struct Login<'a> {
+    name: &'a str,
+}
+
+fn main() {}

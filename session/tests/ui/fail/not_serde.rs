@@ -1,0 +1,12 @@
+use session::SessionData;
+
+struct Basket {
+    items: Vec<u32>,
+}
+
+#[derive(SessionData)]
+struct Cart {
+    basket: Basket,
+}
+
+fn main() {}

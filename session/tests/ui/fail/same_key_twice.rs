@@ -1,0 +1,11 @@
+use session::SessionData;
+
+#[derive(SessionData)]
+#[session(prefix = "auth")]
+struct Login {
+    uid: u64,
+    #[session(key = "uid")]
+    user_id: u64,
+}
+
+fn main() {}

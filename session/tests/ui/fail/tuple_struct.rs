@@ -1,0 +1,6 @@
+use session::SessionData;
+
+#[derive(SessionData)]
+struct Cart(Vec<u32>, Option<u64>);
+
+fn main() {}

@@ -1,0 +1,8 @@
+use session::SessionData;
+
+#[derive(SessionData)]
+struct Cart<T> {
+    items: Vec<T>,
+}
+
+fn main() {}

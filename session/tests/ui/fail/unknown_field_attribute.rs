@@ -1,0 +1,9 @@
+use session::SessionData;
+
+#[derive(SessionData)]
+struct Login {
+    #[session(rename = "uid")]
+    user_id: u64,
+}
+
+fn main() {}

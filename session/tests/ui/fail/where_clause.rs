@@ -1,0 +1,11 @@
+use session::SessionData;
+
+#[derive(SessionData)]
+struct Cart
+where
+    u32: Copy,
+{
+    items: Vec<u32>,
+}
+
+fn main() {}

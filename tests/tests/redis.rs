@@ -1,0 +1,563 @@
+//! The Redis store against a real `redis-server` started for each test.
+
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use actix_web::{cookie::Key, test, web, App, HttpResponse};
+use session::{
+    store::{ChangeSet, Keys, RedisConfigError, RedisPool, RedisStore, SaveOutcome, SessionStore},
+    testing::{self, body, get, set_cookie, Capabilities},
+    Session, SessionId, SessionMiddleware, SessionMiddlewareBuilder, StoreError, TtlRefresh,
+};
+use session_tests::redis_server::{count_commands, RedisServer};
+
+mod redis_support;
+use tokio::sync::Notify;
+
+/// Short timeouts so failure tests finish quickly; the deadline is 300 + 2 × 300 ms.
+fn pool(server: &RedisServer) -> RedisPool {
+    RedisPool::builder(server.url())
+        .connect_timeout(Duration::from_millis(300))
+        .response_timeout(Duration::from_millis(300))
+        .build()
+        .unwrap()
+}
+
+fn store(server: &RedisServer) -> RedisStore {
+    RedisStore::new(pool(server))
+}
+
+fn middleware(store: &RedisStore, key: &Key) -> SessionMiddleware {
+    builder(store, key).build()
+}
+
+/// Secure off: the test client sends cookies over plain HTTP.
+fn builder(store: &RedisStore, key: &Key) -> SessionMiddlewareBuilder {
+    SessionMiddleware::builder(store.clone(), key.clone()).cookie_secure(false)
+}
+
+/// The bench-server routes behind a middleware, as an `actix_web::test` service.
+macro_rules! app {
+    ($middleware:expr) => {
+        test::init_service(App::new().wrap($middleware).configure(examples::routes)).await
+    };
+}
+
+/// The one session key in a fresh server.
+fn only_session_key(server: &RedisServer) -> String {
+    let keys = server.cli(&["KEYS", "session:*"]);
+    let keys: Vec<&str> = keys.lines().collect();
+    assert_eq!(keys.len(), 1, "exactly one session in Redis: {keys:?}");
+    keys[0].to_owned()
+}
+
+#[actix_web::test]
+async fn passes_the_store_suite() {
+    let server = RedisServer::start();
+    testing::store_suite(&store(&server), Capabilities::server_side()).await;
+}
+
+#[actix_web::test]
+async fn passes_the_http_suite() {
+    let server = RedisServer::start();
+    let store = store(&server);
+    let key = Key::generate();
+    testing::http_suite(|| middleware(&store, &key), Capabilities::server_side()).await;
+}
+
+#[actix_web::test]
+async fn store_futures_stay_small() {
+    // The pool's and the `redis` crate's futures are tens of KiB in debug builds; the store
+    // boxes them so that nesting store calls does not overflow a thread's stack.
+    let server = RedisServer::start();
+    let store = store(&server);
+    let id = SessionId::generate();
+    let changes = ChangeSet::update();
+    let ttl = Duration::from_secs(1);
+    assert!(std::mem::size_of_val(&store.load(&id, Keys::All, None)) < 1024);
+    assert!(std::mem::size_of_val(&store.save(&id, &changes, ttl)) < 1024);
+    assert!(std::mem::size_of_val(&store.renew(&id, &id, &changes, ttl)) < 1024);
+}
+
+#[actix_web::test]
+async fn round_trips_per_request_stay_within_budget() {
+    let server = RedisServer::start();
+    let store = store(&server);
+    let app = app!(middleware(&store, &Key::generate()));
+    let budgets = [
+        ("/noop", 0, true),
+        ("/read", 1, true),
+        ("/counter", 2, true),
+        ("/renew", 2, true),
+        ("/purge", 2, true),
+    ];
+    let report = redis_support::check_round_trips(&app, &[&server], &budgets).await;
+    eprintln!("{}", report.join("\n"));
+}
+
+#[actix_web::test]
+async fn every_update_resets_the_ttl_in_redis() {
+    let server = RedisServer::start();
+    let store = store(&server);
+    let key = Key::generate();
+    let app = app!(builder(&store, &key).ttl(Duration::from_secs(1000)).build());
+    let res = get(&app, "/counter", None).await;
+    let cookie = set_cookie(&res).unwrap();
+    let redis_key = only_session_key(&server);
+    let ttl =
+        |server: &RedisServer| -> i64 { server.cli(&["TTL", &redis_key]).trim().parse().unwrap() };
+    assert!(
+        (990..=1000).contains(&ttl(&server)),
+        "a new session gets the TTL"
+    );
+
+    // Age the session, then change it: the TTL is back to full.
+    for (uri, what) in [
+        ("/counter", "an update"),
+        ("/set/a/b", "an insert"),
+        ("/remove/a", "a removal"),
+    ] {
+        let _ = server.cli(&["EXPIRE", &redis_key, "50"]);
+        let res = get(&app, uri, Some(cookie.clone())).await;
+        assert_eq!(res.status(), 200);
+        assert!(
+            (990..=1000).contains(&ttl(&server)),
+            "{what} resets the TTL"
+        );
+    }
+
+    // Refresh-on-update: a read leaves the TTL alone.
+    let _ = server.cli(&["EXPIRE", &redis_key, "50"]);
+    let res = get(&app, "/read", Some(cookie.clone())).await;
+    assert_eq!(body(res).await, "2", "one update counted");
+    assert!(
+        ttl(&server) <= 50,
+        "a read does not refresh with TtlRefresh::OnUpdate"
+    );
+}
+
+#[actix_web::test]
+async fn refresh_on_access_folds_the_ttl_reset_into_the_read() {
+    let server = RedisServer::start();
+    let store = store(&server);
+    let app = app!(builder(&store, &Key::generate())
+        .ttl(Duration::from_secs(1000))
+        .refresh(TtlRefresh::OnAccess)
+        .build());
+    let res = get(&app, "/counter", None).await;
+    let cookie = set_cookie(&res).unwrap();
+    let redis_key = only_session_key(&server);
+    // Let Redis learn the script before counting.
+    let res = get(&app, "/read", Some(cookie.clone())).await;
+    assert_eq!(res.status(), 200);
+
+    let _ = server.cli(&["EXPIRE", &redis_key, "50"]);
+    let count = count_commands(&[&server], async {
+        let res = get(&app, "/read", Some(cookie.clone())).await;
+        assert_eq!(body(res).await, "1");
+    })
+    .await;
+    let ttl: i64 = server.cli(&["TTL", &redis_key]).trim().parse().unwrap();
+    assert!((990..=1000).contains(&ttl), "the read refreshed the TTL");
+    assert_eq!(
+        count.round_trips(),
+        1,
+        "load and refresh in one round trip: {count:?}"
+    );
+}
+
+#[actix_web::test]
+async fn a_session_expires_when_its_ttl_runs_out() {
+    let server = RedisServer::start();
+    let store = store(&server);
+    let app = app!(builder(&store, &Key::generate())
+        .ttl(Duration::from_secs(1))
+        .build());
+    let res = get(&app, "/counter", None).await;
+    let cookie = set_cookie(&res).unwrap();
+    let redis_key = only_session_key(&server);
+    let pttl: i64 = server.cli(&["PTTL", &redis_key]).trim().parse().unwrap();
+    assert!(
+        (1..=1000).contains(&pttl),
+        "Redis holds the 1 s TTL: {pttl}"
+    );
+    // Redis expires the key by itself; wait for that (bounded), no fixed sleep.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while server.cli(&["EXISTS", &redis_key]).trim() != "0" {
+        assert!(Instant::now() < deadline, "the key did not expire");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let res = get(&app, "/read", Some(cookie.clone())).await;
+    assert_eq!(body(res).await, "0", "an expired session reads as empty");
+    let res = get(&app, "/counter", Some(cookie.clone())).await;
+    let fresh = set_cookie(&res).expect("a fresh session gets a cookie");
+    assert_ne!(fresh.value(), cookie.value(), "never the expired id again");
+    assert_eq!(body(res).await, "1");
+}
+
+#[actix_web::test]
+async fn sessions_are_hashes_with_a_marker_and_other_values_are_a_fresh_session() {
+    let server = RedisServer::start();
+    let store = store(&server);
+    let app = app!(middleware(&store, &Key::generate()));
+    let res = get(&app, "/set/name/ferris", None).await;
+    let cookie = set_cookie(&res).unwrap();
+    let redis_key = only_session_key(&server);
+    assert_eq!(server.cli(&["TYPE", &redis_key]).trim(), "hash");
+    assert_eq!(
+        server.cli(&["HGET", &redis_key, "name"]).trim(),
+        "\"ferris\""
+    );
+    assert_eq!(
+        server.cli(&["HLEN", &redis_key]).trim(),
+        "2",
+        "one field plus the marker"
+    );
+
+    // Removing the last key keeps the session.
+    let res = get(&app, "/remove/name", Some(cookie.clone())).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(server.cli(&["EXISTS", &redis_key]).trim(), "1");
+    let res = get(&app, "/set/again/1", Some(cookie.clone())).await;
+    assert!(
+        set_cookie(&res).is_none_or(|c| c.value() == cookie.value()),
+        "same session"
+    );
+    assert_eq!(server.cli(&["HGET", &redis_key, "again"]).trim(), "\"1\"");
+
+    // Something else under the key: the visitor gets a fresh session, not an error.
+    let _ = server.cli(&["DEL", &redis_key]);
+    let _ = server.cli(&["SET", &redis_key, "not a hash"]);
+    let res = get(&app, "/counter", Some(cookie.clone())).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(body(res).await, "1");
+    let _ = server.cli(&["DEL", &redis_key]);
+    let _ = server.cli(&["HSET", &redis_key, "counter", "41"]);
+    let res = get(&app, "/read", Some(cookie.clone())).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        body(res).await,
+        "0",
+        "a hash without the marker is not trusted"
+    );
+}
+
+#[actix_web::test]
+async fn concurrent_requests_changing_different_keys_are_all_kept() {
+    let server = RedisServer::start();
+    let store = store(&server);
+    let app = app!(middleware(&store, &Key::generate()));
+    let res = get(&app, "/counter", None).await;
+    let cookie = set_cookie(&res).unwrap();
+    let uris: Vec<String> = (0..16).map(|i| format!("/set/k{i}/v{i}")).collect();
+    let requests = uris.iter().map(|uri| get(&app, uri, Some(cookie.clone())));
+    for res in futures_util::future::join_all(requests).await {
+        assert_eq!(res.status(), 200);
+    }
+    for i in 0..16 {
+        let res = get(&app, &format!("/get/k{i}"), Some(cookie.clone())).await;
+        assert_eq!(body(res).await, format!("v{i}"), "k{i} kept");
+    }
+    let res = get(&app, "/read", Some(cookie.clone())).await;
+    assert_eq!(body(res).await, "1");
+}
+
+#[actix_web::test]
+async fn logout_while_another_request_writes_stays_logged_out() {
+    let server = RedisServer::start();
+    let store = store(&server);
+    let loaded = Arc::new(Notify::new());
+    let release = Arc::new(Notify::new());
+    let (l, r) = (loaded.clone(), release.clone());
+    let app = test::init_service(
+        App::new()
+            .wrap(middleware(&store, &Key::generate()))
+            .configure(examples::routes)
+            .route(
+                "/slow-set",
+                web::get().to(move |s: Session| {
+                    let (loaded, release) = (l.clone(), r.clone());
+                    async move {
+                        loaded.notify_one();
+                        release.notified().await;
+                        s.insert("late", "write")?;
+                        Ok::<_, actix_web::Error>(HttpResponse::Ok().finish())
+                    }
+                }),
+            ),
+    )
+    .await;
+    let res = get(&app, "/set/user/alice", None).await;
+    let cookie = set_cookie(&res).unwrap();
+    let redis_key = only_session_key(&server);
+
+    let slow = get(&app, "/slow-set", Some(cookie.clone()));
+    let logout = async {
+        loaded.notified().await;
+        let res = get(&app, "/purge", Some(cookie.clone())).await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(
+            server.cli(&["EXISTS", &redis_key]).trim(),
+            "0",
+            "purge deleted it"
+        );
+        release.notify_one();
+    };
+    let (slow, ()) = tokio::join!(slow, logout);
+    assert_eq!(slow.status(), 200);
+    let removal = set_cookie(&slow).expect("the late request removes the cookie");
+    assert_eq!(removal.value(), "");
+    assert_eq!(
+        server.cli(&["EXISTS", &redis_key]).trim(),
+        "0",
+        "the late write did not resurrect the session"
+    );
+    let res = get(&app, "/get/user", Some(cookie.clone())).await;
+    assert_eq!(res.status(), 404, "still logged out");
+}
+
+/// `true` when a 500 body gives nothing away.
+fn is_opaque(body: &str) -> bool {
+    let lower = body.to_ascii_lowercase();
+    ![
+        "redis",
+        "connection",
+        "refused",
+        "timeout",
+        "timed out",
+        "store",
+    ]
+    .iter()
+    .any(|w| lower.contains(w))
+}
+
+#[actix_web::test]
+async fn redis_killed_fails_only_session_routes_and_recovers_after_restart() {
+    let mut server = RedisServer::start();
+    let store = store(&server);
+    let deadline = store.pool().deadline();
+    let app = app!(middleware(&store, &Key::generate()));
+    let res = get(&app, "/counter", None).await;
+    let cookie = set_cookie(&res).unwrap();
+
+    server.kill();
+    for uri in ["/counter", "/read", "/set/a/b", "/renew", "/purge"] {
+        let started = Instant::now();
+        let res = get(&app, uri, Some(cookie.clone())).await;
+        let took = started.elapsed();
+        assert_eq!(res.status(), 500, "{uri} with Redis down");
+        assert!(
+            took < deadline + Duration::from_millis(500),
+            "{uri} took {took:?}"
+        );
+        let text = body(res).await;
+        assert!(is_opaque(&text), "{uri}: opaque 500, got {text:?}");
+    }
+    let res = get(&app, "/noop", Some(cookie.clone())).await;
+    assert_eq!(
+        res.status(),
+        200,
+        "routes that do not use the session keep working"
+    );
+
+    // Same port, empty Redis: the very first request works, with a fresh session.
+    server.restart();
+    let res = get(&app, "/counter", Some(cookie.clone())).await;
+    assert_eq!(res.status(), 200, "works again without restarting the app");
+    let cookie = set_cookie(&res).expect("a fresh session");
+    assert_eq!(body(res).await, "1");
+    let res = get(&app, "/counter", Some(cookie.clone())).await;
+    assert_eq!(body(res).await, "2");
+}
+
+#[actix_web::test]
+async fn a_redis_restart_between_requests_fails_no_request() {
+    let mut server = RedisServer::start();
+    let store = store(&server);
+    let app = app!(middleware(&store, &Key::generate()));
+    // Several pooled connections, all idle when Redis goes away.
+    let res = get(&app, "/counter", None).await;
+    let cookie = set_cookie(&res).unwrap();
+    let reads = (0..4).map(|_| get(&app, "/read", Some(cookie.clone())));
+    for res in futures_util::future::join_all(reads).await {
+        assert_eq!(res.status(), 200);
+    }
+    server.kill();
+    // The app keeps running meanwhile (here: its runtime gets to notice the dropped sockets).
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    server.restart();
+    for i in 0..8 {
+        let res = get(&app, "/read", Some(cookie.clone())).await;
+        assert_eq!(res.status(), 200, "request {i} after the restart");
+    }
+}
+
+#[actix_web::test]
+async fn redis_that_stops_answering_times_out_and_recovers() {
+    let server = RedisServer::start();
+    let store = store(&server);
+    let deadline = store.pool().deadline();
+    let app = app!(middleware(&store, &Key::generate()));
+    let res = get(&app, "/counter", None).await;
+    let cookie = set_cookie(&res).unwrap();
+
+    server.pause();
+    let started = Instant::now();
+    let res = get(&app, "/counter", Some(cookie.clone())).await;
+    let took = started.elapsed();
+    let status = res.status();
+    let text = body(res).await;
+    let res = get(&app, "/noop", Some(cookie.clone())).await;
+    let noop = res.status();
+    server.resume();
+    assert_eq!(status, 500, "a frozen Redis fails the request");
+    assert!(
+        took < deadline + Duration::from_millis(500),
+        "bounded wait: {took:?}"
+    );
+    assert!(is_opaque(&text), "opaque 500, got {text:?}");
+    assert_eq!(noop, 200);
+
+    let res = get(&app, "/counter", Some(cookie.clone())).await;
+    assert_eq!(res.status(), 200, "works again once Redis answers");
+    assert_eq!(body(res).await, "2", "the session survived the pause");
+}
+
+#[actix_web::test]
+async fn store_errors_are_timeout_or_unavailable() {
+    let mut server = RedisServer::start();
+    let store = store(&server);
+    let id = SessionId::generate();
+    server.pause();
+    let err = store.load(&id, Keys::All, None).await.unwrap_err();
+    server.resume();
+    assert!(matches!(err, StoreError::Timeout), "frozen Redis: {err:?}");
+    server.kill();
+    let err = store.load(&id, Keys::All, None).await.unwrap_err();
+    assert!(
+        matches!(err, StoreError::Unavailable(_)),
+        "dead Redis: {err:?}"
+    );
+    assert!(
+        std::error::Error::source(&err).is_some(),
+        "the cause is kept"
+    );
+}
+
+#[actix_web::test]
+async fn a_deadpool_redis_pool_can_be_reused() {
+    let server = RedisServer::start();
+    let theirs = deadpool_redis::Config::from_url(server.url())
+        .create_pool(Some(deadpool_redis::Runtime::Tokio1))
+        .unwrap();
+    let store = RedisStore::new(RedisPool::from_deadpool_redis(theirs).build().unwrap());
+    testing::store_suite(&store, Capabilities::server_side().check_expiry(false)).await;
+    let id = SessionId::generate();
+    assert_eq!(
+        store
+            .save(
+                &id,
+                &ChangeSet::create().upsert("a", "1"),
+                Duration::from_secs(60)
+            )
+            .await
+            .unwrap(),
+        SaveOutcome::Saved
+    );
+    // Its connections are taken once: later calls cost no PING.
+    let _ = server.cli(&["CONFIG", "RESETSTAT"]);
+    for _ in 0..10 {
+        store.load(&id, Keys::All, None).await.unwrap();
+    }
+    let stats = server.command_stats();
+    assert_eq!(stats.get("hgetall"), Some(&10));
+    assert!(!stats.contains_key("ping"), "{stats:?}");
+}
+
+#[actix_web::test]
+async fn change_sets_larger_than_a_lua_stack_are_applied_whole() {
+    let server = RedisServer::start();
+    let store = store(&server);
+    let id = SessionId::generate();
+    let ttl = Duration::from_secs(60);
+    let names: Vec<String> = (0..2500).map(|i| format!("k{i}")).collect();
+    let create = names
+        .iter()
+        .fold(ChangeSet::create(), |cs, k| cs.upsert(k.clone(), "1"));
+    assert_eq!(
+        store.save(&id, &create, ttl).await.unwrap(),
+        SaveOutcome::Saved
+    );
+    let got = store
+        .load(&id, Keys::Only(&names), Some(ttl))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.len(), 2500, "a refreshing partial load of 2500 keys");
+    let remove = names[..2400]
+        .iter()
+        .fold(ChangeSet::update(), |cs, k| cs.remove(k.clone()));
+    assert_eq!(
+        store.save(&id, &remove, ttl).await.unwrap(),
+        SaveOutcome::Saved
+    );
+    let left = store.load(&id, Keys::All, None).await.unwrap().unwrap();
+    assert_eq!(left.len(), 100);
+    assert!(left.contains_key("k2499") && !left.contains_key("k0"));
+}
+
+#[actix_web::test]
+async fn urls_are_checked_up_front_and_connections_made_on_demand() {
+    let err = RedisPool::new("redis://user:s3cret@127.0.0.1:notaport").unwrap_err();
+    assert!(matches!(err, RedisConfigError::Url(_)), "{err:?}");
+    let mut chain = err.to_string();
+    let mut source = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        chain.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    assert!(!chain.contains("s3cret"), "no password in errors: {chain}");
+
+    // Nothing listens on port 1: building succeeds, the first use fails cleanly.
+    let store = RedisStore::open("redis://127.0.0.1:1").unwrap();
+    let err = store
+        .load(&SessionId::generate(), Keys::All, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
+}
+
+#[actix_web::test]
+async fn unwatched_connections_cost_one_failed_request_per_restart() {
+    // Connections from a deadpool-redis pool speak RESP2: their drops are found on use.
+    let mut server = RedisServer::start();
+    let theirs = deadpool_redis::Config::from_url(server.url())
+        .create_pool(Some(deadpool_redis::Runtime::Tokio1))
+        .unwrap();
+    let store = RedisStore::new(RedisPool::from_deadpool_redis(theirs).build().unwrap());
+    let app = app!(middleware(&store, &Key::generate()));
+    let res = get(&app, "/counter", None).await;
+    let cookie = set_cookie(&res).unwrap();
+    let reads = (0..4).map(|_| get(&app, "/read", Some(cookie.clone())));
+    for res in futures_util::future::join_all(reads).await {
+        assert_eq!(res.status(), 200);
+    }
+    server.kill();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    server.restart();
+    let mut failed = 0;
+    for _ in 0..8 {
+        let res = get(&app, "/read", Some(cookie.clone())).await;
+        match res.status().as_u16() {
+            200 => {}
+            500 => failed += 1,
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(
+        failed, 1,
+        "the first failure makes the pool check the others"
+    );
+}
