@@ -287,14 +287,16 @@ where
             if res.status().is_server_error() {
                 return Ok(res.map_into_left_body());
             }
-            let cookie = match session.commit().await {
+            let set_cookie = match session.commit().await {
                 Ok(CookieUpdate::Keep) => None,
-                Ok(CookieUpdate::Set(cookie)) => Some(cookie),
-                Ok(CookieUpdate::Remove) => Some(removal_cookie(&shared.config)),
+                Ok(CookieUpdate::Set(header)) => Some(header),
+                Ok(CookieUpdate::Remove) => {
+                    Some(set_cookie_header(&removal_cookie(&shared.config)))
+                }
                 Err(err) => return Ok(save_failed(res, err)),
             };
-            if let Some(cookie) = cookie {
-                match HeaderValue::from_str(&set_cookie_header(&cookie)) {
+            if let Some(set_cookie) = set_cookie {
+                match HeaderValue::from_str(&set_cookie) {
                     Ok(value) => {
                         res.headers_mut().append(header::SET_COOKIE, value);
                     }

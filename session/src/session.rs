@@ -217,7 +217,8 @@ impl State {
 #[derive(Debug)]
 pub(crate) enum CookieUpdate {
     Keep,
-    Set(Cookie<'static>),
+    /// The `Set-Cookie` header text, rendered once (the cookie store measures it too).
+    Set(String),
     Remove,
 }
 
@@ -875,7 +876,7 @@ impl Session {
             Some(Incoming::Id { id, .. }) => Some(id),
             _ => None,
         };
-        let (action, ttl, created) = {
+        let (action, ttl, created, resend) = {
             let state = self.state();
             let ttl = self.effective_ttl(config, &state);
             let existing = incoming_id.filter(|_| state.exists != Some(false));
@@ -919,13 +920,18 @@ impl Session {
             } else {
                 ServerAction::Nothing
             };
-            (action, ttl, state.created)
+            let resend = config.lifecycle == CookieLifecycle::Persistent
+                || state.stale_key
+                || state.ttl_changed;
+            (action, ttl, state.created, resend)
         };
         let meta = Meta {
             created,
             ttl: self.state().ttl,
         };
-        let set = |id: &SessionId| CookieUpdate::Set(server_cookie(config, id, meta, ttl));
+        let set = |id: &SessionId| {
+            CookieUpdate::Set(set_cookie_header(&server_cookie(config, id, meta, ttl)))
+        };
         Ok(match action {
             ServerAction::Nothing => CookieUpdate::Keep,
             ServerAction::Forget => CookieUpdate::Remove,
@@ -937,15 +943,11 @@ impl Session {
                     Some(changes) => {
                         let id = SessionId::generate();
                         store.save(&id, &changes, ttl).await?;
-                        CookieUpdate::Set(server_cookie(
-                            config,
-                            &id,
-                            Meta {
-                                created: unix_now(),
-                                ttl,
-                            },
+                        let meta = Meta {
+                            created: unix_now(),
                             ttl,
-                        ))
+                        };
+                        CookieUpdate::Set(set_cookie_header(&server_cookie(config, &id, meta, ttl)))
                     }
                     None if old.is_some() => CookieUpdate::Remove,
                     None => CookieUpdate::Keep,
@@ -967,7 +969,10 @@ impl Session {
                 }
             }
             ServerAction::Save { id, changes } => match store.save(&id, &changes, ttl).await? {
-                SaveOutcome::Saved => set(&id),
+                // The cookie text (id, creation time, TTL) is what the browser already holds,
+                // unless it must carry a fresh Max-Age, a new TTL or the current key.
+                SaveOutcome::Saved if resend => set(&id),
+                SaveOutcome::Saved => CookieUpdate::Keep,
                 SaveOutcome::Gone => {
                     tracing::info!(
                         "session ended by a concurrent request; its changes were dropped"
@@ -1034,9 +1039,9 @@ impl Session {
             ttl: state.ttl,
         };
         let value = store.seal(config, &state.entries, meta, ttl)?;
-        let cookie = build_cookie(config, value, ttl);
-        store.check_size(&cookie)?;
-        Ok(CookieUpdate::Set(cookie))
+        let header = set_cookie_header(&build_cookie(config, value, ttl));
+        store.check_size(&header)?;
+        Ok(CookieUpdate::Set(header))
     }
 }
 

@@ -104,7 +104,10 @@ async fn round_trips_are_the_least_the_request_needs() {
     assert_eq!(c.refreshing_loads.load(SeqCst), 0);
 
     let res = get(&app, "/counter", Some(&cookie)).await;
-    assert!(set_cookie(&res).is_some(), "a write re-sends the cookie");
+    assert!(
+        set_cookie(&res).is_none(),
+        "a browser-session cookie is unchanged by a write: not re-sent"
+    );
     assert_eq!(
         c.snapshot(),
         (2, 2, 0, 0, 0),
@@ -610,5 +613,22 @@ async fn untouched_requests_do_not_even_verify_the_cookie() {
     assert!(
         logs.text().contains("rejected"),
         "verified once the session is used"
+    );
+}
+
+#[actix_web::test]
+async fn persistent_cookies_are_re_sent_on_writes_for_a_fresh_max_age() {
+    let store = Instrumented::default();
+    let app = app(builder(&store, &Key::generate())
+        .cookie_lifecycle(CookieLifecycle::Persistent)
+        .build())
+    .await;
+    let cookie = set_cookie(&get(&app, "/counter", None).await).unwrap();
+    let res = get(&app, "/counter", Some(&cookie)).await;
+    let again = set_cookie(&res).expect("re-sent with a fresh Max-Age");
+    assert_eq!(again.value(), cookie.value(), "same id, same text");
+    assert_eq!(
+        again.max_age(),
+        Some(actix_web::cookie::time::Duration::days(1))
     );
 }

@@ -2,7 +2,6 @@
 
 use std::{collections::HashMap, time::Duration};
 
-use actix_web::cookie::Cookie;
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -230,8 +229,8 @@ impl CookieStore {
     }
 
     /// Refuses a cookie that browsers would silently drop.
-    pub(crate) fn check_size(&self, cookie: &Cookie<'_>) -> Result<(), StoreError> {
-        let size = crate::session::set_cookie_header(cookie).len();
+    pub(crate) fn check_size(&self, set_cookie: &str) -> Result<(), StoreError> {
+        let size = set_cookie.len();
         if size > MAX_COOKIE_BYTES {
             return Err(StoreError::TooLarge {
                 size,
