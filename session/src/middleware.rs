@@ -1,6 +1,7 @@
 //! `SessionMiddleware`: reads the cookie, hands out lazy sessions, writes back what changed.
 
 use std::{
+    borrow::Cow,
     future::{ready, Ready},
     rc::Rc,
     sync::Arc,
@@ -16,6 +17,7 @@ use actix_web::{
     HttpMessage, ResponseError,
 };
 use futures_util::future::LocalBoxFuture;
+use percent_encoding::percent_decode_str;
 
 use crate::{
     config::{Config, CookieLifecycle, TtlRefresh},
@@ -264,9 +266,7 @@ where
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let shared = self.shared.clone();
         let config = &shared.config;
-        let raw_cookie = req
-            .cookie(&config.cookie_name)
-            .map(|cookie| cookie.value().to_owned())
+        let raw_cookie = find_cookie(&req, &config.cookie_name)
             .filter(|value| {
                 // No browser sends more; refuse before spending any crypto on it.
                 let fits = value.len() <= MAX_COOKIE_BYTES;
@@ -274,7 +274,8 @@ where
                     tracing::warn!(len = value.len(), "session cookie rejected: oversized");
                 }
                 fits
-            });
+            })
+            .map(Cow::into_owned);
         let session = Session::new(Some(shared.clone()), raw_cookie);
         req.extensions_mut().insert(session.clone());
         let service = self.service.clone();
@@ -308,6 +309,25 @@ where
     }
 }
 
+/// The value of the first cookie called `name` in the request's `Cookie` headers.
+///
+/// A direct scan rather than `HttpRequest::cookie`, which parses and percent-decodes every
+/// cookie of every request, so that requests that never touch the session cost next to nothing.
+/// Browsers send our values back as they were set (never containing `%`: see
+/// `set_cookie_header`); clients that percent-encode cookies are decoded, which is unambiguous
+/// for the same reason.
+fn find_cookie<'a>(req: &'a ServiceRequest, name: &str) -> Option<Cow<'a, str>> {
+    req.headers()
+        .get_all(header::COOKIE)
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .find_map(|pair| {
+            let (n, v) = pair.split_once('=')?;
+            (n.trim() == name).then(|| v.trim())
+        })
+        .map(|v| percent_decode_str(v).decode_utf8_lossy())
+}
+
 /// Replaces the handler's response with an opaque 500 that carries the [`SaveError`]: an
 /// application's own middleware or `ErrorHandlers` can read it with `response().error()`.
 fn save_failed<B>(res: ServiceResponse<B>, err: StoreError) -> ServiceResponse<EitherBody<B>> {
@@ -321,5 +341,37 @@ impl ResponseError for SaveError {
         actix_web::HttpResponse::InternalServerError()
             .content_type("text/plain; charset=utf-8")
             .body("Internal Server Error")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+
+    use super::*;
+
+    #[test]
+    fn finds_exactly_the_named_cookie() {
+        let req = TestRequest::default()
+            .insert_header((header::COOKIE, "xsession=no; a=1;session=yes=="))
+            .to_srv_request();
+        assert_eq!(find_cookie(&req, "session").as_deref(), Some("yes=="));
+        let req = TestRequest::default()
+            .append_header((header::COOKIE, "a=1"))
+            .append_header((header::COOKIE, " session = v ; b=2"))
+            .to_srv_request();
+        assert_eq!(find_cookie(&req, "session").as_deref(), Some("v"));
+        let req = TestRequest::default()
+            .insert_header((header::COOKIE, "session=a%2Fb%3D"))
+            .to_srv_request();
+        assert_eq!(find_cookie(&req, "session").as_deref(), Some("a/b="));
+        let req = TestRequest::default()
+            .insert_header((header::COOKIE, "sessions=1; session"))
+            .to_srv_request();
+        assert_eq!(find_cookie(&req, "session"), None);
+        assert_eq!(
+            find_cookie(&TestRequest::default().to_srv_request(), "session"),
+            None
+        );
     }
 }
