@@ -1,6 +1,7 @@
 //! The in-process store: the default.
 
 use std::{
+    collections::HashMap,
     fmt,
     sync::Arc,
     time::{Duration, Instant},
@@ -36,10 +37,27 @@ pub struct MemoryStore {
     cache: Cache<SessionId, Arc<Record>>,
 }
 
+/// Values are shared `Arc<str>`, so the copy a save makes of a record (the cache still holds
+/// the old one) copies pointers, not the values: a 64 KiB blob is not copied by every write.
+type SharedEntries = HashMap<String, Arc<str>>;
+
 #[derive(Debug)]
 struct Record {
-    entries: Arc<Entries>,
+    entries: Arc<SharedEntries>,
     expires_at: Instant,
+}
+
+/// `keys` of `entries`, as the owned map the trait returns.
+fn select(entries: &SharedEntries, keys: Keys<'_>) -> Entries {
+    let pick = |(k, v): (&String, &Arc<str>)| (k.clone(), v.to_string());
+    match keys {
+        Keys::All => entries.iter().map(pick).collect(),
+        Keys::Only(only) => only
+            .iter()
+            .filter_map(|k| entries.get_key_value(k))
+            .map(pick)
+            .collect(),
+    }
 }
 
 impl Record {
@@ -173,7 +191,7 @@ impl SessionStore for MemoryStore {
                 .cache
                 .get(id)
                 .filter(|r| r.live(now))
-                .map(|r| keys.select(&r.entries)));
+                .map(|r| select(&r.entries, keys)));
         };
         Ok(self.compute(id, |record| match record {
             Some(r) => (
@@ -181,7 +199,7 @@ impl SessionStore for MemoryStore {
                     entries: r.entries.clone(),
                     expires_at: Instant::now() + ttl,
                 }),
-                Some(keys.select(&r.entries)),
+                Some(select(&r.entries, keys)),
             ),
             None => (None, None),
         }))

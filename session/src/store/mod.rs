@@ -205,8 +205,9 @@ impl ChangeSet {
     }
 
     /// Applies the change set to an in-memory map, in the order stores must follow:
-    /// clear, then removals, then upserts.
-    pub fn apply_to(&self, entries: &mut Entries) {
+    /// clear, then removals, then upserts. Values can be any type made from the JSON text
+    /// (`String` for [`Entries`], `Arc<str>` to share them).
+    pub fn apply_to<V: for<'a> From<&'a str>>(&self, entries: &mut HashMap<String, V>) {
         if self.cleared {
             entries.clear();
         }
@@ -214,7 +215,7 @@ impl ChangeSet {
             entries.remove(key);
         }
         for (key, value) in &self.upserts {
-            entries.insert(key.clone(), value.clone());
+            entries.insert(key.clone(), V::from(value.as_str()));
         }
     }
 }
