@@ -43,7 +43,7 @@
 //! | feature | default | gives |
 //! |---|---|---|
 //! | `macros` | yes | `#[derive(SessionData)]` |
-//! | `redis` | no | `store::RedisStore` and `store::RedisPool` on deadpool-redis |
+//! | `redis` | no | `store::RedisStore` and `store::RedisPool` on redis-rs (or your deadpool-redis pool) |
 //! | `redis-cluster` | no | Redis Cluster for the Redis store |
 //! | `file` | no | `store::FileStore` |
 //! | `cookie-compression` | no | `CookieStore::compressed` (read its CRIME/BREACH caveat) |

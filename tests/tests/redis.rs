@@ -79,6 +79,67 @@ async fn store_futures_stay_small() {
     assert!(std::mem::size_of_val(&store.load(&id, Keys::All, None)) < 1024);
     assert!(std::mem::size_of_val(&store.save(&id, &changes, ttl)) < 1024);
     assert!(std::mem::size_of_val(&store.renew(&id, &id, &changes, ttl)) < 1024);
+    // Getting a connection is a clone on the fast path; only opening one is a large future.
+    assert!(std::mem::size_of_val(&store.pool().get()) < 256);
+}
+
+/// Connections Redis has accepted so far (`INFO stats`), not counting the one asking.
+fn connections_received(server: &RedisServer) -> u64 {
+    let info = server.cli(&["INFO", "stats"]);
+    let line = info
+        .lines()
+        .find_map(|l| l.strip_prefix("total_connections_received:"))
+        .expect("INFO stats has total_connections_received");
+    line.trim().parse::<u64>().unwrap() - 1
+}
+
+#[actix_web::test]
+async fn concurrent_calls_share_the_pools_connections() {
+    let server = RedisServer::start();
+    let ids: Vec<SessionId> = (0..64).map(|_| SessionId::generate()).collect();
+    let changes = ChangeSet::create().upsert("a", "1");
+    let ttl = Duration::from_secs(60);
+    for (connections, builder) in [
+        (1, RedisPool::builder(server.url())),
+        (3, RedisPool::builder(server.url()).connections(3)),
+    ] {
+        let store = RedisStore::new(builder.build().unwrap());
+        let before = connections_received(&server);
+        // From cold: every call races to the first connection of its slot.
+        let saves = ids.iter().map(|id| store.save(id, &changes, ttl));
+        for saved in futures_util::future::join_all(saves).await {
+            assert_eq!(saved.unwrap(), SaveOutcome::Saved);
+        }
+        let loads = ids.iter().map(|id| store.load(id, Keys::All, None));
+        for loaded in futures_util::future::join_all(loads).await {
+            assert_eq!(loaded.unwrap().unwrap().len(), 1);
+        }
+        // The cli's own connections are counted too: one per `connections_received`.
+        let opened = connections_received(&server) - before - 1;
+        assert_eq!(
+            opened, connections,
+            "128 concurrent calls on {connections} connection(s)"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn connections_idle_past_the_idle_check_are_pinged_first() {
+    let server = RedisServer::start();
+    let pool = RedisPool::builder(server.url())
+        .idle_check(Duration::ZERO)
+        .build()
+        .unwrap();
+    let store = RedisStore::new(pool);
+    let id = SessionId::generate();
+    store.load(&id, Keys::All, None).await.unwrap();
+    let _ = server.cli(&["CONFIG", "RESETSTAT"]);
+    for _ in 0..5 {
+        assert_eq!(store.load(&id, Keys::All, None).await.unwrap(), None);
+    }
+    let stats = server.command_stats();
+    assert_eq!(stats.get("hgetall"), Some(&5));
+    assert_eq!(stats.get("ping"), Some(&5), "{stats:?}");
 }
 
 #[actix_web::test]

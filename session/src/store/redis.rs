@@ -9,8 +9,8 @@ use std::{future::Future, sync::Arc, time::Duration};
 use ::redis::{cmd, Value};
 
 pub use self::pool::{
-    RedisConfigError, RedisConnection, RedisPool, RedisPoolBuilder, DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_IDLE_CHECK, DEFAULT_RESPONSE_TIMEOUT,
+    RedisConfigError, RedisConnection, RedisPool, RedisPoolBuilder, DEFAULT_CONNECTIONS,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_CHECK, DEFAULT_RESPONSE_TIMEOUT,
 };
 use self::{
     layout::{decode_all, decode_only, only_fields},
@@ -200,8 +200,8 @@ impl RedisStore {
         F: FnOnce(RedisConnection) -> Fut,
         Fut: Future<Output = Result<T, StoreError>>,
     {
-        // Boxed: the pool's and the `redis` crate's futures are large (tens of KiB in debug
-        // builds), and callers nest several store calls in one future.
+        // Boxed: the `redis` crate's script futures are large in debug builds, and callers
+        // nest several store calls in one future. (Getting a connection is small: a clone.)
         let run = Box::pin(async { work(self.pool.get().await?).await });
         tokio::time::timeout(self.pool.deadline(), run)
             .await

@@ -1,26 +1,35 @@
-//! Connections to Redis: a deadpool pool whose checkouts cost no round trip.
+//! Connections to Redis: a few multiplexed connections, shared by every store call.
 //!
-//! deadpool-redis's own manager sends `UNWATCH` and `PING` on every checkout to prove the
-//! connection alive: two extra commands per request, more than the store's whole budget for a
-//! read. This manager proves liveness without talking to Redis:
+//! A `redis` multiplexed connection (and a cluster connection) carries any number of commands
+//! at once: clones share one socket and one driver task, which writes every queued command in
+//! one go and reads the answers as they come. Holding a connection exclusively per call (as a
+//! deadpool checkout does) throws that away: one command in flight per connection, a few
+//! syscalls per command, and a 20 KiB checkout future. So the pool keeps a small fixed set of
+//! connections (one by default, as Redis runs commands one at a time anyway) and hands out
+//! clones round-robin; getting one is a read lock and a few reference-count increments.
+//!
+//! Health travels with the clones, in one shared [`Health`] per connection, and liveness is
+//! proved without talking to Redis (deadpool-redis `PING`s on every checkout: more than the
+//! store's whole budget for a read):
 //! - connections to one Redis speak RESP3, so `redis` reports the moment a connection drops
 //!   (its push channel gets a disconnection event, even while idle); a dropped connection is
-//!   discarded at checkout, so a restarted Redis costs no failed request;
+//!   replaced by the next call that picks it, so a restarted Redis costs no failed request;
 //! - a command that fails for a connection-level reason (I/O error, timeout) marks its
-//!   connection broken, and it is discarded at checkout;
+//!   connection broken, and it is replaced the same way (calls still running on the old one
+//!   finish on it; it closes with its last clone);
 //! - only a connection idle for longer than the idle check (default 30 s; silent drops by
 //!   NATs and load balancers happen after minutes) or, when its drops cannot be watched
 //!   (RESP2 servers, cluster connections, connections from a deadpool-redis pool), one that
-//!   has not succeeded since another connection failed, is `PING`ed first.
+//!   has not succeeded since some connection failed, is `PING`ed first.
 //!
-//! The pool hands out the most recently used connection first (LIFO), so under light traffic
-//! one connection stays warm instead of every connection going idle in turn.
+//! Replacing or checking a connection is done by one call at a time per connection; the calls
+//! that pick it meanwhile wait for that one's outcome instead of all connecting at once.
 
 use std::{
     fmt,
     sync::{
-        atomic::{AtomicBool, AtomicU64, Ordering},
-        Arc,
+        atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
+        Arc, PoisonError, RwLock,
     },
     time::{Duration, Instant},
 };
@@ -30,7 +39,6 @@ use ::redis::{
     AsyncConnectionConfig, Client, Cmd, IntoConnectionInfo, Pipeline, ProtocolVersion, PushKind,
     RedisError, RedisFuture, RedisResult, Value,
 };
-use deadpool::managed::{self, Metrics, Object, QueueMode, RecycleError, RecycleResult};
 
 use crate::StoreError;
 
@@ -40,13 +48,17 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 pub const DEFAULT_RESPONSE_TIMEOUT: Duration = Duration::from_secs(1);
 /// Default for [`RedisPoolBuilder::idle_check`].
 pub const DEFAULT_IDLE_CHECK: Duration = Duration::from_secs(30);
+/// Default for [`RedisPoolBuilder::connections`].
+pub const DEFAULT_CONNECTIONS: usize = 1;
 
-/// A pool of Redis connections for [`RedisStore`](super::RedisStore), which your app may share.
+/// The Redis connections of a [`RedisStore`](super::RedisStore), which your app may share.
 ///
-/// Built on `deadpool` with its own manager: checking a connection out costs no command (see
-/// the module source for how liveness is proved instead of deadpool-redis's `PING` per
-/// checkout). Clones share the same connections. [`get`](Self::get) gives a connection for your
-/// own commands.
+/// A few multiplexed connections (one by default) that every store call shares: commands from
+/// concurrent requests are pipelined on one socket instead of each request holding a
+/// connection of its own. Getting a connection costs no command (see the module source for how
+/// liveness is proved instead of deadpool-redis's `PING` per checkout); connections are opened
+/// on first use and replaced when they drop. Clones share the same connections.
+/// [`get`](Self::get) gives a connection for your own commands.
 ///
 /// ```no_run
 /// use std::time::Duration;
@@ -55,22 +67,29 @@ pub const DEFAULT_IDLE_CHECK: Duration = Duration::from_secs(30);
 /// # fn main() -> Result<(), session::store::RedisConfigError> {
 /// let pool = RedisPool::builder("redis://127.0.0.1:6379")
 ///     .response_timeout(Duration::from_millis(250))
-///     .max_size(32)
+///     .connections(2)
 ///     .build()?;
 /// let store = RedisStore::new(pool.clone());
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
 pub struct RedisPool {
-    pool: managed::Pool<Manager>,
+    shared: Arc<Shared>,
     deadline: Duration,
     cluster: bool,
 }
 
 impl fmt::Debug for RedisPool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let open = self
+            .shared
+            .slots
+            .iter()
+            .filter(|slot| slot.current().is_some())
+            .count();
         f.debug_struct("RedisPool")
-            .field("status", &self.pool.status())
+            .field("connections", &self.shared.slots.len())
+            .field("open", &open)
             .field("deadline", &self.deadline)
             .field("cluster", &self.cluster)
             .finish()
@@ -87,9 +106,6 @@ pub enum RedisConfigError {
     /// A cluster needs at least one node URL.
     #[error("a Redis Cluster needs at least one node URL")]
     NoNodes,
-    /// The pool could not be built.
-    #[error("could not build the Redis connection pool")]
-    Pool(#[source] managed::BuildError),
 }
 
 enum Source {
@@ -106,7 +122,7 @@ pub struct RedisPoolBuilder {
     connect_timeout: Duration,
     response_timeout: Duration,
     idle_check: Duration,
-    max_size: Option<usize>,
+    connections: usize,
 }
 
 impl fmt::Debug for RedisPoolBuilder {
@@ -123,14 +139,14 @@ impl fmt::Debug for RedisPoolBuilder {
             .field("connect_timeout", &self.connect_timeout)
             .field("response_timeout", &self.response_timeout)
             .field("idle_check", &self.idle_check)
-            .field("max_size", &self.max_size)
+            .field("connections", &self.connections)
             .finish()
     }
 }
 
 impl RedisPool {
-    /// A pool of connections to the Redis at `url` (`redis://[user:password@]host[:port][/db]`,
-    /// or `rediss://` if the `redis` crate's TLS features are on), with the defaults of
+    /// Connections to the Redis at `url` (`redis://[user:password@]host[:port][/db]`, or
+    /// `rediss://` if the `redis` crate's TLS features are on), with the defaults of
     /// [`RedisPoolBuilder`]. No connection is made until one is needed.
     ///
     /// ```no_run
@@ -144,11 +160,11 @@ impl RedisPool {
         Self::builder(url).build()
     }
 
-    /// A builder for a pool of connections to the Redis at `url`.
+    /// A builder for connections to the Redis at `url`.
     ///
     /// ```no_run
     /// let pool = session::store::RedisPool::builder("redis://127.0.0.1:6379")
-    ///     .max_size(8)
+    ///     .connections(2)
     ///     .build()?;
     /// # Ok::<(), session::store::RedisConfigError>(())
     /// ```
@@ -158,11 +174,11 @@ impl RedisPool {
 
     /// A builder that takes its connections from your own deadpool-redis pool.
     ///
-    /// Each connection is taken out of `pool` once (costing that pool's `PING`) and then kept by
-    /// this pool, so requests pay no `PING`; `pool` creates replacements as needed. Those
-    /// connections speak whatever protocol `pool` chose, so with RESP2 a dropped connection is
-    /// only noticed when a command fails on it: after a Redis restart, the first request then
-    /// fails and the other connections are `PING`ed before reuse.
+    /// Each connection is taken out of `pool` once (costing that pool's `PING`) and then kept
+    /// and shared by this pool, so requests pay no `PING`; `pool` creates replacements as
+    /// needed. Those connections speak whatever protocol `pool` chose, so with RESP2 a dropped
+    /// connection is only noticed when a command fails on it: after a Redis restart, the first
+    /// request then fails and the other connections are `PING`ed before reuse.
     ///
     /// ```no_run
     /// let theirs = deadpool_redis::Config::from_url("redis://127.0.0.1:6379")
@@ -175,8 +191,8 @@ impl RedisPool {
         RedisPoolBuilder::new(Source::DeadpoolRedis(pool))
     }
 
-    /// A pool of connections to the Redis Cluster reachable at any of `nodes` (node URLs), with
-    /// the defaults of [`RedisPoolBuilder`].
+    /// Connections to the Redis Cluster reachable at any of `nodes` (node URLs), with the
+    /// defaults of [`RedisPoolBuilder`].
     ///
     /// ```no_run
     /// let pool = session::store::RedisPool::cluster(["redis://10.0.0.1:6379", "redis://10.0.0.2:6379"])?;
@@ -195,14 +211,15 @@ impl RedisPool {
         Self::cluster_builder(nodes).build()
     }
 
-    /// A builder for a pool of connections to the Redis Cluster reachable at any of `nodes`.
+    /// A builder for connections to the Redis Cluster reachable at any of `nodes`.
     ///
-    /// Each pooled connection follows the cluster's slot map itself: `MOVED`/`ASK` redirections
-    /// and failovers are handled by the `redis` crate's cluster client.
+    /// Each connection follows the cluster's slot map itself: `MOVED`/`ASK` redirections and
+    /// failovers are handled by the `redis` crate's cluster client, which keeps one multiplexed
+    /// connection per node.
     ///
     /// ```no_run
     /// let pool = session::store::RedisPool::cluster_builder(["redis://10.0.0.1:6379"])
-    ///     .max_size(4)
+    ///     .connections(2)
     ///     .build()?;
     /// # Ok::<(), session::store::RedisConfigError>(())
     /// ```
@@ -215,10 +232,12 @@ impl RedisPool {
         RedisPoolBuilder::new(Source::Cluster(nodes.into_iter().map(Into::into).collect()))
     }
 
-    /// A connection for your own commands; it goes back to the pool when dropped.
+    /// A connection for your own commands, shared with the store and every other caller.
     ///
-    /// Checkouts do not reset connection state (that is what costs deadpool-redis its
-    /// `UNWATCH`): do not leave a `WATCH`, a `SELECT`ed database or a subscription behind.
+    /// Commands from all clones are pipelined on one socket, so leave no state behind and
+    /// block nothing: no `WATCH`, `SELECT`, `SUBSCRIBE` or blocking commands (`BLPOP`, …), which
+    /// would affect or stall the other callers. `MULTI`/`EXEC` sent as one atomic pipeline
+    /// (`redis::pipe().atomic()`) is fine.
     ///
     /// ```no_run
     /// # async fn f(pool: session::store::RedisPool) -> Result<(), Box<dyn std::error::Error>> {
@@ -230,21 +249,25 @@ impl RedisPool {
     /// # Errors
     /// [`StoreError::Timeout`] or [`StoreError::Unavailable`] when no connection can be had.
     pub async fn get(&self) -> Result<RedisConnection, StoreError> {
-        self.pool
-            .get()
-            .await
-            .map(RedisConnection)
-            .map_err(pool_error)
+        let slot = self.shared.pick();
+        if let Some(conn) = slot.current() {
+            if self.shared.state(&conn.health) == State::Ready {
+                return Ok(conn);
+            }
+        }
+        // Boxed: opening a connection is a large future, and the fast path above should not
+        // make every caller's future that large.
+        Box::pin(self.shared.restore(slot)).await
     }
 
-    /// True for a pool of connections to a Redis Cluster.
+    /// True for connections to a Redis Cluster.
     #[must_use]
     pub fn is_cluster(&self) -> bool {
         self.cluster
     }
 
     /// The longest a store call may take: the connect timeout plus twice the response timeout
-    /// (a checkout that creates a connection, one command, and a script reload).
+    /// (opening a connection, one command, and a script reload).
     #[must_use]
     pub fn deadline(&self) -> Duration {
         self.deadline
@@ -258,7 +281,7 @@ impl RedisPoolBuilder {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             response_timeout: DEFAULT_RESPONSE_TIMEOUT,
             idle_check: DEFAULT_IDLE_CHECK,
-            max_size: None,
+            connections: DEFAULT_CONNECTIONS,
         }
     }
 
@@ -282,10 +305,12 @@ impl RedisPoolBuilder {
         self
     }
 
-    /// The most connections kept open (default: deadpool's, four per CPU). Each is
-    /// multiplexed, but held by one store call at a time.
-    pub fn max_size(mut self, max: usize) -> Self {
-        self.max_size = Some(max.max(1));
+    /// How many connections to keep (default [`DEFAULT_CONNECTIONS`], at least one). Each
+    /// carries any number of concurrent commands; more than one helps only when a single
+    /// connection's driver task (one core) becomes the bottleneck, e.g. with many worker
+    /// threads. Calls are spread over them round-robin.
+    pub fn connections(mut self, count: usize) -> Self {
+        self.connections = count.max(1);
         self
     }
 
@@ -338,21 +363,17 @@ impl RedisPoolBuilder {
             }
         };
         let cluster = factory.is_cluster();
-        let manager = Manager {
+        let shared = Shared {
             factory,
+            slots: (0..self.connections).map(|_| Slot::default()).collect(),
+            next: AtomicUsize::new(0),
+            connect_timeout: self.connect_timeout,
+            response_timeout: self.response_timeout,
             idle_check: self.idle_check,
             clock: Arc::new(Clock::default()),
         };
-        let mut builder = managed::Pool::builder(manager)
-            .runtime(deadpool::Runtime::Tokio1)
-            .queue_mode(QueueMode::Lifo)
-            .create_timeout(Some(self.connect_timeout))
-            .recycle_timeout(Some(self.response_timeout));
-        if let Some(max) = self.max_size {
-            builder = builder.max_size(max);
-        }
         Ok(RedisPool {
-            pool: builder.build().map_err(RedisConfigError::Pool)?,
+            shared: Arc::new(shared),
             deadline: self.connect_timeout + 2 * self.response_timeout,
             cluster,
         })
@@ -407,60 +428,40 @@ impl Factory {
     }
 }
 
-struct Manager {
-    factory: Factory,
-    idle_check: Duration,
-    clock: Arc<Clock>,
-}
-
-impl fmt::Debug for Manager {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Manager")
-            .field("idle_check", &self.idle_check)
-            .field("clock", &self.clock)
-            .finish_non_exhaustive()
-    }
-}
-
-enum Inner {
-    Single(MultiplexedConnection),
-    #[cfg(feature = "redis-cluster")]
-    Cluster(::redis::cluster_async::ClusterConnection),
-}
-
-/// A pooled connection and what is known of its health.
-struct Conn {
-    inner: Inner,
-    /// Set by `redis` when the connection drops; `None` when drops cannot be watched.
-    dropped: Option<Arc<AtomicBool>>,
-    broken: bool,
+/// What every clone of one connection knows of its health.
+#[derive(Debug)]
+struct Health {
+    /// `redis` tells when the connection drops (RESP3 push channel).
+    watched: bool,
+    /// Dropped, or a command failed for a connection-level reason: replace it. Never unset.
+    broken: AtomicBool,
     /// [`Clock::now`] of the last command that got an answer.
-    last_ok: u64,
+    last_ok: AtomicU64,
     clock: Arc<Clock>,
 }
 
-impl Conn {
-    fn new(inner: Inner, dropped: Option<Arc<AtomicBool>>, clock: Arc<Clock>) -> Self {
-        Self {
-            inner,
-            dropped,
-            broken: false,
-            last_ok: clock.now(),
-            clock,
-        }
+impl Health {
+    fn new(watched: bool, clock: &Arc<Clock>) -> Arc<Self> {
+        Arc::new(Self {
+            watched,
+            broken: AtomicBool::new(false),
+            last_ok: AtomicU64::new(clock.now()),
+            clock: clock.clone(),
+        })
     }
 
-    fn note<T>(&mut self, result: &RedisResult<T>) {
+    fn note<T>(&self, result: &RedisResult<T>) {
         match result {
-            Ok(_) => self.last_ok = self.clock.now(),
             Err(err) if is_connection_error(err) => {
-                self.broken = true;
+                self.broken.store(true, Ordering::Relaxed);
                 self.clock
                     .last_failure
                     .fetch_max(self.clock.now(), Ordering::Relaxed);
             }
-            // The server answered (with an error): the connection is fine.
-            Err(_) => self.last_ok = self.clock.now(),
+            // An answer, even an error one: the connection is fine.
+            _ => {
+                self.last_ok.fetch_max(self.clock.now(), Ordering::Relaxed);
+            }
         }
     }
 }
@@ -474,8 +475,119 @@ fn is_connection_error(err: &RedisError) -> bool {
         || err.is_unrecoverable_error()
 }
 
-impl Manager {
-    async fn connect_single(&self, single: &Single) -> RedisResult<Conn> {
+#[derive(Debug, PartialEq, Eq)]
+enum State {
+    Ready,
+    /// Idle for long, or unwatched and not proven since a failure: `PING` it first.
+    Unproven,
+    Lost,
+}
+
+/// One of the pool's connections, opened on first use and replaced when lost.
+#[derive(Default)]
+struct Slot {
+    conn: RwLock<Option<RedisConnection>>,
+    /// Held while checking or replacing the connection, so that one call does it.
+    turn: tokio::sync::Mutex<()>,
+}
+
+impl Slot {
+    fn current(&self) -> Option<RedisConnection> {
+        self.conn
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn set(&self, conn: RedisConnection) {
+        *self.conn.write().unwrap_or_else(PoisonError::into_inner) = Some(conn);
+    }
+}
+
+struct Shared {
+    factory: Factory,
+    slots: Box<[Slot]>,
+    next: AtomicUsize,
+    connect_timeout: Duration,
+    response_timeout: Duration,
+    idle_check: Duration,
+    clock: Arc<Clock>,
+}
+
+impl Shared {
+    fn pick(&self) -> &Slot {
+        match &*self.slots {
+            [only] => only,
+            slots => &slots[self.next.fetch_add(1, Ordering::Relaxed) % slots.len()],
+        }
+    }
+
+    fn state(&self, health: &Health) -> State {
+        if health.broken.load(Ordering::Relaxed) {
+            return State::Lost;
+        }
+        let last_ok = health.last_ok.load(Ordering::Relaxed);
+        let idle = Duration::from_millis(self.clock.now().saturating_sub(last_ok));
+        let suspect = !health.watched && self.clock.last_failure.load(Ordering::Relaxed) >= last_ok;
+        if idle >= self.idle_check || suspect {
+            State::Unproven
+        } else {
+            State::Ready
+        }
+    }
+
+    /// The slow path of [`RedisPool::get`]: proves or replaces the slot's connection.
+    async fn restore(&self, slot: &Slot) -> Result<RedisConnection, StoreError> {
+        let _turn = slot.turn.lock().await;
+        // Another call may have done it while this one waited for its turn.
+        if let Some(mut conn) = slot.current() {
+            match self.state(&conn.health) {
+                State::Ready => return Ok(conn),
+                State::Unproven => {
+                    let ping = ::redis::cmd("PING");
+                    let pong = ping.query_async::<String>(&mut conn);
+                    match tokio::time::timeout(self.response_timeout, pong).await {
+                        Ok(Ok(_)) => return Ok(conn),
+                        Ok(Err(_)) => {}
+                        Err(_) => conn.health.broken.store(true, Ordering::Relaxed),
+                    }
+                }
+                State::Lost => {}
+            }
+        }
+        let conn = match tokio::time::timeout(self.connect_timeout, self.connect()).await {
+            Ok(Ok(conn)) => conn,
+            Ok(Err(err)) => return Err(redis_error(err)),
+            Err(_) => return Err(StoreError::Timeout),
+        };
+        slot.set(conn.clone());
+        Ok(conn)
+    }
+
+    async fn connect(&self) -> RedisResult<RedisConnection> {
+        match &self.factory {
+            Factory::Single(single) => self.connect_single(single).await,
+            Factory::DeadpoolRedis(pool) => {
+                let conn = pool.get().await.map_err(|err| match err {
+                    deadpool_redis::PoolError::Backend(err) => err,
+                    // Keep the pool's error as the source of an I/O error.
+                    other => RedisError::from(std::io::Error::other(other)),
+                })?;
+                let conn = deadpool_redis::Connection::take(conn);
+                Ok(RedisConnection {
+                    inner: Inner::Single(conn),
+                    health: Health::new(false, &self.clock),
+                })
+            }
+            #[cfg(feature = "redis-cluster")]
+            Factory::Cluster(client) => Ok(RedisConnection {
+                inner: Inner::Cluster(client.get_async_connection().await?),
+                health: Health::new(false, &self.clock),
+            }),
+        }
+    }
+
+    async fn connect_single(&self, single: &Single) -> RedisResult<RedisConnection> {
         let Single {
             resp3,
             resp2,
@@ -483,13 +595,13 @@ impl Manager {
             config,
         } = single;
         if !resp3_refused.load(Ordering::Relaxed) {
-            let dropped = Arc::new(AtomicBool::new(false));
-            let flag = dropped.clone();
+            let health = Health::new(true, &self.clock);
+            let watch = health.clone();
             let config = config
                 .clone()
                 .set_push_sender(move |info: ::redis::PushInfo| {
                     if info.kind == PushKind::Disconnection {
-                        flag.store(true, Ordering::Relaxed);
+                        watch.broken.store(true, Ordering::Relaxed);
                     }
                     Ok::<(), std::convert::Infallible>(())
                 });
@@ -498,11 +610,10 @@ impl Manager {
                 .await
             {
                 Ok(conn) => {
-                    return Ok(Conn::new(
-                        Inner::Single(conn),
-                        Some(dropped),
-                        self.clock.clone(),
-                    ))
+                    return Ok(RedisConnection {
+                        inner: Inner::Single(conn),
+                        health,
+                    })
                 }
                 Err(err) if err.kind() == ::redis::ErrorKind::RESP3NotSupported => {
                     tracing::info!(
@@ -516,55 +627,18 @@ impl Manager {
         let conn = resp2
             .get_multiplexed_async_connection_with_config(config)
             .await?;
-        Ok(Conn::new(Inner::Single(conn), None, self.clock.clone()))
+        Ok(RedisConnection {
+            inner: Inner::Single(conn),
+            health: Health::new(false, &self.clock),
+        })
     }
 }
 
-impl managed::Manager for Manager {
-    type Type = Conn;
-    type Error = RedisError;
-
-    async fn create(&self) -> Result<Conn, RedisError> {
-        match &self.factory {
-            Factory::Single(single) => self.connect_single(single).await,
-            Factory::DeadpoolRedis(pool) => {
-                let conn = pool.get().await.map_err(|err| match err {
-                    deadpool_redis::PoolError::Backend(err) => err,
-                    // Keep the pool's error as the source of an I/O error.
-                    other => RedisError::from(std::io::Error::other(other)),
-                })?;
-                let conn = deadpool_redis::Connection::take(conn);
-                Ok(Conn::new(Inner::Single(conn), None, self.clock.clone()))
-            }
-            #[cfg(feature = "redis-cluster")]
-            Factory::Cluster(client) => {
-                let conn = client.get_async_connection().await?;
-                Ok(Conn::new(Inner::Cluster(conn), None, self.clock.clone()))
-            }
-        }
-    }
-
-    async fn recycle(&self, conn: &mut Conn, _: &Metrics) -> RecycleResult<RedisError> {
-        if conn.broken
-            || conn
-                .dropped
-                .as_ref()
-                .is_some_and(|d| d.load(Ordering::Relaxed))
-        {
-            return Err(RecycleError::message("the connection was lost"));
-        }
-        let idle = Duration::from_millis(self.clock.now().saturating_sub(conn.last_ok));
-        let suspect = conn.dropped.is_none()
-            && self.clock.last_failure.load(Ordering::Relaxed) >= conn.last_ok;
-        if idle >= self.idle_check || suspect {
-            let result = ::redis::cmd("PING")
-                .query_async::<String>(&mut conn.inner)
-                .await;
-            conn.note(&result);
-            result?;
-        }
-        Ok(())
-    }
+#[derive(Clone)]
+enum Inner {
+    Single(MultiplexedConnection),
+    #[cfg(feature = "redis-cluster")]
+    Cluster(::redis::cluster_async::ClusterConnection),
 }
 
 impl ConnectionLike for Inner {
@@ -598,26 +672,31 @@ impl ConnectionLike for Inner {
     }
 }
 
-/// A connection checked out of a [`RedisPool`]; run commands on it with the `redis` crate.
+/// A connection of a [`RedisPool`]; run commands on it with the `redis` crate.
 ///
-/// Commands that fail for a connection-level reason mark it, and it is discarded instead of
-/// reused. See [`RedisPool::get`].
-pub struct RedisConnection(Object<Manager>);
+/// Clones share one connection (and with it, the pool's other callers). Commands that fail
+/// for a connection-level reason mark it, and the pool replaces it. See [`RedisPool::get`].
+#[derive(Clone)]
+pub struct RedisConnection {
+    inner: Inner,
+    health: Arc<Health>,
+}
 
 impl fmt::Debug for RedisConnection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisConnection")
-            .field("broken", &self.0.broken)
+            .field("broken", &self.health.broken.load(Ordering::Relaxed))
             .finish_non_exhaustive()
     }
 }
 
 impl ConnectionLike for RedisConnection {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        let health = &self.health;
+        let reply = self.inner.req_packed_command(cmd);
         Box::pin(async move {
-            let conn = &mut *self.0;
-            let result = conn.inner.req_packed_command(cmd).await;
-            conn.note(&result);
+            let result = reply.await;
+            health.note(&result);
             result
         })
     }
@@ -628,16 +707,17 @@ impl ConnectionLike for RedisConnection {
         offset: usize,
         count: usize,
     ) -> RedisFuture<'a, Vec<Value>> {
+        let health = &self.health;
+        let reply = self.inner.req_packed_commands(cmd, offset, count);
         Box::pin(async move {
-            let conn = &mut *self.0;
-            let result = conn.inner.req_packed_commands(cmd, offset, count).await;
-            conn.note(&result);
+            let result = reply.await;
+            health.note(&result);
             result
         })
     }
 
     fn get_db(&self) -> i64 {
-        self.0.inner.get_db()
+        self.inner.get_db()
     }
 }
 
@@ -651,12 +731,4 @@ pub(super) fn redis_error(err: RedisError) -> StoreError {
         return StoreError::corrupt(err);
     }
     StoreError::unavailable(err)
-}
-
-fn pool_error(err: managed::PoolError<RedisError>) -> StoreError {
-    match err {
-        managed::PoolError::Timeout(_) => StoreError::Timeout,
-        managed::PoolError::Backend(err) => redis_error(err),
-        other => StoreError::unavailable(other),
-    }
 }
