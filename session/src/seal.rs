@@ -31,12 +31,13 @@ pub(crate) fn open(
     name: &str,
     sealed: &str,
 ) -> Option<(String, bool)> {
-    let mut jar = CookieJar::new();
-    jar.add_original(Cookie::new(name.to_owned(), sealed.to_owned()));
+    // `verify`/`decrypt` on an empty jar: no insertion into it, no lookup, no copy kept.
+    let jar = CookieJar::new();
     keys.iter().enumerate().find_map(|(i, key)| {
+        let cookie = Cookie::new(name.to_owned(), sealed.to_owned());
         let opened = match protection {
-            Protection::Signed => jar.signed(key).get(name),
-            Protection::Encrypted => jar.private(key).get(name),
+            Protection::Signed => jar.signed(key).verify(cookie),
+            Protection::Encrypted => jar.private(key).decrypt(cookie),
         };
         opened.map(|c| (c.value().to_owned(), i > 0))
     })

@@ -58,8 +58,8 @@ pub(crate) enum Incoming {
         meta: Meta,
         stale_key: bool,
     },
-    /// A sealed session (cookie store), opened on first load.
-    Sealed(String),
+    /// A sealed session (cookie store), opened on first load from the raw cookie.
+    Sealed,
 }
 
 /// Session facts carried in the (authenticated) cookie itself.
@@ -317,7 +317,7 @@ impl Session {
                 let raw = self.0.raw_cookie.as_deref()?;
                 let incoming = match &shared.storage {
                     Storage::Server(_) => parse_server_cookie(&shared.config, raw)?,
-                    Storage::Cookie(_) => Incoming::Sealed(raw.to_owned()),
+                    Storage::Cookie(_) => Incoming::Sealed,
                 };
                 if let Incoming::Id {
                     meta, stale_key, ..
@@ -455,7 +455,8 @@ impl Session {
             (Storage::Server(store), Some(Incoming::Id { id, .. })) => {
                 store.load(id, keys, refresh).await
             }
-            (Storage::Cookie(store), Some(Incoming::Sealed(sealed))) => {
+            (Storage::Cookie(store), Some(Incoming::Sealed)) => {
+                let sealed = self.0.raw_cookie.as_deref().unwrap_or_default();
                 let Some(opened) = store.open(&shared.config, sealed) else {
                     return Ok(None);
                 };
