@@ -826,7 +826,7 @@ impl Session {
 
     /// Writes what the request changed and says what to do with the cookie.
     pub(crate) async fn commit(&self) -> Result<CookieUpdate, StoreError> {
-        let Some(shared) = self.0.shared.clone() else {
+        let Some(shared) = self.0.shared.as_deref() else {
             return Ok(CookieUpdate::Keep);
         };
         if shared.config.refresh != TtlRefresh::OnEveryRequest && self.untouched() {
@@ -877,7 +877,7 @@ impl Session {
             Some(Incoming::Id { id, .. }) => Some(id),
             _ => None,
         };
-        let (action, ttl, created, resend) = {
+        let (action, ttl, meta, resend) = {
             let state = self.state();
             let ttl = self.effective_ttl(config, &state);
             let existing = incoming_id.filter(|_| state.exists != Some(false));
@@ -924,11 +924,11 @@ impl Session {
             let resend = config.lifecycle == CookieLifecycle::Persistent
                 || state.stale_key
                 || state.ttl_changed;
-            (action, ttl, state.created, resend)
-        };
-        let meta = Meta {
-            created,
-            ttl: self.state().ttl,
+            let meta = Meta {
+                created: state.created,
+                ttl: state.ttl,
+            };
+            (action, ttl, meta, resend)
         };
         let set = |id: &SessionId| {
             CookieUpdate::Set(set_cookie_header(&server_cookie(config, id, meta, ttl)))
