@@ -9,23 +9,16 @@ use actix_web::{
     cookie::{Cookie, Key},
     dev::{Service, ServiceResponse},
     http::{header::SET_COOKIE, StatusCode},
-    test, web, App, HttpResponse,
+    web, HttpResponse,
 };
 use session::{
     store::{CookieStore, MAX_COOKIE_BYTES},
     testing::{self, body, set_cookie},
     SaveError, Session, SessionMiddleware, StoreError, TtlRefresh,
 };
-use support::Logs;
+use support::{get, serve, Logs};
 
 type Reply = actix_web::Result<HttpResponse>;
-
-async fn get<S, B>(app: &S, uri: &str, cookie: Option<&Cookie<'static>>) -> ServiceResponse<B>
-where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-{
-    testing::get(app, uri, cookie.cloned()).await
-}
 
 /// The suite's routes plus fillers of chosen sizes.
 fn routes(cfg: &mut web::ServiceConfig) {
@@ -58,16 +51,6 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .route("/text/{len}", web::get().to(text));
 }
 
-async fn app(
-    mw: SessionMiddleware,
-) -> impl Service<
-    actix_http::Request,
-    Response = ServiceResponse<impl MessageBody>,
-    Error = actix_web::Error,
-> {
-    test::init_service(App::new().wrap(mw).configure(routes)).await
-}
-
 /// Presents `cookie` to `app`'s `/read`: a bad cookie must be a fresh session (200, "0").
 async fn assert_fresh<S, B: MessageBody>(app: &S, cookie: &Cookie<'static>, what: &str)
 where
@@ -82,12 +65,16 @@ where
 async fn forged_cookies_are_fresh_sessions_with_a_warning() {
     let (logs, _guard) = Logs::capture();
     let key = Key::generate();
-    let encrypted = app(SessionMiddleware::new(
-        CookieStore::encrypted(),
-        key.clone(),
-    ))
+    let encrypted = serve(
+        routes,
+        SessionMiddleware::new(CookieStore::encrypted(), key.clone()),
+    )
     .await;
-    let signed = app(SessionMiddleware::new(CookieStore::signed(), key.clone())).await;
+    let signed = serve(
+        routes,
+        SessionMiddleware::new(CookieStore::signed(), key.clone()),
+    )
+    .await;
     let enc_cookie = set_cookie(&get(&encrypted, "/counter", None).await).unwrap();
     let sig_cookie = set_cookie(&get(&signed, "/counter", None).await).unwrap();
     assert_eq!(
@@ -129,10 +116,10 @@ async fn forged_cookies_are_fresh_sessions_with_a_warning() {
         "an encrypted cookie shown to the signed store",
     )
     .await;
-    let retired = app(SessionMiddleware::new(
-        CookieStore::encrypted(),
-        Key::generate(),
-    ))
+    let retired = serve(
+        routes,
+        SessionMiddleware::new(CookieStore::encrypted(), Key::generate()),
+    )
     .await;
     assert_fresh(&retired, &enc_cookie, "a cookie from a retired key").await;
     assert!(
@@ -147,7 +134,7 @@ async fn an_authentic_cookie_past_its_expiry_is_refused() {
     let mw = SessionMiddleware::builder(CookieStore::encrypted(), Key::generate())
         .ttl(Duration::from_secs(1))
         .build();
-    let app = app(mw).await;
+    let app = serve(routes, mw).await;
     let cookie = set_cookie(&get(&app, "/counter", None).await).unwrap();
     assert_eq!(
         cookie.max_age(),
@@ -167,7 +154,7 @@ async fn updates_push_the_expiry_forward() {
             .ttl(Duration::from_secs(2))
             .build()
     };
-    let app = app(mw()).await;
+    let app = serve(routes, mw()).await;
     let mut cookie = set_cookie(&get(&app, "/counter", None).await).unwrap();
     for _ in 0..3 {
         tokio::time::sleep(Duration::from_millis(1000)).await;
@@ -182,7 +169,7 @@ async fn refresh_on_access_reissues_on_read() {
     let mw = SessionMiddleware::builder(CookieStore::signed(), Key::generate())
         .refresh(TtlRefresh::OnAccess)
         .build();
-    let app = app(mw).await;
+    let app = serve(routes, mw).await;
     let cookie = set_cookie(&get(&app, "/counter", None).await).unwrap();
     let res = get(&app, "/read", Some(&cookie)).await;
     assert!(
@@ -195,13 +182,14 @@ async fn refresh_on_access_reissues_on_read() {
 async fn rotated_keys_open_and_are_resealed_on_write() {
     let old = Key::generate();
     let new = Key::generate();
-    let before = app(SessionMiddleware::new(
-        CookieStore::encrypted(),
-        old.clone(),
-    ))
+    let before = serve(
+        routes,
+        SessionMiddleware::new(CookieStore::encrypted(), old.clone()),
+    )
     .await;
     let cookie = set_cookie(&get(&before, "/counter", None).await).unwrap();
-    let rotated = app(
+    let rotated = serve(
+        routes,
         SessionMiddleware::builder(CookieStore::encrypted(), new.clone())
             .previous_keys([old])
             .build(),
@@ -213,7 +201,11 @@ async fn rotated_keys_open_and_are_resealed_on_write() {
         "the old key still opens"
     );
     let resealed = set_cookie(&get(&rotated, "/counter", Some(&cookie)).await).unwrap();
-    let only_new = app(SessionMiddleware::new(CookieStore::encrypted(), new)).await;
+    let only_new = serve(
+        routes,
+        SessionMiddleware::new(CookieStore::encrypted(), new),
+    )
+    .await;
     assert_eq!(
         body(get(&only_new, "/read", Some(&resealed)).await).await,
         "2",
@@ -226,7 +218,7 @@ async fn rotated_keys_open_and_are_resealed_on_write() {
 /// `slack`: compressed sizes wobble by a byte or two with the timestamps inside the payload, so
 /// there the checks stand `slack` bytes off the boundary found.
 async fn size_boundary(store: CookieStore, route: &str, slack: usize) {
-    let app = app(SessionMiddleware::new(store, Key::generate())).await;
+    let app = serve(routes, SessionMiddleware::new(store, Key::generate())).await;
     let fits = |status: StatusCode| status == StatusCode::OK;
     let (mut lo, mut hi) = (1usize, 8192usize);
     assert!(fits(
@@ -303,15 +295,15 @@ async fn signed_sessions_over_4096_bytes_are_an_error_and_the_largest_fit() {
 #[cfg(feature = "cookie-compression")]
 #[actix_web::test]
 async fn compression_pushes_the_limit_out_for_text() {
-    let plain = app(SessionMiddleware::new(
-        CookieStore::encrypted(),
-        Key::generate(),
-    ))
+    let plain = serve(
+        routes,
+        SessionMiddleware::new(CookieStore::encrypted(), Key::generate()),
+    )
     .await;
-    let packed = app(SessionMiddleware::new(
-        CookieStore::encrypted().compressed(true),
-        Key::generate(),
-    ))
+    let packed = serve(
+        routes,
+        SessionMiddleware::new(CookieStore::encrypted().compressed(true), Key::generate()),
+    )
     .await;
     let res = get(&plain, "/text/6000", None).await;
     assert_eq!(

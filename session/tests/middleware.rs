@@ -6,9 +6,8 @@ mod support;
 use std::{sync::atomic::Ordering::SeqCst, time::Duration};
 
 use actix_web::{
-    body::MessageBody,
     cookie::{Cookie, Key, SameSite},
-    dev::{Service, ServiceResponse},
+    dev::ServiceResponse,
     http::StatusCode,
     test, web, App, HttpRequest, HttpResponse,
 };
@@ -18,16 +17,9 @@ use session::{
     CookieLifecycle, Session, SessionError, SessionExt, SessionMiddleware,
     SessionMiddlewareBuilder, TtlRefresh,
 };
-use support::{Instrumented, Logs};
+use support::{get, serve, Instrumented, Logs};
 
 type Reply = actix_web::Result<HttpResponse>;
-
-async fn get<S, B>(app: &S, uri: &str, cookie: Option<&Cookie<'static>>) -> ServiceResponse<B>
-where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-{
-    testing::get(app, uri, cookie.cloned()).await
-}
 
 /// The suite's routes plus the ones these tests need.
 fn routes(cfg: &mut web::ServiceConfig) {
@@ -53,16 +45,6 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .route("/id", web::get().to(id));
 }
 
-async fn app(
-    mw: SessionMiddleware,
-) -> impl Service<
-    actix_http::Request,
-    Response = ServiceResponse<impl MessageBody>,
-    Error = actix_web::Error,
-> {
-    test::init_service(App::new().wrap(mw).configure(routes)).await
-}
-
 fn builder(store: &Instrumented, key: &Key) -> SessionMiddlewareBuilder {
     SessionMiddleware::builder(store.clone(), key.clone())
 }
@@ -71,7 +53,7 @@ fn builder(store: &Instrumented, key: &Key) -> SessionMiddlewareBuilder {
 async fn round_trips_are_the_least_the_request_needs() {
     let store = Instrumented::default();
     let key = Key::generate();
-    let app = app(builder(&store, &key).build()).await;
+    let app = serve(routes, builder(&store, &key).build()).await;
     let c = &store.counts;
 
     let res = get(&app, "/counter", None).await;
@@ -137,10 +119,13 @@ async fn round_trips_are_the_least_the_request_needs() {
 async fn refresh_on_access_folds_into_the_load() {
     let store = Instrumented::default();
     let key = Key::generate();
-    let app = app(builder(&store, &key)
-        .refresh(TtlRefresh::OnAccess)
-        .cookie_lifecycle(CookieLifecycle::Persistent)
-        .build())
+    let app = serve(
+        routes,
+        builder(&store, &key)
+            .refresh(TtlRefresh::OnAccess)
+            .cookie_lifecycle(CookieLifecycle::Persistent)
+            .build(),
+    )
     .await;
     let cookie = set_cookie(&get(&app, "/counter", None).await).unwrap();
     let res = get(&app, "/read", Some(&cookie)).await;
@@ -171,9 +156,12 @@ async fn refresh_on_access_folds_into_the_load() {
 async fn refresh_on_every_request_touches_without_loading() {
     let store = Instrumented::default();
     let key = Key::generate();
-    let app = app(builder(&store, &key)
-        .refresh(TtlRefresh::OnEveryRequest)
-        .build())
+    let app = serve(
+        routes,
+        builder(&store, &key)
+            .refresh(TtlRefresh::OnEveryRequest)
+            .build(),
+    )
     .await;
     let cookie = set_cookie(&get(&app, "/counter", None).await).unwrap();
     let res = get(&app, "/noop", Some(&cookie)).await;
@@ -199,7 +187,7 @@ async fn store_down_fails_only_session_routes_opaquely_and_recovers() {
     let (logs, _guard) = Logs::capture();
     let store = Instrumented::default();
     let key = Key::generate();
-    let app = app(builder(&store, &key).build()).await;
+    let app = serve(routes, builder(&store, &key).build()).await;
     let cookie = set_cookie(&get(&app, "/counter", None).await).unwrap();
 
     store.fail_load.store(true, SeqCst);
@@ -230,7 +218,7 @@ async fn a_failed_save_turns_the_response_into_a_500() {
     let (logs, _guard) = Logs::capture();
     let store = Instrumented::default();
     let key = Key::generate();
-    let app = app(builder(&store, &key).build()).await;
+    let app = serve(routes, builder(&store, &key).build()).await;
     let cookie = set_cookie(&get(&app, "/counter", None).await).unwrap();
     store.fail_save.store(true, SeqCst);
     let res = get(&app, "/counter", Some(&cookie)).await;
@@ -250,7 +238,7 @@ async fn a_failed_save_turns_the_response_into_a_500() {
 async fn a_5xx_response_saves_nothing() {
     let store = Instrumented::default();
     let key = Key::generate();
-    let app = app(builder(&store, &key).build()).await;
+    let app = serve(routes, builder(&store, &key).build()).await;
     let cookie = set_cookie(&get(&app, "/counter", None).await).unwrap();
     let res = get(&app, "/fail", Some(&cookie)).await;
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
@@ -273,7 +261,7 @@ async fn bad_cookies_are_fresh_sessions_that_never_reach_the_store() {
     let (logs, _guard) = Logs::capture();
     let store = Instrumented::default();
     let key = Key::generate();
-    let app = app(builder(&store, &key).build()).await;
+    let app = serve(routes, builder(&store, &key).build()).await;
     let cookie = set_cookie(&get(&app, "/counter", None).await).unwrap();
     let value = cookie.value().to_owned();
     let mut flipped = value.clone().into_bytes();
@@ -305,7 +293,7 @@ async fn bad_cookies_are_fresh_sessions_that_never_reach_the_store() {
 async fn an_unknown_id_gets_a_fresh_id_never_the_clients() {
     let store = Instrumented::default();
     let key = Key::generate();
-    let app = app(builder(&store, &key).build()).await;
+    let app = serve(routes, builder(&store, &key).build()).await;
     let cookie = set_cookie(&get(&app, "/counter", None).await).unwrap();
     let old_id = body(get(&app, "/id", Some(&cookie)).await).await;
     store
@@ -332,7 +320,7 @@ async fn an_unknown_id_gets_a_fresh_id_never_the_clients() {
 #[actix_web::test]
 async fn vary_cookie_only_when_the_session_was_read() {
     let store = Instrumented::default();
-    let app = app(builder(&store, &Key::generate()).build()).await;
+    let app = serve(routes, builder(&store, &Key::generate()).build()).await;
     let vary = |res: &ServiceResponse<_>| {
         res.headers()
             .get("vary")
@@ -347,7 +335,7 @@ async fn vary_cookie_only_when_the_session_was_read() {
 #[actix_web::test]
 async fn cookie_attributes_default_to_safe() {
     let store = Instrumented::default();
-    let app = app(builder(&store, &Key::generate()).build()).await;
+    let app = serve(routes, builder(&store, &Key::generate()).build()).await;
     let c = set_cookie(&get(&app, "/counter", None).await).unwrap();
     assert_eq!(c.name(), "session");
     assert_eq!(c.secure(), Some(true));
@@ -400,7 +388,7 @@ async fn cookie_attributes_follow_the_builder() {
 #[actix_web::test]
 async fn update_marks_the_session_changed() {
     let store = Instrumented::default();
-    let app = app(builder(&store, &Key::generate()).build()).await;
+    let app = serve(routes, builder(&store, &Key::generate()).build()).await;
     let cookie = set_cookie(&get(&app, "/counter", None).await).unwrap();
     let res = get(&app, "/update", Some(&cookie)).await;
     assert_eq!(body(res).await, "Some(10) Changed");
@@ -414,9 +402,12 @@ async fn update_marks_the_session_changed() {
 #[actix_web::test]
 async fn set_ttl_is_kept_with_the_session() {
     let store = Instrumented::default();
-    let app = app(builder(&store, &Key::generate())
-        .cookie_lifecycle(CookieLifecycle::Persistent)
-        .build())
+    let app = serve(
+        routes,
+        builder(&store, &Key::generate())
+            .cookie_lifecycle(CookieLifecycle::Persistent)
+            .build(),
+    )
     .await;
     let cookie = set_cookie(&get(&app, "/counter", None).await).unwrap();
     let res = get(&app, "/ttl/7200", Some(&cookie)).await;
@@ -438,10 +429,14 @@ async fn rotated_keys_still_open_and_are_replaced_on_write() {
     let store = Instrumented::default();
     let old = Key::generate();
     let new = Key::generate();
-    let before = app(builder(&store, &old).build()).await;
+    let before = serve(routes, builder(&store, &old).build()).await;
     let cookie = set_cookie(&get(&before, "/counter", None).await).unwrap();
 
-    let rotated = app(builder(&store, &new).previous_keys([old.clone()]).build()).await;
+    let rotated = serve(
+        routes,
+        builder(&store, &new).previous_keys([old.clone()]).build(),
+    )
+    .await;
     assert_eq!(
         body(get(&rotated, "/read", Some(&cookie)).await).await,
         "1",
@@ -450,7 +445,7 @@ async fn rotated_keys_still_open_and_are_replaced_on_write() {
     let res = get(&rotated, "/counter", Some(&cookie)).await;
     let resealed = set_cookie(&res).unwrap();
 
-    let retired = app(builder(&store, &new).build()).await;
+    let retired = serve(routes, builder(&store, &new).build()).await;
     assert_eq!(
         body(get(&retired, "/read", Some(&cookie)).await).await,
         "0",
@@ -466,9 +461,12 @@ async fn rotated_keys_still_open_and_are_replaced_on_write() {
 #[actix_web::test]
 async fn maximum_lifetime_ends_a_session_whatever_its_refreshes() {
     let store = Instrumented::default();
-    let app = app(builder(&store, &Key::generate())
-        .max_lifetime(Some(Duration::from_secs(1)))
-        .build())
+    let app = serve(
+        routes,
+        builder(&store, &Key::generate())
+            .max_lifetime(Some(Duration::from_secs(1)))
+            .build(),
+    )
     .await;
     let cookie = set_cookie(&get(&app, "/counter", None).await).unwrap();
     assert_eq!(body(get(&app, "/read", Some(&cookie)).await).await, "1");
@@ -599,7 +597,7 @@ async fn status_tracks_what_the_request_did() {
 async fn untouched_requests_do_not_even_verify_the_cookie() {
     let (logs, _guard) = Logs::capture();
     let store = Instrumented::default();
-    let app = app(builder(&store, &Key::generate()).build()).await;
+    let app = serve(routes, builder(&store, &Key::generate()).build()).await;
     let forged = Cookie::new("session", "forged-value");
     let res = get(&app, "/noop", Some(&forged)).await;
     assert_eq!(res.status(), StatusCode::OK);
@@ -619,9 +617,12 @@ async fn untouched_requests_do_not_even_verify_the_cookie() {
 #[actix_web::test]
 async fn persistent_cookies_are_re_sent_on_writes_for_a_fresh_max_age() {
     let store = Instrumented::default();
-    let app = app(builder(&store, &Key::generate())
-        .cookie_lifecycle(CookieLifecycle::Persistent)
-        .build())
+    let app = serve(
+        routes,
+        builder(&store, &Key::generate())
+            .cookie_lifecycle(CookieLifecycle::Persistent)
+            .build(),
+    )
     .await;
     let cookie = set_cookie(&get(&app, "/counter", None).await).unwrap();
     let res = get(&app, "/counter", Some(&cookie)).await;

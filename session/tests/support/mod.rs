@@ -11,10 +11,36 @@ use std::{
     time::Duration,
 };
 
+use actix_web::{
+    body::MessageBody,
+    cookie::Cookie,
+    dev::{Service, ServiceResponse},
+    test, web, App,
+};
 use session::{
     store::{ChangeSet, Entries, Keys, MemoryStore, SaveOutcome, SessionStore},
-    SessionId, StoreError,
+    testing, SessionId, SessionMiddleware, StoreError,
 };
+
+/// A test service: `routes` behind the middleware `mw`.
+pub async fn serve(
+    routes: fn(&mut web::ServiceConfig),
+    mw: SessionMiddleware,
+) -> impl Service<
+    actix_http::Request,
+    Response = ServiceResponse<impl MessageBody>,
+    Error = actix_web::Error,
+> {
+    test::init_service(App::new().wrap(mw).configure(routes)).await
+}
+
+/// `GET uri` with `cookie`, if any.
+pub async fn get<S, B>(app: &S, uri: &str, cookie: Option<&Cookie<'static>>) -> ServiceResponse<B>
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+{
+    testing::get(app, uri, cookie.cloned()).await
+}
 
 /// Counts every store call and fails loads or saves while told to. The failure is a fault a
 /// real store cannot produce on demand: everything else is the real `MemoryStore`.
