@@ -13,7 +13,7 @@ use actix_web::{
     body::{EitherBody, MessageBody},
     cookie::{Key, SameSite},
     dev::{ServiceRequest, ServiceResponse},
-    http::header::{self, HeaderValue},
+    http::header::{self, HeaderMap, HeaderValue},
     HttpMessage, ResponseError,
 };
 use futures_util::future::LocalBoxFuture;
@@ -22,9 +22,9 @@ use percent_encoding::percent_decode_str;
 use crate::{
     config::{Config, CookieLifecycle, TtlRefresh},
     error::SaveError,
-    session::{removal_cookie, set_cookie_header, CookieUpdate, Shared, Storage},
+    session::{removal_cookie, set_cookie_header, CookieUpdate, Shared, Slot, Storage},
     store::{CookieStore, SessionStore, MAX_COOKIE_BYTES},
-    Session, StoreError,
+    StoreError,
 };
 
 /// The store behind a [`SessionMiddleware`]: any [`SessionStore`], or the [`CookieStore`].
@@ -50,10 +50,11 @@ impl From<CookieStore> for SessionStorage {
     }
 }
 
-/// Middleware that gives every request a lazy [`Session`] and saves what handlers changed.
+/// Middleware that gives every request a lazy [`Session`](crate::Session) and saves what handlers changed.
 ///
-/// It reads the session cookie and verifies it, but never calls the store: the first
-/// extraction of the session does. After the handler it writes only the changes (nothing if
+/// Until something asks for the session it does no work at all: the cookie is read and verified
+/// when a handler first takes the session, and loaded from the store by the first extraction
+/// (or [`Session::load`](crate::Session::load)). After the handler it writes only the changes (nothing if
 /// the session was untouched), sets or removes the cookie, and adds `Vary: Cookie` when the
 /// session was read. A 5xx response saves nothing; a failed save turns the response into an
 /// opaque 500.
@@ -189,7 +190,7 @@ impl SessionMiddlewareBuilder {
     }
 
     /// The default TTL of new sessions (each session can change its own with
-    /// [`Session::set_ttl`]). Values under one second are raised to one second.
+    /// [`Session::set_ttl`](crate::Session::set_ttl)). Values under one second are raised to one second.
     pub fn ttl(mut self, ttl: Duration) -> Self {
         self.config.ttl = ttl.max(Duration::from_secs(1));
         self
@@ -264,23 +265,20 @@ where
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        let shared = self.shared.clone();
-        let config = &shared.config;
-        let raw_cookie = find_cookie(&req, &config.cookie_name)
-            .filter(|value| {
-                // No browser sends more; refuse before spending any crypto on it.
-                let fits = value.len() <= MAX_COOKIE_BYTES;
-                if !fits {
-                    tracing::warn!(len = value.len(), "session cookie rejected: oversized");
-                }
-                fits
-            })
-            .map(Cow::into_owned);
-        let session = Session::new(Some(shared.clone()), raw_cookie);
-        req.extensions_mut().insert(session.clone());
+        let slot = Rc::new(Slot::new(self.shared.clone()));
+        req.extensions_mut().insert(slot.clone());
         let service = self.service.clone();
         Box::pin(async move {
             let mut res = service.call(req).await?;
+            let shared = slot.shared();
+            let session = match slot.taken() {
+                Some(session) => session.clone(),
+                // Refreshing on every request needs the session even when no handler took it.
+                None if shared.config.refresh == TtlRefresh::OnEveryRequest => {
+                    slot.session(res.request().headers()).clone()
+                }
+                None => return Ok(res.map_into_left_body()),
+            };
             if session.was_accessed() {
                 res.headers_mut()
                     .append(header::VARY, HeaderValue::from_static("Cookie"));
@@ -309,23 +307,37 @@ where
     }
 }
 
+/// The session cookie's value, if the request carries one of a size a browser could send.
+pub(crate) fn session_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    let value = find_cookie(headers, name)?;
+    if value.len() > MAX_COOKIE_BYTES {
+        // No browser sends more; refuse before spending any crypto on it.
+        tracing::warn!(len = value.len(), "session cookie rejected: oversized");
+        return None;
+    }
+    Some(value.into_owned())
+}
+
 /// The value of the first cookie called `name` in the request's `Cookie` headers.
 ///
 /// A direct scan rather than `HttpRequest::cookie`, which parses and percent-decodes every
-/// cookie of every request, so that requests that never touch the session cost next to nothing.
-/// Browsers send our values back as they were set (never containing `%`: see
-/// `set_cookie_header`); clients that percent-encode cookies are decoded, which is unambiguous
-/// for the same reason.
-fn find_cookie<'a>(req: &'a ServiceRequest, name: &str) -> Option<Cow<'a, str>> {
-    req.headers()
+/// cookie of every request. Browsers send our values back as they were set (never containing
+/// `%`: see `set_cookie_header`); clients that percent-encode cookies are decoded, which is
+/// unambiguous for the same reason.
+fn find_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<Cow<'a, str>> {
+    let value = headers
         .get_all(header::COOKIE)
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(';'))
         .find_map(|pair| {
             let (n, v) = pair.split_once('=')?;
             (n.trim() == name).then(|| v.trim())
-        })
-        .map(|v| percent_decode_str(v).decode_utf8_lossy())
+        })?;
+    if value.contains('%') {
+        Some(percent_decode_str(value).decode_utf8_lossy())
+    } else {
+        Some(Cow::Borrowed(value))
+    }
 }
 
 /// Replaces the handler's response with an opaque 500 that carries the [`SaveError`]: an
@@ -355,22 +367,28 @@ mod tests {
         let req = TestRequest::default()
             .insert_header((header::COOKIE, "xsession=no; a=1;session=yes=="))
             .to_srv_request();
-        assert_eq!(find_cookie(&req, "session").as_deref(), Some("yes=="));
+        assert_eq!(
+            find_cookie(req.headers(), "session").as_deref(),
+            Some("yes==")
+        );
         let req = TestRequest::default()
             .append_header((header::COOKIE, "a=1"))
             .append_header((header::COOKIE, " session = v ; b=2"))
             .to_srv_request();
-        assert_eq!(find_cookie(&req, "session").as_deref(), Some("v"));
+        assert_eq!(find_cookie(req.headers(), "session").as_deref(), Some("v"));
         let req = TestRequest::default()
             .insert_header((header::COOKIE, "session=a%2Fb%3D"))
             .to_srv_request();
-        assert_eq!(find_cookie(&req, "session").as_deref(), Some("a/b="));
+        assert_eq!(
+            find_cookie(req.headers(), "session").as_deref(),
+            Some("a/b=")
+        );
         let req = TestRequest::default()
             .insert_header((header::COOKIE, "sessions=1; session"))
             .to_srv_request();
-        assert_eq!(find_cookie(&req, "session"), None);
+        assert_eq!(find_cookie(req.headers(), "session"), None);
         assert_eq!(
-            find_cookie(&TestRequest::default().to_srv_request(), "session"),
+            find_cookie(TestRequest::default().to_srv_request().headers(), "session"),
             None
         );
     }

@@ -1,8 +1,10 @@
 //! The session handle: lazy loading, change tracking, and what to write back.
 
 use std::{
+    cell::OnceCell,
     collections::{BTreeMap, HashSet},
     fmt,
+    rc::Rc,
     sync::{Arc, Mutex, MutexGuard, OnceLock},
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
@@ -10,6 +12,7 @@ use std::{
 use actix_web::{
     cookie::{time, Cookie},
     dev::{Extensions, Payload, ServiceRequest, ServiceResponse},
+    http::header::HeaderMap,
     FromRequest, HttpMessage, HttpRequest,
 };
 use futures_util::future::LocalBoxFuture;
@@ -1172,21 +1175,56 @@ pub trait SessionExt {
     fn get_session(&self) -> Session;
 }
 
-fn from_extensions(ext: &Extensions) -> Session {
-    ext.get::<Session>()
-        .cloned()
-        .unwrap_or_else(|| Session::new(None, None))
+/// What the middleware leaves in a request's extensions. The session handle is built on the
+/// first ask (reading the cookie then), so a request whose handler never takes the session
+/// costs the middleware one small allocation and nothing else.
+pub(crate) struct Slot {
+    shared: Arc<Shared>,
+    session: OnceCell<Session>,
+}
+
+impl Slot {
+    pub(crate) fn new(shared: Arc<Shared>) -> Self {
+        Self {
+            shared,
+            session: OnceCell::new(),
+        }
+    }
+
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.shared
+    }
+
+    /// The handle, if anything asked for it.
+    pub(crate) fn taken(&self) -> Option<&Session> {
+        self.session.get()
+    }
+
+    /// The handle, built from the request's session cookie on the first call.
+    pub(crate) fn session(&self, headers: &HeaderMap) -> &Session {
+        self.session.get_or_init(|| {
+            let raw = crate::middleware::session_cookie(headers, &self.shared.config.cookie_name);
+            Session::new(Some(self.shared.clone()), raw)
+        })
+    }
+}
+
+fn from_extensions(headers: &HeaderMap, ext: &Extensions) -> Session {
+    ext.get::<Rc<Slot>>().map_or_else(
+        || Session::new(None, None),
+        |slot| slot.session(headers).clone(),
+    )
 }
 
 impl SessionExt for HttpRequest {
     fn get_session(&self) -> Session {
-        from_extensions(&self.extensions())
+        from_extensions(self.headers(), &self.extensions())
     }
 }
 
 impl SessionExt for ServiceRequest {
     fn get_session(&self) -> Session {
-        from_extensions(&self.extensions())
+        from_extensions(self.headers(), &self.extensions())
     }
 }
 
@@ -1198,7 +1236,7 @@ impl<B> SessionExt for ServiceResponse<B> {
 
 impl SessionExt for actix_web::guard::GuardContext<'_> {
     fn get_session(&self) -> Session {
-        from_extensions(&self.req_data())
+        from_extensions(&self.head().headers, &self.req_data())
     }
 }
 
