@@ -71,6 +71,9 @@ pub(crate) struct Config {
     pub(crate) max_lifetime: Option<Duration>,
     /// The current key first, then older keys still accepted.
     pub(crate) keys: Vec<Key>,
+    /// The `Set-Cookie` attributes after the value, rendered once on first use (the builder
+    /// has finished by then): see `session::set_cookie_text`.
+    pub(crate) attributes: std::sync::OnceLock<String>,
 }
 
 impl Config {
@@ -87,6 +90,7 @@ impl Config {
             refresh: TtlRefresh::OnUpdate,
             max_lifetime: None,
             keys: vec![key],
+            attributes: std::sync::OnceLock::new(),
         }
     }
 

@@ -327,12 +327,12 @@ pub(crate) fn session_cookie(headers: &HeaderMap, name: &str) -> Option<String> 
 fn find_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<Cow<'a, str>> {
     let value = headers
         .get_all(header::COOKIE)
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
+        .flat_map(|value| value.as_bytes().split(|&b| b == b';'))
         .find_map(|pair| {
-            let (n, v) = pair.split_once('=')?;
-            (n.trim() == name).then(|| v.trim())
+            let rest = pair.trim_ascii_start().strip_prefix(name.as_bytes())?;
+            rest.trim_ascii_start().strip_prefix(b"=")
         })?;
+    let value = std::str::from_utf8(value.trim_ascii()).ok()?;
     if value.contains('%') {
         Some(percent_decode_str(value).decode_utf8_lossy())
     } else {

@@ -933,9 +933,7 @@ impl Session {
             };
             (action, ttl, meta, resend)
         };
-        let set = |id: &SessionId| {
-            CookieUpdate::Set(set_cookie_header(&server_cookie(config, id, meta, ttl)))
-        };
+        let set = |id: &SessionId| CookieUpdate::Set(server_cookie(config, id, meta, ttl));
         Ok(match action {
             ServerAction::Nothing => CookieUpdate::Keep,
             ServerAction::Forget => CookieUpdate::Remove,
@@ -951,7 +949,7 @@ impl Session {
                             created: unix_now(),
                             ttl,
                         };
-                        CookieUpdate::Set(set_cookie_header(&server_cookie(config, &id, meta, ttl)))
+                        CookieUpdate::Set(server_cookie(config, &id, meta, ttl))
                     }
                     None if old.is_some() => CookieUpdate::Remove,
                     None => CookieUpdate::Keep,
@@ -1043,7 +1041,7 @@ impl Session {
             ttl: state.ttl,
         };
         let value = store.seal(config, &state.entries, meta, ttl)?;
-        let header = set_cookie_header(&build_cookie(config, value, ttl));
+        let header = set_cookie_text(config, &value, ttl);
         store.check_size(&header)?;
         Ok(CookieUpdate::Set(header))
     }
@@ -1076,10 +1074,11 @@ enum ServerAction {
     },
 }
 
-fn server_cookie(config: &Config, id: &SessionId, meta: Meta, ttl: Duration) -> Cookie<'static> {
+/// The `Set-Cookie` text of a server-side session cookie.
+fn server_cookie(config: &Config, id: &SessionId, meta: Meta, ttl: Duration) -> String {
     let plain = format!("{id}.{}", meta.encode());
     let value = seal::seal(Protection::Signed, config.key(), &config.cookie_name, plain);
-    build_cookie(config, value, ttl)
+    set_cookie_text(config, &value, ttl)
 }
 
 /// Parses a server-side session cookie. `None` (logged at warn) for anything not issued by us
@@ -1146,6 +1145,31 @@ pub(crate) fn build_cookie(config: &Config, value: String, ttl: Duration) -> Coo
 /// would turn each `/` and `=` of the ciphertext into three bytes, at random.
 pub(crate) fn set_cookie_header(cookie: &Cookie<'_>) -> String {
     cookie.to_string()
+}
+
+/// What [`set_cookie_header`] gives for [`build_cookie`]`(config, value, ttl)`, without building
+/// a `Cookie` per response: the attributes after the value are the same for every cookie of a
+/// configuration, so the cookie crate renders them once, and only `Max-Age` (which the crate
+/// writes last when no `Expires` is set) varies. A test holds the two equal.
+pub(crate) fn set_cookie_text(config: &Config, value: &str, ttl: Duration) -> String {
+    let attributes = config.attributes.get_or_init(|| {
+        let mut cookie = build_cookie(config, String::new(), ttl);
+        cookie.set_max_age(None);
+        let rendered = set_cookie_header(&cookie);
+        rendered[config.cookie_name.len() + 1..].to_owned()
+    });
+    let mut text =
+        String::with_capacity(config.cookie_name.len() + value.len() + attributes.len() + 32);
+    text.push_str(&config.cookie_name);
+    text.push('=');
+    text.push_str(value);
+    text.push_str(attributes);
+    if config.lifecycle == CookieLifecycle::Persistent {
+        use std::fmt::Write as _;
+        let secs = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX);
+        let _ = write!(text, "; Max-Age={secs}");
+    }
+    text
 }
 
 /// A cookie that makes the browser drop the session cookie: same name, path and domain.
@@ -1263,6 +1287,35 @@ mod tests {
     #[test]
     fn handle_is_send_sync_clone() {
         assert_send_sync_clone::<Session>();
+    }
+
+    #[test]
+    fn set_cookie_text_is_what_the_cookie_crate_renders() {
+        use actix_web::cookie::{Key, SameSite};
+        let ttls = [Duration::from_secs(1), Duration::from_secs(86_400)];
+        for persistent in [false, true] {
+            for domain in [None, Some("example.com")] {
+                for (secure, http_only) in [(true, true), (false, false), (true, false)] {
+                    for same_site in [SameSite::Lax, SameSite::Strict, SameSite::None] {
+                        let mut config = Config::new(Key::generate());
+                        config.cookie_name = "sid".into();
+                        config.cookie_path = "/app".into();
+                        config.cookie_domain = domain.map(Into::into);
+                        config.cookie_secure = secure;
+                        config.cookie_http_only = http_only;
+                        config.cookie_same_site = same_site;
+                        if persistent {
+                            config.lifecycle = CookieLifecycle::Persistent;
+                        }
+                        for ttl in ttls {
+                            let expected =
+                                set_cookie_header(&build_cookie(&config, "v.1~a".into(), ttl));
+                            assert_eq!(set_cookie_text(&config, "v.1~a", ttl), expected);
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]

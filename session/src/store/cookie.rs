@@ -1,6 +1,6 @@
 //! The client-side store: the whole session sealed in the cookie.
 
-use std::{collections::HashMap, time::Duration};
+use std::time::Duration;
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use serde::{Deserialize, Serialize};
@@ -78,16 +78,43 @@ struct PayloadOut<'a> {
     c: u64,
     /// The session's TTL in seconds.
     t: u64,
-    d: HashMap<&'a str, &'a RawValue>,
+    #[serde(serialize_with = "as_map")]
+    d: Vec<(&'a str, &'a RawValue)>,
+}
+
+fn as_map<S: serde::Serializer>(
+    pairs: &[(&str, &RawValue)],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_map(pairs.iter().copied())
 }
 
 #[derive(Deserialize)]
-struct PayloadIn<'a> {
+struct PayloadIn {
     exp: u64,
     c: u64,
     t: u64,
-    #[serde(borrow)]
-    d: HashMap<String, &'a RawValue>,
+    #[serde(deserialize_with = "entries")]
+    d: Entries,
+}
+
+/// The `d` map straight into [`Entries`]: each value kept as its JSON text.
+fn entries<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Entries, D::Error> {
+    struct Visitor;
+    impl<'de> serde::de::Visitor<'de> for Visitor {
+        type Value = Entries;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a map of JSON values")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Entries, A::Error> {
+            let mut entries = Entries::with_capacity(map.size_hint().unwrap_or(0));
+            while let Some((key, value)) = map.next_entry::<String, &'de RawValue>()? {
+                entries.insert(key, value.get().to_owned());
+            }
+            Ok(entries)
+        }
+    }
+    deserializer.deserialize_map(Visitor)
 }
 
 impl CookieStore {
@@ -169,7 +196,7 @@ impl CookieStore {
                 return None;
             }
         };
-        let payload: PayloadIn<'_> = match serde_json::from_str(&json) {
+        let payload: PayloadIn = match serde_json::from_str(&json) {
             Ok(p) => p,
             Err(error) => {
                 tracing::warn!(%error, "session cookie rejected: authentic but undecodable");
@@ -185,13 +212,8 @@ impl CookieStore {
             tracing::warn!("session cookie rejected: past the maximum session lifetime");
             return None;
         }
-        let entries = payload
-            .d
-            .into_iter()
-            .map(|(k, v)| (k, v.get().to_owned()))
-            .collect();
         Some(Opened {
-            entries,
+            entries: payload.d,
             meta,
             stale_key,
         })

@@ -1,13 +1,15 @@
 //! The in-process store: the default.
 
 use std::{
-    collections::HashMap,
     fmt,
-    sync::Arc,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
     time::{Duration, Instant},
 };
 
-use moka::{ops::compute::Op, sync::Cache, Expiry};
+use quick_cache::sync::{Cache, EntryAction, EntryResult};
 
 use super::{ChangeSet, Entries, Keys, SaveOutcome, SessionStore};
 use crate::{SessionId, StoreError};
@@ -17,12 +19,13 @@ pub const DEFAULT_MAX_SESSIONS: u64 = 100_000;
 
 /// Sessions in this process's memory, shared by all its actix workers.
 ///
-/// Built on `moka`'s concurrent cache: the number of sessions is bounded (a flood of new
-/// visitors evicts the least recently and least frequently used sessions instead of exhausting
-/// memory), every entry expires at its own TTL, expired entries are evicted by the cache and
-/// refused on read, and each change set is applied atomically per session, so concurrent
-/// requests changing different keys both keep their change. Sessions are lost when the process
-/// exits; use Redis or files to share sessions between processes.
+/// Built on `quick_cache`'s sharded concurrent cache: the number of sessions is bounded (a
+/// flood of new visitors evicts the coldest sessions, with an eviction policy that resists
+/// scans, instead of exhausting memory), every session expires at its own TTL (expired ones are
+/// refused on read and swept out as new sessions arrive), and each change set is applied in
+/// place under the session's shard lock, so concurrent requests changing different keys both
+/// keep their change and no write copies the session. Sessions are lost when the process exits;
+/// use Redis or files to share sessions between processes.
 ///
 /// Clones share the same sessions.
 ///
@@ -34,58 +37,25 @@ pub const DEFAULT_MAX_SESSIONS: u64 = 100_000;
 /// ```
 #[derive(Clone)]
 pub struct MemoryStore {
-    cache: Cache<SessionId, Arc<Record>>,
+    inner: Arc<Inner>,
 }
 
-/// Values are shared `Arc<str>`, so the copy a save makes of a record (the cache still holds
-/// the old one) copies pointers, not the values: a 64 KiB blob is not copied by every write.
-type SharedEntries = HashMap<String, Arc<str>>;
+struct Inner {
+    cache: Cache<SessionId, Record>,
+    /// Sessions created so far: every `sweep_every`-th one triggers a sweep of expired ones.
+    created: AtomicU64,
+    sweep_every: u64,
+}
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Record {
-    entries: Arc<SharedEntries>,
+    entries: Entries,
     expires_at: Instant,
-}
-
-/// `keys` of `entries`, as the owned map the trait returns.
-fn select(entries: &SharedEntries, keys: Keys<'_>) -> Entries {
-    let pick = |(k, v): (&String, &Arc<str>)| (k.clone(), v.to_string());
-    match keys {
-        Keys::All => entries.iter().map(pick).collect(),
-        Keys::Only(only) => only
-            .iter()
-            .filter_map(|k| entries.get_key_value(k))
-            .map(pick)
-            .collect(),
-    }
 }
 
 impl Record {
     fn live(&self, now: Instant) -> bool {
         self.expires_at > now
-    }
-}
-
-struct RecordExpiry;
-
-impl Expiry<SessionId, Arc<Record>> for RecordExpiry {
-    fn expire_after_create(
-        &self,
-        _: &SessionId,
-        record: &Arc<Record>,
-        now: Instant,
-    ) -> Option<Duration> {
-        Some(record.expires_at.saturating_duration_since(now))
-    }
-
-    fn expire_after_update(
-        &self,
-        _: &SessionId,
-        record: &Arc<Record>,
-        now: Instant,
-        _: Option<Duration>,
-    ) -> Option<Duration> {
-        Some(record.expires_at.saturating_duration_since(now))
     }
 }
 
@@ -105,11 +75,15 @@ impl MemoryStoreBuilder {
 
     /// Builds the store.
     pub fn build(self) -> MemoryStore {
+        let max = usize::try_from(self.max_sessions.max(1)).unwrap_or(usize::MAX);
         MemoryStore {
-            cache: Cache::builder()
-                .max_capacity(self.max_sessions)
-                .expire_after(RecordExpiry)
-                .build(),
+            inner: Arc::new(Inner {
+                cache: Cache::new(max),
+                created: AtomicU64::new(0),
+                // A sweep visits every session; doing it once per quarter of the capacity in
+                // new sessions keeps its cost at a few visits per new session.
+                sweep_every: (self.max_sessions / 4).max(1024),
+            }),
         }
     }
 }
@@ -128,11 +102,11 @@ impl MemoryStore {
         }
     }
 
-    /// The number of live sessions (approximate while the cache settles its bookkeeping).
+    /// The number of live sessions (expired ones are swept out first).
     #[must_use]
     pub fn len(&self) -> u64 {
-        self.cache.run_pending_tasks();
-        self.cache.entry_count()
+        self.sweep();
+        self.inner.cache.len() as u64
     }
 
     /// True when no session is kept.
@@ -141,26 +115,42 @@ impl MemoryStore {
         self.len() == 0
     }
 
-    /// Replaces the record of `id` through `f` atomically; `f` sees only a live record.
-    fn compute<T>(
-        &self,
-        id: &SessionId,
-        f: impl FnOnce(Option<&Record>) -> (Option<Record>, T),
-    ) -> T {
+    /// Drops every expired session.
+    fn sweep(&self) {
         let now = Instant::now();
-        let mut out = None;
-        self.cache.entry_by_ref(id).and_compute_with(|current| {
-            let current = current.map(|e| e.into_value());
-            let live = current.as_deref().filter(|r| r.live(now));
-            let (next, result) = f(live);
-            out = Some(result);
-            match (next, current.is_some()) {
-                (Some(record), _) => Op::Put(Arc::new(record)),
-                (None, true) if live.is_none() => Op::Remove,
-                (None, _) => Op::Nop,
+        self.inner.cache.retain(|_, record| record.live(now));
+    }
+
+    /// Runs `f` on the live record of `id`, in place, under its shard's lock. `None` when there
+    /// is no live record (an expired one is removed on the way).
+    fn with_live<T>(&self, id: &SessionId, f: impl FnOnce(&mut Record, Instant) -> T) -> Option<T> {
+        let now = Instant::now();
+        let result = self.inner.cache.entry(id, None, |_, record| {
+            if record.live(now) {
+                EntryAction::Retain(f(record, now))
+            } else {
+                EntryAction::Remove
             }
         });
-        out.expect("and_compute_with calls its closure exactly once")
+        match result {
+            EntryResult::Retained(out) => Some(out),
+            // Removed: it had expired. Vacant: dropping the guard leaves nothing behind.
+            _ => None,
+        }
+    }
+
+    fn insert_new(&self, id: &SessionId, changes: &ChangeSet, ttl: Duration) {
+        let mut entries = Entries::new();
+        changes.apply_to(&mut entries);
+        let record = Record {
+            entries,
+            expires_at: Instant::now() + ttl,
+        };
+        self.inner.cache.insert(id.clone(), record);
+        let created = self.inner.created.fetch_add(1, Ordering::Relaxed) + 1;
+        if created % self.inner.sweep_every == 0 {
+            self.sweep();
+        }
     }
 }
 
@@ -173,7 +163,7 @@ impl Default for MemoryStore {
 impl fmt::Debug for MemoryStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MemoryStore")
-            .field("sessions", &self.cache.entry_count())
+            .field("sessions", &self.inner.cache.len())
             .finish_non_exhaustive()
     }
 }
@@ -185,23 +175,11 @@ impl SessionStore for MemoryStore {
         keys: Keys<'_>,
         refresh: Option<Duration>,
     ) -> Result<Option<Entries>, StoreError> {
-        let Some(ttl) = refresh else {
-            let now = Instant::now();
-            return Ok(self
-                .cache
-                .get(id)
-                .filter(|r| r.live(now))
-                .map(|r| select(&r.entries, keys)));
-        };
-        Ok(self.compute(id, |record| match record {
-            Some(r) => (
-                Some(Record {
-                    entries: r.entries.clone(),
-                    expires_at: Instant::now() + ttl,
-                }),
-                Some(select(&r.entries, keys)),
-            ),
-            None => (None, None),
+        Ok(self.with_live(id, |record, now| {
+            if let Some(ttl) = refresh {
+                record.expires_at = now + ttl;
+            }
+            keys.select(&record.entries)
         }))
     }
 
@@ -211,36 +189,28 @@ impl SessionStore for MemoryStore {
         changes: &ChangeSet,
         ttl: Duration,
     ) -> Result<SaveOutcome, StoreError> {
-        Ok(self.compute(id, |record| {
-            let mut entries = match (record, changes.is_new()) {
-                (Some(r), _) => r.entries.clone(),
-                (None, true) => Arc::default(),
-                (None, false) => return (None, SaveOutcome::Gone),
-            };
-            changes.apply_to(Arc::make_mut(&mut entries));
-            let record = Record {
-                entries,
-                expires_at: Instant::now() + ttl,
-            };
-            (Some(record), SaveOutcome::Saved)
-        }))
+        let updated = self.with_live(id, |record, now| {
+            changes.apply_to(&mut record.entries);
+            record.expires_at = now + ttl;
+        });
+        Ok(match (updated, changes.is_new()) {
+            (Some(()), _) => SaveOutcome::Saved,
+            (None, true) => {
+                self.insert_new(id, changes, ttl);
+                SaveOutcome::Saved
+            }
+            (None, false) => SaveOutcome::Gone,
+        })
     }
 
     async fn refresh(&self, id: &SessionId, ttl: Duration) -> Result<bool, StoreError> {
-        Ok(self.compute(id, |record| match record {
-            Some(r) => (
-                Some(Record {
-                    entries: r.entries.clone(),
-                    expires_at: Instant::now() + ttl,
-                }),
-                true,
-            ),
-            None => (None, false),
-        }))
+        Ok(self
+            .with_live(id, |record, now| record.expires_at = now + ttl)
+            .is_some())
     }
 
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
-        self.cache.invalidate(id);
+        self.inner.cache.remove(id);
         Ok(())
     }
 }
@@ -282,7 +252,6 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(store.len(), 11);
-        // The cache's timer wheel evicts with about one second of granularity.
         let deadline = Instant::now() + Duration::from_secs(5);
         while store.len() > 1 && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(100)).await;
