@@ -22,7 +22,9 @@ use percent_encoding::percent_decode_str;
 use crate::{
     config::{Config, CookieLifecycle, TtlRefresh},
     error::SaveError,
-    session::{removal_cookie, set_cookie_header, CookieUpdate, Shared, Slot, Storage},
+    session::{
+        removal_cookie, set_cookie_header, CookieUpdate, Shared, Slot, Storage, VerifiedCookies,
+    },
     store::{CookieStore, SessionStore, MAX_COOKIE_BYTES},
     StoreError,
 };
@@ -222,6 +224,7 @@ impl SessionMiddlewareBuilder {
             shared: Arc::new(Shared {
                 config: self.config,
                 storage: self.storage,
+                verified: VerifiedCookies::new(),
             }),
         }
     }

@@ -37,6 +37,70 @@ pub(crate) enum Storage {
 pub(crate) struct Shared {
     pub(crate) config: Config,
     pub(crate) storage: Storage,
+    /// Server-side cookies whose signature was verified, with what they said.
+    pub(crate) verified: VerifiedCookies,
+}
+
+/// How many verified server-side cookies [`Shared::verified`] remembers.
+const VERIFIED_COOKIES: usize = 4096;
+
+/// A browser sends the same server-side cookie with every request of a session, and that
+/// cookie's text only ever verifies to the same id, creation time and TTL under the same keys.
+/// So each distinct cookie is verified once and its result remembered (bounded, coldest
+/// forgotten first); later requests pay a lookup instead of an HMAC. Only authentic cookies are
+/// remembered, the maximum lifetime is still checked on every request, and the lookup compares
+/// cookie texts in constant time, so timing tells nothing about remembered cookies.
+pub(crate) struct VerifiedCookies(quick_cache::sync::Cache<CookieText, Incoming>);
+
+impl VerifiedCookies {
+    pub(crate) fn new() -> Self {
+        Self(quick_cache::sync::Cache::new(VERIFIED_COOKIES))
+    }
+
+    fn get(&self, cookie: &str) -> Option<Incoming> {
+        self.0.get(&Presented(cookie))
+    }
+
+    fn remember(&self, cookie: &str, incoming: Incoming) {
+        self.0.insert(CookieText(cookie.to_owned()), incoming);
+    }
+}
+
+/// A remembered cookie's text.
+struct CookieText(String);
+
+/// A presented cookie's text, looked up without a copy.
+struct Presented<'a>(&'a str);
+
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    use subtle::ConstantTimeEq as _;
+    bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+impl PartialEq for CookieText {
+    fn eq(&self, other: &Self) -> bool {
+        constant_time_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for CookieText {}
+
+impl std::hash::Hash for CookieText {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.as_str().hash(state);
+    }
+}
+
+impl std::hash::Hash for Presented<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
+impl quick_cache::Equivalent<CookieText> for Presented<'_> {
+    fn equivalent(&self, key: &CookieText) -> bool {
+        constant_time_eq(self.0, &key.0)
+    }
 }
 
 impl fmt::Debug for Shared {
@@ -319,7 +383,7 @@ impl Session {
                 let shared = self.0.shared.as_ref()?;
                 let raw = self.0.raw_cookie.as_deref()?;
                 let incoming = match &shared.storage {
-                    Storage::Server(_) => parse_server_cookie(&shared.config, raw)?,
+                    Storage::Server(_) => parse_server_cookie(shared, raw)?,
                     Storage::Cookie(_) => Incoming::Sealed,
                 };
                 if let Incoming::Id {
@@ -501,14 +565,31 @@ impl Session {
     /// [`SessionError::Deserialize`] when the stored value is not a `T`;
     /// [`SessionError::NotLoaded`] when the key has not been loaded.
     pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
-        self.get_raw(key)?
-            .map(|json| {
-                serde_json::from_str(&json).map_err(|source| SessionError::Deserialize {
+        // Parsed in place: no copy of the JSON text.
+        self.with_entry(key, |json| {
+            json.map(|json| {
+                serde_json::from_str(json).map_err(|source| SessionError::Deserialize {
                     key: key.to_owned(),
                     source,
                 })
             })
             .transpose()
+        })?
+    }
+
+    /// Runs `f` on the stored JSON text of `key`, under the state lock.
+    fn with_entry<R>(
+        &self,
+        key: &str,
+        f: impl FnOnce(Option<&String>) -> R,
+    ) -> Result<R, SessionError> {
+        let state = self.state();
+        if !state.has_key(key) {
+            return Err(SessionError::NotLoaded {
+                key: key.to_owned(),
+            });
+        }
+        Ok(f(state.entries.get(key)))
     }
 
     /// The stored JSON text of `key`.
@@ -522,13 +603,7 @@ impl Session {
     /// # Errors
     /// [`SessionError::NotLoaded`] when the key has not been loaded.
     pub fn get_raw(&self, key: &str) -> Result<Option<String>, SessionError> {
-        let state = self.state();
-        if !state.has_key(key) {
-            return Err(SessionError::NotLoaded {
-                key: key.to_owned(),
-            });
-        }
-        Ok(state.entries.get(key).cloned())
+        self.with_entry(key, |json| json.cloned())
     }
 
     /// Stores `value` under `key`, replacing what was there.
@@ -676,7 +751,7 @@ impl Session {
     /// # Errors
     /// [`SessionError::NotLoaded`] when the key has not been loaded.
     pub fn contains_key(&self, key: &str) -> Result<bool, SessionError> {
-        Ok(self.get_raw(key)?.is_some())
+        self.with_entry(key, |json| json.is_some())
     }
 
     /// Every key, in no particular order.
@@ -1083,7 +1158,27 @@ fn server_cookie(config: &Config, id: &SessionId, meta: Meta, ttl: Duration) -> 
 
 /// Parses a server-side session cookie. `None` (logged at warn) for anything not issued by us
 /// with one of the accepted keys, or past the maximum lifetime.
-pub(crate) fn parse_server_cookie(config: &Config, value: &str) -> Option<Incoming> {
+pub(crate) fn parse_server_cookie(shared: &Shared, value: &str) -> Option<Incoming> {
+    let config = &shared.config;
+    let incoming = match shared.verified.get(value) {
+        Some(known) => known,
+        None => {
+            let fresh = verify_server_cookie(config, value)?;
+            shared.verified.remember(value, fresh.clone());
+            fresh
+        }
+    };
+    if let Incoming::Id { meta, .. } = &incoming {
+        if past_max_lifetime(config, meta.created) {
+            tracing::warn!("session cookie rejected: past the maximum session lifetime");
+            return None;
+        }
+    }
+    Some(incoming)
+}
+
+/// The signature check and parse behind [`parse_server_cookie`].
+fn verify_server_cookie(config: &Config, value: &str) -> Option<Incoming> {
     let Some((plain, stale_key)) =
         seal::open(Protection::Signed, &config.keys, &config.cookie_name, value)
     else {
@@ -1101,10 +1196,6 @@ pub(crate) fn parse_server_cookie(config: &Config, value: &str) -> Option<Incomi
         tracing::warn!("session cookie rejected: authentic but malformed");
         return None;
     };
-    if past_max_lifetime(config, meta.created) {
-        tracing::warn!("session cookie rejected: past the maximum session lifetime");
-        return None;
-    }
     Some(Incoming::Id {
         id,
         meta,
@@ -1316,6 +1407,48 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn remembered_cookies_verify_as_before_and_nothing_else_is_remembered() {
+        use actix_web::cookie::Key;
+        let shared = |key: &Key| Shared {
+            config: Config::new(key.clone()),
+            storage: Storage::Server(Arc::new(crate::store::MemoryStore::new())),
+            verified: VerifiedCookies::new(),
+        };
+        let key = Key::generate();
+        let ours = shared(&key);
+        let id = SessionId::generate();
+        let meta = Meta::from_parts(unix_now(), 60).unwrap();
+        let header = server_cookie(&ours.config, &id, meta, Duration::from_secs(60));
+        let value = header.split_once('=').unwrap().1;
+        let value = value.split(';').next().unwrap().to_owned();
+        let expect = |incoming: Option<Incoming>| match incoming {
+            Some(Incoming::Id {
+                id: got,
+                meta: got_meta,
+                stale_key: false,
+            }) => got == id && got_meta == meta,
+            _ => false,
+        };
+        assert!(expect(parse_server_cookie(&ours, &value)), "first sight");
+        assert!(expect(parse_server_cookie(&ours, &value)), "remembered");
+        assert_eq!(ours.verified.0.len(), 1);
+        for at in [0, 20, value.len() - 1] {
+            let mut forged = value.clone().into_bytes();
+            forged[at] = if forged[at] == b'A' { b'B' } else { b'A' };
+            let forged = String::from_utf8(forged).unwrap();
+            assert!(parse_server_cookie(&ours, &forged).is_none(), "byte {at}");
+        }
+        assert!(parse_server_cookie(&ours, &value[..value.len() - 1]).is_none());
+        assert_eq!(
+            ours.verified.0.len(),
+            1,
+            "refused cookies are not remembered"
+        );
+        let other = shared(&Key::generate());
+        assert!(parse_server_cookie(&other, &value).is_none(), "other keys");
     }
 
     #[test]

@@ -216,7 +216,13 @@ impl ChangeSet {
             entries.remove(key);
         }
         for (key, value) in &self.upserts {
-            entries.insert(key.clone(), V::from(value.as_str()));
+            match entries.get_mut(key) {
+                // An existing key keeps its allocation.
+                Some(slot) => *slot = V::from(value.as_str()),
+                None => {
+                    entries.insert(key.clone(), V::from(value.as_str()));
+                }
+            }
         }
     }
 }
