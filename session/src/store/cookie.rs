@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::value::RawValue;
 
 use crate::{
@@ -55,8 +55,8 @@ pub struct CookieStore {
     compress: bool,
 }
 
-/// Marks a plain text that is base64 of deflated JSON; plain JSON starts with `{` and base64
-/// never contains `~`, so the marker cannot be ambiguous.
+/// Marks a plain text that is base64 of a deflated payload; a payload starts with a digit and
+/// base64 never contains `~`, so the marker cannot be ambiguous.
 const COMPRESSED: char = '~';
 #[cfg(feature = "cookie-compression")]
 /// Refuse to inflate past this: no honest payload comes near it (cookies are 4096 bytes).
@@ -70,35 +70,45 @@ pub(crate) struct Opened {
     pub(crate) stale_key: bool,
 }
 
-#[derive(Serialize)]
-struct PayloadOut<'a> {
-    /// Unix seconds after which the cookie is refused.
-    exp: u64,
-    /// Unix seconds when the session was created.
-    c: u64,
-    /// The session's TTL in seconds.
-    t: u64,
-    #[serde(serialize_with = "as_map")]
-    d: Vec<(&'a str, &'a RawValue)>,
+/// The sealed plain text is `EXP.CREATED.TTL.{JSON}`: the expiry (unix seconds; refused after
+/// it), the session's creation time and TTL, then the entries as one JSON object whose values
+/// are the entries' JSON texts. The numbers lead as plain digits, so a reader checks expiry
+/// before parsing any JSON, and the payload stays short.
+fn payload(exp: u64, meta: Meta, entries: &[(&str, &RawValue)]) -> Result<String, StoreError> {
+    struct Map<'a>(&'a [(&'a str, &'a RawValue)]);
+    impl Serialize for Map<'_> {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            serializer.collect_map(self.0.iter().copied())
+        }
+    }
+    let mut text = Vec::with_capacity(64);
+    for number in [exp, meta.created, meta.ttl.as_secs()] {
+        // serde_json prints integers without the formatting machinery.
+        serde_json::to_writer(&mut text, &number).map_err(StoreError::corrupt)?;
+        text.push(b'.');
+    }
+    serde_json::to_writer(&mut text, &Map(entries)).map_err(StoreError::corrupt)?;
+    String::from_utf8(text).map_err(StoreError::corrupt)
 }
 
-fn as_map<S: serde::Serializer>(
-    pairs: &[(&str, &RawValue)],
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    serializer.collect_map(pairs.iter().copied())
+/// The three numbers and the entries of a [`payload`] text.
+fn parse_payload(text: &str) -> Result<(u64, u64, u64, Entries), String> {
+    let mut parts = text.splitn(4, '.');
+    let mut number = || {
+        parts
+            .next()
+            .and_then(|n| n.parse::<u64>().ok())
+            .ok_or_else(|| "bad header".to_owned())
+    };
+    let (exp, created, ttl) = (number()?, number()?, number()?);
+    let json = parts.next().ok_or("no entries")?;
+    let mut de = serde_json::Deserializer::from_str(json);
+    let d = entries(&mut de).map_err(|e| e.to_string())?;
+    de.end().map_err(|e| e.to_string())?;
+    Ok((exp, created, ttl, d))
 }
 
-#[derive(Deserialize)]
-struct PayloadIn {
-    exp: u64,
-    c: u64,
-    t: u64,
-    #[serde(deserialize_with = "entries")]
-    d: Entries,
-}
-
-/// The `d` map straight into [`Entries`]: each value kept as its JSON text.
+/// The entries object straight into [`Entries`]: each value kept as its JSON text.
 fn entries<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Entries, D::Error> {
     struct Visitor;
     impl<'de> serde::de::Visitor<'de> for Visitor {
@@ -145,28 +155,28 @@ impl CookieStore {
         self
     }
 
-    /// The sealed text for `json`: raw JSON, base64 of it (signed), or a compressed form.
-    fn encode(&self, json: String) -> String {
+    /// The sealed text for a payload: as it is (encrypted), base64 of it (signed), or a compressed form.
+    fn encode(&self, text: String) -> String {
         #[cfg(feature = "cookie-compression")]
         if self.compress {
-            let deflated = deflate(json.as_bytes());
+            let deflated = deflate(text.as_bytes());
             let packed = format!("{COMPRESSED}{}", URL_SAFE_NO_PAD.encode(deflated));
             let plain_len = match self.protection {
-                Protection::Signed => json.len().div_ceil(3) * 4,
-                Protection::Encrypted => json.len(),
+                Protection::Signed => text.len().div_ceil(3) * 4,
+                Protection::Encrypted => text.len(),
             };
             if packed.len() < plain_len {
                 return packed;
             }
         }
         match self.protection {
-            // Signed payloads travel as base64: raw JSON quotes would be percent-encoded.
-            Protection::Signed => URL_SAFE_NO_PAD.encode(json),
-            Protection::Encrypted => json,
+            // Signed payloads travel as base64: raw quotes would be percent-encoded.
+            Protection::Signed => URL_SAFE_NO_PAD.encode(text),
+            Protection::Encrypted => text,
         }
     }
 
-    /// The JSON inside an opened cookie, or why not.
+    /// The payload inside an opened cookie, or why not.
     fn decode(&self, plain: String) -> Result<String, &'static str> {
         if let Some(packed) = plain.strip_prefix(COMPRESSED) {
             let deflated = URL_SAFE_NO_PAD.decode(packed).map_err(|_| "bad base64")?;
@@ -196,24 +206,24 @@ impl CookieStore {
                 return None;
             }
         };
-        let payload: PayloadIn = match serde_json::from_str(&json) {
-            Ok(p) => p,
+        let (exp, created, ttl, entries) = match parse_payload(&json) {
+            Ok(parts) => parts,
             Err(error) => {
                 tracing::warn!(%error, "session cookie rejected: authentic but undecodable");
                 return None;
             }
         };
-        if payload.exp <= unix_now() {
+        if exp <= unix_now() {
             tracing::warn!("session cookie rejected: expired");
             return None;
         }
-        let meta = Meta::from_parts(payload.c, payload.t)?;
+        let meta = Meta::from_parts(created, ttl)?;
         if past_max_lifetime(config, meta.created) {
             tracing::warn!("session cookie rejected: past the maximum session lifetime");
             return None;
         }
         Some(Opened {
-            entries: payload.d,
+            entries,
             meta,
             stale_key,
         })
@@ -234,14 +244,8 @@ impl CookieStore {
                     .map(|raw| (k.as_str(), raw))
                     .map_err(StoreError::corrupt)
             })
-            .collect::<Result<_, _>>()?;
-        let payload = PayloadOut {
-            exp: unix_now() + ttl.as_secs(),
-            c: meta.created,
-            t: meta.ttl.as_secs(),
-            d,
-        };
-        let json = serde_json::to_string(&payload).map_err(StoreError::corrupt)?;
+            .collect::<Result<Vec<_>, _>>()?;
+        let json = payload(unix_now() + ttl.as_secs(), meta, &d)?;
         Ok(seal::seal(
             self.protection,
             config.key(),
@@ -315,6 +319,32 @@ mod tests {
 
     fn stores() -> [CookieStore; 2] {
         [CookieStore::encrypted(), CookieStore::signed()]
+    }
+
+    #[test]
+    fn payloads_round_trip_and_malformed_ones_are_refused() {
+        let value = RawValue::from_string("{\"a\":[1,\"x.y\"]}".into()).unwrap();
+        let meta = Meta::from_parts(7, 60).unwrap();
+        let text = payload(99, meta, &[("k.\"q", &value)]).unwrap();
+        let (exp, created, ttl, entries) = parse_payload(&text).unwrap();
+        assert_eq!((exp, created, ttl), (99, 7, 60));
+        assert_eq!(
+            entries,
+            Entries::from([("k.\"q".to_owned(), value.get().to_owned())])
+        );
+        for bad in [
+            "",
+            "1.2.3",
+            "1.2.3.",
+            "a.2.3.{}",
+            "1.2.-3.{}",
+            "1.2.3.{}x",
+            "1.2.3.[]",
+            "1.2.3.{\"k\":}",
+            "{\"exp\":1}",
+        ] {
+            assert!(parse_payload(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

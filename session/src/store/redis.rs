@@ -191,7 +191,7 @@ impl RedisStore {
     /// ```
     #[must_use]
     pub fn key(&self, id: &SessionId) -> String {
-        format!("{}{}", self.prefix, id.as_str())
+        [&*self.prefix, id.as_str()].concat()
     }
 
     /// Runs `work` on a pooled connection within the pool's deadline.
