@@ -93,32 +93,47 @@ fn connections_received(server: &RedisServer) -> u64 {
     line.trim().parse::<u64>().unwrap() - 1
 }
 
-#[actix_web::test]
-async fn concurrent_calls_share_the_pools_connections() {
+/// Threads take the pool's connections in turn on their first call: each keeps its own while
+/// there are enough, and all of a thread's concurrent calls share its one connection.
+#[::core::prelude::v1::test] // The plain `test` here is actix-web's.
+fn threads_take_turns_over_the_pools_connections() {
     let server = RedisServer::start();
-    let ids: Vec<SessionId> = (0..64).map(|_| SessionId::generate()).collect();
-    let changes = ChangeSet::create().upsert("a", "1");
     let ttl = Duration::from_secs(60);
-    for (connections, builder) in [
-        (1, RedisPool::builder(server.url())),
-        (3, RedisPool::builder(server.url()).connections(3)),
-    ] {
-        let store = RedisStore::new(builder.build().unwrap());
+    for (threads, connections, expected) in [(1, 3, 1), (3, 1, 1), (3, 3, 3), (4, 2, 2)] {
+        let pool = RedisPool::builder(server.url()).connections(connections);
+        let store = RedisStore::new(pool.build().unwrap());
         let before = connections_received(&server);
-        // From cold: every call races to the first connection of its slot.
-        let saves = ids.iter().map(|id| store.save(id, &changes, ttl));
-        for saved in futures_util::future::join_all(saves).await {
-            assert_eq!(saved.unwrap(), SaveOutcome::Saved);
-        }
-        let loads = ids.iter().map(|id| store.load(id, Keys::All, None));
-        for loaded in futures_util::future::join_all(loads).await {
-            assert_eq!(loaded.unwrap().unwrap().len(), 1);
-        }
+        // Every thread keeps its runtime running (and with it the driver tasks of the
+        // connections it opened) until all threads are done.
+        let done = tokio::sync::Barrier::new(threads);
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                scope.spawn(|| {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .unwrap();
+                    runtime.block_on(async {
+                        let ids: Vec<SessionId> = (0..32).map(|_| SessionId::generate()).collect();
+                        let changes = ChangeSet::create().upsert("a", "1");
+                        let saves = ids.iter().map(|id| store.save(id, &changes, ttl));
+                        for saved in futures_util::future::join_all(saves).await {
+                            assert_eq!(saved.unwrap(), SaveOutcome::Saved);
+                        }
+                        let loads = ids.iter().map(|id| store.load(id, Keys::All, None));
+                        for loaded in futures_util::future::join_all(loads).await {
+                            assert_eq!(loaded.unwrap().unwrap().len(), 1);
+                        }
+                        done.wait().await;
+                    });
+                });
+            }
+        });
         // The cli's own connections are counted too: one per `connections_received`.
         let opened = connections_received(&server) - before - 1;
         assert_eq!(
-            opened, connections,
-            "128 concurrent calls on {connections} connection(s)"
+            opened, expected,
+            "{threads} thread(s) making 64 concurrent calls each on {connections} connection(s)"
         );
     }
 }

@@ -83,8 +83,7 @@ mod redis;
 #[cfg(feature = "redis")]
 pub use self::redis::{
     RedisConfigError, RedisConnection, RedisPool, RedisPoolBuilder, RedisStore, RedisStoreBuilder,
-    DEFAULT_CONNECTIONS, DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_CHECK, DEFAULT_KEY_PREFIX,
-    DEFAULT_RESPONSE_TIMEOUT,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_CHECK, DEFAULT_KEY_PREFIX, DEFAULT_RESPONSE_TIMEOUT,
 };
 pub use cookie::{CookieStore, MAX_COOKIE_BYTES};
 #[cfg(feature = "file")]

@@ -9,8 +9,8 @@ use std::{future::Future, sync::Arc, time::Duration};
 use ::redis::{cmd, Value};
 
 pub use self::pool::{
-    RedisConfigError, RedisConnection, RedisPool, RedisPoolBuilder, DEFAULT_CONNECTIONS,
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_CHECK, DEFAULT_RESPONSE_TIMEOUT,
+    RedisConfigError, RedisConnection, RedisPool, RedisPoolBuilder, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_IDLE_CHECK, DEFAULT_RESPONSE_TIMEOUT,
 };
 use self::{
     layout::{decode_all, decode_only, only_fields},

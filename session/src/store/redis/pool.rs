@@ -5,8 +5,10 @@
 //! one go and reads the answers as they come. Holding a connection exclusively per call (as a
 //! deadpool checkout does) throws that away: one command in flight per connection, a few
 //! syscalls per command, and a 20 KiB checkout future. So the pool keeps a small fixed set of
-//! connections (one by default, as Redis runs commands one at a time anyway) and hands out
-//! clones round-robin; getting one is a read lock and a few reference-count increments.
+//! connections (one per core by default: one per actix worker) and hands each thread clones of
+//! its own one; getting one is a read lock and a few reference-count increments. A connection's
+//! driver task runs on the thread that opened it, so a worker's commands never wait on another
+//! worker's thread.
 //!
 //! Health travels with the clones, in one shared [`Health`] per connection, and liveness is
 //! proved without talking to Redis (deadpool-redis `PING`s on every checkout: more than the
@@ -48,14 +50,12 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 pub const DEFAULT_RESPONSE_TIMEOUT: Duration = Duration::from_secs(1);
 /// Default for [`RedisPoolBuilder::idle_check`].
 pub const DEFAULT_IDLE_CHECK: Duration = Duration::from_secs(30);
-/// Default for [`RedisPoolBuilder::connections`].
-pub const DEFAULT_CONNECTIONS: usize = 1;
 
 /// The Redis connections of a [`RedisStore`](super::RedisStore), which your app may share.
 ///
-/// A few multiplexed connections (one by default) that every store call shares: commands from
-/// concurrent requests are pipelined on one socket instead of each request holding a
-/// connection of its own. Getting a connection costs no command (see the module source for how
+/// A few multiplexed connections (one per core by default) that every store call shares:
+/// commands from concurrent requests are pipelined on one socket instead of each request
+/// holding a connection of its own. Getting a connection costs no command (see the module source for how
 /// liveness is proved instead of deadpool-redis's `PING` per checkout); connections are opened
 /// on first use and replaced when they drop. Clones share the same connections.
 /// [`get`](Self::get) gives a connection for your own commands.
@@ -281,7 +281,7 @@ impl RedisPoolBuilder {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             response_timeout: DEFAULT_RESPONSE_TIMEOUT,
             idle_check: DEFAULT_IDLE_CHECK,
-            connections: DEFAULT_CONNECTIONS,
+            connections: std::thread::available_parallelism().map_or(1, usize::from),
         }
     }
 
@@ -305,10 +305,11 @@ impl RedisPoolBuilder {
         self
     }
 
-    /// How many connections to keep (default [`DEFAULT_CONNECTIONS`], at least one). Each
-    /// carries any number of concurrent commands; more than one helps only when a single
-    /// connection's driver task (one core) becomes the bottleneck, e.g. with many worker
-    /// threads. Calls are spread over them round-robin.
+    /// How many connections to keep (default: one per available core, actix's default number
+    /// of workers; at least one). Each carries any number of concurrent commands. Threads are
+    /// given connections in turn on their first call, so with at least as many connections as
+    /// worker threads every worker has its own, and its commands never wait on another
+    /// thread's driver task.
     pub fn connections(mut self, count: usize) -> Self {
         self.connections = count.max(1);
         self
@@ -366,6 +367,10 @@ impl RedisPoolBuilder {
         let shared = Shared {
             factory,
             slots: (0..self.connections).map(|_| Slot::default()).collect(),
+            id: {
+                static POOLS: AtomicUsize = AtomicUsize::new(0);
+                POOLS.fetch_add(1, Ordering::Relaxed)
+            },
             next: AtomicUsize::new(0),
             connect_timeout: self.connect_timeout,
             response_timeout: self.response_timeout,
@@ -507,6 +512,9 @@ impl Slot {
 struct Shared {
     factory: Factory,
     slots: Box<[Slot]>,
+    /// Tells this pool apart in each thread's slot assignments.
+    id: usize,
+    /// The slot the next new thread gets.
     next: AtomicUsize,
     connect_timeout: Duration,
     response_timeout: Duration,
@@ -515,11 +523,31 @@ struct Shared {
 }
 
 impl Shared {
+    /// The calling thread's slot: threads are given slots in turn on their first call, so with
+    /// at least as many connections as worker threads each worker has its own. A connection's
+    /// driver task runs on the thread that opened it, so a worker's commands and answers then
+    /// never cross threads.
     fn pick(&self) -> &Slot {
         match &*self.slots {
             [only] => only,
-            slots => &slots[self.next.fetch_add(1, Ordering::Relaxed) % slots.len()],
+            slots => &slots[self.thread_slot() % slots.len()],
         }
+    }
+
+    fn thread_slot(&self) -> usize {
+        thread_local! {
+            /// (pool id, slot) for each pool this thread has used.
+            static ASSIGNED: std::cell::RefCell<Vec<(usize, usize)>> =
+                const { std::cell::RefCell::new(Vec::new()) };
+        }
+        ASSIGNED.with_borrow_mut(|assigned| {
+            if let Some(&(_, slot)) = assigned.iter().find(|(pool, _)| *pool == self.id) {
+                return slot;
+            }
+            let slot = self.next.fetch_add(1, Ordering::Relaxed);
+            assigned.push((self.id, slot));
+            slot
+        })
     }
 
     fn state(&self, health: &Health) -> State {
