@@ -330,12 +330,19 @@ pub(crate) fn session_cookie(headers: &HeaderMap, name: &str) -> Option<String> 
 fn find_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<Cow<'a, str>> {
     let value = headers
         .get_all(header::COOKIE)
-        .flat_map(|value| value.as_bytes().split(|&b| b == b';'))
-        .find_map(|pair| {
-            let rest = pair.trim_ascii_start().strip_prefix(name.as_bytes())?;
-            rest.trim_ascii_start().strip_prefix(b"=")
+        .filter_map(|header| std::str::from_utf8(header.as_bytes()).ok())
+        .find_map(|text| {
+            // Each place the name occurs (a fast substring search), if it starts a pair.
+            text.match_indices(name).find_map(|(at, _)| {
+                let before = text[..at].trim_end_matches([' ', '\t']);
+                if !(before.is_empty() || before.ends_with(';')) {
+                    return None;
+                }
+                let rest = text[at + name.len()..].trim_start_matches([' ', '\t']);
+                let value = rest.strip_prefix('=')?;
+                Some(value.split(';').next().unwrap_or_default().trim())
+            })
         })?;
-    let value = std::str::from_utf8(value.trim_ascii()).ok()?;
     if value.contains('%') {
         Some(percent_decode_str(value).decode_utf8_lossy())
     } else {
@@ -390,6 +397,17 @@ mod tests {
             .insert_header((header::COOKIE, "sessions=1; session"))
             .to_srv_request();
         assert_eq!(find_cookie(req.headers(), "session"), None);
+        let req = TestRequest::default()
+            .insert_header((
+                header::COOKIE,
+                "a=session=x; b=my session=y;\tsession\t= ok\t",
+            ))
+            .to_srv_request();
+        assert_eq!(find_cookie(req.headers(), "session").as_deref(), Some("ok"));
+        let req = TestRequest::default()
+            .insert_header((header::COOKIE, "session="))
+            .to_srv_request();
+        assert_eq!(find_cookie(req.headers(), "session").as_deref(), Some(""));
         assert_eq!(
             find_cookie(TestRequest::default().to_srv_request().headers(), "session"),
             None
