@@ -1,6 +1,6 @@
 //! Session identifiers.
 
-use std::fmt;
+use std::{fmt, sync::Arc};
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 
@@ -13,7 +13,7 @@ const ID_LEN: usize = 43;
 ///
 /// Ids only enter the library through [`SessionId::generate`] or a strict parse, so every
 /// `SessionId` a store sees is exactly 43 characters of `A–Z a–z 0–9 - _`: safe as a Redis key
-/// part or a file name.
+/// part or a file name. Clones share the text (a reference count, no copy).
 ///
 /// ```
 /// use session::SessionId;
@@ -27,7 +27,7 @@ const ID_LEN: usize = 43;
 /// assert!(SessionId::try_from(format!("{}=", &id.as_str()[..42]).as_str()).is_err());
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct SessionId(String);
+pub struct SessionId(Arc<str>);
 
 impl SessionId {
     /// A fresh id from the operating system's CSPRNG.
@@ -39,7 +39,7 @@ impl SessionId {
     pub fn generate() -> Self {
         let mut bytes = [0u8; ID_BYTES];
         getrandom::fill(&mut bytes).expect("the operating system's random source failed");
-        Self(URL_SAFE_NO_PAD.encode(bytes))
+        Self(URL_SAFE_NO_PAD.encode(bytes).into())
     }
 
     /// The id as text (43 URL-safe base64 characters).
@@ -67,7 +67,7 @@ impl TryFrom<&str> for SessionId {
             && bytes.iter().all(|&b| sextet(b).is_some())
             && sextet(bytes[ID_LEN - 1]).is_some_and(|last| last & 0b11 == 0);
         if canonical {
-            Ok(Self(value.to_owned()))
+            Ok(Self(value.into()))
         } else {
             Err(InvalidSessionId(()))
         }
@@ -158,7 +158,7 @@ mod tests {
     fn accepts_exactly_what_a_strict_decoder_accepts() {
         let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_+/=.";
         for _ in 0..64 {
-            let id = SessionId::generate().0.into_bytes();
+            let id = SessionId::generate().0.as_bytes().to_vec();
             for at in [0, 17, 41, 42] {
                 for &c in alphabet {
                     let mut text = id.clone();

@@ -2,7 +2,7 @@
 
 use std::{
     cell::OnceCell,
-    collections::{BTreeMap, HashSet},
+    collections::{BTreeSet, HashSet},
     fmt,
     rc::Rc,
     sync::{Arc, Mutex, MutexGuard, OnceLock},
@@ -210,8 +210,9 @@ struct State {
     exists: Option<bool>,
     /// Loaded entries with this request's changes applied.
     entries: Entries,
-    /// This request's changes: `Some` upserts, `None` removes.
-    changes: BTreeMap<String, Option<String>>,
+    /// Keys this request changed: upserted with their value in `entries`, or removed (absent
+    /// from `entries`).
+    changes: BTreeSet<String>,
     cleared: bool,
     purged: bool,
     renewed_to: Option<SessionId>,
@@ -240,7 +241,7 @@ impl State {
 
     fn has_key(&self, key: &str) -> bool {
         self.covers(Keys::All)
-            || self.changes.contains_key(key)
+            || self.changes.contains(key)
             || matches!(&self.loaded, Loaded::Keys(have) if have.contains(key))
     }
 
@@ -257,7 +258,7 @@ impl State {
 
     /// Keys whose stored value must not override what this request already knows.
     fn knows(&self, key: &str) -> bool {
-        self.changes.contains_key(key)
+        self.changes.contains(key)
             || matches!(&self.loaded, Loaded::Keys(have) if have.contains(key))
     }
 
@@ -281,7 +282,7 @@ impl State {
         let base = if self.cleared { base.clear() } else { base };
         self.changes
             .iter()
-            .fold(base, |cs, (key, change)| match change {
+            .fold(base, |cs, key| match self.entries.get(key) {
                 Some(value) => cs.upsert(key.clone(), value.clone()),
                 None if self.cleared => cs,
                 None => cs.remove(key.clone()),
@@ -374,7 +375,7 @@ impl Session {
                 loaded: Loaded::Nothing,
                 exists: None,
                 entries: Entries::new(),
-                changes: BTreeMap::new(),
+                changes: BTreeSet::new(),
                 cleared: false,
                 purged: false,
                 renewed_to: None,
@@ -656,8 +657,8 @@ impl Session {
     pub fn insert_raw(&self, key: impl Into<String>, json: String) {
         let key = key.into();
         let mut state = self.state();
-        state.entries.insert(key.clone(), json.clone());
-        state.changes.insert(key, Some(json));
+        state.entries.insert(key.clone(), json);
+        state.changes.insert(key);
     }
 
     /// Removes `key`, returning its JSON text if it was present.
@@ -678,7 +679,7 @@ impl Session {
             });
         }
         let old = state.entries.remove(key);
-        state.changes.insert(key.to_owned(), None);
+        state.changes.insert(key.to_owned());
         Ok(old)
     }
 
