@@ -4,8 +4,7 @@
 
 use std::{
     collections::{BTreeMap, HashMap},
-    sync::{Arc, Mutex},
-    time::Duration,
+    sync::Arc,
 };
 
 use actix_web::{
@@ -16,9 +15,11 @@ use actix_web::{
     test, web, App, HttpRequest, HttpResponse,
 };
 use session::{
-    store::{ChangeSet, Entries, Keys, MemoryStore, SaveOutcome, SessionStore},
-    Session, SessionData, SessionError, SessionExt as _, SessionId, SessionMiddleware, StoreError,
+    store::MemoryStore, Session, SessionData, SessionError, SessionExt as _, SessionMiddleware,
 };
+use support::Instrumented;
+
+mod support;
 
 /// A cart as an app would keep it.
 #[derive(SessionData, Debug, Clone, PartialEq)]
@@ -465,51 +466,6 @@ async fn without_middleware_extraction_is_an_opaque_500() {
     assert_eq!(body_text(res).await, "Internal Server Error");
 }
 
-/// A memory store that records which keys each load asked for.
-#[derive(Clone, Default)]
-struct Recording {
-    inner: MemoryStore,
-    loads: Arc<Mutex<Vec<Option<Vec<String>>>>>,
-}
-
-impl Recording {
-    fn take_loads(&self) -> Vec<Option<Vec<String>>> {
-        std::mem::take(&mut self.loads.lock().unwrap())
-    }
-}
-
-impl SessionStore for Recording {
-    async fn load(
-        &self,
-        id: &SessionId,
-        keys: Keys<'_>,
-        refresh: Option<Duration>,
-    ) -> Result<Option<Entries>, StoreError> {
-        self.loads.lock().unwrap().push(match keys {
-            Keys::All => None,
-            Keys::Only(keys) => Some(keys.to_vec()),
-        });
-        self.inner.load(id, keys, refresh).await
-    }
-
-    async fn save(
-        &self,
-        id: &SessionId,
-        changes: &ChangeSet,
-        ttl: Duration,
-    ) -> Result<SaveOutcome, StoreError> {
-        self.inner.save(id, changes, ttl).await
-    }
-
-    async fn refresh(&self, id: &SessionId, ttl: Duration) -> Result<bool, StoreError> {
-        self.inner.refresh(id, ttl).await
-    }
-
-    async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
-        self.inner.delete(id).await
-    }
-}
-
 /// A route that stores `entries` (key, JSON text) in the session.
 fn seed_route(entries: &'static [(&'static str, &'static str)]) -> actix_web::Route {
     web::get().to(move |s: Session| {
@@ -528,7 +484,7 @@ fn all_cart_keys() -> Option<Vec<String>> {
 /// request loads the rest, and both see this request's changes.
 #[actix_web::test]
 async fn typed_then_untyped_in_one_request_share_state() {
-    let store = Recording::default();
+    let store = Instrumented::default();
     let app = test::init_service(
         App::new()
             .wrap(SessionMiddleware::new(store.clone(), Key::generate()))
@@ -653,7 +609,7 @@ async fn typed_sessions_work_on_the_cookie_store() {
 /// typed extractor before a `Session` one loads its keys, then the rest.
 #[actix_web::test]
 async fn extractor_order_decides_the_loads() {
-    let store = Recording::default();
+    let store = Instrumented::default();
     let app = test::init_service(
         App::new()
             .wrap(SessionMiddleware::new(store.clone(), Key::generate()))

@@ -42,14 +42,24 @@ where
     testing::get(app, uri, cookie.cloned()).await
 }
 
-/// Counts every store call and fails loads or saves while told to. The failure is a fault a
-/// real store cannot produce on demand: everything else is the real `MemoryStore`.
+/// Counts every store call, records which keys each load asked for, and fails loads or saves
+/// while told to. The failure is a fault a real store cannot produce on demand: everything else
+/// is the real `MemoryStore`.
 #[derive(Debug, Clone, Default)]
 pub struct Instrumented {
     pub inner: MemoryStore,
     pub counts: Arc<Counts>,
     pub fail_load: Arc<AtomicBool>,
     pub fail_save: Arc<AtomicBool>,
+    /// Each load's keys since the last `take_loads`: `None` for the whole session.
+    pub loads: Arc<Mutex<Vec<Option<Vec<String>>>>>,
+}
+
+impl Instrumented {
+    /// The keys of the loads since the last call, in order.
+    pub fn take_loads(&self) -> Vec<Option<Vec<String>>> {
+        std::mem::take(&mut self.loads.lock().unwrap())
+    }
 }
 
 #[derive(Debug, Default)]
@@ -92,6 +102,10 @@ impl SessionStore for Instrumented {
         refresh: Option<Duration>,
     ) -> Result<Option<Entries>, StoreError> {
         self.counts.loads.fetch_add(1, SeqCst);
+        self.loads.lock().unwrap().push(match keys {
+            Keys::All => None,
+            Keys::Only(keys) => Some(keys.to_vec()),
+        });
         if refresh.is_some() {
             self.counts.refreshing_loads.fetch_add(1, SeqCst);
         }
