@@ -52,14 +52,15 @@ impl From<CookieStore> for SessionStorage {
     }
 }
 
-/// Middleware that gives every request a lazy [`Session`](crate::Session) and saves what handlers changed.
+/// Middleware that gives every request a lazy [`Session`](crate::Session) and saves what
+/// handlers changed.
 ///
 /// Until something asks for the session it does no work at all: the cookie is read and verified
 /// when a handler first takes the session, and loaded from the store by the first extraction
-/// (or [`Session::load`](crate::Session::load)). After the handler it writes only the changes (nothing if
-/// the session was untouched), sets or removes the cookie, and adds `Vary: Cookie` when the
-/// session was read. A 5xx response saves nothing; a failed save turns the response into an
-/// opaque 500.
+/// (or [`Session::load`](crate::Session::load)). After the handler it writes only the changes
+/// (nothing if the session was untouched), sets or removes the cookie, and adds `Vary: Cookie`
+/// when the session was read. A 5xx response saves nothing; a failed save turns the response
+/// into an opaque 500.
 ///
 /// ```
 /// use actix_web::{cookie::Key, App};
@@ -192,7 +193,8 @@ impl SessionMiddlewareBuilder {
     }
 
     /// The default TTL of new sessions (each session can change its own with
-    /// [`Session::set_ttl`](crate::Session::set_ttl)). Values under one second are raised to one second.
+    /// [`Session::set_ttl`](crate::Session::set_ttl)). Values under one second are raised to one
+    /// second.
     pub fn ttl(mut self, ttl: Duration) -> Self {
         self.config.ttl = ttl.max(Duration::from_secs(1));
         self

@@ -245,6 +245,15 @@ impl State {
             || matches!(&self.loaded, Loaded::Keys(have) if have.contains(key))
     }
 
+    /// Takes the facts an authentic cookie carries (a TTL set in this request wins).
+    fn adopt(&mut self, meta: Meta, stale_key: bool) {
+        self.created = meta.created;
+        self.stale_key = stale_key;
+        if !self.ttl_changed {
+            self.ttl = meta.ttl;
+        }
+    }
+
     fn mark_loaded(&mut self, want: Keys<'_>) {
         match (&mut self.loaded, want) {
             (_, Keys::All) => self.loaded = Loaded::All,
@@ -406,12 +415,7 @@ impl Session {
                     meta, stale_key, ..
                 } = &incoming
                 {
-                    let mut state = self.state();
-                    state.created = meta.created;
-                    state.stale_key = *stale_key;
-                    if !state.ttl_changed {
-                        state.ttl = meta.ttl;
-                    }
+                    self.state().adopt(*meta, *stale_key);
                 }
                 Some(incoming)
             })
@@ -543,12 +547,7 @@ impl Session {
                 let Some(opened) = store.open(&shared.config, sealed) else {
                     return Ok(None);
                 };
-                let mut state = self.state();
-                state.created = opened.meta.created;
-                state.stale_key = opened.stale_key;
-                if !state.ttl_changed {
-                    state.ttl = opened.meta.ttl;
-                }
+                self.state().adopt(opened.meta, opened.stale_key);
                 Ok(Some(opened.entries))
             }
             _ => Ok(None),

@@ -155,7 +155,8 @@ impl CookieStore {
         self
     }
 
-    /// The sealed text for a payload: as it is (encrypted), base64 of it (signed), or a compressed form.
+    /// The sealed text for a payload: as it is (encrypted), base64 of it (signed), or a
+    /// compressed form.
     fn encode(&self, text: String) -> String {
         #[cfg(feature = "cookie-compression")]
         if self.compress {

@@ -55,9 +55,10 @@ pub const DEFAULT_IDLE_CHECK: Duration = Duration::from_secs(30);
 ///
 /// A few multiplexed connections (one per core by default) that every store call shares:
 /// commands from concurrent requests are pipelined on one socket instead of each request
-/// holding a connection of its own. Getting a connection costs no command (see the module source for how
-/// liveness is proved instead of deadpool-redis's `PING` per checkout); connections are opened
-/// on first use and replaced when they drop. Clones share the same connections.
+/// holding a connection of its own. Getting a connection costs no command (see the module
+/// source for how liveness is proved instead of deadpool-redis's `PING` per checkout);
+/// connections are opened on first use and replaced when they drop. Clones share the same
+/// connections.
 /// [`get`](Self::get) gives a connection for your own commands.
 ///
 /// ```no_run
