@@ -1183,13 +1183,10 @@ pub(crate) fn parse_server_cookie(shared: &Shared, value: &str) -> Option<Incomi
             fresh
         }
     };
-    if let Incoming::Id { meta, .. } = &incoming {
-        if past_max_lifetime(config, meta.created) {
-            tracing::warn!("session cookie rejected: past the maximum session lifetime");
-            return None;
-        }
+    match &incoming {
+        Incoming::Id { meta, .. } if past_max_lifetime(config, meta.created) => None,
+        _ => Some(incoming),
     }
-    Some(incoming)
 }
 
 /// The signature check and parse behind [`parse_server_cookie`].
@@ -1218,10 +1215,16 @@ fn verify_server_cookie(config: &Config, value: &str) -> Option<Incoming> {
     })
 }
 
+/// True (logged at warn: the cookie is then refused) for a session created longer ago than
+/// the maximum lifetime.
 pub(crate) fn past_max_lifetime(config: &Config, created: u64) -> bool {
-    config
+    let past = config
         .max_lifetime
-        .is_some_and(|max| unix_now().saturating_sub(created) >= max.as_secs())
+        .is_some_and(|max| unix_now().saturating_sub(created) >= max.as_secs());
+    if past {
+        tracing::warn!("session cookie rejected: past the maximum session lifetime");
+    }
+    past
 }
 
 /// The session cookie with the configured attributes.

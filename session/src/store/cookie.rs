@@ -220,7 +220,6 @@ impl CookieStore {
         }
         let meta = Meta::from_parts(created, ttl)?;
         if past_max_lifetime(config, meta.created) {
-            tracing::warn!("session cookie rejected: past the maximum session lifetime");
             return None;
         }
         Some(Opened {
