@@ -25,7 +25,7 @@ use crate::{
     session::{
         removal_cookie, set_cookie_header, CookieUpdate, Shared, Slot, Storage, VerifiedCookies,
     },
-    store::{CookieStore, SessionStore, MAX_COOKIE_BYTES},
+    store::{CookieStore, SessionStore},
     StoreError,
 };
 
@@ -193,10 +193,10 @@ impl SessionMiddlewareBuilder {
     }
 
     /// The default TTL of new sessions (each session can change its own with
-    /// [`Session::set_ttl`](crate::Session::set_ttl)). Values under one second are raised to one
-    /// second.
+    /// [`Session::set_ttl`](crate::Session::set_ttl)). Clamped between one second and ten years
+    /// (the longest TTL a session cookie may carry), so no setting makes sessions unreadable.
     pub fn ttl(mut self, ttl: Duration) -> Self {
-        self.config.ttl = ttl.max(Duration::from_secs(1));
+        self.config.ttl = ttl.clamp(Duration::from_secs(1), crate::session::MAX_TTL);
         self
     }
 
@@ -312,15 +312,10 @@ where
     }
 }
 
-/// The session cookie's value, if the request carries one of a size a browser could send.
+/// The session cookie's value, if the request carries one (its size and signature are checked
+/// when the session first needs it).
 pub(crate) fn session_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    let value = find_cookie(headers, name)?;
-    if value.len() > MAX_COOKIE_BYTES {
-        // No browser sends more; refuse before spending any crypto on it.
-        tracing::warn!(len = value.len(), "session cookie rejected: oversized");
-        return None;
-    }
-    Some(value.into_owned())
+    find_cookie(headers, name).map(Cow::into_owned)
 }
 
 /// The value of the first cookie called `name` in the request's `Cookie` headers.

@@ -21,7 +21,7 @@ use serde::{de::DeserializeOwned, Serialize};
 use crate::{
     config::{Config, CookieLifecycle, TtlRefresh},
     seal::{self, Protection},
-    store::{ChangeSet, DynStore, Entries, Keys, SaveOutcome},
+    store::{ChangeSet, DynStore, Entries, Keys, SaveOutcome, MAX_COOKIE_BYTES},
     SessionError, SessionId, StoreError,
 };
 
@@ -160,7 +160,7 @@ pub(crate) fn unix_now() -> u64 {
 }
 
 /// Longest TTL accepted from a cookie: anything beyond is a forgery or a bug.
-const MAX_TTL: Duration = Duration::from_secs(10 * 366 * 24 * 60 * 60);
+pub(crate) const MAX_TTL: Duration = Duration::from_secs(10 * 366 * 24 * 60 * 60);
 
 impl Meta {
     /// `created.ttl`, the tail of a server-side cookie's plain text.
@@ -216,14 +216,23 @@ struct State {
     cleared: bool,
     purged: bool,
     renewed_to: Option<SessionId>,
-    ttl: Duration,
-    ttl_changed: bool,
-    created: u64,
+    /// A TTL set in this request ([`Session::set_ttl`]).
+    ttl_set: Option<Duration>,
+    /// Unix seconds when this handle was made: the creation time of a session it creates.
+    born: u64,
+    /// What an opened sealed cookie (cookie store) said; server cookies say it in [`Incoming`].
+    sealed: Option<CookieFacts>,
     /// A handler extracted or loaded the session (drives `Vary` and refresh-on-access).
     accessed: bool,
     /// A load already reset the TTL.
     refreshed: bool,
-    /// The cookie was sealed with an older key.
+}
+
+/// The facts an authentic cookie carries about its session.
+#[derive(Debug, Clone, Copy)]
+struct CookieFacts {
+    meta: Meta,
+    /// Sealed with an older key: re-seal with the current one.
     stale_key: bool,
 }
 
@@ -245,13 +254,10 @@ impl State {
             || matches!(&self.loaded, Loaded::Keys(have) if have.contains(key))
     }
 
-    /// Takes the facts an authentic cookie carries (a TTL set in this request wins).
-    fn adopt(&mut self, meta: Meta, stale_key: bool) {
-        self.created = meta.created;
-        self.stale_key = stale_key;
-        if !self.ttl_changed {
-            self.ttl = meta.ttl;
-        }
+    /// The session this request holds is not the one the cookie named: purged here, or not
+    /// in the store (expired, evicted, ended elsewhere, or the cookie did not open).
+    fn is_fresh(&self) -> bool {
+        self.purged || self.exists == Some(false)
     }
 
     fn mark_loaded(&mut self, want: Keys<'_>) {
@@ -284,7 +290,7 @@ impl State {
     }
 
     fn is_changed(&self) -> bool {
-        !self.changes.is_empty() || self.cleared || self.ttl_changed
+        !self.changes.is_empty() || self.cleared || self.ttl_set.is_some()
     }
 
     fn change_set(&self, base: ChangeSet) -> ChangeSet {
@@ -360,10 +366,11 @@ struct Inner {
 pub struct Session(Arc<Inner>);
 
 impl fmt::Debug for Session {
+    /// Takes the state lock once and verifies nothing: a cookie not verified yet shows no id.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = self.state();
         f.debug_struct("Session")
-            .field("id", &self.id())
+            .field("id", &self.current_id(&state))
             .field("status", &state.status())
             .field("keys", &state.entries.keys().collect::<Vec<_>>())
             .finish_non_exhaustive()
@@ -372,9 +379,6 @@ impl fmt::Debug for Session {
 
 impl Session {
     pub(crate) fn new(shared: Option<Arc<Shared>>, raw_cookie: Option<String>) -> Self {
-        let ttl = shared
-            .as_ref()
-            .map_or(crate::config::DEFAULT_TTL, |s| s.config.ttl);
         Self(Arc::new(Inner {
             shared,
             raw_cookie,
@@ -388,43 +392,86 @@ impl Session {
                 cleared: false,
                 purged: false,
                 renewed_to: None,
-                ttl,
-                ttl_changed: false,
-                created: unix_now(),
+                ttl_set: None,
+                born: unix_now(),
+                sealed: None,
                 accessed: false,
                 refreshed: false,
-                stale_key: false,
             }),
         }))
     }
 
     /// The verified session cookie. Verification waits for the first need (a load, a refresh
     /// policy, [`id`](Self::id), a write), so requests that never touch the session pay for no
-    /// cryptography. Never call it while holding the state lock: it takes that lock.
+    /// cryptography. It takes no lock of the session's, so it may run under the state lock.
     fn incoming(&self) -> Option<&Incoming> {
         self.0
             .incoming
             .get_or_init(|| {
                 let shared = self.0.shared.as_ref()?;
                 let raw = self.0.raw_cookie.as_deref()?;
-                let incoming = match &shared.storage {
+                if raw.len() > MAX_COOKIE_BYTES {
+                    // No browser sends more; refuse before spending any crypto on it.
+                    tracing::warn!(len = raw.len(), "session cookie rejected: oversized");
+                    return None;
+                }
+                Some(match &shared.storage {
                     Storage::Server(_) => parse_server_cookie(shared, raw)?,
                     Storage::Cookie(_) => Incoming::Sealed,
-                };
-                if let Incoming::Id {
-                    meta, stale_key, ..
-                } = &incoming
-                {
-                    self.state().adopt(*meta, *stale_key);
-                }
-                Some(incoming)
+                })
             })
             .as_ref()
     }
 
-    /// [`incoming`](Self::incoming) after it has run: safe under the state lock.
+    /// [`incoming`](Self::incoming) as far as it has run: `None` before verification.
     fn verified(&self) -> Option<&Incoming> {
         self.0.incoming.get().and_then(Option::as_ref)
+    }
+
+    /// The request presented a session cookie that did not verify (after
+    /// [`incoming`](Self::incoming) ran): it is answered with a removal, once.
+    fn rejected_cookie(&self) -> bool {
+        self.0.raw_cookie.is_some() && self.0.incoming.get().is_some_and(Option::is_none)
+    }
+
+    /// The cookie's facts, while the session it names is the one this request holds. A fresh
+    /// session (purged, or the named one is gone) inherits nothing from a dead session's cookie.
+    fn inherited(&self, state: &State) -> Option<CookieFacts> {
+        if state.is_fresh() {
+            return None;
+        }
+        match self.verified()? {
+            Incoming::Id {
+                meta, stale_key, ..
+            } => Some(CookieFacts {
+                meta: *meta,
+                stale_key: *stale_key,
+            }),
+            Incoming::Sealed => state.sealed,
+        }
+    }
+
+    /// The session's creation time and TTL: the cookie's for a live session, this request's
+    /// own for a fresh one; a TTL set in this request wins either way.
+    fn meta(&self, state: &State) -> Meta {
+        let inherited = self.inherited(state).map(|facts| facts.meta);
+        let configured = self
+            .0
+            .shared
+            .as_ref()
+            .map_or(crate::config::DEFAULT_TTL, |s| s.config.ttl);
+        Meta {
+            created: inherited.map_or(state.born, |m| m.created),
+            ttl: state
+                .ttl_set
+                .or(inherited.map(|m| m.ttl))
+                .unwrap_or(configured),
+        }
+    }
+
+    /// The cookie of the session this request holds was sealed with an older key.
+    fn stale_key(&self, state: &State) -> bool {
+        self.inherited(state).is_some_and(|facts| facts.stale_key)
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -547,7 +594,10 @@ impl Session {
                 let Some(opened) = store.open(&shared.config, sealed) else {
                     return Ok(None);
                 };
-                self.state().adopt(opened.meta, opened.stale_key);
+                self.state().sealed = Some(CookieFacts {
+                    meta: opened.meta,
+                    stale_key: opened.stale_key,
+                });
                 Ok(Some(opened.entries))
             }
             _ => Ok(None),
@@ -556,15 +606,15 @@ impl Session {
 
     /// The TTL to write: the session's own, capped by what remains of the maximum lifetime.
     fn effective_ttl(&self, config: &Config, state: &State) -> Duration {
+        let meta = self.meta(state);
         match config.max_lifetime {
             Some(max) => {
-                let age = Duration::from_secs(unix_now().saturating_sub(state.created));
-                state
-                    .ttl
+                let age = Duration::from_secs(unix_now().saturating_sub(meta.created));
+                meta.ttl
                     .min(max.saturating_sub(age))
                     .max(Duration::from_secs(1))
             }
-            None => state.ttl,
+            None => meta.ttl,
         }
     }
 
@@ -828,7 +878,7 @@ impl Session {
         state.entries.clear();
         state.changes.clear();
         state.cleared = false;
-        state.ttl_changed = false;
+        state.ttl_set = None;
         state.renewed_to = None;
         state.purged = true;
     }
@@ -850,8 +900,10 @@ impl Session {
         }
     }
 
-    /// Sets this session's time to live (e.g. longer for "remember me"). It is kept with the
-    /// session and used for every later refresh.
+    /// Sets this session's time to live (e.g. longer for "remember me"), between one second and
+    /// ten years. It is kept with the session and used for every later refresh; a session
+    /// created later in place of this one (after a purge, or once this one has expired) starts
+    /// with the configured TTL again.
     ///
     /// ```
     /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
@@ -859,9 +911,7 @@ impl Session {
     /// # Ok(()) }
     /// ```
     pub fn set_ttl(&self, ttl: Duration) {
-        let mut state = self.state();
-        state.ttl = ttl.clamp(Duration::from_secs(1), MAX_TTL);
-        state.ttl_changed = true;
+        self.state().ttl_set = Some(ttl.clamp(Duration::from_secs(1), MAX_TTL));
     }
 
     /// This session's time to live.
@@ -873,7 +923,8 @@ impl Session {
     /// ```
     #[must_use]
     pub fn ttl(&self) -> Duration {
-        self.state().ttl
+        self.incoming();
+        self.meta(&self.state()).ttl
     }
 
     /// The session's id, if it has one yet: a new session gets its id when first saved. The
@@ -886,15 +937,19 @@ impl Session {
     /// ```
     #[must_use]
     pub fn id(&self) -> Option<SessionId> {
-        let incoming = self.incoming();
-        let state = self.state();
+        self.incoming();
+        self.current_id(&self.state())
+    }
+
+    /// [`id`](Self::id) as far as the cookie has been verified.
+    fn current_id(&self, state: &State) -> Option<SessionId> {
         if state.purged {
             return None;
         }
         if let Some(new) = &state.renewed_to {
             return Some(new.clone());
         }
-        match incoming {
+        match self.verified() {
             Some(Incoming::Id { id, .. }) if state.exists != Some(false) => Some(id.clone()),
             _ => None,
         }
@@ -1009,24 +1064,30 @@ impl Session {
                     Some(id) => ServerAction::Reissue { id: id.clone() },
                     None => ServerAction::Nothing,
                 }
-            } else if incoming_id.is_some() && state.exists == Some(false) {
-                ServerAction::Forget
+            } else if self.stale_key(&state) && state.exists == Some(true) {
+                // Re-sealed on a read too, so retiring the old key signs out no reader.
+                ServerAction::Reseal {
+                    id: incoming_id
+                        .expect("a stale key implies a verified id")
+                        .clone(),
+                }
+            } else if self.rejected_cookie() {
+                ServerAction::Reject
             } else {
+                // A verified cookie whose session is gone is left alone: it may have been renewed
+                // away by a concurrent request, whose new cookie a removal would delete.
                 ServerAction::Nothing
             };
             let resend = config.lifecycle == CookieLifecycle::Persistent
-                || state.stale_key
-                || state.ttl_changed;
-            let meta = Meta {
-                created: state.created,
-                ttl: state.ttl,
-            };
-            (action, ttl, meta, resend)
+                || self.stale_key(&state)
+                || state.ttl_set.is_some();
+            (action, ttl, self.meta(&state), resend)
         };
         let set = |id: &SessionId| CookieUpdate::Set(server_cookie(config, id, meta, ttl));
         Ok(match action {
             ServerAction::Nothing => CookieUpdate::Keep,
-            ServerAction::Forget => CookieUpdate::Remove,
+            ServerAction::Reject => CookieUpdate::Remove,
+            ServerAction::Reseal { id } => set(&id),
             ServerAction::Purge { old, fresh } => {
                 if let Some(old) = &old {
                     store.delete(old).await?;
@@ -1035,11 +1096,7 @@ impl Session {
                     Some(changes) => {
                         let id = SessionId::generate();
                         store.save(&id, &changes, ttl).await?;
-                        let meta = Meta {
-                            created: unix_now(),
-                            ttl,
-                        };
-                        CookieUpdate::Set(server_cookie(config, &id, meta, ttl))
+                        set(&id)
                     }
                     None if old.is_some() => CookieUpdate::Remove,
                     None => CookieUpdate::Keep,
@@ -1052,11 +1109,13 @@ impl Session {
                 };
                 match outcome {
                     SaveOutcome::Saved => set(&new),
+                    // The concurrent request that ended the session answered the removal; this
+                    // one leaves the cookie alone (a removal could delete a newer cookie).
                     SaveOutcome::Gone => {
                         tracing::info!(
                             "session ended by a concurrent request; its renewal was dropped"
                         );
-                        CookieUpdate::Remove
+                        CookieUpdate::Keep
                     }
                 }
             }
@@ -1069,7 +1128,7 @@ impl Session {
                     tracing::info!(
                         "session ended by a concurrent request; its changes were dropped"
                     );
-                    CookieUpdate::Remove
+                    CookieUpdate::Keep
                 }
             },
             ServerAction::Create { changes } => {
@@ -1081,7 +1140,7 @@ impl Session {
                 if store.refresh(&id, ttl).await? {
                     self.reissue(config, || set(&id))
                 } else {
-                    CookieUpdate::Remove
+                    CookieUpdate::Keep
                 }
             }
             ServerAction::Reissue { id } => self.reissue(config, || set(&id)),
@@ -1103,34 +1162,30 @@ impl Session {
         store: &crate::store::CookieStore,
     ) -> Result<CookieUpdate, StoreError> {
         let state = self.state();
-        let had_cookie = self.verified().is_some();
+        let had_cookie = self.0.raw_cookie.is_some();
         let ttl = self.effective_ttl(config, &state);
-        let (created, write) = if state.purged {
-            (unix_now(), !state.changes.is_empty())
+        let write = if state.purged {
+            !state.changes.is_empty()
         } else {
-            let write = state.is_changed()
+            state.is_changed()
                 || state.renewed_to.is_some()
                 || self.wants_refresh(config, &state)
-                || (state.stale_key && state.is_changed());
-            (state.created, write)
+                // Re-sealed on a read too, so retiring the old key signs out no reader.
+                || (self.stale_key(&state) && state.exists == Some(true))
         };
         if !write {
-            return Ok(
-                if had_cookie && (state.purged || state.exists == Some(false)) {
-                    CookieUpdate::Remove
-                } else {
-                    CookieUpdate::Keep
-                },
-            );
+            // Purged here, or the cookie did not open (tampered, expired, retired key): remove
+            // it. Sealed cookies are never renewed away, so no newer cookie can be hit.
+            return Ok(if had_cookie && state.is_fresh() {
+                CookieUpdate::Remove
+            } else {
+                CookieUpdate::Keep
+            });
         }
         if state.entries.is_empty() && !had_cookie {
             return Ok(CookieUpdate::Keep);
         }
-        let meta = Meta {
-            created,
-            ttl: state.ttl,
-        };
-        let value = store.seal(config, &state.entries, meta, ttl)?;
+        let value = store.seal(config, &state.entries, self.meta(&state), ttl)?;
         let header = set_cookie_text(config, &value, ttl);
         store.check_size(&header)?;
         Ok(CookieUpdate::Set(header))
@@ -1139,7 +1194,12 @@ impl Session {
 
 enum ServerAction {
     Nothing,
-    Forget,
+    /// The presented cookie did not verify: remove it, once.
+    Reject,
+    /// Re-send the cookie sealed with the current key.
+    Reseal {
+        id: SessionId,
+    },
     Purge {
         old: Option<SessionId>,
         fresh: Option<ChangeSet>,

@@ -312,8 +312,9 @@ async fn an_unknown_id_gets_a_fresh_id_never_the_clients() {
     );
     let res = get(&app, "/read", Some(&cookie)).await;
     assert!(
-        set_cookie(&res).is_some_and(|c| c.value().is_empty()),
-        "a dead session's cookie is removed"
+        set_cookie(&res).is_none(),
+        "a dead session's cookie is left alone: it may have been renewed away by a concurrent \
+         request, whose new cookie a removal would delete"
     );
 }
 
@@ -632,4 +633,281 @@ async fn persistent_cookies_are_re_sent_on_writes_for_a_fresh_max_age() {
         again.max_age(),
         Some(actix_web::cookie::time::Duration::days(1))
     );
+}
+
+// Regression tests for issue 12's core defects: each keeps one promise that main broke.
+
+/// A typed session, to format its `Debug` as `#[tracing::instrument]` would.
+#[derive(session::SessionData, Debug)]
+struct Visits {
+    #[session(default)]
+    count: u32,
+}
+
+#[::core::prelude::v1::test]
+fn formatting_a_session_never_blocks_the_worker() {
+    async fn handler(s: Session, typed: VisitsSession) -> Reply {
+        s.insert("k", 1)?;
+        Ok(HttpResponse::Ok().body(format!("{s:?} {typed:?}")))
+    }
+    // A deadlock would hang the thread that runs the request: run it on its own thread and
+    // give it a deadline, so the test fails instead of hanging.
+    let (done, outcome) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let store = Instrumented::default();
+            let mw = SessionMiddleware::new(store, Key::generate());
+            let app = test::init_service(
+                App::new()
+                    .wrap(mw)
+                    .configure(routes)
+                    .route("/debug", web::get().to(handler)),
+            )
+            .await;
+            let cookie = set_cookie(&get(&app, "/counter", None).await).unwrap();
+            let res = get(&app, "/debug", Some(&cookie)).await;
+            let _ = done.send(body(res).await);
+        });
+    });
+    let text = outcome
+        .recv_timeout(Duration::from_secs(20))
+        .expect("formatting a session finished");
+    assert!(text.contains("Session"), "{text}");
+    assert!(text.contains("VisitsSession"), "{text}");
+    assert!(
+        text.contains("id: Some"),
+        "the id is shown once verified: {text}"
+    );
+}
+
+/// The `Max-Age` of a response's session cookie, in seconds.
+fn max_age<B>(res: &ServiceResponse<B>) -> i64 {
+    set_cookie(res)
+        .expect("a session cookie")
+        .max_age()
+        .expect("a persistent cookie")
+        .whole_seconds()
+}
+
+/// Deletes the session a cookie names, as an expiry, an eviction or a flush would.
+async fn lose_session<S, B>(app: &S, store: &Instrumented, cookie: &Cookie<'static>)
+where
+    S: actix_web::dev::Service<
+        actix_http::Request,
+        Response = ServiceResponse<B>,
+        Error = actix_web::Error,
+    >,
+    B: actix_web::body::MessageBody,
+{
+    let id = body(get(app, "/id", Some(cookie)).await).await;
+    store
+        .inner
+        .delete(&id.as_str().try_into().unwrap())
+        .await
+        .unwrap();
+}
+
+#[actix_web::test]
+async fn a_fresh_session_inherits_neither_the_ttl_nor_the_age_of_the_dead_one_it_replaces() {
+    let store = Instrumented::default();
+    let app = serve(
+        routes,
+        builder(&store, &Key::generate())
+            .cookie_lifecycle(CookieLifecycle::Persistent)
+            .ttl(Duration::from_secs(3600))
+            .build(),
+    )
+    .await;
+    // "Remember me" on a session that then dies: the next session is an ordinary one.
+    let cookie = set_cookie(&get(&app, "/counter", None).await).unwrap();
+    let remembered = set_cookie(&get(&app, "/ttl/7200", Some(&cookie)).await).unwrap();
+    lose_session(&app, &store, &remembered).await;
+    let res = get(&app, "/counter", Some(&remembered)).await;
+    assert_eq!(
+        max_age(&res),
+        3600,
+        "the configured TTL, not the dead one's"
+    );
+
+    // Purge, then insert: the new session does not keep the purged one's TTL.
+    let cookie = set_cookie(&get(&app, "/counter", None).await).unwrap();
+    let remembered = set_cookie(&get(&app, "/ttl/7200", Some(&cookie)).await).unwrap();
+    let res = get(&app, "/purge-then-set", Some(&remembered)).await;
+    assert_eq!(max_age(&res), 3600, "purge ends the remembered TTL too");
+}
+
+#[actix_web::test]
+async fn a_fresh_session_gets_a_whole_maximum_lifetime() {
+    let store = Instrumented::default();
+    let app = serve(
+        routes,
+        builder(&store, &Key::generate())
+            .cookie_lifecycle(CookieLifecycle::Persistent)
+            .max_lifetime(Some(Duration::from_secs(100)))
+            .build(),
+    )
+    .await;
+    let old = set_cookie(&get(&app, "/counter", None).await).unwrap();
+    // Expiry is in whole seconds: two of them have surely passed after 2.1 s.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let res = get(&app, "/counter", Some(&old)).await;
+    assert!(max_age(&res) <= 98, "the live session is capped by its age");
+    lose_session(&app, &store, &old).await;
+    let res = get(&app, "/counter", Some(&old)).await;
+    assert!(
+        max_age(&res) >= 99,
+        "a new session in place of the old one starts its own lifetime: {}",
+        max_age(&res)
+    );
+}
+
+#[actix_web::test]
+async fn a_builder_ttl_beyond_what_a_cookie_carries_is_clamped_not_unreadable() {
+    for ttl in [Duration::from_secs(20 * 366 * 24 * 3600), Duration::MAX] {
+        let store = Instrumented::default();
+        let app = serve(routes, builder(&store, &Key::generate()).ttl(ttl).build()).await;
+        let cookie = set_cookie(&get(&app, "/counter", None).await).unwrap();
+        assert_eq!(
+            body(get(&app, "/read", Some(&cookie)).await).await,
+            "1",
+            "{ttl:?}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn a_late_request_with_a_renewed_away_id_never_removes_the_new_cookie() {
+    let store = Instrumented::default();
+    let gate = web::Data::new(tokio::sync::Notify::new());
+    async fn late_set(s: Session, gate: web::Data<tokio::sync::Notify>) -> Reply {
+        gate.notified().await;
+        s.insert("late", 1)?;
+        Ok(HttpResponse::Ok().finish())
+    }
+    let app = test::init_service(
+        App::new()
+            .app_data(gate.clone())
+            .wrap(builder(&store, &Key::generate()).build())
+            .configure(routes)
+            .route("/late-set", web::get().to(late_set)),
+    )
+    .await;
+    let old = set_cookie(&get(&app, "/counter", None).await).unwrap();
+    // The late request loads the session, then the login renews it, then the late one writes.
+    let (late, renewed) = futures_util::future::join(get(&app, "/late-set", Some(&old)), async {
+        let res = get(&app, "/renew", Some(&old)).await;
+        gate.notify_one();
+        res
+    })
+    .await;
+    let renewed = set_cookie(&renewed).expect("the renewal sets the new cookie");
+    assert!(!renewed.value().is_empty());
+    assert_eq!(late.status(), StatusCode::OK);
+    assert!(
+        set_cookie(&late).is_none(),
+        "a write that lost to the renewal answers no cookie at all"
+    );
+    let res = get(&app, "/read", Some(&old)).await;
+    assert_eq!(body_and_cookie(res).await, ("0".to_owned(), None));
+    assert_eq!(
+        body(get(&app, "/read", Some(&renewed)).await).await,
+        "1",
+        "the renewed session is intact"
+    );
+}
+
+async fn body_and_cookie<B: actix_web::body::MessageBody>(
+    res: ServiceResponse<B>,
+) -> (String, Option<String>) {
+    let cookie = set_cookie(&res).map(|c| c.value().to_owned());
+    (body(res).await, cookie)
+}
+
+#[actix_web::test]
+async fn a_rejected_cookie_is_removed_once_and_logged_without_its_text() {
+    let (logs, _guard) = Logs::capture();
+    let store = Instrumented::default();
+    let key = Key::generate();
+    let app = serve(routes, builder(&store, &key).build()).await;
+    let value = set_cookie(&get(&app, "/counter", None).await)
+        .unwrap()
+        .value()
+        .to_owned();
+    let mut flipped = value.clone().into_bytes();
+    flipped[50] ^= 1;
+    let bad = [
+        String::from_utf8(flipped).unwrap(),
+        "garbage-cookie-text".to_owned(),
+        "b".repeat(5000),
+    ];
+    for v in &bad {
+        let res = get(&app, "/read", Some(&Cookie::new("session", v.clone()))).await;
+        let removal = set_cookie(&res).expect("a removal cookie");
+        assert!(removal.value().is_empty(), "{v:?}");
+        assert_eq!(
+            removal.max_age(),
+            Some(actix_web::cookie::time::Duration::ZERO)
+        );
+        assert_eq!(body(res).await, "0");
+    }
+    let text = logs.text();
+    assert_eq!(
+        text.matches("session cookie rejected").count(),
+        bad.len(),
+        "one line per rejection: {text}"
+    );
+    for v in &bad {
+        assert!(!text.contains(&v[..16]), "the cookie's text is not logged");
+    }
+    let res = get(&app, "/read", None).await;
+    assert!(set_cookie(&res).is_none(), "no cookie, nothing to remove");
+}
+
+#[actix_web::test]
+async fn a_cookie_sealed_with_a_previous_key_is_resealed_on_a_read() {
+    let old = Key::generate();
+    let new = Key::generate();
+    let server = Instrumented::default();
+    type Make = Box<dyn Fn(Key, Vec<Key>) -> SessionMiddleware>;
+    let makers: [(&str, Make); 3] = [
+        (
+            "server",
+            Box::new(move |k, prev| builder(&server, &k).previous_keys(prev).build()),
+        ),
+        (
+            "encrypted",
+            Box::new(|k, prev| {
+                SessionMiddleware::builder(session::store::CookieStore::encrypted(), k)
+                    .previous_keys(prev)
+                    .build()
+            }),
+        ),
+        (
+            "signed",
+            Box::new(|k, prev| {
+                SessionMiddleware::builder(session::store::CookieStore::signed(), k)
+                    .previous_keys(prev)
+                    .build()
+            }),
+        ),
+    ];
+    for (name, make) in makers {
+        let before = serve(routes, make(old.clone(), vec![])).await;
+        let cookie = set_cookie(&get(&before, "/counter", None).await).unwrap();
+        let rotated = serve(routes, make(new.clone(), vec![old.clone()])).await;
+        let res = get(&rotated, "/read", Some(&cookie)).await;
+        let resealed = set_cookie(&res).unwrap_or_else(|| panic!("{name}: re-sealed on a read"));
+        assert_eq!(body(res).await, "1");
+        let res = get(&rotated, "/read", Some(&resealed)).await;
+        assert!(
+            set_cookie(&res).is_none(),
+            "{name}: a current cookie is kept"
+        );
+        let retired = serve(routes, make(new.clone(), vec![])).await;
+        assert_eq!(
+            body(get(&retired, "/read", Some(&resealed)).await).await,
+            "1",
+            "{name}: retiring the old key signs out no reader"
+        );
+    }
 }

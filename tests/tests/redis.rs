@@ -383,8 +383,10 @@ async fn logout_while_another_request_writes_stays_logged_out() {
     };
     let (slow, ()) = tokio::join!(slow, logout);
     assert_eq!(slow.status(), 200);
-    let removal = set_cookie(&slow).expect("the late request removes the cookie");
-    assert_eq!(removal.value(), "");
+    assert!(
+        set_cookie(&slow).is_none(),
+        "the late request leaves the cookie to the logout's removal"
+    );
     assert_eq!(
         server.cli(&["EXISTS", &redis_key]).trim(),
         "0",
