@@ -464,13 +464,15 @@ async fn maximum_lifetime_ends_a_session_whatever_its_refreshes() {
     let app = serve(
         routes,
         builder(&store, &Key::generate())
-            .max_lifetime(Some(Duration::from_secs(1)))
+            .max_lifetime(Some(Duration::from_secs(2)))
             .build(),
     )
     .await;
+    // Creation times are whole seconds: a 2 s lifetime is alive for sure within 1 s of the
+    // creation and over for sure 2 s after it; each check stands a second clear of those bounds.
     let cookie = set_cookie(&get(&app, "/counter", None).await).unwrap();
     assert_eq!(body(get(&app, "/read", Some(&cookie)).await).await, "1");
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    tokio::time::sleep(Duration::from_millis(3000)).await;
     assert_eq!(body(get(&app, "/read", Some(&cookie)).await).await, "0");
 }
 
