@@ -32,7 +32,7 @@ use actix_web::{
     dev::{Service, ServiceResponse},
     test, web, App, HttpResponse,
 };
-use tokio::sync::Barrier;
+use tokio::sync::{Barrier, Notify};
 
 use crate::{
     store::{ChangeSet, Entries, Keys, SaveOutcome, SessionStore},
@@ -333,7 +333,9 @@ async fn expiry_checks<S: SessionStore>(store: &S) {
         .unwrap()
         .is_some());
 
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    // A store that keeps expiry in whole seconds may round a 1 s TTL up to 2 s; a further
+    // second keeps a tick of the clock from deciding the result.
+    tokio::time::sleep(Duration::from_millis(3100)).await;
     assert_eq!(
         store.load(&expiring, Keys::All, None).await.unwrap(),
         None,
@@ -371,9 +373,11 @@ where
     F: Fn() -> SessionMiddleware,
 {
     let barrier = Arc::new(Barrier::new(2));
+    let gate = Arc::new(Gate::default());
     let app = test::init_service(
         App::new()
             .app_data(web::Data::from(barrier))
+            .app_data(web::Data::from(gate.clone()))
             .wrap(make())
             .configure(routes),
     )
@@ -497,6 +501,70 @@ where
     let res = call("/get/flash", Some(&fresh)).await;
     assert_eq!(body(res).await, "bye");
 
+    // A slow login racing a logout: request A loads the session, request B purges it and
+    // completes, then A renews and writes.
+    let res = call("/counter", None).await;
+    let cookie = set_cookie(&res).expect("a changed session sets a cookie");
+    let race = async {
+        tokio::join!(call("/slow-renew", Some(&cookie)), async {
+            gate.loaded.notified().await;
+            let purged = call("/purge", Some(&cookie)).await;
+            gate.go.notify_one();
+            purged
+        })
+    };
+    let (renewed, purged) = tokio::time::timeout(Duration::from_secs(10), race)
+        .await
+        .expect("a renewal racing a purge completes");
+    assert!(
+        renewed.status().is_success() && purged.status().is_success(),
+        "a renewal racing a purge: both requests succeed ({}, {})",
+        renewed.status(),
+        purged.status()
+    );
+    let removal = set_cookie(&purged).expect("purge sends a removal cookie");
+    assert_eq!(removal.value(), "", "the purge's cookie is a removal");
+    let after = set_cookie(&renewed);
+    if caps.revocable {
+        // The logout stands: the renewal answers no live session (a removal, no cookie, or a
+        // cookie that opens an empty session), and the old cookie opens nothing either.
+        for (what, cookie) in [
+            ("the renewal's cookie", after.as_ref()),
+            ("the old cookie", Some(&cookie)),
+        ] {
+            let Some(cookie) = cookie.filter(|c| !c.value().is_empty()) else {
+                continue;
+            };
+            let res = call("/read", Some(cookie)).await;
+            assert_eq!(
+                body(res).await,
+                "0",
+                "a renewal after a concurrent purge does not undo the logout: {what} opens the \
+                 purged data"
+            );
+            let res = call("/get/late", Some(cookie)).await;
+            assert_eq!(
+                res.status(),
+                404,
+                "a renewal after a concurrent purge does not undo the logout: {what} opens the \
+                 renewal's write"
+            );
+        }
+    } else {
+        // A client-side session cannot be revoked: the purge removes only the cookie its own
+        // response carries, and the renewal re-issues the whole session it holds. Whichever
+        // response the browser applies last wins; neither is an error or a half-written cookie.
+        let after = after.expect("the renewal re-issues the session");
+        let res = call("/read", Some(&after)).await;
+        assert_eq!(
+            body(res).await,
+            "1",
+            "the renewal's cookie holds its session"
+        );
+        let res = call("/get/late", Some(&after)).await;
+        assert_eq!(body(res).await, "renewed");
+    }
+
     if caps.merges_concurrent_changes {
         let res = call("/counter", None).await;
         let cookie = set_cookie(&res).unwrap();
@@ -516,11 +584,20 @@ where
     }
 }
 
+/// Lines a slow request up with others: it says when it has loaded the session, then waits.
+#[derive(Debug, Default)]
+struct Gate {
+    loaded: Notify,
+    go: Notify,
+}
+
 /// The routes [`http_suite`] drives, for your own tests too (all GET): `/noop`; `/read` (the
 /// `u64` under `counter`, 0 if absent); `/counter` (increments it); `/set/{k}/{v}`;
 /// `/get/{k}` (404 if absent); `/remove/{k}`; `/clear`; `/renew`; `/purge`;
 /// `/purge-then-set` (purges, then sets `flash`); `/slow-set/{k}/{v}` (waits on a
-/// `web::Data<tokio::sync::Barrier>` before setting, to line up concurrent requests).
+/// `web::Data<tokio::sync::Barrier>` before setting, to line up concurrent requests);
+/// `/slow-renew` (used by [`http_suite`] only: once loaded, waits for the suite's go-ahead, then
+/// renews and sets `late`).
 pub fn routes(cfg: &mut web::ServiceConfig) {
     async fn read(s: Session) -> actix_web::Result<HttpResponse> {
         Ok(HttpResponse::Ok().body(s.get::<u64>("counter")?.unwrap_or(0).to_string()))
@@ -542,6 +619,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         barrier.wait().await;
         set(s, p).await
     }
+    async fn slow_renew(s: Session, gate: web::Data<Gate>) -> actix_web::Result<HttpResponse> {
+        gate.loaded.notify_one();
+        gate.go.notified().await;
+        s.renew();
+        s.insert("late", "renewed")?;
+        Ok(HttpResponse::Ok().finish())
+    }
     async fn get_key(s: Session, k: web::Path<String>) -> actix_web::Result<HttpResponse> {
         Ok(match s.get::<String>(&k)? {
             Some(v) => HttpResponse::Ok().body(v),
@@ -562,6 +646,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/counter", web::get().to(counter))
         .route("/set/{k}/{v}", web::get().to(set))
         .route("/slow-set/{k}/{v}", web::get().to(slow_set))
+        .route("/slow-renew", web::get().to(slow_renew))
         .route("/get/{k}", web::get().to(get_key))
         .route("/remove/{k}", web::get().to(remove))
         .route(

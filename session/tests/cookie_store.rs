@@ -131,8 +131,10 @@ async fn forged_cookies_are_fresh_sessions_with_a_warning() {
 #[actix_web::test]
 async fn an_authentic_cookie_past_its_expiry_is_refused() {
     let (logs, _guard) = Logs::capture();
+    // Expiry is in whole seconds: a 2 s TTL is alive for sure within 1 s of the write and over
+    // for sure 2 s after it; each check stands a second clear of those bounds.
     let mw = SessionMiddleware::builder(CookieStore::encrypted(), Key::generate())
-        .ttl(Duration::from_secs(1))
+        .ttl(Duration::from_secs(2))
         .build();
     let app = serve(routes, mw).await;
     let cookie = set_cookie(&get(&app, "/counter", None).await).unwrap();
@@ -142,26 +144,28 @@ async fn an_authentic_cookie_past_its_expiry_is_refused() {
         "browser-session cookie: only the payload's expiry protects"
     );
     assert_eq!(body(get(&app, "/read", Some(&cookie)).await).await, "1");
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    tokio::time::sleep(Duration::from_millis(3000)).await;
     assert_fresh(&app, &cookie, "replayed after its TTL").await;
     assert!(logs.text().contains("expired"));
 }
 
 #[actix_web::test]
 async fn updates_push_the_expiry_forward() {
-    let mw = || {
-        SessionMiddleware::builder(CookieStore::encrypted(), Key::from(&[7; 64]))
-            .ttl(Duration::from_secs(2))
-            .build()
-    };
-    let app = serve(routes, mw()).await;
-    let mut cookie = set_cookie(&get(&app, "/counter", None).await).unwrap();
-    for _ in 0..3 {
+    // Expiry is in whole seconds: a 3 s TTL is alive for sure within 2 s of the write (each
+    // step waits 1 s, a second to spare) and over for sure 3 s after it.
+    let mw = SessionMiddleware::builder(CookieStore::encrypted(), Key::from(&[7; 64]))
+        .ttl(Duration::from_secs(3))
+        .build();
+    let app = serve(routes, mw).await;
+    let first = set_cookie(&get(&app, "/counter", None).await).unwrap();
+    let mut cookie = first.clone();
+    for _ in 0..4 {
         tokio::time::sleep(Duration::from_millis(1000)).await;
         cookie = set_cookie(&get(&app, "/counter", Some(&cookie)).await).unwrap();
     }
-    // Three seconds after creation, past the 2 s TTL, but never 2 s after the last update.
-    assert_eq!(body(get(&app, "/read", Some(&cookie)).await).await, "4");
+    // Four seconds after creation, past the 3 s TTL, but never 3 s after the last update.
+    assert_fresh(&app, &first, "the never-updated cookie, past its TTL").await;
+    assert_eq!(body(get(&app, "/read", Some(&cookie)).await).await, "5");
 }
 
 #[actix_web::test]

@@ -13,7 +13,7 @@ use actix_web::{
 };
 use session::{
     store::{ChangeSet, SessionStore},
-    testing::{self, body, set_cookie},
+    testing::{body, set_cookie},
     CookieLifecycle, Session, SessionError, SessionExt, SessionMiddleware,
     SessionMiddlewareBuilder, TtlRefresh,
 };
@@ -31,18 +31,9 @@ fn routes(cfg: &mut web::ServiceConfig) {
         s.insert("counter", 999u64)?;
         Ok(HttpResponse::InternalServerError().body("handler failed"))
     }
-    async fn set_ttl(s: Session, secs: web::Path<u64>) -> Reply {
-        s.set_ttl(Duration::from_secs(*secs));
-        Ok(HttpResponse::Ok().finish())
-    }
-    async fn id(s: Session) -> Reply {
-        Ok(HttpResponse::Ok().body(s.id().map(|i| i.to_string()).unwrap_or_default()))
-    }
-    testing::routes(cfg);
+    support::routes(cfg);
     cfg.route("/update", web::get().to(update))
-        .route("/fail", web::get().to(fail_after_insert))
-        .route("/ttl/{secs}", web::get().to(set_ttl))
-        .route("/id", web::get().to(id));
+        .route("/fail", web::get().to(fail_after_insert));
 }
 
 fn builder(store: &Instrumented, key: &Key) -> SessionMiddlewareBuilder {
@@ -465,13 +456,15 @@ async fn maximum_lifetime_ends_a_session_whatever_its_refreshes() {
     let app = serve(
         routes,
         builder(&store, &Key::generate())
-            .max_lifetime(Some(Duration::from_secs(1)))
+            .max_lifetime(Some(Duration::from_secs(2)))
             .build(),
     )
     .await;
+    // Creation times are whole seconds: a 2 s lifetime is alive for sure within 1 s of the
+    // creation and over for sure 2 s after it; each check stands a second clear of those bounds.
     let cookie = set_cookie(&get(&app, "/counter", None).await).unwrap();
     assert_eq!(body(get(&app, "/read", Some(&cookie)).await).await, "1");
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    tokio::time::sleep(Duration::from_millis(3000)).await;
     assert_eq!(body(get(&app, "/read", Some(&cookie)).await).await, "0");
 }
 

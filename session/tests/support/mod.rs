@@ -1,4 +1,5 @@
-//! Test support: a store wrapper that counts calls and can fail on demand, and a log capture.
+//! Test support: a store wrapper that counts calls, records the TTLs it is given and can fail on
+//! demand, and a log capture.
 
 #![allow(dead_code)]
 
@@ -8,19 +9,34 @@ use std::{
         atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst},
         Arc, Mutex,
     },
-    time::Duration,
+    time::{Duration, SystemTime},
 };
 
 use actix_web::{
     body::MessageBody,
     cookie::Cookie,
     dev::{Service, ServiceResponse},
-    test, web, App,
+    test, web, App, HttpResponse,
 };
 use session::{
     store::{ChangeSet, Entries, Keys, MemoryStore, SaveOutcome, SessionStore},
-    testing, SessionId, SessionMiddleware, StoreError,
+    testing, Session, SessionId, SessionMiddleware, StoreError,
 };
+
+/// The suite's routes plus `/ttl/{secs}` (`Session::set_ttl`, e.g. "remember me") and `/id`
+/// (the session's id, empty when it has none).
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    async fn set_ttl(s: Session, secs: web::Path<u64>) -> HttpResponse {
+        s.set_ttl(Duration::from_secs(*secs));
+        HttpResponse::Ok().finish()
+    }
+    async fn id(s: Session) -> HttpResponse {
+        HttpResponse::Ok().body(s.id().map(|i| i.to_string()).unwrap_or_default())
+    }
+    testing::routes(cfg);
+    cfg.route("/ttl/{secs}", web::get().to(set_ttl))
+        .route("/id", web::get().to(id));
+}
 
 /// A test service: `routes` behind the middleware `mw`.
 pub async fn serve(
@@ -42,8 +58,8 @@ where
     testing::get(app, uri, cookie.cloned()).await
 }
 
-/// Counts every store call, records which keys each load asked for, and fails loads or saves
-/// while told to. The failure is a fault a real store cannot produce on demand: everything else
+/// Counts every store call, records which keys each load asked for and every TTL the store is
+/// given, and fails loads or saves while told to. The failure is a fault a real store cannot produce on demand: everything else
 /// is the real `MemoryStore`.
 #[derive(Debug, Clone, Default)]
 pub struct Instrumented {
@@ -53,12 +69,52 @@ pub struct Instrumented {
     pub fail_save: Arc<AtomicBool>,
     /// Each load's keys since the last `take_loads`: `None` for the whole session.
     pub loads: Arc<Mutex<Vec<Option<Vec<String>>>>>,
+    /// Each TTL the store was given since the last `take_ttls`.
+    pub ttls: Arc<Mutex<Vec<GivenTtl>>>,
+}
+
+/// The store call that carried a TTL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TtlCall {
+    Save,
+    Renew,
+    Refresh,
+    /// A load that also resets the TTL (`TtlRefresh::OnAccess`).
+    RefreshingLoad,
+}
+
+/// A TTL handed to the store, with when (wall clock) it was handed over.
+#[derive(Debug, Clone, Copy)]
+pub struct GivenTtl {
+    pub call: TtlCall,
+    pub ttl: Duration,
+    pub at: SystemTime,
+}
+
+impl GivenTtl {
+    /// When the store will expire the session.
+    pub fn expiry(&self) -> SystemTime {
+        self.at + self.ttl
+    }
 }
 
 impl Instrumented {
     /// The keys of the loads since the last call, in order.
     pub fn take_loads(&self) -> Vec<Option<Vec<String>>> {
         std::mem::take(&mut self.loads.lock().unwrap())
+    }
+
+    /// The TTLs given to the store since the last call, in order.
+    pub fn take_ttls(&self) -> Vec<GivenTtl> {
+        std::mem::take(&mut self.ttls.lock().unwrap())
+    }
+
+    fn given(&self, call: TtlCall, ttl: Duration) {
+        self.ttls.lock().unwrap().push(GivenTtl {
+            call,
+            ttl,
+            at: SystemTime::now(),
+        });
     }
 }
 
@@ -106,8 +162,9 @@ impl SessionStore for Instrumented {
             Keys::All => None,
             Keys::Only(keys) => Some(keys.to_vec()),
         });
-        if refresh.is_some() {
+        if let Some(ttl) = refresh {
             self.counts.refreshing_loads.fetch_add(1, SeqCst);
+            self.given(TtlCall::RefreshingLoad, ttl);
         }
         if self.fail_load.load(SeqCst) {
             return Err(down());
@@ -122,6 +179,7 @@ impl SessionStore for Instrumented {
         ttl: Duration,
     ) -> Result<SaveOutcome, StoreError> {
         self.counts.saves.fetch_add(1, SeqCst);
+        self.given(TtlCall::Save, ttl);
         if self.fail_save.load(SeqCst) {
             return Err(down());
         }
@@ -130,6 +188,7 @@ impl SessionStore for Instrumented {
 
     async fn refresh(&self, id: &SessionId, ttl: Duration) -> Result<bool, StoreError> {
         self.counts.refreshes.fetch_add(1, SeqCst);
+        self.given(TtlCall::Refresh, ttl);
         self.inner.refresh(id, ttl).await
     }
 
@@ -146,6 +205,7 @@ impl SessionStore for Instrumented {
         ttl: Duration,
     ) -> Result<SaveOutcome, StoreError> {
         self.counts.renews.fetch_add(1, SeqCst);
+        self.given(TtlCall::Renew, ttl);
         self.inner.renew(old, new, changes, ttl).await
     }
 }
