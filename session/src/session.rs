@@ -237,6 +237,23 @@ struct CookieFacts {
 }
 
 impl State {
+    fn new(born: u64) -> Self {
+        Self {
+            loaded: Loaded::Nothing,
+            exists: None,
+            entries: Entries::new(),
+            changes: BTreeSet::new(),
+            cleared: false,
+            purged: false,
+            renewed_to: None,
+            ttl_set: None,
+            born,
+            sealed: None,
+            accessed: false,
+            refreshed: false,
+        }
+    }
+
     fn covers(&self, want: Keys<'_>) -> bool {
         if self.cleared || self.purged || self.exists == Some(false) {
             return true;
@@ -384,20 +401,7 @@ impl Session {
             raw_cookie,
             incoming: OnceLock::new(),
             load_lock: futures_util::lock::Mutex::new(()),
-            state: Mutex::new(State {
-                loaded: Loaded::Nothing,
-                exists: None,
-                entries: Entries::new(),
-                changes: BTreeSet::new(),
-                cleared: false,
-                purged: false,
-                renewed_to: None,
-                ttl_set: None,
-                born: unix_now(),
-                sealed: None,
-                accessed: false,
-                refreshed: false,
-            }),
+            state: Mutex::new(State::new(unix_now())),
         }))
     }
 
@@ -426,52 +430,6 @@ impl Session {
     /// [`incoming`](Self::incoming) as far as it has run: `None` before verification.
     fn verified(&self) -> Option<&Incoming> {
         self.0.incoming.get().and_then(Option::as_ref)
-    }
-
-    /// The request presented a session cookie that did not verify (after
-    /// [`incoming`](Self::incoming) ran): it is answered with a removal, once.
-    fn rejected_cookie(&self) -> bool {
-        self.0.raw_cookie.is_some() && self.0.incoming.get().is_some_and(Option::is_none)
-    }
-
-    /// The cookie's facts, while the session it names is the one this request holds. A fresh
-    /// session (purged, or the named one is gone) inherits nothing from a dead session's cookie.
-    fn inherited(&self, state: &State) -> Option<CookieFacts> {
-        if state.is_fresh() {
-            return None;
-        }
-        match self.verified()? {
-            Incoming::Id {
-                meta, stale_key, ..
-            } => Some(CookieFacts {
-                meta: *meta,
-                stale_key: *stale_key,
-            }),
-            Incoming::Sealed => state.sealed,
-        }
-    }
-
-    /// The session's creation time and TTL: the cookie's for a live session, this request's
-    /// own for a fresh one; a TTL set in this request wins either way.
-    fn meta(&self, state: &State) -> Meta {
-        let inherited = self.inherited(state).map(|facts| facts.meta);
-        let configured = self
-            .0
-            .shared
-            .as_ref()
-            .map_or(crate::config::DEFAULT_TTL, |s| s.config.ttl);
-        Meta {
-            created: inherited.map_or(state.born, |m| m.created),
-            ttl: state
-                .ttl_set
-                .or(inherited.map(|m| m.ttl))
-                .unwrap_or(configured),
-        }
-    }
-
-    /// The cookie of the session this request holds was sealed with an older key.
-    fn stale_key(&self, state: &State) -> bool {
-        self.inherited(state).is_some_and(|facts| facts.stale_key)
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -550,7 +508,7 @@ impl Session {
                 }
             };
             let refresh = (shared.config.refresh == TtlRefresh::OnAccess && !state.refreshed)
-                .then(|| self.effective_ttl(&shared.config, &state));
+                .then(|| state.effective_ttl(self.verified(), &shared.config, unix_now()));
             (missing, refresh)
         };
         let keys = missing.as_deref().map_or(Keys::All, Keys::Only);
@@ -601,20 +559,6 @@ impl Session {
                 Ok(Some(opened.entries))
             }
             _ => Ok(None),
-        }
-    }
-
-    /// The TTL to write: the session's own, capped by what remains of the maximum lifetime.
-    fn effective_ttl(&self, config: &Config, state: &State) -> Duration {
-        let meta = self.meta(state);
-        match config.max_lifetime {
-            Some(max) => {
-                let age = Duration::from_secs(unix_now().saturating_sub(meta.created));
-                meta.ttl
-                    .min(max.saturating_sub(age))
-                    .max(Duration::from_secs(1))
-            }
-            None => meta.ttl,
         }
     }
 
@@ -923,8 +867,12 @@ impl Session {
     /// ```
     #[must_use]
     pub fn ttl(&self) -> Duration {
-        self.incoming();
-        self.meta(&self.state()).ttl
+        let configured = self
+            .0
+            .shared
+            .as_ref()
+            .map_or(crate::config::DEFAULT_TTL, |s| s.config.ttl);
+        self.state().meta(self.incoming(), configured).ttl
     }
 
     /// The session's id, if it has one yet: a new session gets its id when first saved. The
@@ -986,7 +934,7 @@ impl Session {
             let state = self.state();
             state.renewed_to.is_some()
                 || (matches!(shared.storage, Storage::Cookie(_))
-                    && (state.is_changed() || self.wants_refresh(&shared.config, &state)))
+                    && (state.is_changed() || state.wants_refresh(self.verified(), &shared.config)))
         };
         if needs_all {
             // Renewal copies the whole session; the cookie store re-seals all of it.
@@ -1007,153 +955,17 @@ impl Session {
         !state.accessed && !state.is_changed() && !state.purged && state.renewed_to.is_none()
     }
 
-    fn wants_refresh(&self, config: &Config, state: &State) -> bool {
-        let has_cookie = self.verified().is_some() && state.exists != Some(false);
-        match config.refresh {
-            TtlRefresh::OnUpdate => false,
-            TtlRefresh::OnAccess => has_cookie && state.accessed,
-            TtlRefresh::OnEveryRequest => has_cookie,
-        }
-    }
-
+    /// Carries out the [`plan_server`] for this request against `store`.
     async fn commit_server(
         &self,
         config: &Config,
         store: &dyn DynStore,
     ) -> Result<CookieUpdate, StoreError> {
-        let incoming_id = match self.verified() {
-            Some(Incoming::Id { id, .. }) => Some(id),
-            _ => None,
-        };
-        let (action, ttl, meta, resend) = {
+        let plan = {
             let state = self.state();
-            let ttl = self.effective_ttl(config, &state);
-            let existing = incoming_id.filter(|_| state.exists != Some(false));
-            let action = if state.purged {
-                let fresh = state.change_set(ChangeSet::create());
-                ServerAction::Purge {
-                    old: incoming_id.cloned(),
-                    fresh: (!fresh.upserts().is_empty()).then_some(fresh),
-                }
-            } else if let Some(new) = &state.renewed_to {
-                ServerAction::Renew {
-                    old: existing.cloned(),
-                    new: new.clone(),
-                    changes: state.full_change_set(),
-                }
-            } else if state.is_changed() {
-                match existing {
-                    Some(id) if state.exists == Some(true) || state.exists.is_none() => {
-                        ServerAction::Save {
-                            id: id.clone(),
-                            changes: state.change_set(ChangeSet::update()),
-                        }
-                    }
-                    _ => {
-                        let changes = state.change_set(ChangeSet::create());
-                        if changes.upserts().is_empty() {
-                            ServerAction::Nothing
-                        } else {
-                            ServerAction::Create { changes }
-                        }
-                    }
-                }
-            } else if self.wants_refresh(config, &state) {
-                match existing {
-                    Some(id) if !state.refreshed => ServerAction::Refresh { id: id.clone() },
-                    Some(id) => ServerAction::Reissue { id: id.clone() },
-                    None => ServerAction::Nothing,
-                }
-            } else if self.stale_key(&state) && state.exists == Some(true) {
-                // Re-sealed on a read too, so retiring the old key signs out no reader.
-                ServerAction::Reseal {
-                    id: incoming_id
-                        .expect("a stale key implies a verified id")
-                        .clone(),
-                }
-            } else if self.rejected_cookie() {
-                ServerAction::Reject
-            } else {
-                // A verified cookie whose session is gone is left alone: it may have been renewed
-                // away by a concurrent request, whose new cookie a removal would delete.
-                ServerAction::Nothing
-            };
-            let resend = config.lifecycle == CookieLifecycle::Persistent
-                || self.stale_key(&state)
-                || state.ttl_set.is_some();
-            (action, ttl, self.meta(&state), resend)
+            plan_server(&state, self.request_cookie(), config, unix_now())
         };
-        let set = |id: &SessionId| CookieUpdate::Set(server_cookie(config, id, meta, ttl));
-        Ok(match action {
-            ServerAction::Nothing => CookieUpdate::Keep,
-            ServerAction::Reject => CookieUpdate::Remove,
-            ServerAction::Reseal { id } => set(&id),
-            ServerAction::Purge { old, fresh } => {
-                if let Some(old) = &old {
-                    store.delete(old).await?;
-                }
-                match fresh {
-                    Some(changes) => {
-                        let id = SessionId::generate();
-                        store.save(&id, &changes, ttl).await?;
-                        set(&id)
-                    }
-                    None if old.is_some() => CookieUpdate::Remove,
-                    None => CookieUpdate::Keep,
-                }
-            }
-            ServerAction::Renew { old, new, changes } => {
-                let outcome = match &old {
-                    Some(old) => store.renew(old, &new, &changes, ttl).await?,
-                    None => store.save(&new, &changes, ttl).await?,
-                };
-                match outcome {
-                    SaveOutcome::Saved => set(&new),
-                    // The concurrent request that ended the session answered the removal; this
-                    // one leaves the cookie alone (a removal could delete a newer cookie).
-                    SaveOutcome::Gone => {
-                        tracing::info!(
-                            "session ended by a concurrent request; its renewal was dropped"
-                        );
-                        CookieUpdate::Keep
-                    }
-                }
-            }
-            ServerAction::Save { id, changes } => match store.save(&id, &changes, ttl).await? {
-                // The cookie text (id, creation time, TTL) is what the browser already holds,
-                // unless it must carry a fresh Max-Age, a new TTL or the current key.
-                SaveOutcome::Saved if resend => set(&id),
-                SaveOutcome::Saved => CookieUpdate::Keep,
-                SaveOutcome::Gone => {
-                    tracing::info!(
-                        "session ended by a concurrent request; its changes were dropped"
-                    );
-                    CookieUpdate::Keep
-                }
-            },
-            ServerAction::Create { changes } => {
-                let id = SessionId::generate();
-                store.save(&id, &changes, ttl).await?;
-                set(&id)
-            }
-            ServerAction::Refresh { id } => {
-                if store.refresh(&id, ttl).await? {
-                    self.reissue(config, || set(&id))
-                } else {
-                    CookieUpdate::Keep
-                }
-            }
-            ServerAction::Reissue { id } => self.reissue(config, || set(&id)),
-        })
-    }
-
-    /// After a refresh without a write, the cookie only needs re-sending if it has a Max-Age.
-    fn reissue(&self, config: &Config, set: impl FnOnce() -> CookieUpdate) -> CookieUpdate {
-        if config.lifecycle == CookieLifecycle::Persistent {
-            set()
-        } else {
-            CookieUpdate::Keep
-        }
+        plan.execute(config, store).await
     }
 
     fn commit_cookie(
@@ -1162,36 +974,131 @@ impl Session {
         store: &crate::store::CookieStore,
     ) -> Result<CookieUpdate, StoreError> {
         let state = self.state();
-        let had_cookie = self.0.raw_cookie.is_some();
-        let ttl = self.effective_ttl(config, &state);
-        let write = if state.purged {
-            !state.changes.is_empty()
-        } else {
-            state.is_changed()
-                || state.renewed_to.is_some()
-                || self.wants_refresh(config, &state)
-                // Re-sealed on a read too, so retiring the old key signs out no reader.
-                || (self.stale_key(&state) && state.exists == Some(true))
-        };
-        if !write {
-            // Purged here, or the cookie did not open (tampered, expired, retired key): remove
-            // it. Sealed cookies are never renewed away, so no newer cookie can be hit.
-            return Ok(if had_cookie && state.is_fresh() {
-                CookieUpdate::Remove
-            } else {
-                CookieUpdate::Keep
-            });
+        Ok(
+            match plan_cookie(&state, self.request_cookie(), config, unix_now()) {
+                CookiePlan::Keep => CookieUpdate::Keep,
+                CookiePlan::Remove => CookieUpdate::Remove,
+                CookiePlan::Seal { meta, ttl } => {
+                    let value = store.seal(config, &state.entries, meta, ttl)?;
+                    let header = set_cookie_text(config, &value, ttl);
+                    store.check_size(&header)?;
+                    CookieUpdate::Set(header)
+                }
+            },
+        )
+    }
+
+    /// What the request's cookie said, as far as it has been verified.
+    fn request_cookie(&self) -> RequestCookie<'_> {
+        RequestCookie {
+            presented: self.0.raw_cookie.is_some(),
+            verified: self.0.incoming.get().map(Option::as_ref),
         }
-        if state.entries.is_empty() && !had_cookie {
-            return Ok(CookieUpdate::Keep);
-        }
-        let value = store.seal(config, &state.entries, self.meta(&state), ttl)?;
-        let header = set_cookie_text(config, &value, ttl);
-        store.check_size(&header)?;
-        Ok(CookieUpdate::Set(header))
     }
 }
 
+/// The session cookie a request presented, and what verifying it gave.
+#[derive(Debug, Clone, Copy, Default)]
+struct RequestCookie<'a> {
+    presented: bool,
+    /// `None` until verified; then the verified cookie, or `None` if it did not verify.
+    verified: Option<Option<&'a Incoming>>,
+}
+
+impl<'a> RequestCookie<'a> {
+    fn incoming(self) -> Option<&'a Incoming> {
+        self.verified.flatten()
+    }
+
+    /// A cookie was presented and did not verify: it is answered with a removal, once.
+    fn rejected(self) -> bool {
+        self.presented && matches!(self.verified, Some(None))
+    }
+
+    fn verified_id(self) -> Option<&'a SessionId> {
+        match self.incoming()? {
+            Incoming::Id { id, .. } => Some(id),
+            Incoming::Sealed => None,
+        }
+    }
+}
+
+impl State {
+    /// The cookie's facts, while the session it names is the one this request holds. A fresh
+    /// session (purged, or the named one is gone) inherits nothing from a dead session's cookie.
+    fn inherited(&self, incoming: Option<&Incoming>) -> Option<CookieFacts> {
+        if self.is_fresh() {
+            return None;
+        }
+        match incoming? {
+            Incoming::Id {
+                meta, stale_key, ..
+            } => Some(CookieFacts {
+                meta: *meta,
+                stale_key: *stale_key,
+            }),
+            Incoming::Sealed => self.sealed,
+        }
+    }
+
+    /// The session's creation time and TTL: the cookie's for a live session, this request's
+    /// own for a fresh one; a TTL set in this request wins either way.
+    fn meta(&self, incoming: Option<&Incoming>, configured_ttl: Duration) -> Meta {
+        let inherited = self.inherited(incoming).map(|facts| facts.meta);
+        Meta {
+            created: inherited.map_or(self.born, |m| m.created),
+            ttl: self
+                .ttl_set
+                .or(inherited.map(|m| m.ttl))
+                .unwrap_or(configured_ttl),
+        }
+    }
+
+    /// The cookie of the session this request holds was sealed with an older key.
+    fn stale_key(&self, incoming: Option<&Incoming>) -> bool {
+        self.inherited(incoming)
+            .is_some_and(|facts| facts.stale_key)
+    }
+
+    /// The TTL to write: the session's own, capped by what remains of the maximum lifetime.
+    fn effective_ttl(&self, incoming: Option<&Incoming>, config: &Config, now: u64) -> Duration {
+        let meta = self.meta(incoming, config.ttl);
+        match config.max_lifetime {
+            Some(max) => {
+                let age = Duration::from_secs(now.saturating_sub(meta.created));
+                meta.ttl
+                    .min(max.saturating_sub(age))
+                    .max(Duration::from_secs(1))
+            }
+            None => meta.ttl,
+        }
+    }
+
+    /// The refresh policy asks for a TTL reset of the session the cookie names.
+    fn wants_refresh(&self, incoming: Option<&Incoming>, config: &Config) -> bool {
+        let has_cookie = incoming.is_some() && self.exists != Some(false);
+        match config.refresh {
+            TtlRefresh::OnUpdate => false,
+            TtlRefresh::OnAccess => has_cookie && self.accessed,
+            TtlRefresh::OnEveryRequest => has_cookie,
+        }
+    }
+}
+
+/// What the commit of a server-side session does: decided by [`plan_server`] from the request's
+/// state alone, then carried out by [`ServerPlan::execute`].
+#[derive(Debug, PartialEq)]
+struct ServerPlan {
+    action: ServerAction,
+    /// The TTL to write (capped by the maximum lifetime).
+    ttl: Duration,
+    /// The facts the cookie of the resulting session carries.
+    meta: Meta,
+    /// A save must re-send the cookie (fresh `Max-Age`, new TTL, or current key).
+    resend: bool,
+}
+
+#[derive(Debug, PartialEq)]
 enum ServerAction {
     Nothing,
     /// The presented cookie did not verify: remove it, once.
@@ -1219,9 +1126,196 @@ enum ServerAction {
     Refresh {
         id: SessionId,
     },
+    /// The TTL was already reset by the load: only the cookie may need re-sending.
     Reissue {
         id: SessionId,
     },
+}
+
+/// The least the store needs for what this request did to the session. Pure: the same state,
+/// cookie, configuration and time give the same plan.
+fn plan_server(state: &State, cookie: RequestCookie<'_>, config: &Config, now: u64) -> ServerPlan {
+    let incoming = cookie.incoming();
+    let incoming_id = cookie.verified_id();
+    let existing = incoming_id.filter(|_| state.exists != Some(false));
+    let action = if state.purged {
+        let fresh = state.change_set(ChangeSet::create());
+        ServerAction::Purge {
+            old: incoming_id.cloned(),
+            fresh: (!fresh.upserts().is_empty()).then_some(fresh),
+        }
+    } else if let Some(new) = &state.renewed_to {
+        ServerAction::Renew {
+            old: existing.cloned(),
+            new: new.clone(),
+            changes: state.full_change_set(),
+        }
+    } else if state.is_changed() {
+        match existing {
+            Some(id) => ServerAction::Save {
+                id: id.clone(),
+                changes: state.change_set(ChangeSet::update()),
+            },
+            None => {
+                let changes = state.change_set(ChangeSet::create());
+                if changes.upserts().is_empty() {
+                    ServerAction::Nothing
+                } else {
+                    ServerAction::Create { changes }
+                }
+            }
+        }
+    } else if state.wants_refresh(incoming, config) {
+        match existing {
+            Some(id) if !state.refreshed => ServerAction::Refresh { id: id.clone() },
+            Some(id) => ServerAction::Reissue { id: id.clone() },
+            None => ServerAction::Nothing,
+        }
+    } else if let Some(id) =
+        existing.filter(|_| state.stale_key(incoming) && state.exists == Some(true))
+    {
+        // Re-sealed on a read too, so retiring the old key signs out no reader.
+        ServerAction::Reseal { id: id.clone() }
+    } else if cookie.rejected() {
+        ServerAction::Reject
+    } else {
+        // A verified cookie whose session is gone is left alone: it may have been renewed away
+        // by a concurrent request, whose new cookie a removal would delete.
+        ServerAction::Nothing
+    };
+    ServerPlan {
+        action,
+        ttl: state.effective_ttl(incoming, config, now),
+        meta: state.meta(incoming, config.ttl),
+        resend: config.lifecycle == CookieLifecycle::Persistent
+            || state.stale_key(incoming)
+            || state.ttl_set.is_some(),
+    }
+}
+
+impl ServerPlan {
+    /// Makes the store calls of the plan and says what to do with the cookie. A session found
+    /// gone by a save or renewal was ended by a concurrent request, which answered the removal;
+    /// this one leaves the cookie alone (a removal could delete a newer cookie).
+    async fn execute(
+        self,
+        config: &Config,
+        store: &dyn DynStore,
+    ) -> Result<CookieUpdate, StoreError> {
+        let Self {
+            action,
+            ttl,
+            meta,
+            resend,
+        } = self;
+        let set = |id: &SessionId| CookieUpdate::Set(server_cookie(config, id, meta, ttl));
+        // Without a Max-Age the browser's cookie needs no re-sending after a bare refresh.
+        let reissue = |id: &SessionId| match config.lifecycle {
+            CookieLifecycle::Persistent => set(id),
+            CookieLifecycle::BrowserSession => CookieUpdate::Keep,
+        };
+        Ok(match action {
+            ServerAction::Nothing => CookieUpdate::Keep,
+            ServerAction::Reject => CookieUpdate::Remove,
+            ServerAction::Reseal { id } => set(&id),
+            ServerAction::Purge { old, fresh } => {
+                if let Some(old) = &old {
+                    store.delete(old).await?;
+                }
+                match fresh {
+                    Some(changes) => {
+                        let id = SessionId::generate();
+                        store.save(&id, &changes, ttl).await?;
+                        set(&id)
+                    }
+                    None if old.is_some() => CookieUpdate::Remove,
+                    None => CookieUpdate::Keep,
+                }
+            }
+            ServerAction::Renew { old, new, changes } => {
+                let outcome = match &old {
+                    Some(old) => store.renew(old, &new, &changes, ttl).await?,
+                    None => store.save(&new, &changes, ttl).await?,
+                };
+                match outcome {
+                    SaveOutcome::Saved => set(&new),
+                    SaveOutcome::Gone => {
+                        tracing::info!(
+                            "session ended by a concurrent request; its renewal was dropped"
+                        );
+                        CookieUpdate::Keep
+                    }
+                }
+            }
+            ServerAction::Save { id, changes } => match store.save(&id, &changes, ttl).await? {
+                // The cookie text (id, creation time, TTL) is what the browser already holds,
+                // unless it must carry a fresh Max-Age, a new TTL or the current key.
+                SaveOutcome::Saved if resend => set(&id),
+                SaveOutcome::Saved => CookieUpdate::Keep,
+                SaveOutcome::Gone => {
+                    tracing::info!(
+                        "session ended by a concurrent request; its changes were dropped"
+                    );
+                    CookieUpdate::Keep
+                }
+            },
+            ServerAction::Create { changes } => {
+                let id = SessionId::generate();
+                store.save(&id, &changes, ttl).await?;
+                set(&id)
+            }
+            ServerAction::Refresh { id } => {
+                if store.refresh(&id, ttl).await? {
+                    reissue(&id)
+                } else {
+                    CookieUpdate::Keep
+                }
+            }
+            ServerAction::Reissue { id } => reissue(&id),
+        })
+    }
+}
+
+/// What the commit of a cookie-store session does.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum CookiePlan {
+    Keep,
+    Remove,
+    /// Seal the whole session into a new cookie.
+    Seal {
+        meta: Meta,
+        ttl: Duration,
+    },
+}
+
+/// The cookie store's counterpart of [`plan_server`]: pure as well.
+fn plan_cookie(state: &State, cookie: RequestCookie<'_>, config: &Config, now: u64) -> CookiePlan {
+    let incoming = cookie.incoming();
+    let write = if state.purged {
+        !state.changes.is_empty()
+    } else {
+        state.is_changed()
+            || state.renewed_to.is_some()
+            || state.wants_refresh(incoming, config)
+            // Re-sealed on a read too, so retiring the old key signs out no reader.
+            || (state.stale_key(incoming) && state.exists == Some(true))
+    };
+    if !write {
+        // Purged here, or the cookie did not open (tampered, expired, retired key): remove it.
+        // Sealed cookies are never renewed away, so no newer cookie can be hit.
+        return if cookie.presented && state.is_fresh() {
+            CookiePlan::Remove
+        } else {
+            CookiePlan::Keep
+        };
+    }
+    if state.entries.is_empty() && !cookie.presented {
+        return CookiePlan::Keep;
+    }
+    CookiePlan::Seal {
+        meta: state.meta(incoming, config.ttl),
+        ttl: state.effective_ttl(incoming, config, now),
+    }
 }
 
 /// The `Set-Cookie` text of a server-side session cookie.
@@ -1527,6 +1621,407 @@ mod tests {
         );
         let other = shared(&Key::generate());
         assert!(parse_server_cookie(&other, &value).is_none(), "other keys");
+    }
+
+    /// One row of the commit table: a request's state and cookie, and the plan they must give.
+    struct Case {
+        name: &'static str,
+        cookie: Presented,
+        setup: fn(&mut State, &SessionId),
+        config: fn(&mut Config),
+        expect: fn(&SessionId, &SessionId) -> ServerAction,
+    }
+
+    #[derive(Clone, Copy)]
+    enum Presented {
+        Nothing,
+        Rejected,
+        Verified { stale_key: bool },
+    }
+
+    const NOW: u64 = 1_000_000;
+    const COOKIE_META: Meta = Meta {
+        created: NOW - 50,
+        ttl: Duration::from_secs(7200),
+    };
+
+    fn loaded(state: &mut State, exists: bool) {
+        state.accessed = true;
+        state.exists = Some(exists);
+        state.loaded = Loaded::All;
+        if exists {
+            state.entries.insert("k".into(), "1".into());
+        }
+    }
+
+    fn upsert(state: &mut State, key: &str, value: &str) {
+        state.entries.insert(key.into(), value.into());
+        state.changes.insert(key.into());
+    }
+
+    fn server_cases() -> Vec<Case> {
+        let keep: fn(&mut Config) = |_| {};
+        vec![
+            Case {
+                name: "untouched, no cookie",
+                cookie: Presented::Nothing,
+                setup: |_, _| {},
+                config: keep,
+                expect: |_, _| ServerAction::Nothing,
+            },
+            Case {
+                name: "first write creates",
+                cookie: Presented::Nothing,
+                setup: |s, _| {
+                    loaded(s, false);
+                    upsert(s, "a", "1");
+                },
+                config: keep,
+                expect: |_, _| ServerAction::Create {
+                    changes: ChangeSet::create().upsert("a", "1"),
+                },
+            },
+            Case {
+                name: "a removal alone creates nothing",
+                cookie: Presented::Nothing,
+                setup: |s, _| {
+                    loaded(s, false);
+                    s.changes.insert("a".into());
+                },
+                config: keep,
+                expect: |_, _| ServerAction::Nothing,
+            },
+            Case {
+                name: "a change to a live session saves only the change",
+                cookie: Presented::Verified { stale_key: false },
+                setup: |s, _| {
+                    loaded(s, true);
+                    upsert(s, "a", "2");
+                },
+                config: keep,
+                expect: |id, _| ServerAction::Save {
+                    id: id.clone(),
+                    changes: ChangeSet::update().upsert("a", "2"),
+                },
+            },
+            Case {
+                name: "a change without a load saves too",
+                cookie: Presented::Verified { stale_key: false },
+                setup: |s, _| upsert(s, "a", "2"),
+                config: keep,
+                expect: |id, _| ServerAction::Save {
+                    id: id.clone(),
+                    changes: ChangeSet::update().upsert("a", "2"),
+                },
+            },
+            Case {
+                name: "a change to a vanished session creates a new one",
+                cookie: Presented::Verified { stale_key: false },
+                setup: |s, _| {
+                    loaded(s, false);
+                    upsert(s, "a", "2");
+                },
+                config: keep,
+                expect: |_, _| ServerAction::Create {
+                    changes: ChangeSet::create().upsert("a", "2"),
+                },
+            },
+            Case {
+                name: "purge deletes",
+                cookie: Presented::Verified { stale_key: false },
+                setup: |s, _| {
+                    loaded(s, true);
+                    s.purged = true;
+                },
+                config: keep,
+                expect: |id, _| ServerAction::Purge {
+                    old: Some(id.clone()),
+                    fresh: None,
+                },
+            },
+            Case {
+                name: "purge then insert starts a new session",
+                cookie: Presented::Verified { stale_key: false },
+                setup: |s, _| {
+                    loaded(s, true);
+                    s.entries.clear();
+                    s.purged = true;
+                    upsert(s, "flash", "\"bye\"");
+                },
+                config: keep,
+                expect: |id, _| ServerAction::Purge {
+                    old: Some(id.clone()),
+                    fresh: Some(ChangeSet::create().upsert("flash", "\"bye\"")),
+                },
+            },
+            Case {
+                name: "renew moves the whole session",
+                cookie: Presented::Verified { stale_key: false },
+                setup: |s, new| {
+                    loaded(s, true);
+                    s.renewed_to = Some(new.clone());
+                },
+                config: keep,
+                expect: |id, new| ServerAction::Renew {
+                    old: Some(id.clone()),
+                    new: new.clone(),
+                    changes: ChangeSet::create().upsert("k", "1"),
+                },
+            },
+            Case {
+                name: "renew of a vanished session has nothing to move from",
+                cookie: Presented::Verified { stale_key: false },
+                setup: |s, new| {
+                    loaded(s, false);
+                    s.renewed_to = Some(new.clone());
+                },
+                config: keep,
+                expect: |_, new| ServerAction::Renew {
+                    old: None,
+                    new: new.clone(),
+                    changes: ChangeSet::create(),
+                },
+            },
+            Case {
+                name: "a read refreshes nothing on update",
+                cookie: Presented::Verified { stale_key: false },
+                setup: |s, _| loaded(s, true),
+                config: keep,
+                expect: |_, _| ServerAction::Nothing,
+            },
+            Case {
+                name: "a read refreshes on access",
+                cookie: Presented::Verified { stale_key: false },
+                setup: |s, _| loaded(s, true),
+                config: |c| c.refresh = TtlRefresh::OnAccess,
+                expect: |id, _| ServerAction::Refresh { id: id.clone() },
+            },
+            Case {
+                name: "a refreshing load leaves only the cookie to re-issue",
+                cookie: Presented::Verified { stale_key: false },
+                setup: |s, _| {
+                    loaded(s, true);
+                    s.refreshed = true;
+                },
+                config: |c| c.refresh = TtlRefresh::OnAccess,
+                expect: |id, _| ServerAction::Reissue { id: id.clone() },
+            },
+            Case {
+                name: "every request refreshes without a load",
+                cookie: Presented::Verified { stale_key: false },
+                setup: |_, _| {},
+                config: |c| c.refresh = TtlRefresh::OnEveryRequest,
+                expect: |id, _| ServerAction::Refresh { id: id.clone() },
+            },
+            Case {
+                name: "a read under a previous key re-seals",
+                cookie: Presented::Verified { stale_key: true },
+                setup: |s, _| loaded(s, true),
+                config: keep,
+                expect: |id, _| ServerAction::Reseal { id: id.clone() },
+            },
+            Case {
+                name: "a vanished session under a previous key is not re-sealed",
+                cookie: Presented::Verified { stale_key: true },
+                setup: |s, _| loaded(s, false),
+                config: keep,
+                expect: |_, _| ServerAction::Nothing,
+            },
+            Case {
+                name: "a rejected cookie is removed",
+                cookie: Presented::Rejected,
+                setup: |s, _| loaded(s, false),
+                config: keep,
+                expect: |_, _| ServerAction::Reject,
+            },
+            Case {
+                name: "a rejected cookie is replaced by a write",
+                cookie: Presented::Rejected,
+                setup: |s, _| {
+                    loaded(s, false);
+                    upsert(s, "a", "1");
+                },
+                config: keep,
+                expect: |_, _| ServerAction::Create {
+                    changes: ChangeSet::create().upsert("a", "1"),
+                },
+            },
+            Case {
+                name: "a vanished session's cookie is never removed",
+                cookie: Presented::Verified { stale_key: false },
+                setup: |s, _| loaded(s, false),
+                config: keep,
+                expect: |_, _| ServerAction::Nothing,
+            },
+        ]
+    }
+
+    fn incoming(presented: Presented, id: &SessionId) -> (Option<Incoming>, RequestCookie<'_>) {
+        let incoming = match presented {
+            Presented::Verified { stale_key } => Some(Incoming::Id {
+                id: id.clone(),
+                meta: COOKIE_META,
+                stale_key,
+            }),
+            _ => None,
+        };
+        let cookie = RequestCookie {
+            presented: !matches!(presented, Presented::Nothing),
+            verified: Some(None),
+        };
+        (incoming, cookie)
+    }
+
+    #[test]
+    fn the_commit_plan_is_the_least_each_request_needs() {
+        let id = SessionId::generate();
+        let new = SessionId::generate();
+        for case in server_cases() {
+            let mut state = State::new(NOW);
+            (case.setup)(&mut state, &new);
+            let mut config = Config::new(actix_web::cookie::Key::generate());
+            (case.config)(&mut config);
+            let (incoming, mut cookie) = incoming(case.cookie, &id);
+            cookie.verified = Some(incoming.as_ref());
+            let plan = plan_server(&state, cookie, &config, NOW);
+            assert_eq!(plan.action, (case.expect)(&id, &new), "{}", case.name);
+        }
+    }
+
+    #[test]
+    fn the_commit_plan_carries_the_right_lifetime_facts() {
+        let id = SessionId::generate();
+        let (incoming, mut cookie) = incoming(Presented::Verified { stale_key: false }, &id);
+        cookie.verified = Some(incoming.as_ref());
+        let mut config = Config::new(actix_web::cookie::Key::generate());
+        config.ttl = Duration::from_secs(3600);
+        config.max_lifetime = Some(Duration::from_secs(100));
+        let plan_of = |setup: fn(&mut State)| {
+            let mut state = State::new(NOW);
+            setup(&mut state);
+            plan_server(&state, cookie, &config, NOW)
+        };
+
+        let live = plan_of(|s| {
+            loaded(s, true);
+            upsert(s, "a", "1");
+        });
+        assert_eq!(
+            live.meta, COOKIE_META,
+            "a live session keeps its cookie's facts"
+        );
+        assert_eq!(
+            live.ttl,
+            Duration::from_secs(50),
+            "capped by the lifetime left"
+        );
+        assert!(!live.resend);
+
+        let fresh = plan_of(|s| {
+            loaded(s, false);
+            upsert(s, "a", "1");
+        });
+        assert_eq!(
+            (fresh.meta.created, fresh.meta.ttl, fresh.ttl),
+            (NOW, Duration::from_secs(3600), Duration::from_secs(100)),
+            "a fresh session has its own age, the configured TTL and a whole lifetime"
+        );
+
+        let purged = plan_of(|s| {
+            loaded(s, true);
+            s.purged = true;
+            upsert(s, "a", "1");
+        });
+        assert_eq!(purged.meta.created, NOW, "purge then insert starts afresh");
+
+        let remembered = plan_of(|s| {
+            loaded(s, true);
+            s.ttl_set = Some(Duration::from_secs(30 * 86_400));
+        });
+        assert_eq!(remembered.meta.ttl, Duration::from_secs(30 * 86_400));
+        assert_eq!(remembered.ttl, Duration::from_secs(50), "still capped");
+        assert!(remembered.resend, "a new TTL re-sends the cookie");
+    }
+
+    #[test]
+    fn the_cookie_store_plan_seals_removes_or_keeps() {
+        let config = Config::new(actix_web::cookie::Key::generate());
+        let sealed = Incoming::Sealed;
+        let facts = |stale_key| CookieFacts {
+            meta: COOKIE_META,
+            stale_key,
+        };
+        let with_cookie = RequestCookie {
+            presented: true,
+            verified: Some(Some(&sealed)),
+        };
+        let without = RequestCookie {
+            presented: false,
+            verified: Some(None),
+        };
+        let seal = CookiePlan::Seal {
+            meta: COOKIE_META,
+            ttl: COOKIE_META.ttl,
+        };
+        type Setup = fn(&mut State, CookieFacts, CookieFacts);
+        let cases: [(&str, RequestCookie<'_>, Setup, CookiePlan); 7] = [
+            ("untouched", with_cookie, |_, _, _| {}, CookiePlan::Keep),
+            (
+                "a read",
+                with_cookie,
+                |s, f, _| {
+                    loaded(s, true);
+                    s.sealed = Some(f);
+                },
+                CookiePlan::Keep,
+            ),
+            (
+                "a change",
+                with_cookie,
+                |s, f, _| {
+                    loaded(s, true);
+                    s.sealed = Some(f);
+                    upsert(s, "a", "1");
+                },
+                seal,
+            ),
+            (
+                "a read under a previous key",
+                with_cookie,
+                |s, _, stale| {
+                    loaded(s, true);
+                    s.sealed = Some(stale);
+                },
+                seal,
+            ),
+            (
+                "a purge",
+                with_cookie,
+                |s, f, _| {
+                    loaded(s, true);
+                    s.sealed = Some(f);
+                    s.purged = true;
+                },
+                CookiePlan::Remove,
+            ),
+            (
+                "a cookie that did not open",
+                with_cookie,
+                |s, _, _| loaded(s, false),
+                CookiePlan::Remove,
+            ),
+            (
+                "a read without a cookie",
+                without,
+                |s, _, _| loaded(s, false),
+                CookiePlan::Keep,
+            ),
+        ];
+        for (name, cookie, setup, expect) in cases {
+            let mut state = State::new(NOW);
+            setup(&mut state, facts(false), facts(true));
+            assert_eq!(plan_cookie(&state, cookie, &config, NOW), expect, "{name}");
+        }
     }
 
     #[test]
