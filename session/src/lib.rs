@@ -76,12 +76,13 @@
 //! Implement [`store::SessionStore`]; its module docs hold the contract and a complete example.
 #![forbid(unsafe_code)]
 
+mod clock;
 mod config;
+mod cookie;
 mod error;
 mod id;
 mod log;
 mod middleware;
-mod seal;
 mod session;
 pub mod store;
 mod typed;

@@ -1,7 +1,6 @@
 //! `SessionMiddleware`: reads the cookie, hands out lazy sessions, writes back what changed.
 
 use std::{
-    borrow::Cow,
     future::{ready, Ready},
     rc::Rc,
     sync::Arc,
@@ -13,18 +12,16 @@ use actix_web::{
     body::{EitherBody, MessageBody},
     cookie::{Key, SameSite},
     dev::{ServiceRequest, ServiceResponse},
-    http::header::{self, HeaderMap, HeaderValue},
+    http::header::{self, HeaderValue},
     HttpMessage, ResponseError,
 };
 use futures_util::future::LocalBoxFuture;
-use percent_encoding::percent_decode_str;
 
 use crate::{
     config::{Config, CookieLifecycle, TtlRefresh},
+    cookie::{removal_cookie, set_cookie_header, VerifiedCookies},
     error::SaveError,
-    session::{
-        removal_cookie, set_cookie_header, CookieUpdate, Shared, Slot, Storage, VerifiedCookies,
-    },
+    session::{Backend, CookieUpdate, RequestSlot, Storage},
     store::{CookieStore, SessionStore},
     StoreError,
 };
@@ -78,7 +75,7 @@ impl From<CookieStore> for SessionStorage {
 /// ```
 #[derive(Debug, Clone)]
 pub struct SessionMiddleware {
-    shared: Arc<Shared>,
+    shared: Arc<Backend>,
 }
 
 impl SessionMiddleware {
@@ -196,7 +193,7 @@ impl SessionMiddlewareBuilder {
     /// [`Session::set_ttl`](crate::Session::set_ttl)). Clamped between one second and ten years
     /// (the longest TTL a session cookie may carry), so no setting makes sessions unreadable.
     pub fn ttl(mut self, ttl: Duration) -> Self {
-        self.config.ttl = ttl.clamp(Duration::from_secs(1), crate::session::MAX_TTL);
+        self.config.ttl = ttl.clamp(Duration::from_secs(1), crate::cookie::MAX_TTL);
         self
     }
 
@@ -223,7 +220,7 @@ impl SessionMiddlewareBuilder {
     /// Builds the middleware.
     pub fn build(self) -> SessionMiddleware {
         SessionMiddleware {
-            shared: Arc::new(Shared {
+            shared: Arc::new(Backend {
                 config: self.config,
                 storage: self.storage,
                 verified: VerifiedCookies::new(),
@@ -255,7 +252,7 @@ where
 #[derive(Debug)]
 pub struct SessionService<S> {
     service: Rc<S>,
-    shared: Arc<Shared>,
+    shared: Arc<Backend>,
 }
 
 impl<S, B> Service<ServiceRequest> for SessionService<S>
@@ -270,7 +267,7 @@ where
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        let slot = Rc::new(Slot::new(self.shared.clone()));
+        let slot = Rc::new(RequestSlot::new(self.shared.clone()));
         req.extensions_mut().insert(slot.clone());
         let service = self.service.clone();
         Box::pin(async move {
@@ -312,41 +309,6 @@ where
     }
 }
 
-/// The session cookie's value, if the request carries one (its size and signature are checked
-/// when the session first needs it).
-pub(crate) fn session_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    find_cookie(headers, name).map(Cow::into_owned)
-}
-
-/// The value of the first cookie called `name` in the request's `Cookie` headers.
-///
-/// A direct scan rather than `HttpRequest::cookie`, which parses and percent-decodes every
-/// cookie of every request. Browsers send our values back as they were set (never containing
-/// `%`: see `set_cookie_header`); clients that percent-encode cookies are decoded, which is
-/// unambiguous for the same reason.
-fn find_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<Cow<'a, str>> {
-    let value = headers
-        .get_all(header::COOKIE)
-        .filter_map(|header| std::str::from_utf8(header.as_bytes()).ok())
-        .find_map(|text| {
-            // Each place the name occurs (a fast substring search), if it starts a pair.
-            text.match_indices(name).find_map(|(at, _)| {
-                let before = text[..at].trim_end_matches([' ', '\t']);
-                if !(before.is_empty() || before.ends_with(';')) {
-                    return None;
-                }
-                let rest = text[at + name.len()..].trim_start_matches([' ', '\t']);
-                let value = rest.strip_prefix('=')?;
-                Some(value.split(';').next().unwrap_or_default().trim())
-            })
-        })?;
-    if value.contains('%') {
-        Some(percent_decode_str(value).decode_utf8_lossy())
-    } else {
-        Some(Cow::Borrowed(value))
-    }
-}
-
 /// Replaces the handler's response with an opaque 500 that carries the [`SaveError`]: an
 /// application's own middleware or `ErrorHandlers` can read it with `response().error()`.
 fn save_failed<B>(res: ServiceResponse<B>, err: StoreError) -> ServiceResponse<EitherBody<B>> {
@@ -360,54 +322,5 @@ impl ResponseError for SaveError {
         actix_web::HttpResponse::InternalServerError()
             .content_type("text/plain; charset=utf-8")
             .body("Internal Server Error")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use actix_web::test::TestRequest;
-
-    use super::*;
-
-    #[test]
-    fn finds_exactly_the_named_cookie() {
-        let req = TestRequest::default()
-            .insert_header((header::COOKIE, "xsession=no; a=1;session=yes=="))
-            .to_srv_request();
-        assert_eq!(
-            find_cookie(req.headers(), "session").as_deref(),
-            Some("yes==")
-        );
-        let req = TestRequest::default()
-            .append_header((header::COOKIE, "a=1"))
-            .append_header((header::COOKIE, " session = v ; b=2"))
-            .to_srv_request();
-        assert_eq!(find_cookie(req.headers(), "session").as_deref(), Some("v"));
-        let req = TestRequest::default()
-            .insert_header((header::COOKIE, "session=a%2Fb%3D"))
-            .to_srv_request();
-        assert_eq!(
-            find_cookie(req.headers(), "session").as_deref(),
-            Some("a/b=")
-        );
-        let req = TestRequest::default()
-            .insert_header((header::COOKIE, "sessions=1; session"))
-            .to_srv_request();
-        assert_eq!(find_cookie(req.headers(), "session"), None);
-        let req = TestRequest::default()
-            .insert_header((
-                header::COOKIE,
-                "a=session=x; b=my session=y;\tsession\t= ok\t",
-            ))
-            .to_srv_request();
-        assert_eq!(find_cookie(req.headers(), "session").as_deref(), Some("ok"));
-        let req = TestRequest::default()
-            .insert_header((header::COOKIE, "session="))
-            .to_srv_request();
-        assert_eq!(find_cookie(req.headers(), "session").as_deref(), Some(""));
-        assert_eq!(
-            find_cookie(TestRequest::default().to_srv_request().headers(), "session"),
-            None
-        );
     }
 }

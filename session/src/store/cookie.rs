@@ -7,9 +7,13 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 use crate::{
+    clock::unix_now,
     config::Config,
-    seal::{self, Protection},
-    session::{past_max_lifetime, unix_now, Meta},
+    cookie::{
+        past_max_lifetime,
+        seal::{self, Protection},
+        Meta,
+    },
     store::Entries,
     StoreError,
 };

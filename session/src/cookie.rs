@@ -1,0 +1,385 @@
+//! The session cookie's wire format: finding it in a request, what it carries ([`Meta`]),
+//! signing and verifying a server-side cookie, and rendering `Set-Cookie` and its removal.
+//!
+//! One invariant ties [`find_cookie`] and [`set_cookie_text`] together: every value the library
+//! sets is base64 (standard or URL-safe) plus `.`, `~` and digits, all legal cookie octets
+//! (RFC 6265), and none contains `%`. So values are set unencoded (their sizes are exact), and a
+//! `%` in an incoming value can only come from a client that percent-encoded it, which is then
+//! decoded unambiguously.
+
+pub(crate) mod seal;
+mod verified;
+
+use std::{borrow::Cow, time::Duration};
+
+use actix_web::{
+    cookie::{time, Cookie},
+    http::header::{self, HeaderMap},
+};
+use percent_encoding::percent_decode_str;
+
+use self::seal::Protection;
+pub(crate) use self::verified::VerifiedCookies;
+use crate::{
+    clock::unix_now,
+    config::{Config, CookieLifecycle},
+    SessionId,
+};
+
+/// What a session cookie told us, before any store is asked.
+#[derive(Debug, Clone)]
+pub(crate) enum Incoming {
+    /// A verified id (server-side stores).
+    Id {
+        id: SessionId,
+        meta: Meta,
+        stale_key: bool,
+    },
+    /// A sealed session (cookie store), opened on first load from the raw cookie.
+    Sealed,
+}
+
+/// Session facts carried in the (authenticated) cookie itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Meta {
+    /// Unix seconds when the session was created; kept across renewals.
+    pub(crate) created: u64,
+    /// The session's TTL.
+    pub(crate) ttl: Duration,
+}
+
+/// Longest TTL accepted from a cookie: anything beyond is a forgery or a bug.
+pub(crate) const MAX_TTL: Duration = Duration::from_secs(10 * 366 * 24 * 60 * 60);
+
+impl Meta {
+    /// `created.ttl`, the tail of a server-side cookie's plain text.
+    fn encode(&self) -> String {
+        format!("{}.{}", self.created, self.ttl.as_secs())
+    }
+
+    fn decode(created: &str, ttl: &str) -> Option<Self> {
+        Self::from_parts(created.parse().ok()?, ttl.parse().ok()?)
+    }
+
+    /// Checks facts read from a cookie: a TTL of zero or over ten years is refused.
+    pub(crate) fn from_parts(created: u64, ttl_secs: u64) -> Option<Self> {
+        let ttl = Duration::from_secs(ttl_secs);
+        (!ttl.is_zero() && ttl <= MAX_TTL).then_some(Self { created, ttl })
+    }
+}
+
+/// The facts an authentic cookie carries about its session.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CookieFacts {
+    pub(crate) meta: Meta,
+    /// Sealed with an older key: re-seal with the current one.
+    pub(crate) stale_key: bool,
+}
+
+/// The session cookie's value, if the request carries one (its size and signature are checked
+/// when the session first needs it).
+pub(crate) fn session_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    find_cookie(headers, name).map(Cow::into_owned)
+}
+
+/// The value of the first cookie called `name` in the request's `Cookie` headers.
+///
+/// A direct scan rather than `HttpRequest::cookie`, which parses and percent-decodes every
+/// cookie of every request. Percent-decoding happens only when a `%` is present: see the module
+/// docs for why that is unambiguous.
+fn find_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<Cow<'a, str>> {
+    let value = headers
+        .get_all(header::COOKIE)
+        .filter_map(|header| std::str::from_utf8(header.as_bytes()).ok())
+        .find_map(|text| {
+            // Each place the name occurs (a fast substring search), if it starts a pair.
+            text.match_indices(name).find_map(|(at, _)| {
+                let before = text[..at].trim_end_matches([' ', '\t']);
+                if !(before.is_empty() || before.ends_with(';')) {
+                    return None;
+                }
+                let rest = text[at + name.len()..].trim_start_matches([' ', '\t']);
+                let value = rest.strip_prefix('=')?;
+                Some(value.split(';').next().unwrap_or_default().trim())
+            })
+        })?;
+    if value.contains('%') {
+        Some(percent_decode_str(value).decode_utf8_lossy())
+    } else {
+        Some(Cow::Borrowed(value))
+    }
+}
+
+/// The `Set-Cookie` text of a server-side session cookie.
+pub(crate) fn server_cookie(config: &Config, id: &SessionId, meta: Meta, ttl: Duration) -> String {
+    let plain = format!("{id}.{}", meta.encode());
+    let value = seal::seal(Protection::Signed, config.key(), &config.cookie_name, plain);
+    set_cookie_text(config, &value, ttl)
+}
+
+/// Parses a server-side session cookie. `None` (logged at warn) for anything not issued by us
+/// with one of the accepted keys, or past the maximum lifetime.
+pub(crate) fn parse_server_cookie(
+    config: &Config,
+    verified: &VerifiedCookies,
+    value: &str,
+) -> Option<Incoming> {
+    let incoming = match verified.get(value) {
+        Some(known) => known,
+        None => {
+            let fresh = verify_server_cookie(config, value)?;
+            verified.remember(value, fresh.clone());
+            fresh
+        }
+    };
+    match &incoming {
+        Incoming::Id { meta, .. } if past_max_lifetime(config, meta.created) => None,
+        _ => Some(incoming),
+    }
+}
+
+/// The signature check and parse behind [`parse_server_cookie`].
+fn verify_server_cookie(config: &Config, value: &str) -> Option<Incoming> {
+    let Some((plain, stale_key)) =
+        seal::open(Protection::Signed, &config.keys, &config.cookie_name, value)
+    else {
+        tracing::warn!("session cookie rejected: bad signature or malformed");
+        return None;
+    };
+    let mut parts = plain.split('.');
+    let parsed = match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(id), Some(created), Some(ttl), None) => {
+            SessionId::try_from(id).ok().zip(Meta::decode(created, ttl))
+        }
+        _ => None,
+    };
+    let Some((id, meta)) = parsed else {
+        tracing::warn!("session cookie rejected: authentic but malformed");
+        return None;
+    };
+    Some(Incoming::Id {
+        id,
+        meta,
+        stale_key,
+    })
+}
+
+/// True (logged at warn: the cookie is then refused) for a session created longer ago than
+/// the maximum lifetime.
+pub(crate) fn past_max_lifetime(config: &Config, created: u64) -> bool {
+    let past = config
+        .max_lifetime
+        .is_some_and(|max| unix_now().saturating_sub(created) >= max.as_secs());
+    if past {
+        tracing::warn!("session cookie rejected: past the maximum session lifetime");
+    }
+    past
+}
+
+/// The session cookie with the configured attributes.
+pub(crate) fn build_cookie(config: &Config, value: String, ttl: Duration) -> Cookie<'static> {
+    let mut cookie = Cookie::build(config.cookie_name.clone(), value)
+        .path(config.cookie_path.clone())
+        .secure(config.cookie_secure)
+        .http_only(config.cookie_http_only)
+        .same_site(config.cookie_same_site)
+        .finish();
+    if let Some(domain) = &config.cookie_domain {
+        cookie.set_domain(domain.clone());
+    }
+    if config.lifecycle == CookieLifecycle::Persistent {
+        cookie.set_max_age(time::Duration::seconds(
+            i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX),
+        ));
+    }
+    cookie
+}
+
+/// The `Set-Cookie` header text for `cookie`: exactly what is sent, and what size checks measure.
+///
+/// Not percent-encoded: every value the library makes is base64 (standard or URL-safe) plus
+/// `.`, `~` and digits, all legal cookie octets (RFC 6265), and none contains `%`, so the
+/// percent-decoding actix applies to incoming cookies gives them back unchanged. Encoding
+/// would turn each `/` and `=` of the ciphertext into three bytes, at random.
+pub(crate) fn set_cookie_header(cookie: &Cookie<'_>) -> String {
+    cookie.to_string()
+}
+
+/// What [`set_cookie_header`] gives for [`build_cookie`]`(config, value, ttl)`, without building
+/// a `Cookie` per response: the attributes after the value are the same for every cookie of a
+/// configuration, so the cookie crate renders them once, and only `Max-Age` (which the crate
+/// writes last when no `Expires` is set) varies. A test holds the two equal.
+pub(crate) fn set_cookie_text(config: &Config, value: &str, ttl: Duration) -> String {
+    let attributes = config.attributes.get_or_init(|| {
+        let mut cookie = build_cookie(config, String::new(), ttl);
+        cookie.set_max_age(None);
+        let rendered = set_cookie_header(&cookie);
+        rendered[config.cookie_name.len() + 1..].to_owned()
+    });
+    let mut text =
+        String::with_capacity(config.cookie_name.len() + value.len() + attributes.len() + 32);
+    text.push_str(&config.cookie_name);
+    text.push('=');
+    text.push_str(value);
+    text.push_str(attributes);
+    if config.lifecycle == CookieLifecycle::Persistent {
+        use std::fmt::Write as _;
+        let secs = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX);
+        let _ = write!(text, "; Max-Age={secs}");
+    }
+    text
+}
+
+/// A cookie that makes the browser drop the session cookie: same name, path and domain.
+pub(crate) fn removal_cookie(config: &Config) -> Cookie<'static> {
+    let mut cookie = build_cookie(config, String::new(), Duration::ZERO);
+    cookie.make_removal();
+    cookie
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+
+    use super::*;
+
+    #[test]
+    fn set_cookie_text_is_what_the_cookie_crate_renders() {
+        use actix_web::cookie::{Key, SameSite};
+        let ttls = [Duration::from_secs(1), Duration::from_secs(86_400)];
+        for persistent in [false, true] {
+            for domain in [None, Some("example.com")] {
+                for (secure, http_only) in [(true, true), (false, false), (true, false)] {
+                    for same_site in [SameSite::Lax, SameSite::Strict, SameSite::None] {
+                        let mut config = Config::new(Key::generate());
+                        config.cookie_name = "sid".into();
+                        config.cookie_path = "/app".into();
+                        config.cookie_domain = domain.map(Into::into);
+                        config.cookie_secure = secure;
+                        config.cookie_http_only = http_only;
+                        config.cookie_same_site = same_site;
+                        if persistent {
+                            config.lifecycle = CookieLifecycle::Persistent;
+                        }
+                        for ttl in ttls {
+                            let expected =
+                                set_cookie_header(&build_cookie(&config, "v.1~a".into(), ttl));
+                            assert_eq!(set_cookie_text(&config, "v.1~a", ttl), expected);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn remembered_cookies_verify_as_before_and_nothing_else_is_remembered() {
+        use actix_web::cookie::Key;
+        struct Middleware {
+            config: Config,
+            verified: VerifiedCookies,
+        }
+        let shared = |key: &Key| Middleware {
+            config: Config::new(key.clone()),
+            verified: VerifiedCookies::new(),
+        };
+        let key = Key::generate();
+        let ours = shared(&key);
+        let id = SessionId::generate();
+        let meta = Meta::from_parts(unix_now(), 60).unwrap();
+        let header = server_cookie(&ours.config, &id, meta, Duration::from_secs(60));
+        let value = header.split_once('=').unwrap().1;
+        let value = value.split(';').next().unwrap().to_owned();
+        let expect = |incoming: Option<Incoming>| match incoming {
+            Some(Incoming::Id {
+                id: got,
+                meta: got_meta,
+                stale_key: false,
+            }) => got == id && got_meta == meta,
+            _ => false,
+        };
+        assert!(
+            expect(parse_server_cookie(&ours.config, &ours.verified, &value)),
+            "first sight"
+        );
+        assert!(
+            expect(parse_server_cookie(&ours.config, &ours.verified, &value)),
+            "remembered"
+        );
+        assert_eq!(ours.verified.len(), 1);
+        for at in [0, 20, value.len() - 1] {
+            let mut forged = value.clone().into_bytes();
+            forged[at] = if forged[at] == b'A' { b'B' } else { b'A' };
+            let forged = String::from_utf8(forged).unwrap();
+            assert!(
+                parse_server_cookie(&ours.config, &ours.verified, &forged).is_none(),
+                "byte {at}"
+            );
+        }
+        assert!(
+            parse_server_cookie(&ours.config, &ours.verified, &value[..value.len() - 1]).is_none()
+        );
+        assert_eq!(ours.verified.len(), 1, "refused cookies are not remembered");
+        let other = shared(&Key::generate());
+        assert!(
+            parse_server_cookie(&other.config, &other.verified, &value).is_none(),
+            "other keys"
+        );
+    }
+
+    #[test]
+    fn meta_refuses_nonsense() {
+        assert!(Meta::decode("1", "0").is_none());
+        assert!(Meta::decode("x", "10").is_none());
+        assert!(Meta::decode("1", "99999999999").is_none());
+        assert_eq!(
+            Meta::decode("5", "10"),
+            Some(Meta {
+                created: 5,
+                ttl: Duration::from_secs(10)
+            })
+        );
+    }
+
+    #[test]
+    fn finds_exactly_the_named_cookie() {
+        let req = TestRequest::default()
+            .insert_header((header::COOKIE, "xsession=no; a=1;session=yes=="))
+            .to_srv_request();
+        assert_eq!(
+            find_cookie(req.headers(), "session").as_deref(),
+            Some("yes==")
+        );
+        let req = TestRequest::default()
+            .append_header((header::COOKIE, "a=1"))
+            .append_header((header::COOKIE, " session = v ; b=2"))
+            .to_srv_request();
+        assert_eq!(find_cookie(req.headers(), "session").as_deref(), Some("v"));
+        let req = TestRequest::default()
+            .insert_header((header::COOKIE, "session=a%2Fb%3D"))
+            .to_srv_request();
+        assert_eq!(
+            find_cookie(req.headers(), "session").as_deref(),
+            Some("a/b=")
+        );
+        let req = TestRequest::default()
+            .insert_header((header::COOKIE, "sessions=1; session"))
+            .to_srv_request();
+        assert_eq!(find_cookie(req.headers(), "session"), None);
+        let req = TestRequest::default()
+            .insert_header((
+                header::COOKIE,
+                "a=session=x; b=my session=y;\tsession\t= ok\t",
+            ))
+            .to_srv_request();
+        assert_eq!(find_cookie(req.headers(), "session").as_deref(), Some("ok"));
+        let req = TestRequest::default()
+            .insert_header((header::COOKIE, "session="))
+            .to_srv_request();
+        assert_eq!(find_cookie(req.headers(), "session").as_deref(), Some(""));
+        assert_eq!(
+            find_cookie(TestRequest::default().to_srv_request().headers(), "session"),
+            None
+        );
+    }
+}

@@ -1,0 +1,377 @@
+//! After the handler: what to write (a pure [`plan_server`] / [`plan_cookie`] from the request's
+//! state) and carrying it out against the store.
+
+use std::time::Duration;
+
+use super::{state::SessionState, Session, Storage};
+use crate::{
+    clock::unix_now,
+    config::{Config, CookieLifecycle, TtlRefresh},
+    cookie::{server_cookie, set_cookie_text, Incoming, Meta},
+    store::{ChangeSet, DynStore, SaveOutcome},
+    SessionError, SessionId, StoreError,
+};
+
+/// What the middleware must do with the session cookie.
+#[derive(Debug)]
+pub(crate) enum CookieUpdate {
+    Keep,
+    /// The `Set-Cookie` header text, rendered once (the cookie store measures it too).
+    Set(String),
+    Remove,
+}
+
+impl Session {
+    /// True once a handler extracted or loaded the session.
+    pub(crate) fn was_accessed(&self) -> bool {
+        self.state().accessed
+    }
+
+    /// Writes what the request changed and says what to do with the cookie.
+    pub(crate) async fn commit(&self) -> Result<CookieUpdate, StoreError> {
+        let Some(shared) = self.0.shared.as_deref() else {
+            return Ok(CookieUpdate::Keep);
+        };
+        if shared.config.refresh != TtlRefresh::OnEveryRequest && self.untouched() {
+            // The common case: no store call, and not even the cookie's signature checked.
+            return Ok(CookieUpdate::Keep);
+        }
+        self.incoming();
+        let needs_all = {
+            let state = self.state();
+            state.renewed_to.is_some()
+                || (matches!(shared.storage, Storage::Cookie(_))
+                    && (state.is_changed() || state.wants_refresh(self.verified(), &shared.config)))
+        };
+        if needs_all {
+            // Renewal copies the whole session; the cookie store re-seals all of it.
+            self.load().await.map_err(|e| match e {
+                SessionError::Load(e) => e,
+                other => StoreError::Other(other.into()),
+            })?;
+        }
+        match &shared.storage {
+            Storage::Server(store) => self.commit_server(&shared.config, &**store).await,
+            Storage::Cookie(store) => self.commit_cookie(&shared.config, store),
+        }
+    }
+
+    /// Nothing read, written, purged or renewed in this request.
+    fn untouched(&self) -> bool {
+        let state = self.state();
+        !state.accessed && !state.is_changed() && !state.purged && state.renewed_to.is_none()
+    }
+
+    /// Carries out the [`plan_server`] for this request against `store`.
+    async fn commit_server(
+        &self,
+        config: &Config,
+        store: &dyn DynStore,
+    ) -> Result<CookieUpdate, StoreError> {
+        let plan = {
+            let state = self.state();
+            plan_server(&state, self.request_cookie(), config, unix_now())
+        };
+        plan.execute(config, store).await
+    }
+
+    fn commit_cookie(
+        &self,
+        config: &Config,
+        store: &crate::store::CookieStore,
+    ) -> Result<CookieUpdate, StoreError> {
+        let state = self.state();
+        Ok(
+            match plan_cookie(&state, self.request_cookie(), config, unix_now()) {
+                CookiePlan::Keep => CookieUpdate::Keep,
+                CookiePlan::Remove => CookieUpdate::Remove,
+                CookiePlan::Seal { meta, ttl } => {
+                    let value = store.seal(config, &state.entries, meta, ttl)?;
+                    let header = set_cookie_text(config, &value, ttl);
+                    store.check_size(&header)?;
+                    CookieUpdate::Set(header)
+                }
+            },
+        )
+    }
+
+    /// What the request's cookie said, as far as it has been verified.
+    fn request_cookie(&self) -> RequestCookie<'_> {
+        RequestCookie {
+            presented: self.0.raw_cookie.is_some(),
+            verified: self.0.incoming.get().map(Option::as_ref),
+        }
+    }
+}
+
+/// The session cookie a request presented, and what verifying it gave.
+#[derive(Debug, Clone, Copy, Default)]
+struct RequestCookie<'a> {
+    presented: bool,
+    /// `None` until verified; then the verified cookie, or `None` if it did not verify.
+    verified: Option<Option<&'a Incoming>>,
+}
+
+impl<'a> RequestCookie<'a> {
+    fn incoming(self) -> Option<&'a Incoming> {
+        self.verified.flatten()
+    }
+
+    /// A cookie was presented and did not verify: it is answered with a removal, once.
+    fn rejected(self) -> bool {
+        self.presented && matches!(self.verified, Some(None))
+    }
+
+    fn verified_id(self) -> Option<&'a SessionId> {
+        match self.incoming()? {
+            Incoming::Id { id, .. } => Some(id),
+            Incoming::Sealed => None,
+        }
+    }
+}
+
+/// What the commit of a server-side session does: decided by [`plan_server`] from the request's
+/// state alone, then carried out by [`ServerPlan::execute`].
+#[derive(Debug, PartialEq)]
+struct ServerPlan {
+    action: ServerAction,
+    /// The TTL to write (capped by the maximum lifetime).
+    ttl: Duration,
+    /// The facts the cookie of the resulting session carries.
+    meta: Meta,
+    /// A save must re-send the cookie (fresh `Max-Age`, new TTL, or current key).
+    resend: bool,
+}
+
+#[derive(Debug, PartialEq)]
+enum ServerAction {
+    Nothing,
+    /// The presented cookie did not verify: remove it, once.
+    Reject,
+    /// Re-send the cookie sealed with the current key.
+    Reseal {
+        id: SessionId,
+    },
+    Purge {
+        old: Option<SessionId>,
+        fresh: Option<ChangeSet>,
+    },
+    Renew {
+        old: Option<SessionId>,
+        new: SessionId,
+        changes: ChangeSet,
+    },
+    Save {
+        id: SessionId,
+        changes: ChangeSet,
+    },
+    Create {
+        changes: ChangeSet,
+    },
+    Refresh {
+        id: SessionId,
+    },
+    /// The TTL was already reset by the load: only the cookie may need re-sending.
+    Reissue {
+        id: SessionId,
+    },
+}
+
+/// The least the store needs for what this request did to the session. Pure: the same state,
+/// cookie, configuration and time give the same plan.
+fn plan_server(
+    state: &SessionState,
+    cookie: RequestCookie<'_>,
+    config: &Config,
+    now: u64,
+) -> ServerPlan {
+    let incoming = cookie.incoming();
+    let incoming_id = cookie.verified_id();
+    let existing = incoming_id.filter(|_| state.exists != Some(false));
+    let action = if state.purged {
+        let fresh = state.change_set(ChangeSet::create());
+        ServerAction::Purge {
+            old: incoming_id.cloned(),
+            fresh: (!fresh.upserts().is_empty()).then_some(fresh),
+        }
+    } else if let Some(new) = &state.renewed_to {
+        ServerAction::Renew {
+            old: existing.cloned(),
+            new: new.clone(),
+            changes: state.full_change_set(),
+        }
+    } else if state.is_changed() {
+        match existing {
+            Some(id) => ServerAction::Save {
+                id: id.clone(),
+                changes: state.change_set(ChangeSet::update()),
+            },
+            None => {
+                let changes = state.change_set(ChangeSet::create());
+                if changes.upserts().is_empty() {
+                    ServerAction::Nothing
+                } else {
+                    ServerAction::Create { changes }
+                }
+            }
+        }
+    } else if state.wants_refresh(incoming, config) {
+        match existing {
+            Some(id) if !state.refreshed => ServerAction::Refresh { id: id.clone() },
+            Some(id) => ServerAction::Reissue { id: id.clone() },
+            None => ServerAction::Nothing,
+        }
+    } else if let Some(id) =
+        existing.filter(|_| state.stale_key(incoming) && state.exists == Some(true))
+    {
+        // Re-sealed on a read too, so retiring the old key signs out no reader.
+        ServerAction::Reseal { id: id.clone() }
+    } else if cookie.rejected() {
+        ServerAction::Reject
+    } else {
+        // A verified cookie whose session is gone is left alone: it may have been renewed away
+        // by a concurrent request, whose new cookie a removal would delete.
+        ServerAction::Nothing
+    };
+    ServerPlan {
+        action,
+        ttl: state.effective_ttl(incoming, config, now),
+        meta: state.meta(incoming, config.ttl),
+        resend: config.lifecycle == CookieLifecycle::Persistent
+            || state.stale_key(incoming)
+            || state.ttl_set.is_some(),
+    }
+}
+
+impl ServerPlan {
+    /// Makes the store calls of the plan and says what to do with the cookie. A session found
+    /// gone by a save or renewal was ended by a concurrent request, which answered the removal;
+    /// this one leaves the cookie alone (a removal could delete a newer cookie).
+    async fn execute(
+        self,
+        config: &Config,
+        store: &dyn DynStore,
+    ) -> Result<CookieUpdate, StoreError> {
+        let Self {
+            action,
+            ttl,
+            meta,
+            resend,
+        } = self;
+        let set = |id: &SessionId| CookieUpdate::Set(server_cookie(config, id, meta, ttl));
+        // Without a Max-Age the browser's cookie needs no re-sending after a bare refresh.
+        let reissue = |id: &SessionId| match config.lifecycle {
+            CookieLifecycle::Persistent => set(id),
+            CookieLifecycle::BrowserSession => CookieUpdate::Keep,
+        };
+        Ok(match action {
+            ServerAction::Nothing => CookieUpdate::Keep,
+            ServerAction::Reject => CookieUpdate::Remove,
+            ServerAction::Reseal { id } => set(&id),
+            ServerAction::Purge { old, fresh } => {
+                if let Some(old) = &old {
+                    store.delete(old).await?;
+                }
+                match fresh {
+                    Some(changes) => {
+                        let id = SessionId::generate();
+                        store.save(&id, &changes, ttl).await?;
+                        set(&id)
+                    }
+                    None if old.is_some() => CookieUpdate::Remove,
+                    None => CookieUpdate::Keep,
+                }
+            }
+            ServerAction::Renew { old, new, changes } => {
+                let outcome = match &old {
+                    Some(old) => store.renew(old, &new, &changes, ttl).await?,
+                    None => store.save(&new, &changes, ttl).await?,
+                };
+                match outcome {
+                    SaveOutcome::Saved => set(&new),
+                    SaveOutcome::Gone => {
+                        tracing::info!(
+                            "session ended by a concurrent request; its renewal was dropped"
+                        );
+                        CookieUpdate::Keep
+                    }
+                }
+            }
+            ServerAction::Save { id, changes } => match store.save(&id, &changes, ttl).await? {
+                // The cookie text (id, creation time, TTL) is what the browser already holds,
+                // unless it must carry a fresh Max-Age, a new TTL or the current key.
+                SaveOutcome::Saved if resend => set(&id),
+                SaveOutcome::Saved => CookieUpdate::Keep,
+                SaveOutcome::Gone => {
+                    tracing::info!(
+                        "session ended by a concurrent request; its changes were dropped"
+                    );
+                    CookieUpdate::Keep
+                }
+            },
+            ServerAction::Create { changes } => {
+                let id = SessionId::generate();
+                store.save(&id, &changes, ttl).await?;
+                set(&id)
+            }
+            ServerAction::Refresh { id } => {
+                if store.refresh(&id, ttl).await? {
+                    reissue(&id)
+                } else {
+                    CookieUpdate::Keep
+                }
+            }
+            ServerAction::Reissue { id } => reissue(&id),
+        })
+    }
+}
+
+/// What the commit of a cookie-store session does.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum CookiePlan {
+    Keep,
+    Remove,
+    /// Seal the whole session into a new cookie.
+    Seal {
+        meta: Meta,
+        ttl: Duration,
+    },
+}
+
+/// The cookie store's counterpart of [`plan_server`]: pure as well.
+fn plan_cookie(
+    state: &SessionState,
+    cookie: RequestCookie<'_>,
+    config: &Config,
+    now: u64,
+) -> CookiePlan {
+    let incoming = cookie.incoming();
+    let write = if state.purged {
+        !state.changes.is_empty()
+    } else {
+        state.is_changed()
+            || state.renewed_to.is_some()
+            || state.wants_refresh(incoming, config)
+            // Re-sealed on a read too, so retiring the old key signs out no reader.
+            || (state.stale_key(incoming) && state.exists == Some(true))
+    };
+    if !write {
+        // Purged here, or the cookie did not open (tampered, expired, retired key): remove it.
+        // Sealed cookies are never renewed away, so no newer cookie can be hit.
+        return if cookie.presented && state.is_fresh() {
+            CookiePlan::Remove
+        } else {
+            CookiePlan::Keep
+        };
+    }
+    if state.entries.is_empty() && !cookie.presented {
+        return CookiePlan::Keep;
+    }
+    CookiePlan::Seal {
+        meta: state.meta(incoming, config.ttl),
+        ttl: state.effective_ttl(incoming, config, now),
+    }
+}
+
+#[cfg(test)]
+mod tests;

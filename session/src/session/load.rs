@@ -1,0 +1,168 @@
+//! The lazy load: the cookie is verified on first need, and the session fetched from its
+//! store by the first extraction (once per request, shared by every extractor).
+
+use std::time::Duration;
+
+use super::{Backend, Session, Storage};
+use crate::{
+    clock::unix_now,
+    config::TtlRefresh,
+    cookie::{parse_server_cookie, CookieFacts, Incoming},
+    store::{Entries, Keys, MAX_COOKIE_BYTES},
+    SessionError, StoreError,
+};
+
+impl Session {
+    /// The verified session cookie. Verification waits for the first need (a load, a refresh
+    /// policy, [`id`](Self::id), a write), so requests that never touch the session pay for no
+    /// cryptography. It takes no lock of the session's, so it may run under the state lock.
+    pub(super) fn incoming(&self) -> Option<&Incoming> {
+        self.0
+            .incoming
+            .get_or_init(|| {
+                let shared = self.0.shared.as_ref()?;
+                let raw = self.0.raw_cookie.as_deref()?;
+                if raw.len() > MAX_COOKIE_BYTES {
+                    // No browser sends more; refuse before spending any crypto on it.
+                    tracing::warn!(len = raw.len(), "session cookie rejected: oversized");
+                    return None;
+                }
+                Some(match &shared.storage {
+                    Storage::Server(_) => {
+                        parse_server_cookie(&shared.config, &shared.verified, raw)?
+                    }
+                    Storage::Cookie(_) => Incoming::Sealed,
+                })
+            })
+            .as_ref()
+    }
+
+    /// [`incoming`](Self::incoming) as far as it has run: `None` before verification.
+    pub(super) fn verified(&self) -> Option<&Incoming> {
+        self.0.incoming.get().and_then(Option::as_ref)
+    }
+
+    /// Loads the whole session, if not loaded yet. The [`Session`] extractor does this for you;
+    /// call it on handles from [`SessionExt`] (e.g. in your own middleware).
+    ///
+    /// ```
+    /// use session::SessionExt as _;
+    ///
+    /// async fn user(req: actix_web::HttpRequest) -> Result<Option<u64>, session::SessionError> {
+    ///     let session = req.get_session();
+    ///     session.load().await?;
+    ///     session.get("user_id")
+    /// }
+    /// ```
+    ///
+    /// # Errors
+    /// [`SessionError::Load`] when the store fails, [`SessionError::MissingMiddleware`] when the
+    /// request did not pass through the middleware. Undecodable or unknown sessions are not
+    /// errors: they become a fresh, empty session.
+    pub async fn load(&self) -> Result<(), SessionError> {
+        self.ensure_loaded(Keys::All).await
+    }
+
+    /// Loads only `keys`, where the store can (one round trip fetching just those fields on
+    /// Redis). Typed sessions use this; a later [`load`](Self::load) fetches the rest, keeping
+    /// what this request already read or changed.
+    ///
+    /// ```
+    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// session.load_keys(&["cart.items"]).await?;
+    /// let items: Option<Vec<u32>> = session.get("cart.items")?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`load`](Self::load).
+    pub async fn load_keys(&self, keys: &[&str]) -> Result<(), SessionError> {
+        let keys: Vec<String> = keys.iter().map(|&k| k.to_owned()).collect();
+        self.ensure_loaded(Keys::Only(&keys)).await
+    }
+
+    async fn ensure_loaded(&self, want: Keys<'_>) -> Result<(), SessionError> {
+        let shared = self
+            .0
+            .shared
+            .as_ref()
+            .ok_or(SessionError::MissingMiddleware)?;
+        let has_cookie = self.incoming().is_some();
+        {
+            let mut state = self.state();
+            state.accessed = true;
+            if state.covers(want) {
+                return Ok(());
+            }
+        }
+        let _loading = self.0.load_lock.lock().await;
+        let (missing, refresh) = {
+            let mut state = self.state();
+            if state.covers(want) {
+                return Ok(());
+            }
+            if !has_cookie {
+                state.exists = Some(false);
+                return Ok(());
+            }
+            let missing: Option<Vec<String>> = match want {
+                Keys::All => None,
+                Keys::Only(keys) => {
+                    Some(keys.iter().filter(|k| !state.knows(k)).cloned().collect())
+                }
+            };
+            let refresh = (shared.config.refresh == TtlRefresh::OnAccess && !state.refreshed)
+                .then(|| state.effective_ttl(self.verified(), &shared.config, unix_now()));
+            (missing, refresh)
+        };
+        let keys = missing.as_deref().map_or(Keys::All, Keys::Only);
+        let loaded = self.fetch(shared, keys, refresh).await;
+        let mut state = self.state();
+        match loaded {
+            Ok(Some(entries)) => {
+                for (key, value) in entries {
+                    if !state.knows(&key) && !state.cleared {
+                        state.entries.insert(key, value);
+                    }
+                }
+                state.exists = Some(true);
+                state.refreshed |= refresh.is_some();
+                // A sealed cookie is opened whole: nothing is left to load later.
+                let complete = matches!(shared.storage, Storage::Cookie(_));
+                state.mark_loaded(if complete { Keys::All } else { keys });
+            }
+            Ok(None) => state.exists = Some(false),
+            Err(StoreError::Corrupt(err)) => {
+                tracing::warn!(error = %crate::log::chain(&*err), "stored session is undecodable; starting a fresh session");
+                state.exists = Some(false);
+            }
+            Err(err) => return Err(SessionError::Load(err)),
+        }
+        Ok(())
+    }
+
+    async fn fetch(
+        &self,
+        shared: &Backend,
+        keys: Keys<'_>,
+        refresh: Option<Duration>,
+    ) -> Result<Option<Entries>, StoreError> {
+        match (&shared.storage, self.verified()) {
+            (Storage::Server(store), Some(Incoming::Id { id, .. })) => {
+                store.load(id, keys, refresh).await
+            }
+            (Storage::Cookie(store), Some(Incoming::Sealed)) => {
+                let sealed = self.0.raw_cookie.as_deref().unwrap_or_default();
+                let Some(opened) = store.open(&shared.config, sealed) else {
+                    return Ok(None);
+                };
+                self.state().sealed = Some(CookieFacts {
+                    meta: opened.meta,
+                    stale_key: opened.stale_key,
+                });
+                Ok(Some(opened.entries))
+            }
+            _ => Ok(None),
+        }
+    }
+}

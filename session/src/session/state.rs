@@ -1,0 +1,206 @@
+//! What one request knows of its session: what was loaded, what changed, the change set to
+//! write, and the lifetime facts of the session it holds. Pure and synchronous.
+
+use std::{
+    collections::{BTreeSet, HashSet},
+    time::Duration,
+};
+
+use crate::{
+    config::{Config, TtlRefresh},
+    cookie::{CookieFacts, Incoming, Meta},
+    store::{ChangeSet, Entries, Keys},
+    SessionId, SessionStatus,
+};
+
+#[derive(Debug, Default)]
+pub(super) enum Loaded {
+    #[default]
+    Nothing,
+    Keys(HashSet<String>),
+    All,
+}
+
+#[derive(Debug)]
+pub(super) struct SessionState {
+    pub(super) loaded: Loaded,
+    /// Whether the store holds the incoming session; `None` until a load tells.
+    pub(super) exists: Option<bool>,
+    /// Loaded entries with this request's changes applied.
+    pub(super) entries: Entries,
+    /// Keys this request changed: upserted with their value in `entries`, or removed (absent
+    /// from `entries`).
+    pub(super) changes: BTreeSet<String>,
+    pub(super) cleared: bool,
+    pub(super) purged: bool,
+    pub(super) renewed_to: Option<SessionId>,
+    /// A TTL set in this request ([`Session::set_ttl`]).
+    pub(super) ttl_set: Option<Duration>,
+    /// Unix seconds when this handle was made: the creation time of a session it creates.
+    pub(super) born: u64,
+    /// What an opened sealed cookie (cookie store) said; server cookies say it in [`Incoming`].
+    pub(super) sealed: Option<CookieFacts>,
+    /// A handler extracted or loaded the session (drives `Vary` and refresh-on-access).
+    pub(super) accessed: bool,
+    /// A load already reset the TTL.
+    pub(super) refreshed: bool,
+}
+
+impl SessionState {
+    pub(super) fn new(born: u64) -> Self {
+        Self {
+            loaded: Loaded::Nothing,
+            exists: None,
+            entries: Entries::new(),
+            changes: BTreeSet::new(),
+            cleared: false,
+            purged: false,
+            renewed_to: None,
+            ttl_set: None,
+            born,
+            sealed: None,
+            accessed: false,
+            refreshed: false,
+        }
+    }
+
+    pub(super) fn covers(&self, want: Keys<'_>) -> bool {
+        if self.cleared || self.purged || self.exists == Some(false) {
+            return true;
+        }
+        match (&self.loaded, want) {
+            (Loaded::All, _) => true,
+            (Loaded::Keys(have), Keys::Only(keys)) => keys.iter().all(|k| have.contains(k)),
+            _ => false,
+        }
+    }
+
+    pub(super) fn has_key(&self, key: &str) -> bool {
+        self.covers(Keys::All)
+            || self.changes.contains(key)
+            || matches!(&self.loaded, Loaded::Keys(have) if have.contains(key))
+    }
+
+    /// The session this request holds is not the one the cookie named: purged here, or not
+    /// in the store (expired, evicted, ended elsewhere, or the cookie did not open).
+    pub(super) fn is_fresh(&self) -> bool {
+        self.purged || self.exists == Some(false)
+    }
+
+    pub(super) fn mark_loaded(&mut self, want: Keys<'_>) {
+        match (&mut self.loaded, want) {
+            (_, Keys::All) => self.loaded = Loaded::All,
+            (Loaded::Keys(have), Keys::Only(keys)) => have.extend(keys.iter().cloned()),
+            (Loaded::Nothing, Keys::Only(keys)) => {
+                self.loaded = Loaded::Keys(keys.iter().cloned().collect());
+            }
+            (Loaded::All, _) => {}
+        }
+    }
+
+    /// Keys whose stored value must not override what this request already knows.
+    pub(super) fn knows(&self, key: &str) -> bool {
+        self.changes.contains(key)
+            || matches!(&self.loaded, Loaded::Keys(have) if have.contains(key))
+    }
+
+    pub(super) fn status(&self) -> SessionStatus {
+        if self.purged && self.changes.is_empty() {
+            SessionStatus::Purged
+        } else if self.renewed_to.is_some() {
+            SessionStatus::Renewed
+        } else if self.is_changed() || self.purged {
+            SessionStatus::Changed
+        } else {
+            SessionStatus::Unchanged
+        }
+    }
+
+    pub(super) fn is_changed(&self) -> bool {
+        !self.changes.is_empty() || self.cleared || self.ttl_set.is_some()
+    }
+
+    pub(super) fn change_set(&self, base: ChangeSet) -> ChangeSet {
+        let base = if self.cleared { base.clear() } else { base };
+        self.changes
+            .iter()
+            .fold(base, |cs, key| match self.entries.get(key) {
+                Some(value) => cs.upsert(key.clone(), value.clone()),
+                None if self.cleared => cs,
+                None => cs.remove(key.clone()),
+            })
+    }
+
+    pub(super) fn full_change_set(&self) -> ChangeSet {
+        self.entries.iter().fold(ChangeSet::create(), |cs, (k, v)| {
+            cs.upsert(k.clone(), v.clone())
+        })
+    }
+}
+
+impl SessionState {
+    /// The cookie's facts, while the session it names is the one this request holds. A fresh
+    /// session (purged, or the named one is gone) inherits nothing from a dead session's cookie.
+    pub(super) fn inherited(&self, incoming: Option<&Incoming>) -> Option<CookieFacts> {
+        if self.is_fresh() {
+            return None;
+        }
+        match incoming? {
+            Incoming::Id {
+                meta, stale_key, ..
+            } => Some(CookieFacts {
+                meta: *meta,
+                stale_key: *stale_key,
+            }),
+            Incoming::Sealed => self.sealed,
+        }
+    }
+
+    /// The session's creation time and TTL: the cookie's for a live session, this request's
+    /// own for a fresh one; a TTL set in this request wins either way.
+    pub(super) fn meta(&self, incoming: Option<&Incoming>, configured_ttl: Duration) -> Meta {
+        let inherited = self.inherited(incoming).map(|facts| facts.meta);
+        Meta {
+            created: inherited.map_or(self.born, |m| m.created),
+            ttl: self
+                .ttl_set
+                .or(inherited.map(|m| m.ttl))
+                .unwrap_or(configured_ttl),
+        }
+    }
+
+    /// The cookie of the session this request holds was sealed with an older key.
+    pub(super) fn stale_key(&self, incoming: Option<&Incoming>) -> bool {
+        self.inherited(incoming)
+            .is_some_and(|facts| facts.stale_key)
+    }
+
+    /// The TTL to write: the session's own, capped by what remains of the maximum lifetime.
+    pub(super) fn effective_ttl(
+        &self,
+        incoming: Option<&Incoming>,
+        config: &Config,
+        now: u64,
+    ) -> Duration {
+        let meta = self.meta(incoming, config.ttl);
+        match config.max_lifetime {
+            Some(max) => {
+                let age = Duration::from_secs(now.saturating_sub(meta.created));
+                meta.ttl
+                    .min(max.saturating_sub(age))
+                    .max(Duration::from_secs(1))
+            }
+            None => meta.ttl,
+        }
+    }
+
+    /// The refresh policy asks for a TTL reset of the session the cookie names.
+    pub(super) fn wants_refresh(&self, incoming: Option<&Incoming>, config: &Config) -> bool {
+        let has_cookie = incoming.is_some() && self.exists != Some(false);
+        match config.refresh {
+            TtlRefresh::OnUpdate => false,
+            TtlRefresh::OnAccess => has_cookie && self.accessed,
+            TtlRefresh::OnEveryRequest => has_cookie,
+        }
+    }
+}
