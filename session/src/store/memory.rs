@@ -213,6 +213,25 @@ impl SessionStore for MemoryStore {
         self.inner.cache.remove(id);
         Ok(())
     }
+
+    /// Atomic without holding two shard locks at once: taking `old` out is one step under its
+    /// shard's lock, so a concurrent delete either came first (we find nothing: `Gone`) or
+    /// finds nothing itself. `new` is a fresh id that no other request knows, so inserting it
+    /// afterwards under its own shard's lock cannot race with anything.
+    async fn renew(
+        &self,
+        old: &SessionId,
+        new: &SessionId,
+        changes: &ChangeSet,
+        ttl: Duration,
+    ) -> Result<SaveOutcome, StoreError> {
+        let taken = self.inner.cache.remove(old);
+        if !taken.is_some_and(|(_, record)| record.live(Instant::now())) {
+            return Ok(SaveOutcome::Gone);
+        }
+        self.insert_new(new, changes, ttl);
+        Ok(SaveOutcome::Saved)
+    }
 }
 
 #[cfg(test)]
