@@ -77,7 +77,7 @@ use std::{collections::HashMap, future::Future, pin::Pin, time::Duration};
 use crate::{SessionId, StoreError};
 
 mod cookie;
-#[cfg(feature = "file")]
+#[cfg(all(feature = "file", unix))]
 mod file;
 mod memory;
 #[cfg(feature = "redis")]
@@ -89,7 +89,7 @@ pub use self::redis::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_CHECK, DEFAULT_KEY_PREFIX, DEFAULT_RESPONSE_TIMEOUT,
 };
 pub use cookie::{CookieStore, MAX_COOKIE_BYTES};
-#[cfg(feature = "file")]
+#[cfg(all(feature = "file", unix))]
 pub use file::{
     FileStore, FileStoreBuilder, FileStoreError, PruneReport, Pruner, DEFAULT_FILE_PREFIX,
     STALE_TEMP_AGE,
