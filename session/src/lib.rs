@@ -45,7 +45,7 @@
 //! | `macros` | yes | `#[derive(SessionData)]` |
 //! | `redis` | no | `store::RedisStore` and `store::RedisPool` on redis-rs (or your deadpool-redis pool) |
 //! | `redis-cluster` | no | Redis Cluster for the Redis store |
-//! | `file` | no | `store::FileStore` |
+//! | `file` | no | `store::FileStore` (Unix only) |
 //! | `cookie-compression` | no | `CookieStore::compressed` (read its CRIME/BREACH caveat) |
 //! | `testing` | no | `testing`: the acceptance suite for your own store |
 //!

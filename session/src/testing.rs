@@ -265,22 +265,20 @@ pub async fn store_suite<S: SessionStore>(store: &S, caps: Capabilities) {
         None,
         "renew deletes the old id"
     );
-    let late = SessionId::generate();
-    let outcome = store
-        .renew(&old, &late, &ChangeSet::create().upsert("k", "1"), LONG)
-        .await
-        .unwrap();
-    if outcome == SaveOutcome::Gone {
-        assert_eq!(
-            store.load(&late, Keys::All, None).await.unwrap(),
-            None,
-            "a Gone renewal writes nothing"
-        );
-    }
     assert_eq!(
         store.load(&new, Keys::All, None).await.unwrap(),
         Some(entries(&[("k", "1")]))
     );
+
+    // A logout wins over a late renewal: renewing a deleted session writes nothing.
+    let logged_out = SessionId::generate();
+    store
+        .save(&logged_out, &ChangeSet::create().upsert("user", "1"), LONG)
+        .await
+        .unwrap();
+    store.delete(&logged_out).await.unwrap();
+    renewal_is_gone(store, &logged_out, "a deleted").await;
+    renewal_is_gone(store, &old, "a renewed-away").await;
 
     if caps.merges_concurrent_changes {
         let id = SessionId::generate();
@@ -307,6 +305,22 @@ pub async fn store_suite<S: SessionStore>(store: &S, caps: Capabilities) {
     if caps.check_expiry {
         expiry_checks(store).await;
     }
+}
+
+/// Renewing `from`, which no longer exists, answers `Gone` and writes nothing under the new id.
+async fn renewal_is_gone<S: SessionStore>(store: &S, from: &SessionId, what: &str) {
+    let late = SessionId::generate();
+    let whole = ChangeSet::create().upsert("user", "1");
+    assert_eq!(
+        store.renew(from, &late, &whole, LONG).await.unwrap(),
+        SaveOutcome::Gone,
+        "renewing {what} session is Gone"
+    );
+    assert_eq!(
+        store.load(&late, Keys::All, None).await.unwrap(),
+        None,
+        "renewing {what} session writes nothing under the new id"
+    );
 }
 
 async fn expiry_checks<S: SessionStore>(store: &S) {
@@ -349,6 +363,7 @@ async fn expiry_checks<S: SessionStore>(store: &S) {
         SaveOutcome::Gone,
         "an expired session is not revived by a write"
     );
+    renewal_is_gone(store, &expiring, "an expired").await;
     for (id, what) in [
         (&saved_long, "a save"),
         (&refreshed, "refresh"),

@@ -1,10 +1,12 @@
 //! The built-in stores pass the acceptance suite.
 
+use std::time::Duration;
+
 use actix_web::cookie::Key;
 use session::{
-    store::{CookieStore, MemoryStore},
+    store::{ChangeSet, CookieStore, Entries, Keys, MemoryStore, SaveOutcome, SessionStore},
     testing::{self, Capabilities},
-    SessionMiddleware,
+    SessionId, SessionMiddleware, StoreError,
 };
 
 #[actix_web::test]
@@ -40,4 +42,41 @@ async fn signed_cookie_store_passes_the_http_suite() {
         Capabilities::client_side(),
     )
     .await;
+}
+
+/// A store that implements only the four required methods, so `renew` is the trait's own.
+#[derive(Debug, Default)]
+struct ProvidedRenew(MemoryStore);
+
+impl SessionStore for ProvidedRenew {
+    async fn load(
+        &self,
+        id: &SessionId,
+        keys: Keys<'_>,
+        refresh: Option<Duration>,
+    ) -> Result<Option<Entries>, StoreError> {
+        self.0.load(id, keys, refresh).await
+    }
+
+    async fn save(
+        &self,
+        id: &SessionId,
+        changes: &ChangeSet,
+        ttl: Duration,
+    ) -> Result<SaveOutcome, StoreError> {
+        self.0.save(id, changes, ttl).await
+    }
+
+    async fn refresh(&self, id: &SessionId, ttl: Duration) -> Result<bool, StoreError> {
+        self.0.refresh(id, ttl).await
+    }
+
+    async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
+        self.0.delete(id).await
+    }
+}
+
+#[actix_web::test]
+async fn the_provided_renew_passes_the_store_suite() {
+    testing::store_suite(&ProvidedRenew::default(), Capabilities::server_side()).await;
 }

@@ -2,7 +2,7 @@
 
 use std::{
     fs,
-    os::unix::fs::PermissionsExt as _,
+    os::unix::fs::{FileTypeExt as _, PermissionsExt as _},
     path::{Path, PathBuf},
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
@@ -462,4 +462,141 @@ fn background_pruning_runs_and_stops() {
     let pruner = store.start_pruning(Duration::from_millis(1)).unwrap();
     drop(store);
     pruner.stop();
+}
+
+/// Bounds a store call that, on a store that opens FIFOs, would block in `open` forever; on
+/// timeout it lets the stuck reader go (so the runtime can shut down) and fails the test.
+async fn promptly<T>(fifo: &Path, what: &str, call: impl std::future::Future<Output = T>) -> T {
+    match tokio::time::timeout(Duration::from_secs(5), call).await {
+        Ok(out) => out,
+        Err(_) => {
+            // A writer's open returns at once when a reader waits, and closing it ends the read.
+            drop(fs::OpenOptions::new().write(true).open(fifo));
+            panic!("{what} blocked on a FIFO");
+        }
+    }
+}
+
+#[actix_web::test]
+async fn a_fifo_named_like_a_session_blocks_neither_loads_nor_the_pruner() {
+    let (_tmp, store) = store();
+    let id = SessionId::generate();
+    let fifo = file_of(&store, &id);
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let live = SessionId::generate();
+    save(&store, &live, &ChangeSet::create(), HOUR).await;
+
+    let loaded = promptly(&fifo, "a load", store.load(&id, Keys::All, None)).await;
+    assert!(matches!(loaded, Err(StoreError::Corrupt(_))), "{loaded:?}");
+    let refreshed = promptly(
+        &fifo,
+        "a refreshing load",
+        store.load(&id, Keys::All, Some(HOUR)),
+    )
+    .await;
+    assert!(
+        matches!(refreshed, Err(StoreError::Corrupt(_))),
+        "{refreshed:?}"
+    );
+    let report = promptly(&fifo, "pruning", store.prune()).await.unwrap();
+    assert_eq!(
+        (report.live, report.expired, report.corrupt),
+        (1, 0, 0),
+        "the FIFO is skipped, not counted: {report:?}"
+    );
+    assert!(fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+}
+
+#[actix_web::test]
+async fn a_symlink_named_like_a_session_is_never_followed() {
+    let (tmp, store) = store();
+    let id = SessionId::generate();
+    let outside = tmp.path().join("outside.json");
+    let planted = format!(
+        r#"{{"expires_at":{},"data":{{"user":"\"mallory\""}}}}"#,
+        now_ms() + 3_600_000
+    );
+    fs::write(&outside, &planted).unwrap();
+    let link = file_of(&store, &id);
+    std::os::unix::fs::symlink(&outside, &link).unwrap();
+
+    for refresh in [None, Some(HOUR)] {
+        let loaded = store.load(&id, Keys::All, refresh).await;
+        assert!(matches!(loaded, Err(StoreError::Corrupt(_))), "{loaded:?}");
+    }
+    let update = ChangeSet::update().upsert("user", "\"eve\"");
+    assert_eq!(save(&store, &id, &update, HOUR).await, SaveOutcome::Gone);
+    assert!(fs::symlink_metadata(&link).is_err(), "the link is removed");
+    fs::remove_file(&outside).unwrap();
+    fs::write(&outside, &planted).unwrap();
+    std::os::unix::fs::symlink(&outside, &link).unwrap();
+    save(
+        &store,
+        &id,
+        &ChangeSet::create().upsert("user", "\"ada\""),
+        HOUR,
+    )
+    .await;
+    assert!(
+        fs::symlink_metadata(&link).unwrap().is_file(),
+        "replaced, not written through"
+    );
+    assert_eq!(fs::read_to_string(&outside).unwrap(), planted);
+}
+
+#[actix_web::test]
+async fn a_directory_other_users_can_write_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    for mode in [0o777, 0o770, 0o702] {
+        fs::set_permissions(tmp.path(), fs::Permissions::from_mode(mode)).unwrap();
+        let err = FileStore::new(tmp.path()).unwrap_err();
+        assert!(
+            matches!(err, session::store::FileStoreError::WritableByOthers { mode: m, .. } if m == mode),
+            "{mode:o}: {err:?}"
+        );
+        assert_eq!(
+            fs::read_dir(tmp.path()).unwrap().count(),
+            0,
+            "nothing created"
+        );
+    }
+    // Readable by others only warns, as documented.
+    fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    FileStore::new(tmp.path()).unwrap();
+}
+
+/// An id whose lock stripe is chosen by its first character.
+fn id_starting_with(first: char) -> SessionId {
+    let id = SessionId::generate();
+    SessionId::try_from(format!("{first}{}", &id.as_str()[1..]).as_str()).unwrap()
+}
+
+/// Renewals from stripe 0 to 1 and from 1 to 0 at once: taking both locks in a fixed order
+/// means neither waits for the other (which the lock timeout would turn into errors).
+#[actix_web::test]
+async fn crossing_renewals_never_deadlock() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = FileStore::builder(tmp.path())
+        .durable(false)
+        .lock_timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    let mut moves = Vec::new();
+    for i in 0..256 {
+        let (from, to) = if i % 2 == 0 { ('A', 'B') } else { ('B', 'A') };
+        let (old, new) = (id_starting_with(from), id_starting_with(to));
+        save(&store, &old, &ChangeSet::create(), HOUR).await;
+        moves.push((old, new));
+    }
+    let create = ChangeSet::create().upsert("k", "1");
+    let renewals = moves
+        .iter()
+        .map(|(old, new)| store.renew(old, new, &create, HOUR));
+    for outcome in futures_util::future::join_all(renewals).await {
+        assert_eq!(outcome.unwrap(), SaveOutcome::Saved);
+    }
 }

@@ -213,6 +213,25 @@ impl SessionStore for MemoryStore {
         self.inner.cache.remove(id);
         Ok(())
     }
+
+    /// Atomic without holding two shard locks at once: taking `old` out is one step under its
+    /// shard's lock, so a concurrent delete either came first (we find nothing: `Gone`) or
+    /// finds nothing itself. `new` is a fresh id that no other request knows, so inserting it
+    /// afterwards under its own shard's lock cannot race with anything.
+    async fn renew(
+        &self,
+        old: &SessionId,
+        new: &SessionId,
+        changes: &ChangeSet,
+        ttl: Duration,
+    ) -> Result<SaveOutcome, StoreError> {
+        let taken = self.inner.cache.remove(old);
+        if !taken.is_some_and(|(_, record)| record.live(Instant::now())) {
+            return Ok(SaveOutcome::Gone);
+        }
+        self.insert_new(new, changes, ttl);
+        Ok(SaveOutcome::Saved)
+    }
 }
 
 #[cfg(test)]
@@ -235,33 +254,48 @@ mod tests {
         assert!(!store.is_empty());
     }
 
+    /// The production sweep, not `len()` (which sweeps by itself): expired sessions leave
+    /// memory once every `sweep_every` new sessions, even if nobody asks for them again.
     #[actix_web::test]
-    async fn expired_sessions_are_evicted_not_just_hidden() {
-        let store = MemoryStore::new();
+    async fn expired_sessions_are_swept_out_as_new_sessions_arrive() {
+        let store = MemoryStore::builder().max_sessions(4 * 1024).build();
+        let every = store.inner.sweep_every;
+        assert_eq!(every, 1024);
+        let raw_count = || store.inner.cache.len();
+        let create = |ttl| {
+            let store = store.clone();
+            async move {
+                let id = SessionId::generate();
+                let changes = ChangeSet::create().upsert("k", "1");
+                store.save(&id, &changes, ttl).await.unwrap();
+                id
+            }
+        };
+        // A zero TTL has expired by the next look at the clock: no sleep needed.
+        let mut expired = Vec::new();
         for _ in 0..10 {
-            let id = SessionId::generate();
-            let changes = ChangeSet::create().upsert("k", "1");
-            store
-                .save(&id, &changes, Duration::from_millis(50))
-                .await
-                .unwrap();
+            expired.push(create(Duration::ZERO).await);
         }
-        let keeper = SessionId::generate();
-        store
-            .save(&keeper, &ChangeSet::create().upsert("k", "1"), TTL)
-            .await
-            .unwrap();
-        assert_eq!(store.len(), 11);
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while store.len() > 1 && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(100)).await;
+        let keeper = create(TTL).await;
+        for _ in 0..every - 12 {
+            create(TTL).await;
         }
-        assert_eq!(store.len(), 1, "expired entries are gone from memory");
+        assert_eq!(raw_count(), 1023, "no sweep before the 1024th new session");
+        create(TTL).await;
+        assert_eq!(
+            raw_count(),
+            1024 - 10,
+            "the sweep dropped every expired session"
+        );
         assert!(store
             .load(&keeper, Keys::All, None)
             .await
             .unwrap()
             .is_some());
+        assert_eq!(
+            store.load(&expired[0], Keys::All, None).await.unwrap(),
+            None
+        );
     }
 
     #[actix_web::test]

@@ -16,6 +16,9 @@
 //!   resurrects a deleted session.
 //! - [`refresh`](SessionStore::refresh) resets the TTL without writing data.
 //! - [`delete`](SessionStore::delete) removes the session; deleting an unknown id is not an error.
+//! - [`renew`](SessionStore::renew) (provided, four calls; override it with one atomic step if
+//!   the backend can) moves a session to a new id, and answers [`SaveOutcome::Gone`], writing
+//!   nothing, when the old session no longer exists.
 //!
 //! Map backend failures onto [`StoreError`]; return [`StoreError::Corrupt`] for state that exists
 //! but cannot be decoded, and the middleware will start a fresh session.
@@ -74,7 +77,7 @@ use std::{collections::HashMap, future::Future, pin::Pin, time::Duration};
 use crate::{SessionId, StoreError};
 
 mod cookie;
-#[cfg(feature = "file")]
+#[cfg(all(feature = "file", unix))]
 mod file;
 mod memory;
 #[cfg(feature = "redis")]
@@ -86,7 +89,7 @@ pub use self::redis::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_CHECK, DEFAULT_KEY_PREFIX, DEFAULT_RESPONSE_TIMEOUT,
 };
 pub use cookie::{CookieStore, MAX_COOKIE_BYTES};
-#[cfg(feature = "file")]
+#[cfg(all(feature = "file", unix))]
 pub use file::{
     FileStore, FileStoreBuilder, FileStoreError, PruneReport, Pruner, DEFAULT_FILE_PREFIX,
     STALE_TEMP_AGE,
@@ -280,10 +283,15 @@ pub trait SessionStore: Send + Sync + 'static {
     fn delete(&self, id: &SessionId) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Moves a session to a new id: `changes` creates `new` with the whole session, then `old` is
-    /// deleted. Returns [`SaveOutcome::Gone`], having written nothing, when the store can tell
-    /// that `old` no longer exists (a concurrent logout must win over a late renewal). Stores
-    /// that can do it all in one round trip should override this; the provided version writes
-    /// `new`, deletes `old`, and always answers [`SaveOutcome::Saved`].
+    /// deleted. When `old` no longer exists (deleted by a concurrent logout, or expired), it
+    /// writes nothing under `new` and returns [`SaveOutcome::Gone`]: a logout always wins over a
+    /// late renewal.
+    ///
+    /// The provided version is correct for any store that keeps the contract of the other four
+    /// methods, but costs four calls: it checks that `old` exists, saves `new`, checks `old`
+    /// again (a logout between the two checks deletes `new` and answers `Gone`), then deletes
+    /// `old`. Between the save and the second check `new` exists without anyone knowing its
+    /// id. Stores that can check and move in one atomic step should override it.
     ///
     /// # Errors
     /// When the backend fails.
@@ -295,9 +303,21 @@ pub trait SessionStore: Send + Sync + 'static {
         ttl: Duration,
     ) -> impl Future<Output = Result<SaveOutcome, StoreError>> + Send {
         async move {
-            let outcome = self.save(new, changes, ttl).await?;
+            let exists = || async {
+                Ok::<_, StoreError>(self.load(old, Keys::Only(&[]), None).await?.is_some())
+            };
+            if !exists().await? {
+                return Ok(SaveOutcome::Gone);
+            }
+            if self.save(new, changes, ttl).await? == SaveOutcome::Gone {
+                return Ok(SaveOutcome::Gone);
+            }
+            if !exists().await? {
+                self.delete(new).await?;
+                return Ok(SaveOutcome::Gone);
+            }
             self.delete(old).await?;
-            Ok(outcome)
+            Ok(SaveOutcome::Saved)
         }
     }
 }

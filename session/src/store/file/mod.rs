@@ -3,22 +3,28 @@
 
 use std::{
     fmt,
-    fs::{self, File, OpenOptions},
-    io::{self, Write as _},
+    fs::{self, File},
+    io::{self, Read as _, Write as _},
     path::{Path, PathBuf},
     sync::{
         mpsc::{self, RecvTimeoutError},
-        Arc, Mutex, PoisonError, Weak,
+        Arc, Weak,
     },
     thread,
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
-use fd_lock::RwLock as FileLock;
+use rustix::{
+    fs::{Mode, OFlags},
+    io::Errno,
+};
 use serde::{Deserialize, Serialize};
 
+use self::lock::{Stripe, LOCK_STRIPES};
 use super::{ChangeSet, Entries, Keys, SaveOutcome, SessionStore};
-use crate::{SessionId, StoreError};
+use crate::{error::BoxError, SessionId, StoreError};
+
+mod lock;
 
 /// The file-name prefix used unless [`FileStoreBuilder::prefix`] sets another.
 pub const DEFAULT_FILE_PREFIX: &str = "session-";
@@ -34,18 +40,18 @@ const TEMP_SUFFIX: &str = ".tmp";
 const TEMP_RANDOM_CHARS: usize = 8;
 const ID_CHARS: usize = 43;
 const MAX_PREFIX_CHARS: usize = 64;
-/// Sessions are spread over this many lock files by the first character of their id (one of 64
-/// base64 characters). All processes on a directory must agree on this mapping.
-const LOCK_STRIPES: usize = 64;
+const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Sessions as files in one directory: several processes on one machine share them.
 ///
 /// Each session is a file `{prefix}{id}.json` holding `{"expires_at": …, "data": {…}}`, where
 /// `expires_at` is in Unix milliseconds and `data` maps each session key to its JSON text. The
-/// directory is created with mode 0700 if missing (a warning is logged if an existing one is
-/// readable by others) and files are created 0600: a session file name is a bearer credential.
-/// File names are built only from validated [`SessionId`]s, so no cookie can name a path outside
-/// the directory.
+/// directory is created with mode 0700 if missing and files are created 0600: a session file
+/// name is a bearer credential. An existing directory that other users can write to is refused
+/// (they could plant files named like sessions); one they can only read is used with a
+/// warning. File names are built only from validated [`SessionId`]s, so no cookie can name a
+/// path outside the directory. The store is for Unix systems (it relies on `flock`,
+/// `O_NOFOLLOW` and flushing directories).
 ///
 /// # Writes
 /// A write goes to a temporary file in the same directory, which is flushed to disk and then
@@ -57,12 +63,17 @@ const LOCK_STRIPES: usize = 64;
 /// # Concurrent requests and processes
 /// Each change set is applied as a read-modify-write of the whole file while holding an
 /// advisory lock (`flock`) on one of 64 lock files `.{prefix}lock-NN` in the directory, shared
-/// by every process that uses it, plus a mutex within each process. So concurrent requests that
-/// change different keys of one session both keep their change, in one process or several, and
-/// a session deleted by one process is never resurrected by a late write from another. When two
-/// requests change the *same* key, the last write wins. This holds on local file systems; the
-/// lock files must not be deleted while servers run, and all processes on one directory must
-/// use this version of the store. Reads that refresh the TTL also write the file.
+/// by every process that uses it, plus a turn-taking lock within each process. So concurrent
+/// requests that change different keys of one session both keep their change, in one process
+/// or several, and a session deleted by one process is never resurrected by a late write (or a
+/// late renewal) from another. When two requests change the *same* key, the last write wins.
+/// This holds on local file systems; the lock files must not be deleted while servers run, and
+/// all processes on one directory must use this version of the store. Reads that refresh the
+/// TTL also write the file.
+///
+/// A lock that stays taken (a process hung while holding it) fails the operations that need it
+/// with [`StoreError::Timeout`] after [`lock_timeout`](FileStoreBuilder::lock_timeout), instead
+/// of stalling request threads.
 ///
 /// # Expiry
 /// An expired file is no session: loads return `None` and saves that do not create return
@@ -71,8 +82,9 @@ const LOCK_STRIPES: usize = 64;
 /// [`start_pruning`](FileStore::start_pruning).
 ///
 /// A session file that cannot be decoded is reported as [`StoreError::Corrupt`], which the
-/// middleware logs and replaces with a fresh session. Files not named like session files are
-/// never read, changed or deleted.
+/// middleware logs and replaces with a fresh session; so is anything named like a session file
+/// that is not a regular file (a symlink is never followed, a FIFO never waited on). Files not
+/// named like session files are never read, changed or deleted.
 ///
 /// Blocking file I/O runs on the async runtime's blocking thread pool.
 ///
@@ -103,19 +115,30 @@ struct Inner {
     dir: PathBuf,
     prefix: String,
     durable: bool,
+    lock_timeout: Duration,
     /// Kept open to flush renames and removals to disk.
-    #[cfg(unix)]
     dir_handle: File,
-    locks: Box<[Mutex<FileLock<File>>]>,
+    stripes: Box<[Stripe]>,
+    /// Flushes of written files and of the directory so far, so that tests can see one go
+    /// missing.
+    #[cfg(test)]
+    syncs: [std::sync::atomic::AtomicUsize; 2],
 }
 
 /// Builds a [`FileStore`].
+///
+/// | setting | default |
+/// |---|---|
+/// | [`prefix`](Self::prefix) | [`DEFAULT_FILE_PREFIX`] |
+/// | [`durable`](Self::durable) | true |
+/// | [`lock_timeout`](Self::lock_timeout) | 5 s |
 #[derive(Debug)]
 #[must_use]
 pub struct FileStoreBuilder {
     dir: PathBuf,
     prefix: String,
     durable: bool,
+    lock_timeout: Duration,
 }
 
 /// A [`FileStore`] could not be built.
@@ -139,6 +162,19 @@ pub enum FileStoreError {
         /// The I/O error.
         #[source]
         source: io::Error,
+    },
+    /// The existing directory can be written by other users, who could plant or replace
+    /// session files: `chmod go-w` it, or use a directory of its own.
+    #[error(
+        "the session directory {} is writable by other users (mode {mode:o}): remove their \
+         write permission or use a private directory",
+        path.display()
+    )]
+    WritableByOthers {
+        /// The directory.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
     },
 }
 
@@ -184,7 +220,8 @@ struct RecordIn {
 enum Stored {
     Absent,
     Expired,
-    Corrupt(serde_json::Error),
+    /// Undecodable, or not a regular file.
+    Corrupt(BoxError),
     Live(Entries),
 }
 
@@ -225,6 +262,7 @@ impl FileStore {
             dir: dir.into(),
             prefix: DEFAULT_FILE_PREFIX.to_owned(),
             durable: true,
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
         }
     }
 
@@ -325,6 +363,7 @@ impl fmt::Debug for FileStore {
             .field("dir", &self.inner.dir)
             .field("prefix", &self.inner.prefix)
             .field("durable", &self.inner.durable)
+            .field("lock_timeout", &self.inner.lock_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -346,17 +385,47 @@ impl FileStoreBuilder {
         self
     }
 
+    /// How long an operation waits for a session's lock (default 5 s) before it fails with
+    /// [`StoreError::Timeout`]. Locks are held only for one read and one write of a session
+    /// file, so a wait this long means a process hung while holding one.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let store = session::store::FileStore::builder(dir.path())
+    ///     .lock_timeout(Duration::from_secs(2))
+    ///     .build()
+    ///     .unwrap();
+    /// ```
+    pub fn lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = timeout;
+        self
+    }
+
     /// Creates the directory (mode 0700) if missing and opens its lock files.
+    ///
+    /// ```
+    /// use std::os::unix::fs::PermissionsExt as _;
+    /// use session::store::{FileStore, FileStoreError};
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    /// let err = FileStore::new(dir.path()).unwrap_err();
+    /// assert!(matches!(err, FileStoreError::WritableByOthers { mode: 0o777, .. }));
+    /// ```
     ///
     /// # Errors
     /// [`FileStoreError::InvalidPrefix`] for a prefix outside the allowed characters;
-    /// [`FileStoreError::Directory`] when the directory cannot be created or opened or its
-    /// lock files cannot be created.
+    /// [`FileStoreError::WritableByOthers`] when an existing directory is writable by its group
+    /// or by others; [`FileStoreError::Directory`] when the directory cannot be created or
+    /// opened or its lock files cannot be created (or are not regular files).
     pub fn build(self) -> Result<FileStore, FileStoreError> {
         let Self {
             dir,
             prefix,
             durable,
+            lock_timeout,
         } = self;
         let valid = prefix.len() <= MAX_PREFIX_CHARS
             && prefix
@@ -369,20 +438,22 @@ impl FileStoreBuilder {
             let path = path.to_owned();
             move |source| FileStoreError::Directory { path, source }
         };
-        create_private_dir(&dir).map_err(dir_error(&dir))?;
-        #[cfg(unix)]
+        let mode = create_private_dir(&dir).map_err(dir_error(&dir))?;
+        if mode & 0o022 != 0 {
+            return Err(FileStoreError::WritableByOthers { path: dir, mode });
+        }
+        if mode & 0o044 != 0 {
+            tracing::warn!(
+                dir = %dir.display(),
+                mode = format_args!("{mode:o}"),
+                "the session directory is readable by other users; session file names are credentials"
+            );
+        }
         let dir_handle = File::open(&dir).map_err(dir_error(&dir))?;
-        let locks = (0..LOCK_STRIPES)
+        let stripes = (0..LOCK_STRIPES)
             .map(|stripe| {
                 let path = dir.join(format!(".{prefix}lock-{stripe:02}"));
-                let file = private_options()
-                    .read(true)
-                    .write(true)
-                    .create(true)
-                    .truncate(false)
-                    .open(&path)
-                    .map_err(dir_error(&path))?;
-                Ok(Mutex::new(FileLock::new(file)))
+                Stripe::open(&path).map_err(dir_error(&path))
             })
             .collect::<Result<_, FileStoreError>>()?;
         Ok(FileStore {
@@ -390,9 +461,11 @@ impl FileStoreBuilder {
                 dir,
                 prefix,
                 durable,
-                #[cfg(unix)]
+                lock_timeout,
                 dir_handle,
-                locks,
+                stripes,
+                #[cfg(test)]
+                syncs: Default::default(),
             }),
         })
     }
@@ -507,6 +580,36 @@ impl SessionStore for FileStore {
         self.blocking(move |inner| inner.locked(&id, || inner.remove(&inner.path(&id))))
             .await
     }
+
+    /// One step under the locks of both ids: a concurrent delete of `old` either came first
+    /// (nothing is written: `Gone`) or waits and finds nothing to delete.
+    async fn renew(
+        &self,
+        old: &SessionId,
+        new: &SessionId,
+        changes: &ChangeSet,
+        ttl: Duration,
+    ) -> Result<SaveOutcome, StoreError> {
+        let (old, new, changes) = (old.clone(), new.clone(), changes.clone());
+        self.blocking(move |inner| {
+            let _held = lock::lock_all(&inner.stripes, &[&old, &new], inner.lock_timeout)?;
+            let old_path = inner.path(&old);
+            match read(&old_path)? {
+                Stored::Live(_) => {}
+                Stored::Absent => return Ok(SaveOutcome::Gone),
+                Stored::Expired | Stored::Corrupt(_) => {
+                    inner.remove(&old_path)?;
+                    return Ok(SaveOutcome::Gone);
+                }
+            }
+            let mut entries = Entries::new();
+            changes.apply_to(&mut entries);
+            inner.write(&new, &entries, ttl)?;
+            inner.remove(&old_path)?;
+            Ok(SaveOutcome::Saved)
+        })
+        .await
+    }
 }
 
 impl Inner {
@@ -520,11 +623,7 @@ impl Inner {
         id: &SessionId,
         f: impl FnOnce() -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        // A panic while holding the mutex cannot leave a file half-written, so poison is moot.
-        let mut lock = self.locks[stripe(id)]
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let _held = lock.write().map_err(StoreError::unavailable)?;
+        let _held = lock::lock_all(&self.stripes, &[id], self.lock_timeout)?;
         f()
     }
 
@@ -544,9 +643,7 @@ impl Inner {
                 .rand_bytes(TEMP_RANDOM_CHARS)
                 .tempfile_in(&self.dir)?;
             temp.write_all(&bytes)?;
-            if self.durable {
-                temp.as_file().sync_data()?;
-            }
+            self.sync_file(temp.as_file())?;
             temp.persist(self.path(id)).map_err(|err| err.error)?;
             self.sync_dir()
         };
@@ -562,10 +659,21 @@ impl Inner {
         }
     }
 
+    /// Flushes a written temporary file's data to disk before it is renamed into place.
+    fn sync_file(&self, file: &File) -> io::Result<()> {
+        if self.durable {
+            #[cfg(test)]
+            self.syncs[0].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            file.sync_data()?;
+        }
+        Ok(())
+    }
+
     /// Makes renames and removals in the directory durable.
     fn sync_dir(&self) -> io::Result<()> {
-        #[cfg(unix)]
         if self.durable {
+            #[cfg(test)]
+            self.syncs[1].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             self.dir_handle.sync_all()?;
         }
         Ok(())
@@ -584,6 +692,15 @@ impl Inner {
             };
             let name = entry.file_name();
             let Some(name) = name.to_str() else { continue };
+            // Read from the directory listing: no file is opened, so nothing can block.
+            let regular = entry.file_type().is_ok_and(|kind| kind.is_file());
+            if !regular && (self.session_of(name).is_some() || self.is_temp(name)) {
+                tracing::warn!(
+                    file = name,
+                    "left alone a session-named entry that is not a regular file"
+                );
+                continue;
+            }
             if let Some(id) = self.session_of(name) {
                 match self.prune_session(&id) {
                     Ok(Pruned::Live) => report.live += 1,
@@ -654,18 +771,42 @@ impl Inner {
 }
 
 /// Reads a session file. Never locks: files are only ever replaced whole, by rename.
+///
+/// Never follows a symlink and never waits on a FIFO (opened non-blocking, then refused as not
+/// a regular file): whatever else sits under a session's name is no session.
 fn read(path: &Path) -> Result<Stored, StoreError> {
-    let bytes = match fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Stored::Absent),
-        Err(err) => return Err(StoreError::unavailable(err)),
+    let not_regular = || {
+        Ok(Stored::Corrupt(
+            "a session file's name is taken by something other than a regular file".into(),
+        ))
     };
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    let mut file = match rustix::fs::open(path, flags, Mode::empty()) {
+        Ok(fd) => File::from(fd),
+        Err(Errno::NOENT) => return Ok(Stored::Absent),
+        // What O_NOFOLLOW answers for a symlink (EMLINK on some BSDs).
+        Err(Errno::LOOP | Errno::MLINK) => return not_regular(),
+        Err(err) => return Err(StoreError::unavailable(io::Error::from(err))),
+    };
+    let mut bytes = Vec::new();
+    let read = file.metadata().and_then(|meta| {
+        if meta.is_file() {
+            file.read_to_end(&mut bytes).map(Some)
+        } else {
+            Ok(None)
+        }
+    });
+    match read {
+        Ok(Some(_)) => {}
+        Ok(None) => return not_regular(),
+        Err(err) => return Err(StoreError::unavailable(err)),
+    }
     Ok(match serde_json::from_slice::<RecordIn>(&bytes) {
         Ok(record) if record.expires_at > unix_millis(SystemTime::now()) => {
             Stored::Live(record.data)
         }
         Ok(_) => Stored::Expired,
-        Err(err) => Stored::Corrupt(err),
+        Err(err) => Stored::Corrupt(err.into()),
     })
 }
 
@@ -685,19 +826,6 @@ fn remove_if_stale(path: &Path) -> io::Result<bool> {
     }
 }
 
-/// The lock stripe of `id`: the base64 value of its first character, uniform over 0..64.
-fn stripe(id: &SessionId) -> usize {
-    let first = id.as_str().as_bytes()[0];
-    let value = match first {
-        b'A'..=b'Z' => first - b'A',
-        b'a'..=b'z' => first - b'a' + 26,
-        b'0'..=b'9' => first - b'0' + 52,
-        b'-' => 62,
-        _ => 63,
-    };
-    usize::from(value) % LOCK_STRIPES
-}
-
 fn expires_at(ttl: Duration) -> u64 {
     let ttl = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
     unix_millis(SystemTime::now()).saturating_add(ttl)
@@ -708,20 +836,13 @@ fn unix_millis(time: SystemTime) -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-fn private_options() -> OpenOptions {
-    #[allow(unused_mut)]
-    let mut options = OpenOptions::new();
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options
-}
-
-fn create_private_dir(dir: &Path) -> io::Result<()> {
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)?;
+/// Creates `dir` (mode 0700) if missing; returns its permission bits.
+fn create_private_dir(dir: &Path) -> io::Result<u32> {
+    use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
     let meta = fs::metadata(dir)?;
     if !meta.is_dir() {
         return Err(io::Error::new(
@@ -729,19 +850,7 @@ fn create_private_dir(dir: &Path) -> io::Result<()> {
             "exists and is not a directory",
         ));
     }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        let mode = meta.permissions().mode() & 0o777;
-        if mode & 0o077 != 0 {
-            tracing::warn!(
-                dir = %dir.display(),
-                mode = format_args!("{mode:o}"),
-                "the session directory is accessible to other users; session file names are credentials"
-            );
-        }
-    }
-    Ok(())
+    Ok(meta.permissions().mode() & 0o777)
 }
 
 #[cfg(test)]
@@ -777,9 +886,73 @@ mod tests {
         let mut seen = [false; LOCK_STRIPES];
         for c in alphabet.chars() {
             let text = format!("{c}{}", &SessionId::generate().as_str()[1..]);
-            seen[stripe(&SessionId::try_from(text.as_str()).unwrap())] = true;
+            seen[lock::stripe(&SessionId::try_from(text.as_str()).unwrap())] = true;
         }
         assert!(seen.iter().all(|s| *s));
+    }
+
+    fn run<T>(future: impl std::future::Future<Output = T>) -> T {
+        actix_web::rt::System::new().block_on(future)
+    }
+
+    /// A lock file held through another open file, as another process would hold it.
+    #[test]
+    fn a_held_lock_fails_a_save_within_the_timeout() {
+        let dir = tempfile::tempdir().unwrap();
+        let timeout = Duration::from_millis(200);
+        let store = FileStore::builder(dir.path())
+            .lock_timeout(timeout)
+            .build()
+            .unwrap();
+        let id = SessionId::generate();
+        let lock_file = dir.path().join(format!(
+            ".{DEFAULT_FILE_PREFIX}lock-{:02}",
+            lock::stripe(&id)
+        ));
+        let holder = File::options().write(true).open(lock_file).unwrap();
+        rustix::fs::flock(&holder, rustix::fs::FlockOperation::LockExclusive).unwrap();
+
+        let started = std::time::Instant::now();
+        let saved = run(store.save(&id, &ChangeSet::create(), Duration::from_secs(60)));
+        assert!(matches!(saved, Err(StoreError::Timeout)), "{saved:?}");
+        let waited = started.elapsed();
+        assert!(waited >= timeout && waited < 10 * timeout, "{waited:?}");
+        assert!(!store.inner.path(&id).exists(), "nothing written");
+
+        drop(holder);
+        let saved = run(store.save(&id, &ChangeSet::create(), Duration::from_secs(60)));
+        assert_eq!(saved.unwrap(), SaveOutcome::Saved, "the lock is free again");
+    }
+
+    /// Durable writes flush the temporary file before the rename and the directory after it
+    /// (and after a removal); `durable(false)` flushes nothing.
+    #[test]
+    fn durable_writes_flush_the_file_and_the_directory() {
+        use std::sync::atomic::Ordering;
+        let dir = tempfile::tempdir().unwrap();
+        let ttl = Duration::from_secs(60);
+        for (durable, per_op) in [(true, 1), (false, 0)] {
+            let store = FileStore::builder(dir.path())
+                .durable(durable)
+                .build()
+                .unwrap();
+            let syncs = || {
+                store
+                    .inner
+                    .syncs
+                    .each_ref()
+                    .map(|n| n.load(Ordering::Relaxed))
+            };
+            let id = SessionId::generate();
+            run(store.save(&id, &ChangeSet::create().upsert("k", "1"), ttl)).unwrap();
+            assert_eq!(
+                syncs(),
+                [per_op, per_op],
+                "a write: the file, then the directory"
+            );
+            run(store.delete(&id)).unwrap();
+            assert_eq!(syncs(), [per_op, 2 * per_op], "a removal: the directory");
+        }
     }
 
     #[test]
