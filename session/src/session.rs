@@ -20,7 +20,7 @@ use serde::{de::DeserializeOwned, Serialize};
 
 use crate::{
     config::{Config, CookieLifecycle, TtlRefresh},
-    seal::{self, Protection},
+    seal::{self, Purpose},
     store::{ChangeSet, DynStore, Entries, Keys, SaveOutcome},
     SessionError, SessionId, StoreError,
 };
@@ -1167,7 +1167,12 @@ enum ServerAction {
 /// The `Set-Cookie` text of a server-side session cookie.
 fn server_cookie(config: &Config, id: &SessionId, meta: Meta, ttl: Duration) -> String {
     let plain = format!("{id}.{}", meta.encode());
-    let value = seal::seal(Protection::Signed, config.key(), &config.cookie_name, plain);
+    let value = seal::seal(
+        Purpose::ServerCookie,
+        config.key(),
+        &config.cookie_name,
+        plain,
+    );
     set_cookie_text(config, &value, ttl)
 }
 
@@ -1191,9 +1196,12 @@ pub(crate) fn parse_server_cookie(shared: &Shared, value: &str) -> Option<Incomi
 
 /// The signature check and parse behind [`parse_server_cookie`].
 fn verify_server_cookie(config: &Config, value: &str) -> Option<Incoming> {
-    let Some((plain, stale_key)) =
-        seal::open(Protection::Signed, &config.keys, &config.cookie_name, value)
-    else {
+    let Some((plain, stale_key)) = seal::open(
+        Purpose::ServerCookie,
+        &config.keys,
+        &config.cookie_name,
+        value,
+    ) else {
         tracing::warn!("session cookie rejected: bad signature or malformed");
         return None;
     };
