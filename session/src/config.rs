@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use actix_web::cookie::{Key, SameSite};
 
+use crate::cookie::seal::{SealKey, SealKeys};
+
 /// Default session time to live: one day.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(24 * 60 * 60);
 /// Default cookie name.
@@ -69,8 +71,8 @@ pub(crate) struct Config {
     pub(crate) ttl: Duration,
     pub(crate) refresh: TtlRefresh,
     pub(crate) max_lifetime: Option<Duration>,
-    /// The current key first, then older keys still accepted.
-    pub(crate) keys: Vec<Key>,
+    /// The current key first, then older keys still accepted, each with its subkeys derived.
+    pub(crate) keys: SealKeys,
     /// The `Set-Cookie` attributes after the value, rendered once on first use (the builder
     /// has finished by then): see `session::set_cookie_text`.
     pub(crate) attributes: std::sync::OnceLock<String>,
@@ -89,13 +91,13 @@ impl Config {
             ttl: DEFAULT_TTL,
             refresh: TtlRefresh::OnUpdate,
             max_lifetime: None,
-            keys: vec![key],
+            keys: SealKeys::new(&key),
             attributes: std::sync::OnceLock::new(),
         }
     }
 
-    pub(crate) fn key(&self) -> &Key {
-        &self.keys[0]
+    pub(crate) fn key(&self) -> &SealKey {
+        self.keys.current()
     }
 }
 

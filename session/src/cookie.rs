@@ -18,7 +18,7 @@ use actix_web::{
 };
 use percent_encoding::percent_decode_str;
 
-use self::seal::Protection;
+use self::seal::Purpose;
 pub(crate) use self::verified::VerifiedCookies;
 use crate::{
     clock::unix_now,
@@ -113,7 +113,12 @@ fn find_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<Cow<'a, str>> {
 /// The `Set-Cookie` text of a server-side session cookie.
 pub(crate) fn server_cookie(config: &Config, id: &SessionId, meta: Meta, ttl: Duration) -> String {
     let plain = format!("{id}.{}", meta.encode());
-    let value = seal::seal(Protection::Signed, config.key(), &config.cookie_name, plain);
+    let value = seal::seal(
+        Purpose::ServerCookie,
+        config.key(),
+        &config.cookie_name,
+        plain,
+    );
     set_cookie_text(config, &value, ttl)
 }
 
@@ -140,9 +145,12 @@ pub(crate) fn parse_server_cookie(
 
 /// The signature check and parse behind [`parse_server_cookie`].
 fn verify_server_cookie(config: &Config, value: &str) -> Option<Incoming> {
-    let Some((plain, stale_key)) =
-        seal::open(Protection::Signed, &config.keys, &config.cookie_name, value)
-    else {
+    let Some((plain, stale_key)) = seal::open(
+        Purpose::ServerCookie,
+        &config.keys,
+        &config.cookie_name,
+        value,
+    ) else {
         tracing::warn!("session cookie rejected: bad signature or malformed");
         return None;
     };

@@ -1,6 +1,7 @@
 //! Error types, one per failing operation.
 
 use actix_web::{http::StatusCode, HttpResponse, ResponseError};
+use serde_json::error::Category;
 
 /// A boxed error from a store's backend, kept as the `#[source]` of [`StoreError`].
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -76,12 +77,16 @@ impl StoreError {
 /// ```
 /// use session::{Session, SessionError};
 ///
-/// fn theme(session: &Session) -> String {
+/// fn theme(session: &Session) -> Result<String, SessionError> {
 ///     match session.get::<String>("theme") {
-///         Ok(theme) => theme.unwrap_or_else(|| "light".into()),
-///         // An old deployment stored something else here: start over rather than fail.
-///         Err(SessionError::Deserialize { .. }) => "light".into(),
-///         Err(_) => "light".into(),
+///         Ok(theme) => Ok(theme.unwrap_or_else(|| "light".into())),
+///         // An old deployment stored something else here: drop it rather than fail this and
+///         // every later request of the session.
+///         Err(SessionError::Deserialize { .. }) => {
+///             session.remove("theme")?;
+///             Ok("light".into())
+///         }
+///         Err(other) => Err(other),
 ///     }
 /// }
 /// ```
@@ -98,13 +103,24 @@ pub enum SessionError {
         source: serde_json::Error,
     },
     /// The stored value is not of the requested type.
-    #[error("the value under session key `{key}` is not of the requested type")]
+    ///
+    /// It holds where decoding stopped but not serde's message, which can quote the stored
+    /// value (`invalid type: string "…"`): this error is logged, and values are secrets.
+    #[error(
+        "the value under session key `{key}` is not a `{expected}` ({} at line {line}, column {column})",
+        category_text(*.category)
+    )]
     Deserialize {
         /// The session key.
         key: String,
-        /// The deserializer's error.
-        #[source]
-        source: serde_json::Error,
+        /// The requested type, as [`std::any::type_name`] names it.
+        expected: &'static str,
+        /// The kind of decoding failure: [`Category::Data`] for a value of another type.
+        category: Category,
+        /// Line of the stored JSON text where decoding stopped (1-based).
+        line: usize,
+        /// Column of that line where decoding stopped (1-based).
+        column: usize,
     },
     /// Loading the session from its store failed.
     #[error("could not load the session")]
@@ -126,6 +142,29 @@ pub enum SessionError {
     /// The request did not pass through [`SessionMiddleware`](crate::SessionMiddleware).
     #[error("no session on this request: is `SessionMiddleware` registered with `App::wrap`?")]
     MissingMiddleware,
+}
+
+impl SessionError {
+    /// A [`SessionError::Deserialize`] for `key`, decoded as a `T`, that keeps nothing of
+    /// `error`'s message.
+    pub(crate) fn deserialize<T>(key: &str, error: &serde_json::Error) -> Self {
+        Self::Deserialize {
+            key: key.to_owned(),
+            expected: std::any::type_name::<T>(),
+            category: error.classify(),
+            line: error.line(),
+            column: error.column(),
+        }
+    }
+}
+
+fn category_text(category: Category) -> &'static str {
+    match category {
+        Category::Io => "I/O error",
+        Category::Syntax => "invalid JSON",
+        Category::Data => "a value of another type",
+        Category::Eof => "truncated JSON",
+    }
 }
 
 impl ResponseError for SessionError {
@@ -169,3 +208,33 @@ impl ResponseError for SessionError {
 #[derive(Debug, thiserror::Error)]
 #[error("could not save the session")]
 pub struct SaveError(#[source] pub StoreError);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deserialize_errors_keep_nothing_of_the_value() {
+        let secret = "hunter2-do-not-log";
+        let texts = [format!("\"{secret}\""), format!("[1, \"{secret}\"]")];
+        let errors = [
+            SessionError::deserialize::<u64>("k", &decode::<u64>(&texts[0])),
+            SessionError::deserialize::<Vec<u64>>("k", &decode::<Vec<u64>>(&texts[1])),
+        ];
+        for err in errors {
+            let shown = format!("{err} / {err:?} / {}", crate::log::chain(&err));
+            assert!(!shown.contains(secret), "{shown}");
+            assert!(shown.contains("`k`") && shown.contains("u64"), "{shown}");
+        }
+    }
+
+    /// The error of decoding `json` as a `T`, which quotes the secret.
+    fn decode<T: serde::de::DeserializeOwned + std::fmt::Debug>(json: &str) -> serde_json::Error {
+        let err = serde_json::from_str::<T>(json).unwrap_err();
+        assert!(
+            err.to_string().contains("hunter2"),
+            "serde_json quotes it: {err}"
+        );
+        err
+    }
+}

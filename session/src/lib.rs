@@ -90,6 +90,8 @@ mod typed;
 /// Runtime support for `#[derive(SessionData)]`; not public API.
 #[doc(hidden)]
 pub mod __private {
+    #[cfg(feature = "testing")]
+    pub use crate::cookie::seal::seal_server_cookie;
     pub use crate::typed::*;
 }
 

@@ -155,14 +155,30 @@ impl Session {
     /// # Errors
     /// [`SessionError::Deserialize`] when the stored value is not a `T`;
     /// [`SessionError::NotLoaded`] when the key has not been loaded.
+    ///
+    /// A value of another type (stored by an older version of the application, say) stays
+    /// what it is: every request that reads it fails the same way until the key changes or the
+    /// session expires. The error's log line names the key and `T`, never the value. To
+    /// recover, remove or overwrite the key:
+    ///
+    /// ```
+    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// use session::SessionError;
+    ///
+    /// let user: Option<u64> = match session.get("user_id") {
+    ///     Err(SessionError::Deserialize { .. }) => {
+    ///         session.remove("user_id")?; // a signed-out session instead of a 500 each time
+    ///         None
+    ///     }
+    ///     other => other?,
+    /// };
+    /// # Ok(()) }
+    /// ```
     pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
         // Parsed in place: no copy of the JSON text.
         self.with_entry(key, |json| {
             json.map(|json| {
-                serde_json::from_str(json).map_err(|source| SessionError::Deserialize {
-                    key: key.to_owned(),
-                    source,
-                })
+                serde_json::from_str(json).map_err(|e| SessionError::deserialize::<T>(key, &e))
             })
             .transpose()
         })?
@@ -273,10 +289,7 @@ impl Session {
     pub fn remove_as<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
         self.remove(key)?
             .map(|json| {
-                serde_json::from_str(&json).map_err(|source| SessionError::Deserialize {
-                    key: key.to_owned(),
-                    source,
-                })
+                serde_json::from_str(&json).map_err(|e| SessionError::deserialize::<T>(key, &e))
             })
             .transpose()
     }
@@ -291,7 +304,8 @@ impl Session {
     /// ```
     ///
     /// # Errors
-    /// As [`get`](Self::get) and [`insert`](Self::insert).
+    /// As [`get`](Self::get) and [`insert`](Self::insert). A value of another type is left as
+    /// it is: [`get`](Self::get) shows how to recover.
     pub fn update<T, F>(&self, key: &str, f: F) -> Result<Option<T>, SessionError>
     where
         T: Serialize + DeserializeOwned,

@@ -98,10 +98,7 @@ impl<T> Field<T> {
     }
 
     fn decode(&self, json: &str) -> Result<T, SessionError> {
-        (self.decode)(json).map_err(|source| SessionError::Deserialize {
-            key: self.key.to_owned(),
-            source,
-        })
+        (self.decode)(json).map_err(|e| SessionError::deserialize::<T>(self.key, &e))
     }
 
     /// JSON text of `value`, for an all-or-nothing `save`.

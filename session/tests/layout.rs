@@ -141,9 +141,9 @@ fn files_stay_small() {
         // Files that another open issue reshapes are listed with their current size, so they
         // cannot grow unnoticed; everything else holds the ~600-line rule.
         let limit = [
-            ("/store/file.rs", 820),
+            ("/store/file/mod.rs", 860),
             ("/store/redis/pool.rs", 770),
-            ("/testing.rs", 720),
+            ("/testing.rs", 730),
         ]
         .iter()
         .find(|(suffix, _)| name.ends_with(suffix))

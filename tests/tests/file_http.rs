@@ -8,7 +8,7 @@ use std::{
 };
 
 use actix_web::{
-    cookie::{Cookie, CookieJar, Key},
+    cookie::{Cookie, Key},
     test, App,
 };
 use session::{
@@ -79,12 +79,25 @@ fn forged(key: &Key, id: &str) -> String {
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_secs();
-    let mut jar = CookieJar::new();
-    jar.signed_mut(key).add(Cookie::new(
-        DEFAULT_COOKIE_NAME,
-        format!("{id}.{now}.86400"),
-    ));
-    jar.get(DEFAULT_COOKIE_NAME).unwrap().value().to_owned()
+    session::__private::seal_server_cookie(key, DEFAULT_COOKIE_NAME, format!("{id}.{now}.86400"))
+}
+
+/// `forged` is a real forgery: with a live session's id it opens that session, so the test
+/// below reaches the store with its hostile ids instead of failing the signature check.
+#[actix_web::test]
+async fn forged_cookies_pass_the_signature_check() {
+    let tmp = tempfile::tempdir().unwrap();
+    let key = Key::generate();
+    let app = app!(FileStore::new(tmp.path()).unwrap(), key.clone());
+    assert!(get(&app, "/set/k/v", None).await.status().is_success());
+    let file = fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .find(|name| name.starts_with("session-") && name.ends_with(".json"))
+        .expect("the session's file");
+    let id = &file["session-".len()..file.len() - ".json".len()];
+    let cookie = Cookie::new(DEFAULT_COOKIE_NAME, forged(&key, id));
+    assert_eq!(body(get(&app, "/get/k", Some(cookie)).await).await, "v");
 }
 
 /// Cookie values aimed at paths outside the directory, signed or not, only ever get a fresh

@@ -11,7 +11,7 @@ use crate::{
     config::Config,
     cookie::{
         past_max_lifetime,
-        seal::{self, Protection},
+        seal::{self, Protection, Purpose},
         Meta,
     },
     store::Entries,
@@ -23,12 +23,14 @@ pub const MAX_COOKIE_BYTES: usize = 4096;
 
 /// Sessions kept entirely in the browser's cookie: no server-side state at all.
 ///
-/// The session is sealed with the middleware's key through the `cookie` crate: encrypted with
+/// The session is sealed with a subkey derived from the middleware's key: encrypted with
 /// AES-256-GCM by default (the client can neither read nor change it), or only signed with
-/// HMAC-SHA256 (readable, not changeable). The expiry time is inside the sealed payload and
-/// checked on every load, so a replayed old cookie is refused after its TTL even if the browser
-/// ignored `Max-Age`. Older keys given to the middleware still open cookies, which are re-sealed
-/// with the current key on the next write.
+/// HMAC-SHA256 (readable, not changeable). The seal is bound to the cookie's name and to the
+/// kind of store, so nothing else sealed with the same key (the application's own signed or
+/// private cookies, server-side session cookies) opens as a session. The expiry time is inside
+/// the sealed payload and checked on every load, so a replayed old cookie is refused after its
+/// TTL even if the browser ignored `Max-Age`. Older keys given to the middleware still open
+/// cookies, which are re-sealed with the current key on the next write.
 ///
 /// Limits, inherent to client-side sessions:
 /// - a session whose `Set-Cookie` would exceed [`MAX_COOKIE_BYTES`] is refused with
@@ -198,9 +200,12 @@ impl CookieStore {
 
     /// Opens and checks a sealed cookie; `None`, logged at warn, for anything unacceptable.
     pub(crate) fn open(&self, config: &Config, sealed: &str) -> Option<Opened> {
-        let Some((plain, stale_key)) =
-            seal::open(self.protection, &config.keys, &config.cookie_name, sealed)
-        else {
+        let Some((plain, stale_key)) = seal::open(
+            Purpose::CookieStore(self.protection),
+            &config.keys,
+            &config.cookie_name,
+            sealed,
+        ) else {
             tracing::warn!("session cookie rejected: not authentic under any accepted key");
             return None;
         };
@@ -251,7 +256,7 @@ impl CookieStore {
             .collect::<Result<Vec<_>, _>>()?;
         let json = payload(unix_now() + ttl.as_secs(), meta, &d)?;
         Ok(seal::seal(
-            self.protection,
+            Purpose::CookieStore(self.protection),
             config.key(),
             &config.cookie_name,
             self.encode(json),
