@@ -4,27 +4,23 @@
 use std::{
     fmt,
     fs::{self, File},
-    io::{self, Read as _, Write as _},
+    io::{self, Write as _},
     path::{Path, PathBuf},
-    sync::{
-        mpsc::{self, RecvTimeoutError},
-        Arc, Weak,
-    },
-    thread,
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    sync::Arc,
+    time::Duration,
 };
 
-use rustix::{
-    fs::{Mode, OFlags},
-    io::Errno,
+pub use self::prune::{PruneReport, Pruner};
+use self::{
+    lock::{Stripe, LOCK_STRIPES},
+    record::{expires_at, read, RecordOut, Stored},
 };
-use serde::{Deserialize, Serialize};
-
-use self::lock::{Stripe, LOCK_STRIPES};
 use super::{ChangeSet, Entries, Keys, SaveOutcome, SessionStore};
-use crate::{error::BoxError, SessionId, StoreError};
+use crate::{SessionId, StoreError};
 
 mod lock;
+mod prune;
+mod record;
 
 /// The file-name prefix used unless [`FileStoreBuilder::prefix`] sets another.
 pub const DEFAULT_FILE_PREFIX: &str = "session-";
@@ -178,60 +174,6 @@ pub enum FileStoreError {
     },
 }
 
-/// What one [`FileStore::prune`] run found and did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct PruneReport {
-    /// Session files kept because they are live.
-    pub live: usize,
-    /// Expired session files deleted.
-    pub expired: usize,
-    /// Undecodable session files deleted.
-    pub corrupt: usize,
-    /// Temporary files older than [`STALE_TEMP_AGE`] deleted (left by crashed writers).
-    pub stale_temp: usize,
-}
-
-/// The background pruning started by [`FileStore::start_pruning`].
-///
-/// Pruning stops when this handle is dropped (or [`stop`](Pruner::stop)ped), and also once
-/// every clone of the store is dropped.
-#[derive(Debug)]
-pub struct Pruner {
-    stop: Option<mpsc::Sender<()>>,
-    thread: Option<thread::JoinHandle<()>>,
-}
-
-/// The record in a session file.
-#[derive(Serialize)]
-struct RecordOut<'a> {
-    /// Unix milliseconds.
-    expires_at: u64,
-    data: &'a Entries,
-}
-
-#[derive(Deserialize)]
-struct RecordIn {
-    expires_at: u64,
-    data: Entries,
-}
-
-/// What a session file holds, seen at one instant.
-enum Stored {
-    Absent,
-    Expired,
-    /// Undecodable, or not a regular file.
-    Corrupt(BoxError),
-    Live(Entries),
-}
-
-enum Pruned {
-    Live,
-    Expired,
-    Corrupt,
-    Vanished,
-}
-
 impl FileStore {
     /// A store in `dir` with the default prefix ([`DEFAULT_FILE_PREFIX`]), durable writes.
     ///
@@ -276,73 +218,6 @@ impl FileStore {
     #[must_use]
     pub fn prefix(&self) -> &str {
         &self.inner.prefix
-    }
-
-    /// Deletes expired and undecodable session files and temporary files left by crashed
-    /// writers; live sessions and files not named like this store's are left alone.
-    ///
-    /// Every session file is read, so a run costs one read per session on disk.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use session::{store::{ChangeSet, FileStore, SessionStore}, SessionId};
-    ///
-    /// # actix_web::rt::System::new().block_on(async {
-    /// let dir = tempfile::tempdir()?;
-    /// let store = FileStore::new(dir.path())?;
-    /// let (live, dead) = (SessionId::generate(), SessionId::generate());
-    /// store.save(&live, &ChangeSet::create(), Duration::from_secs(60)).await?;
-    /// store.save(&dead, &ChangeSet::create(), Duration::ZERO).await?;
-    /// let report = store.prune().await?;
-    /// assert_eq!((report.live, report.expired), (1, 1));
-    /// # Ok::<_, Box<dyn std::error::Error>>(())
-    /// # }).unwrap();
-    /// ```
-    ///
-    /// # Errors
-    /// [`StoreError::Unavailable`] when the directory cannot be listed. Failures on single
-    /// files are logged and skipped.
-    pub async fn prune(&self) -> Result<PruneReport, StoreError> {
-        self.blocking(Inner::prune).await
-    }
-
-    /// Runs [`prune`](Self::prune) now and then every `every` on a background thread, until
-    /// the returned [`Pruner`] is dropped or every clone of this store is. Needs no async
-    /// runtime. Intervals under a millisecond are raised to one.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    ///
-    /// let dir = tempfile::tempdir().unwrap();
-    /// let store = session::store::FileStore::new(dir.path()).unwrap();
-    /// let pruner = store.start_pruning(Duration::from_secs(10 * 60)).unwrap();
-    /// // … run the server …
-    /// pruner.stop();
-    /// ```
-    ///
-    /// # Errors
-    /// When the operating system cannot start a thread.
-    pub fn start_pruning(&self, every: Duration) -> io::Result<Pruner> {
-        let every = every.max(Duration::from_millis(1));
-        let (stop, stopped) = mpsc::channel::<()>();
-        let store: Weak<Inner> = Arc::downgrade(&self.inner);
-        let thread = thread::Builder::new()
-            .name("session-file-prune".to_owned())
-            .spawn(move || loop {
-                let Some(inner) = store.upgrade() else { break };
-                match inner.prune() {
-                    Ok(report) => tracing::debug!(?report, "pruned session files"),
-                    Err(err) => crate::log::error_chain("pruning session files failed", &err),
-                }
-                drop(inner);
-                if stopped.recv_timeout(every) != Err(RecvTimeoutError::Timeout) {
-                    break;
-                }
-            })?;
-        Ok(Pruner {
-            stop: Some(stop),
-            thread: Some(thread),
-        })
     }
 
     /// Runs `f` on the blocking thread pool.
@@ -468,24 +343,6 @@ impl FileStoreBuilder {
                 syncs: Default::default(),
             }),
         })
-    }
-}
-
-impl Pruner {
-    /// Stops pruning and waits for a run in progress to finish.
-    pub fn stop(mut self) {
-        self.stop.take();
-        if let Some(thread) = self.thread.take() {
-            // A panic in the pruning thread was already reported by the panic hook.
-            let _ = thread.join();
-        }
-    }
-}
-
-impl Drop for Pruner {
-    fn drop(&mut self) {
-        // Dropping the sender wakes the thread, which then exits without waiting here.
-        self.stop.take();
     }
 }
 
@@ -678,162 +535,6 @@ impl Inner {
         }
         Ok(())
     }
-
-    fn prune(&self) -> Result<PruneReport, StoreError> {
-        let mut report = PruneReport::default();
-        let entries = fs::read_dir(&self.dir).map_err(StoreError::unavailable)?;
-        for entry in entries {
-            let entry = match entry {
-                Ok(entry) => entry,
-                Err(err) => {
-                    tracing::warn!(error = %err, "could not list a file while pruning sessions");
-                    continue;
-                }
-            };
-            let name = entry.file_name();
-            let Some(name) = name.to_str() else { continue };
-            // Read from the directory listing: no file is opened, so nothing can block.
-            let regular = entry.file_type().is_ok_and(|kind| kind.is_file());
-            if !regular && (self.session_of(name).is_some() || self.is_temp(name)) {
-                tracing::warn!(
-                    file = name,
-                    "left alone a session-named entry that is not a regular file"
-                );
-                continue;
-            }
-            if let Some(id) = self.session_of(name) {
-                match self.prune_session(&id) {
-                    Ok(Pruned::Live) => report.live += 1,
-                    Ok(Pruned::Expired) => report.expired += 1,
-                    Ok(Pruned::Corrupt) => report.corrupt += 1,
-                    Ok(Pruned::Vanished) => {}
-                    Err(err) => crate::log::error_chain("could not prune a session file", &err),
-                }
-            } else if self.is_temp(name) {
-                match remove_if_stale(&entry.path()) {
-                    Ok(true) => report.stale_temp += 1,
-                    Ok(false) => {}
-                    Err(err) => {
-                        tracing::warn!(error = %err, "could not remove a stale temporary session file");
-                    }
-                }
-            }
-        }
-        Ok(report)
-    }
-
-    fn prune_session(&self, id: &SessionId) -> Result<Pruned, StoreError> {
-        let path = self.path(id);
-        // Live files, the common case, are only read: no lock, no write.
-        match read(&path)? {
-            Stored::Live(_) => return Ok(Pruned::Live),
-            Stored::Absent => return Ok(Pruned::Vanished),
-            Stored::Expired | Stored::Corrupt(_) => {}
-        }
-        // Look again under the lock: a concurrent save may have revived it meanwhile.
-        self.locked(id, || match read(&path)? {
-            Stored::Live(_) => Ok(Pruned::Live),
-            Stored::Absent => Ok(Pruned::Vanished),
-            Stored::Expired => self.remove(&path).map(|()| Pruned::Expired),
-            Stored::Corrupt(err) => {
-                tracing::warn!(error = %err, "deleting an undecodable session file");
-                self.remove(&path).map(|()| Pruned::Corrupt)
-            }
-        })
-    }
-
-    /// The id of a file named `{prefix}{id}.json`.
-    fn session_of(&self, name: &str) -> Option<SessionId> {
-        let id = name.strip_prefix(&self.prefix)?.strip_suffix(SUFFIX)?;
-        SessionId::try_from(id).ok()
-    }
-
-    /// Whether `name` is `{prefix}{id}.json.{random}.tmp`, a temporary file of this store.
-    fn is_temp(&self, name: &str) -> bool {
-        let Some(rest) = name
-            .strip_prefix(&self.prefix)
-            .and_then(|rest| rest.strip_suffix(TEMP_SUFFIX))
-        else {
-            return false;
-        };
-        let (Some(id), Some(tail)) = (rest.get(..ID_CHARS), rest.get(ID_CHARS..)) else {
-            return false;
-        };
-        let random = tail
-            .strip_prefix(SUFFIX)
-            .and_then(|tail| tail.strip_prefix('.'));
-        SessionId::try_from(id).is_ok()
-            && random.is_some_and(|random| {
-                random.len() == TEMP_RANDOM_CHARS
-                    && random.bytes().all(|b| b.is_ascii_alphanumeric())
-            })
-    }
-}
-
-/// Reads a session file. Never locks: files are only ever replaced whole, by rename.
-///
-/// Never follows a symlink and never waits on a FIFO (opened non-blocking, then refused as not
-/// a regular file): whatever else sits under a session's name is no session.
-fn read(path: &Path) -> Result<Stored, StoreError> {
-    let not_regular = || {
-        Ok(Stored::Corrupt(
-            "a session file's name is taken by something other than a regular file".into(),
-        ))
-    };
-    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
-    let mut file = match rustix::fs::open(path, flags, Mode::empty()) {
-        Ok(fd) => File::from(fd),
-        Err(Errno::NOENT) => return Ok(Stored::Absent),
-        // What O_NOFOLLOW answers for a symlink (EMLINK on some BSDs).
-        Err(Errno::LOOP | Errno::MLINK) => return not_regular(),
-        Err(err) => return Err(StoreError::unavailable(io::Error::from(err))),
-    };
-    let mut bytes = Vec::new();
-    let read = file.metadata().and_then(|meta| {
-        if meta.is_file() {
-            file.read_to_end(&mut bytes).map(Some)
-        } else {
-            Ok(None)
-        }
-    });
-    match read {
-        Ok(Some(_)) => {}
-        Ok(None) => return not_regular(),
-        Err(err) => return Err(StoreError::unavailable(err)),
-    }
-    Ok(match serde_json::from_slice::<RecordIn>(&bytes) {
-        Ok(record) if record.expires_at > unix_millis(SystemTime::now()) => {
-            Stored::Live(record.data)
-        }
-        Ok(_) => Stored::Expired,
-        Err(err) => Stored::Corrupt(err.into()),
-    })
-}
-
-/// Deletes a temporary file last modified more than [`STALE_TEMP_AGE`] ago.
-fn remove_if_stale(path: &Path) -> io::Result<bool> {
-    let modified = fs::symlink_metadata(path)?.modified()?;
-    let age = SystemTime::now()
-        .duration_since(modified)
-        .unwrap_or_default();
-    if age < STALE_TEMP_AGE {
-        return Ok(false);
-    }
-    match fs::remove_file(path) {
-        Ok(()) => Ok(true),
-        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(false),
-        Err(err) => Err(err),
-    }
-}
-
-fn expires_at(ttl: Duration) -> u64 {
-    let ttl = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
-    unix_millis(SystemTime::now()).saturating_add(ttl)
-}
-
-fn unix_millis(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// Creates `dir` (mode 0700) if missing; returns its permission bits.
