@@ -163,7 +163,9 @@ fn cookie_store_serves_the_same_routes() {
     let res = server.get("/fill/5", Some(&cookie));
     assert_eq!(res.status, 500, "5 KiB cannot fit in a cookie");
     assert!(
-        server.log().contains("over the store's limit"),
+        server
+            .log()
+            .contains("over the browsers' limit of 4096 bytes"),
         "{}",
         server.log()
     );

@@ -23,7 +23,7 @@ pub(crate) use self::verified::VerifiedCookies;
 use crate::{
     clock::unix_now,
     config::{Config, CookieLifecycle},
-    SessionId,
+    SaveError, SessionId,
 };
 
 /// What a session cookie told us, before any store is asked.
@@ -66,6 +66,22 @@ impl Meta {
         let ttl = Duration::from_secs(ttl_secs);
         (!ttl.is_zero() && ttl <= MAX_TTL).then_some(Self { created, ttl })
     }
+}
+
+/// Largest `Set-Cookie` browsers are guaranteed to keep (RFC 6265 §6.1), counting name, value
+/// and attributes.
+pub const MAX_COOKIE_BYTES: usize = 4096;
+
+/// Refuses a `Set-Cookie` that browsers would silently drop.
+pub(crate) fn check_size(set_cookie: &str) -> Result<(), SaveError> {
+    let size = set_cookie.len();
+    if size > MAX_COOKIE_BYTES {
+        return Err(SaveError::CookieTooLarge {
+            size,
+            limit: MAX_COOKIE_BYTES,
+        });
+    }
+    Ok(())
 }
 
 /// The facts an authentic cookie carries about its session.

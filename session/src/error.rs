@@ -34,14 +34,6 @@ pub enum StoreError {
     /// Stored state exists but cannot be decoded; the middleware treats it as no session.
     #[error("stored session state could not be decoded")]
     Corrupt(#[source] BoxError),
-    /// The encoded session is larger than the store can keep (e.g. a 4096-byte cookie).
-    #[error("the encoded session is {size} bytes, over the store's limit of {limit} bytes")]
-    TooLarge {
-        /// Encoded size of the session.
-        size: usize,
-        /// Largest size the store accepts.
-        limit: usize,
-    },
     /// Any other failure of the backend.
     #[error("the session store failed")]
     Other(#[source] BoxError),
@@ -173,11 +165,17 @@ impl ResponseError for SessionError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        crate::log::error_chain("session operation failed", self);
-        HttpResponse::InternalServerError()
-            .content_type("text/plain; charset=utf-8")
-            .body("Internal Server Error")
+        opaque_500("session operation failed", self)
     }
+}
+
+/// The one response clients see for any internal failure: a 500 whose body says nothing of the
+/// cause, which goes to the log with its whole chain.
+fn opaque_500(what: &str, err: &(dyn std::error::Error + 'static)) -> HttpResponse {
+    crate::log::error_chain(what, err);
+    HttpResponse::InternalServerError()
+        .content_type("text/plain; charset=utf-8")
+        .body("Internal Server Error")
 }
 
 /// Saving the session after the handler ran failed; the response is turned into a 500.
@@ -187,14 +185,14 @@ impl ResponseError for SessionError {
 ///
 /// ```
 /// use actix_web::{dev::ServiceResponse, middleware::{ErrorHandlerResponse, ErrorHandlers}};
-/// use session::{SaveError, StoreError};
+/// use session::SaveError;
 ///
 /// fn on_500<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
 ///     let too_large = res
 ///         .response()
 ///         .error()
 ///         .and_then(|e| e.as_error::<SaveError>())
-///         .is_some_and(|e| matches!(e.0, StoreError::TooLarge { .. }));
+///         .is_some_and(|e| matches!(e, SaveError::CookieTooLarge { .. }));
 ///     if too_large {
 ///         tracing::warn!("a session outgrew its cookie");
 ///     }
@@ -206,8 +204,35 @@ impl ResponseError for SessionError {
 /// );
 /// ```
 #[derive(Debug, thiserror::Error)]
-#[error("could not save the session")]
-pub struct SaveError(#[source] pub StoreError);
+#[non_exhaustive]
+pub enum SaveError {
+    /// The store failed to write (or, for a renewal or a cookie-store write, to load first).
+    #[error("the session store failed")]
+    Store(#[from] StoreError),
+    /// A cookie-store session whose `Set-Cookie` would exceed what browsers keep: sending it
+    /// would have the browser drop it silently.
+    #[error("the session cookie would be {size} bytes, over the browsers' limit of {limit} bytes")]
+    CookieTooLarge {
+        /// Size of the whole `Set-Cookie` text.
+        size: usize,
+        /// [`MAX_COOKIE_BYTES`](crate::store::MAX_COOKIE_BYTES).
+        limit: usize,
+    },
+    /// The `Set-Cookie` text is not a valid header value (a cookie name, path or domain with
+    /// characters a header cannot carry).
+    #[error("the session cookie is not a valid header value")]
+    InvalidHeader(#[source] actix_web::http::header::InvalidHeaderValue),
+}
+
+impl ResponseError for SaveError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::INTERNAL_SERVER_ERROR
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        opaque_500("could not save the session; answering 500", self)
+    }
+}
 
 #[cfg(test)]
 mod tests {

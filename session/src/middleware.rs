@@ -13,7 +13,7 @@ use actix_web::{
     cookie::{Key, SameSite},
     dev::{ServiceRequest, ServiceResponse},
     http::header::{self, HeaderValue},
-    HttpMessage, ResponseError,
+    HttpMessage,
 };
 use futures_util::future::LocalBoxFuture;
 
@@ -23,7 +23,6 @@ use crate::{
     error::SaveError,
     session::{Backend, CookieUpdate, RequestSlot, Storage},
     store::{CookieStore, SessionStore},
-    StoreError,
 };
 
 /// The store behind a [`SessionMiddleware`]: any [`SessionStore`], or the [`CookieStore`].
@@ -301,7 +300,7 @@ where
                     Ok(value) => {
                         res.headers_mut().append(header::SET_COOKIE, value);
                     }
-                    Err(err) => return Ok(save_failed(res, StoreError::Other(err.into()))),
+                    Err(err) => return Ok(save_failed(res, SaveError::InvalidHeader(err))),
                 }
             }
             Ok(res.map_into_left_body())
@@ -311,16 +310,7 @@ where
 
 /// Replaces the handler's response with an opaque 500 that carries the [`SaveError`]: an
 /// application's own middleware or `ErrorHandlers` can read it with `response().error()`.
-fn save_failed<B>(res: ServiceResponse<B>, err: StoreError) -> ServiceResponse<EitherBody<B>> {
-    let response = actix_web::HttpResponse::from_error(SaveError(err));
+fn save_failed<B>(res: ServiceResponse<B>, err: SaveError) -> ServiceResponse<EitherBody<B>> {
+    let response = actix_web::HttpResponse::from_error(err);
     res.into_response(response).map_into_right_body()
-}
-
-impl ResponseError for SaveError {
-    fn error_response(&self) -> actix_web::HttpResponse {
-        crate::log::error_chain("could not save the session; answering 500", self);
-        actix_web::HttpResponse::InternalServerError()
-            .content_type("text/plain; charset=utf-8")
-            .body("Internal Server Error")
-    }
 }

@@ -14,7 +14,7 @@ use actix_web::{
 use session::{
     store::{CookieStore, MAX_COOKIE_BYTES},
     testing::{self, body, set_cookie},
-    SaveError, Session, SessionMiddleware, StoreError, TtlRefresh,
+    SaveError, Session, SessionMiddleware, TtlRefresh,
 };
 use support::{get, serve, Logs};
 
@@ -280,7 +280,7 @@ async fn size_boundary(store: CookieStore, route: &str, slack: usize) {
         .expect("the error travels with the response");
     let save = err.as_error::<SaveError>().expect("a SaveError");
     assert!(
-        matches!(save.0, StoreError::TooLarge { size, limit: 4096 } if size > 4096),
+        matches!(save, SaveError::CookieTooLarge { size, limit: 4096 } if *size > 4096),
         "{save:?}"
     );
     assert_eq!(body(res).await, "Internal Server Error");

@@ -7,9 +7,9 @@ use super::{state::SessionState, Session, Storage};
 use crate::{
     clock::unix_now,
     config::{Config, CookieLifecycle, TtlRefresh},
-    cookie::{server_cookie, set_cookie_text, Incoming, Meta},
+    cookie::{check_size, server_cookie, set_cookie_text, Incoming, Meta},
     store::{ChangeSet, DynStore, SaveOutcome},
-    SessionError, SessionId, StoreError,
+    SaveError, SessionError, SessionId, StoreError,
 };
 
 /// What the middleware must do with the session cookie.
@@ -28,7 +28,7 @@ impl Session {
     }
 
     /// Writes what the request changed and says what to do with the cookie.
-    pub(crate) async fn commit(&self) -> Result<CookieUpdate, StoreError> {
+    pub(crate) async fn commit(&self) -> Result<CookieUpdate, SaveError> {
         let Some(shared) = self.0.shared.as_deref() else {
             return Ok(CookieUpdate::Keep);
         };
@@ -46,8 +46,8 @@ impl Session {
         if needs_all {
             // Renewal copies the whole session; the cookie store re-seals all of it.
             self.load().await.map_err(|e| match e {
-                SessionError::Load(e) => e,
-                other => StoreError::Other(other.into()),
+                SessionError::Load(e) => SaveError::Store(e),
+                other => SaveError::Store(StoreError::Other(other.into())),
             })?;
         }
         match &shared.storage {
@@ -67,7 +67,7 @@ impl Session {
         &self,
         config: &Config,
         store: &dyn DynStore,
-    ) -> Result<CookieUpdate, StoreError> {
+    ) -> Result<CookieUpdate, SaveError> {
         let plan = {
             let state = self.state();
             plan_server(&state, self.request_cookie(), config, unix_now())
@@ -79,7 +79,7 @@ impl Session {
         &self,
         config: &Config,
         store: &crate::store::CookieStore,
-    ) -> Result<CookieUpdate, StoreError> {
+    ) -> Result<CookieUpdate, SaveError> {
         let state = self.state();
         Ok(
             match plan_cookie(&state, self.request_cookie(), config, unix_now()) {
@@ -88,7 +88,7 @@ impl Session {
                 CookiePlan::Seal { meta, ttl } => {
                     let value = store.seal(config, &state.entries, meta, ttl)?;
                     let header = set_cookie_text(config, &value, ttl);
-                    store.check_size(&header)?;
+                    check_size(&header)?;
                     CookieUpdate::Set(header)
                 }
             },
@@ -251,7 +251,7 @@ impl ServerPlan {
         self,
         config: &Config,
         store: &dyn DynStore,
-    ) -> Result<CookieUpdate, StoreError> {
+    ) -> Result<CookieUpdate, SaveError> {
         let Self {
             action,
             ttl,

@@ -18,9 +18,6 @@ use crate::{
     StoreError,
 };
 
-/// Browsers keep cookies up to 4096 bytes, counting name, value and attributes.
-pub const MAX_COOKIE_BYTES: usize = 4096;
-
 /// Sessions kept entirely in the browser's cookie: no server-side state at all.
 ///
 /// The session is sealed with a subkey derived from the middleware's key: encrypted with
@@ -34,7 +31,7 @@ pub const MAX_COOKIE_BYTES: usize = 4096;
 ///
 /// Limits, inherent to client-side sessions:
 /// - a session whose `Set-Cookie` would exceed [`MAX_COOKIE_BYTES`] is refused with
-///   [`StoreError::TooLarge`] (a 500 for that response, logged), never sent to be dropped;
+///   [`SaveError::CookieTooLarge`](crate::SaveError::CookieTooLarge) (a 500 for that response, logged), never sent to be dropped;
 /// - [`Session::purge`](crate::Session::purge) and [`Session::renew`](crate::Session::renew)
 ///   cannot revoke a copy of the old cookie: it stays valid until its expiry;
 /// - concurrent requests each write the whole session; the last response wins.
@@ -261,18 +258,6 @@ impl CookieStore {
             &config.cookie_name,
             self.encode(json),
         ))
-    }
-
-    /// Refuses a cookie that browsers would silently drop.
-    pub(crate) fn check_size(&self, set_cookie: &str) -> Result<(), StoreError> {
-        let size = set_cookie.len();
-        if size > MAX_COOKIE_BYTES {
-            return Err(StoreError::TooLarge {
-                size,
-                limit: MAX_COOKIE_BYTES,
-            });
-        }
-        Ok(())
     }
 }
 

@@ -83,12 +83,13 @@ mod memory;
 #[cfg(feature = "redis")]
 mod redis;
 
+pub use self::cookie::CookieStore;
 #[cfg(feature = "redis")]
 pub use self::redis::{
     RedisConfigError, RedisConnection, RedisPool, RedisPoolBuilder, RedisStore, RedisStoreBuilder,
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_CHECK, DEFAULT_KEY_PREFIX, DEFAULT_RESPONSE_TIMEOUT,
 };
-pub use cookie::{CookieStore, MAX_COOKIE_BYTES};
+pub use crate::cookie::MAX_COOKIE_BYTES;
 #[cfg(all(feature = "file", unix))]
 pub use file::{
     FileStore, FileStoreBuilder, FileStoreError, PruneReport, Pruner, DEFAULT_FILE_PREFIX,
