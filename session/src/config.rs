@@ -4,7 +4,10 @@ use std::time::Duration;
 
 use actix_web::cookie::{Key, SameSite};
 
-use crate::cookie::seal::{SealKey, SealKeys};
+use crate::{
+    clock::Clock,
+    cookie::seal::{SealKey, SealKeys},
+};
 
 /// Default session time to live: one day.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(24 * 60 * 60);
@@ -71,6 +74,7 @@ pub(crate) struct Config {
     pub(crate) ttl: Duration,
     pub(crate) refresh: TtlRefresh,
     pub(crate) max_lifetime: Option<Duration>,
+    pub(crate) clock: Clock,
     /// The current key first, then older keys still accepted, each with its subkeys derived.
     pub(crate) keys: SealKeys,
     /// The `Set-Cookie` attributes after the value, rendered once on first use (the builder
@@ -91,6 +95,7 @@ impl Config {
             ttl: DEFAULT_TTL,
             refresh: TtlRefresh::OnUpdate,
             max_lifetime: None,
+            clock: Clock::system(),
             keys: SealKeys::new(&key),
             attributes: std::sync::OnceLock::new(),
         }

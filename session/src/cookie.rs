@@ -21,7 +21,6 @@ use percent_encoding::percent_decode_str;
 use self::seal::Purpose;
 pub(crate) use self::verified::VerifiedCookies;
 use crate::{
-    clock::unix_now,
     config::{Config, CookieLifecycle},
     SaveError, SessionId,
 };
@@ -193,7 +192,7 @@ fn verify_server_cookie(config: &Config, value: &str) -> Option<Incoming> {
 pub(crate) fn past_max_lifetime(config: &Config, created: u64) -> bool {
     let past = config
         .max_lifetime
-        .is_some_and(|max| unix_now().saturating_sub(created) >= max.as_secs());
+        .is_some_and(|max| config.clock.unix_secs().saturating_sub(created) >= max.as_secs());
     if past {
         tracing::warn!("session cookie rejected: past the maximum session lifetime");
     }
@@ -310,7 +309,7 @@ mod tests {
         let key = Key::generate();
         let ours = shared(&key);
         let id = SessionId::generate();
-        let meta = Meta::from_parts(unix_now(), 60).unwrap();
+        let meta = Meta::from_parts(crate::clock::Clock::system().unix_secs(), 60).unwrap();
         let header = server_cookie(&ours.config, &id, meta, Duration::from_secs(60));
         let value = header.split_once('=').unwrap().1;
         let value = value.split(';').next().unwrap().to_owned();

@@ -95,6 +95,7 @@ pub mod __private {
     pub use crate::typed::*;
 }
 
+pub use clock::Clock;
 pub use config::{CookieLifecycle, TtlRefresh, DEFAULT_COOKIE_NAME, DEFAULT_TTL};
 pub use error::{BoxError, SaveError, SessionError, StoreError};
 pub use id::{InvalidSessionId, SessionId};

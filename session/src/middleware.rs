@@ -216,6 +216,14 @@ impl SessionMiddlewareBuilder {
         self
     }
 
+    /// The clock TTLs and lifetimes are measured by: tests give the middleware and the store
+    /// one [`Clock::manual`](crate::Clock::manual) and advance it instead of sleeping.
+    #[cfg(feature = "testing")]
+    pub fn clock(mut self, clock: crate::Clock) -> Self {
+        self.config.clock = clock;
+        self
+    }
+
     /// Builds the middleware.
     pub fn build(self) -> SessionMiddleware {
         SessionMiddleware {

@@ -17,7 +17,7 @@ pub use self::extract::SessionExt;
 use self::state::SessionState;
 pub(crate) use self::{commit::CookieUpdate, extract::RequestSlot};
 use crate::{
-    clock::unix_now,
+    clock::Clock,
     config::Config,
     cookie::{Incoming, VerifiedCookies, MAX_TTL},
     store::{DynStore, Entries, Keys},
@@ -129,12 +129,16 @@ impl fmt::Debug for Session {
 
 impl Session {
     pub(crate) fn new(shared: Option<Arc<Backend>>, raw_cookie: Option<String>) -> Self {
+        let born = shared
+            .as_ref()
+            .map_or_else(Clock::system, |s| s.config.clock.clone())
+            .unix_secs();
         Self(Arc::new(Handle {
             shared,
             raw_cookie,
             incoming: OnceLock::new(),
             load_lock: futures_util::lock::Mutex::new(()),
-            state: Mutex::new(SessionState::new(unix_now())),
+            state: Mutex::new(SessionState::new(born)),
         }))
     }
 

@@ -36,18 +36,21 @@ mod http_suite;
 mod store_suite;
 
 pub use self::{http_suite::http_suite, store_suite::store_suite};
-use crate::Session;
+use crate::{Clock, Session};
 
 /// What a store promises, so the suite checks exactly that.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Capabilities {
     /// Two concurrent requests changing different keys of one session both keep their change.
     pub merges_concurrent_changes: bool,
     /// Purge and renew make copies of the old cookie worthless (true for server-side stores).
     pub revocable: bool,
-    /// Run the checks that wait for a real TTL to pass (a few seconds).
+    /// Run the checks that let a TTL pass.
     pub check_expiry: bool,
+    /// The store's manual clock, if it has one: the expiry checks advance it instead of
+    /// waiting for real time to pass (a few seconds).
+    pub clock: Option<Clock>,
 }
 
 impl Capabilities {
@@ -58,6 +61,7 @@ impl Capabilities {
             merges_concurrent_changes: true,
             revocable: true,
             check_expiry: true,
+            clock: None,
         }
     }
 
@@ -68,6 +72,7 @@ impl Capabilities {
             merges_concurrent_changes: false,
             revocable: false,
             check_expiry: true,
+            clock: None,
         }
     }
 
@@ -82,6 +87,13 @@ impl Capabilities {
     #[must_use]
     pub fn check_expiry(mut self, yes: bool) -> Self {
         self.check_expiry = yes;
+        self
+    }
+
+    /// The store runs on this [`Clock::manual`]: time is advanced, not waited for.
+    #[must_use]
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = Some(clock);
         self
     }
 }

@@ -6,12 +6,14 @@ use actix_web::cookie::Key;
 use session::{
     store::{ChangeSet, CookieStore, Entries, Keys, MemoryStore, SaveOutcome, SessionStore},
     testing::{self, Capabilities},
-    SessionId, SessionMiddleware, StoreError,
+    Clock, SessionId, SessionMiddleware, StoreError,
 };
 
 #[actix_web::test]
 async fn memory_store_passes_the_store_suite() {
-    testing::store_suite(&MemoryStore::new(), Capabilities::server_side()).await;
+    let clock = Clock::manual();
+    let store = MemoryStore::builder().clock(clock.clone()).build();
+    testing::store_suite(&store, Capabilities::server_side().clock(clock)).await;
 }
 
 #[actix_web::test]

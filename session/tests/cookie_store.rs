@@ -14,7 +14,7 @@ use actix_web::{
 use session::{
     store::{CookieStore, MAX_COOKIE_BYTES},
     testing::{self, body, set_cookie},
-    SaveError, Session, SessionMiddleware, TtlRefresh,
+    Clock, SaveError, Session, SessionMiddleware, TtlRefresh,
 };
 use support::{get, serve, Logs};
 
@@ -133,7 +133,9 @@ async fn an_authentic_cookie_past_its_expiry_is_refused() {
     let (logs, _guard) = Logs::capture();
     // Expiry is in whole seconds: a 2 s TTL is alive for sure within 1 s of the write and over
     // for sure 2 s after it; each check stands a second clear of those bounds.
+    let clock = Clock::manual();
     let mw = SessionMiddleware::builder(CookieStore::encrypted(), Key::generate())
+        .clock(clock.clone())
         .ttl(Duration::from_secs(2))
         .build();
     let app = serve(routes, mw).await;
@@ -144,7 +146,7 @@ async fn an_authentic_cookie_past_its_expiry_is_refused() {
         "browser-session cookie: only the payload's expiry protects"
     );
     assert_eq!(body(get(&app, "/read", Some(&cookie)).await).await, "1");
-    tokio::time::sleep(Duration::from_millis(3000)).await;
+    clock.advance(Duration::from_millis(3000));
     assert_fresh(&app, &cookie, "replayed after its TTL").await;
     assert!(logs.text().contains("expired"));
 }
@@ -152,15 +154,17 @@ async fn an_authentic_cookie_past_its_expiry_is_refused() {
 #[actix_web::test]
 async fn updates_push_the_expiry_forward() {
     // Expiry is in whole seconds: a 3 s TTL is alive for sure within 2 s of the write (each
-    // step waits 1 s, a second to spare) and over for sure 3 s after it.
+    // step moves the clock 1 s, a second to spare) and over for sure 3 s after it.
+    let clock = Clock::manual();
     let mw = SessionMiddleware::builder(CookieStore::encrypted(), Key::from(&[7; 64]))
+        .clock(clock.clone())
         .ttl(Duration::from_secs(3))
         .build();
     let app = serve(routes, mw).await;
     let first = set_cookie(&get(&app, "/counter", None).await).unwrap();
     let mut cookie = first.clone();
     for _ in 0..4 {
-        tokio::time::sleep(Duration::from_millis(1000)).await;
+        clock.advance(Duration::from_millis(1000));
         cookie = set_cookie(&get(&app, "/counter", Some(&cookie)).await).unwrap();
     }
     // Four seconds after creation, past the 3 s TTL, but never 3 s after the last update.

@@ -2,14 +2,15 @@
 //! renewals, enforced by the store's TTL and by the cookie itself, and started afresh by every
 //! new session, including one that replaces a dead session whose cookie is still presented.
 //!
-//! Creation times and expiries are whole Unix seconds. Tests that must wait use a 4 s lifetime
-//! and wait from `t0`, taken just after the sessions were created: at [`MIDWAY`] a session is at
-//! least 2 whole seconds old and still alive (it is under 3 s old, whatever second it started
-//! in), and from [`PAST`] it is refused. Everything else asserts the TTL the store was given.
+//! Creation times and expiries are whole Unix seconds. Tests that let time pass use a 4 s
+//! lifetime and move the store's and the middleware's shared manual clock from `t0`, taken just
+//! after the sessions were created: at [`MIDWAY`] a session is at least 2 whole seconds old and
+//! still alive (it is under 3 s old, whatever second it started in), and from [`PAST`] it is
+//! refused. Nothing sleeps. Everything else asserts the TTL the store was given.
 
 mod support;
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use actix_web::{
     body::MessageBody,
@@ -19,7 +20,7 @@ use actix_web::{
 use session::{
     store::{CookieStore, SessionStore},
     testing::{body, set_cookie},
-    CookieLifecycle, SessionMiddleware, SessionMiddlewareBuilder, TtlRefresh,
+    Clock, CookieLifecycle, SessionMiddleware, SessionMiddlewareBuilder, TtlRefresh,
 };
 use support::{get, routes, serve, GivenTtl, Instrumented, Logs, TtlCall};
 
@@ -35,22 +36,40 @@ const PAST: Duration = Duration::from_millis(4200);
 /// cookies (so `Max-Age` shows the TTL each cookie was written with).
 fn server(store: &Instrumented, key: &Key, max: Option<Duration>) -> SessionMiddlewareBuilder {
     SessionMiddleware::builder(store.clone(), key.clone())
+        .clock(store.clock.clone())
         .ttl(DAY)
         .cookie_lifecycle(CookieLifecycle::Persistent)
         .max_lifetime(max)
 }
 
-/// The cookie-store twin of [`server`].
-fn client(key: &Key, max: Option<Duration>) -> SessionMiddlewareBuilder {
+/// The cookie-store twin of [`server`], on the same clock as `store`.
+fn client(store: &Instrumented, key: &Key, max: Option<Duration>) -> SessionMiddlewareBuilder {
     SessionMiddleware::builder(CookieStore::encrypted(), key.clone())
+        .clock(store.clock.clone())
         .ttl(DAY)
         .cookie_lifecycle(CookieLifecycle::Persistent)
         .max_lifetime(max)
 }
 
-/// Waits until `after` has passed since `t0`.
-async fn wait_until(t0: Instant, after: Duration) {
-    tokio::time::sleep_until((t0 + after).into()).await;
+/// Time on a manual clock, counted from the moment it was started.
+struct Timeline {
+    clock: Clock,
+    passed: Duration,
+}
+
+impl Timeline {
+    fn start(clock: &Clock) -> Self {
+        Self {
+            clock: clock.clone(),
+            passed: Duration::ZERO,
+        }
+    }
+
+    /// Moves the clock on until `after` has passed since the start.
+    fn to(&mut self, after: Duration) {
+        self.clock.advance(after.saturating_sub(self.passed));
+        self.passed = self.passed.max(after);
+    }
 }
 
 fn max_age(cookie: &Cookie<'_>) -> Duration {
@@ -97,13 +116,13 @@ fn assert_within_lifetime(given: &GivenTtl, created_by: SystemTime, max: Duratio
 #[actix_web::test]
 async fn the_store_ttl_is_capped_by_the_remaining_lifetime() {
     let max = Duration::from_secs(100);
-    let store = Instrumented::default();
+    let store = Instrumented::manual_clock();
     let key = Key::generate();
     let app = serve(routes, server(&store, &key, Some(max)).build()).await;
-    let cookies = serve(routes, client(&key, Some(max)).build()).await;
+    let cookies = serve(routes, client(&store, &key, Some(max)).build()).await;
 
     let res = get(&app, "/counter", None).await;
-    let created_by = SystemTime::now();
+    let created_by = store.clock.now();
     let cookie = set_cookie(&res).unwrap();
     let save = only_ttl(&store, TtlCall::Save);
     assert!(
@@ -132,22 +151,22 @@ async fn the_store_ttl_is_capped_by_the_remaining_lifetime() {
 #[actix_web::test]
 async fn a_cookie_older_than_the_maximum_lifetime_is_refused() {
     let (logs, _guard) = Logs::capture();
-    let store = Instrumented::default();
+    let store = Instrumented::manual_clock();
     let key = Key::generate();
     // Cookies issued without a maximum lifetime, then read by a middleware that has one (as
     // when an operator introduces or shortens it): only the lifetime check can refuse them.
     let server_unlimited = serve(routes, server(&store, &key, None).build()).await;
     let server_limited = serve(routes, server(&store, &key, Some(MAX)).build()).await;
-    let client_unlimited = serve(routes, client(&key, None).build()).await;
-    let client_limited = serve(routes, client(&key, Some(MAX)).build()).await;
+    let client_unlimited = serve(routes, client(&store, &key, None).build()).await;
+    let client_limited = serve(routes, client(&store, &key, Some(MAX)).build()).await;
     let id_cookie = set_cookie(&get(&server_unlimited, "/counter", None).await).unwrap();
     let sealed = set_cookie(&get(&client_unlimited, "/counter", None).await).unwrap();
-    let t0 = Instant::now();
+    let mut t0 = Timeline::start(&store.clock);
 
     assert_eq!(read(&server_limited, &id_cookie).await, "1", "young: read");
     assert_eq!(read(&client_limited, &sealed).await, "1", "young: read");
 
-    wait_until(t0, PAST).await;
+    t0.to(PAST);
     assert_eq!(
         read(&server_limited, &id_cookie).await,
         "0",
@@ -171,23 +190,29 @@ async fn a_cookie_older_than_the_maximum_lifetime_is_refused() {
 async fn refreshes_cannot_extend_the_maximum_lifetime() {
     let key = Key::generate();
     let mut sessions = Vec::new();
+    // One clock for both policies' stores and middlewares.
+    let clock = Clock::manual();
     for refresh in [TtlRefresh::OnAccess, TtlRefresh::OnEveryRequest] {
-        let store = Instrumented::default();
+        let store = Instrumented::on_clock(&clock);
         let server = serve(
             routes,
             server(&store, &key, Some(MAX)).refresh(refresh).build(),
         )
         .await;
-        let client = serve(routes, client(&key, Some(MAX)).refresh(refresh).build()).await;
+        let client = serve(
+            routes,
+            client(&store, &key, Some(MAX)).refresh(refresh).build(),
+        )
+        .await;
         let id_cookie = set_cookie(&get(&server, "/counter", None).await).unwrap();
         let sealed = set_cookie(&get(&client, "/counter", None).await).unwrap();
         store.take_ttls();
         sessions.push((refresh, store, server, client, id_cookie, sealed));
     }
-    let t0 = Instant::now();
-    let created_by = SystemTime::now();
+    let mut t0 = Timeline::start(&clock);
+    let created_by = clock.now();
 
-    wait_until(t0, MIDWAY).await;
+    t0.to(MIDWAY);
     let mut refreshed = Vec::new();
     for (refresh, store, server, client, id_cookie, sealed) in &sessions {
         let res = get(server, "/read", Some(id_cookie)).await;
@@ -216,7 +241,7 @@ async fn refreshes_cannot_extend_the_maximum_lifetime() {
         refreshed.push((id_cookie, sealed));
     }
 
-    wait_until(t0, PAST).await;
+    t0.to(PAST);
     for ((refresh, _, server, client, ..), (id_cookie, sealed)) in sessions.iter().zip(&refreshed) {
         assert_eq!(read(server, id_cookie).await, "0", "{refresh:?}: server");
         assert_eq!(read(client, sealed).await, "0", "{refresh:?}: cookie store");
@@ -225,17 +250,17 @@ async fn refreshes_cannot_extend_the_maximum_lifetime() {
 
 #[actix_web::test]
 async fn renew_keeps_the_creation_time() {
-    let store = Instrumented::default();
+    let store = Instrumented::manual_clock();
     let key = Key::generate();
     let server = serve(routes, server(&store, &key, Some(MAX)).build()).await;
-    let client = serve(routes, client(&key, Some(MAX)).build()).await;
+    let client = serve(routes, client(&store, &key, Some(MAX)).build()).await;
     let id_cookie = set_cookie(&get(&server, "/counter", None).await).unwrap();
     let sealed = set_cookie(&get(&client, "/counter", None).await).unwrap();
-    let t0 = Instant::now();
-    let created_by = SystemTime::now();
+    let mut t0 = Timeline::start(&store.clock);
+    let created_by = store.clock.now();
     store.take_ttls();
 
-    wait_until(t0, MIDWAY).await;
+    t0.to(MIDWAY);
     let renewed = step(&server, "/renew", &id_cookie).await;
     assert_ne!(renewed.value(), id_cookie.value());
     let renew = only_ttl(&store, TtlCall::Renew);
@@ -252,7 +277,7 @@ async fn renew_keeps_the_creation_time() {
     assert_eq!(read(&server, &renewed).await, "1", "renewed, alive");
     assert_eq!(read(&client, &resealed).await, "1", "renewed, alive");
 
-    wait_until(t0, PAST).await;
+    t0.to(PAST);
     assert_eq!(
         read(&server, &renewed).await,
         "0",
@@ -265,10 +290,10 @@ async fn renew_keeps_the_creation_time() {
 /// is a new session, with its own creation time and the configured TTL.
 #[actix_web::test]
 async fn a_session_started_in_place_of_a_dead_one_gets_a_full_lifetime() {
-    let store = Instrumented::default();
+    let store = Instrumented::manual_clock();
     let key = Key::generate();
     let server = serve(routes, server(&store, &key, Some(MAX)).build()).await;
-    let client = serve(routes, client(&key, Some(MAX)).build()).await;
+    let client = serve(routes, client(&store, &key, Some(MAX)).build()).await;
     // Three server-side sessions that will die in different ways, and a cookie-store one.
     let expiring = set_cookie(&get(&server, "/counter", None).await).unwrap();
     let expiring = step(&server, "/ttl/1", &expiring).await;
@@ -277,10 +302,10 @@ async fn a_session_started_in_place_of_a_dead_one_gets_a_full_lifetime() {
     let logged_out = set_cookie(&get(&server, "/counter", None).await).unwrap();
     let sealed = set_cookie(&get(&client, "/counter", None).await).unwrap();
     let sealed = step(&client, "/ttl/1", &sealed).await;
-    let t0 = Instant::now();
+    let mut t0 = Timeline::start(&store.clock);
     store.take_ttls();
 
-    wait_until(t0, MIDWAY).await;
+    t0.to(MIDWAY);
     // Expired in the store by its own 1 s TTL; lost by the store (eviction, a flush).
     store
         .inner
@@ -331,7 +356,7 @@ async fn a_session_started_in_place_of_a_dead_one_gets_a_full_lifetime() {
         "{resealed}"
     );
 
-    wait_until(t0, PAST).await;
+    t0.to(PAST);
     for (what, uri, cookie) in &fresh {
         let (route, expected) = if *uri == "/counter" {
             ("/read", "1")
@@ -349,7 +374,7 @@ async fn a_session_started_in_place_of_a_dead_one_gets_a_full_lifetime() {
 
 #[actix_web::test]
 async fn a_remember_me_ttl_does_not_carry_into_a_new_session() {
-    let store = Instrumented::default();
+    let store = Instrumented::manual_clock();
     let key = Key::generate();
     let app = serve(routes, server(&store, &key, None).build()).await;
     let month = Duration::from_secs(30 * 24 * 60 * 60);
@@ -385,10 +410,10 @@ async fn a_remember_me_ttl_does_not_carry_into_a_new_session() {
 
 #[actix_web::test]
 async fn a_session_started_after_purge_has_the_configured_ttl() {
-    let store = Instrumented::default();
+    let store = Instrumented::manual_clock();
     let key = Key::generate();
     let server = serve(routes, server(&store, &key, None).build()).await;
-    let client = serve(routes, client(&key, None).build()).await;
+    let client = serve(routes, client(&store, &key, None).build()).await;
     let month = format!("/ttl/{}", 30 * 24 * 60 * 60);
     // Each store's cookies, and the server's store, must show the configured TTL after purge.
     let mut wrong = Vec::new();

@@ -452,10 +452,11 @@ async fn rotated_keys_still_open_and_are_replaced_on_write() {
 
 #[actix_web::test]
 async fn maximum_lifetime_ends_a_session_whatever_its_refreshes() {
-    let store = Instrumented::default();
+    let store = Instrumented::manual_clock();
     let app = serve(
         routes,
         builder(&store, &Key::generate())
+            .clock(store.clock.clone())
             .max_lifetime(Some(Duration::from_secs(2)))
             .build(),
     )
@@ -464,7 +465,7 @@ async fn maximum_lifetime_ends_a_session_whatever_its_refreshes() {
     // creation and over for sure 2 s after it; each check stands a second clear of those bounds.
     let cookie = set_cookie(&get(&app, "/counter", None).await).unwrap();
     assert_eq!(body(get(&app, "/read", Some(&cookie)).await).await, "1");
-    tokio::time::sleep(Duration::from_millis(3000)).await;
+    store.clock.advance(Duration::from_millis(3000));
     assert_eq!(body(get(&app, "/read", Some(&cookie)).await).await, "0");
 }
 
@@ -731,10 +732,11 @@ async fn a_fresh_session_inherits_neither_the_ttl_nor_the_age_of_the_dead_one_it
 
 #[actix_web::test]
 async fn a_fresh_session_gets_a_whole_maximum_lifetime() {
-    let store = Instrumented::default();
+    let store = Instrumented::manual_clock();
     let app = serve(
         routes,
         builder(&store, &Key::generate())
+            .clock(store.clock.clone())
             .cookie_lifecycle(CookieLifecycle::Persistent)
             .max_lifetime(Some(Duration::from_secs(100)))
             .build(),
@@ -742,7 +744,7 @@ async fn a_fresh_session_gets_a_whole_maximum_lifetime() {
     .await;
     let old = set_cookie(&get(&app, "/counter", None).await).unwrap();
     // Expiry is in whole seconds: two of them have surely passed after 2.1 s.
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    store.clock.advance(Duration::from_millis(2100));
     let res = get(&app, "/counter", Some(&old)).await;
     assert!(max_age(&res) <= 98, "the live session is capped by its age");
     lose_session(&app, &store, &old).await;

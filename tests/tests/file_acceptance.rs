@@ -4,25 +4,31 @@ use actix_web::cookie::Key;
 use session::{
     store::FileStore,
     testing::{self, Capabilities},
-    SessionMiddleware,
+    Clock, SessionMiddleware,
 };
 
 #[actix_web::test]
 async fn file_store_passes_the_store_suite() {
     let dir = tempfile::tempdir().unwrap();
-    let store = FileStore::new(dir.path()).unwrap();
-    testing::store_suite(&store, Capabilities::server_side()).await;
+    let clock = Clock::manual();
+    let store = FileStore::builder(dir.path())
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    testing::store_suite(&store, Capabilities::server_side().clock(clock)).await;
 }
 
 #[actix_web::test]
 async fn fast_file_store_passes_the_store_suite() {
     let dir = tempfile::tempdir().unwrap();
+    let clock = Clock::manual();
     let store = FileStore::builder(dir.path())
         .durable(false)
         .prefix("")
+        .clock(clock.clone())
         .build()
         .unwrap();
-    testing::store_suite(&store, Capabilities::server_side()).await;
+    testing::store_suite(&store, Capabilities::server_side().clock(clock)).await;
 }
 
 #[actix_web::test]

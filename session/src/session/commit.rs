@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use super::{state::SessionState, Session, Storage};
 use crate::{
-    clock::unix_now,
     config::{Config, CookieLifecycle, TtlRefresh},
     cookie::{check_size, server_cookie, set_cookie_text, Incoming, Meta},
     store::{ChangeSet, DynStore, SaveOutcome},
@@ -70,7 +69,12 @@ impl Session {
     ) -> Result<CookieUpdate, SaveError> {
         let plan = {
             let state = self.state();
-            plan_server(&state, self.request_cookie(), config, unix_now())
+            plan_server(
+                &state,
+                self.request_cookie(),
+                config,
+                config.clock.unix_secs(),
+            )
         };
         plan.execute(config, store).await
     }
@@ -82,7 +86,12 @@ impl Session {
     ) -> Result<CookieUpdate, SaveError> {
         let state = self.state();
         Ok(
-            match plan_cookie(&state, self.request_cookie(), config, unix_now()) {
+            match plan_cookie(
+                &state,
+                self.request_cookie(),
+                config,
+                config.clock.unix_secs(),
+            ) {
                 CookiePlan::Keep => CookieUpdate::Keep,
                 CookiePlan::Remove => CookieUpdate::Remove,
                 CookiePlan::Seal { meta, ttl } => {

@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use super::{Backend, Session, Storage};
 use crate::{
-    clock::unix_now,
     config::TtlRefresh,
     cookie::{parse_server_cookie, CookieFacts, Incoming},
     store::{Entries, Keys, MAX_COOKIE_BYTES},
@@ -111,8 +110,14 @@ impl Session {
                     Some(keys.iter().filter(|k| !state.knows(k)).cloned().collect())
                 }
             };
-            let refresh = (shared.config.refresh == TtlRefresh::OnAccess && !state.refreshed)
-                .then(|| state.effective_ttl(self.verified(), &shared.config, unix_now()));
+            let refresh =
+                (shared.config.refresh == TtlRefresh::OnAccess && !state.refreshed).then(|| {
+                    state.effective_ttl(
+                        self.verified(),
+                        &shared.config,
+                        shared.config.clock.unix_secs(),
+                    )
+                });
             (missing, refresh)
         };
         let keys = missing.as_deref().map_or(Keys::All, Keys::Only);

@@ -7,7 +7,6 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 use crate::{
-    clock::unix_now,
     config::Config,
     cookie::{
         past_max_lifetime,
@@ -220,7 +219,7 @@ impl CookieStore {
                 return None;
             }
         };
-        if exp <= unix_now() {
+        if exp <= config.clock.unix_secs() {
             tracing::warn!("session cookie rejected: expired");
             return None;
         }
@@ -251,7 +250,7 @@ impl CookieStore {
                     .map_err(StoreError::corrupt)
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let json = payload(unix_now() + ttl.as_secs(), meta, &d)?;
+        let json = payload(config.clock.unix_secs() + ttl.as_secs(), meta, &d)?;
         Ok(seal::seal(
             Purpose::CookieStore(self.protection),
             config.key(),
@@ -305,7 +304,7 @@ mod tests {
 
     fn sealed(store: &CookieStore) -> String {
         let entries = Entries::from([("k".to_owned(), "\"v\"".to_owned())]);
-        let meta = Meta::from_parts(unix_now(), 60).unwrap();
+        let meta = Meta::from_parts(crate::clock::Clock::system().unix_secs(), 60).unwrap();
         store
             .seal(&config(), &entries, meta, Duration::from_secs(60))
             .unwrap()

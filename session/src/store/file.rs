@@ -16,7 +16,7 @@ use self::{
     record::{expires_at, read, RecordOut, Stored},
 };
 use super::{ChangeSet, Entries, Keys, SaveOutcome, SessionStore};
-use crate::{SessionId, StoreError};
+use crate::{clock::Clock, SessionId, StoreError};
 
 mod lock;
 mod prune;
@@ -112,6 +112,7 @@ struct Inner {
     prefix: String,
     durable: bool,
     lock_timeout: Duration,
+    clock: Clock,
     /// Kept open to flush renames and removals to disk.
     dir_handle: File,
     stripes: Box<[Stripe]>,
@@ -135,6 +136,7 @@ pub struct FileStoreBuilder {
     prefix: String,
     durable: bool,
     lock_timeout: Duration,
+    clock: Clock,
 }
 
 /// A [`FileStore`] could not be built.
@@ -205,6 +207,7 @@ impl FileStore {
             prefix: DEFAULT_FILE_PREFIX.to_owned(),
             durable: true,
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
+            clock: Clock::system(),
         }
     }
 
@@ -278,6 +281,13 @@ impl FileStoreBuilder {
         self
     }
 
+    /// The clock expiry is measured by (tests move a [`Clock::manual`] instead of sleeping).
+    #[cfg(feature = "testing")]
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
     /// Creates the directory (mode 0700) if missing and opens its lock files.
     ///
     /// ```
@@ -301,6 +311,7 @@ impl FileStoreBuilder {
             prefix,
             durable,
             lock_timeout,
+            clock,
         } = self;
         let valid = prefix.len() <= MAX_PREFIX_CHARS
             && prefix
@@ -337,6 +348,7 @@ impl FileStoreBuilder {
                 prefix,
                 durable,
                 lock_timeout,
+                clock,
                 dir_handle,
                 stripes,
                 #[cfg(test)]
@@ -362,13 +374,13 @@ impl SessionStore for FileStore {
             let keys = only.as_deref().map_or(Keys::All, Keys::Only);
             let path = inner.path(&id);
             let Some(ttl) = refresh else {
-                return match read(&path)? {
+                return match inner.read(&path)? {
                     Stored::Live(entries) => Ok(Some(keys.select(&entries))),
                     Stored::Absent | Stored::Expired => Ok(None),
                     Stored::Corrupt(err) => Err(StoreError::corrupt(err)),
                 };
             };
-            inner.locked(&id, || match read(&path)? {
+            inner.locked(&id, || match inner.read(&path)? {
                 Stored::Live(entries) => {
                     inner.write(&id, &entries, ttl)?;
                     Ok(Some(keys.select(&entries)))
@@ -390,7 +402,7 @@ impl SessionStore for FileStore {
         self.blocking(move |inner| {
             inner.locked(&id, || {
                 let path = inner.path(&id);
-                let (current, stale) = match read(&path)? {
+                let (current, stale) = match inner.read(&path)? {
                     Stored::Live(entries) => (Some(entries), false),
                     Stored::Absent => (None, false),
                     Stored::Expired => (None, true),
@@ -422,7 +434,7 @@ impl SessionStore for FileStore {
         self.blocking(move |inner| {
             inner.locked(&id, || {
                 let path = inner.path(&id);
-                match read(&path)? {
+                match inner.read(&path)? {
                     Stored::Live(entries) => inner.write(&id, &entries, ttl).map(|()| true),
                     Stored::Absent => Ok(false),
                     Stored::Expired | Stored::Corrupt(_) => inner.remove(&path).map(|()| false),
@@ -451,7 +463,7 @@ impl SessionStore for FileStore {
         self.blocking(move |inner| {
             let _held = lock::lock_all(&inner.stripes, &[&old, &new], inner.lock_timeout)?;
             let old_path = inner.path(&old);
-            match read(&old_path)? {
+            match inner.read(&old_path)? {
                 Stored::Live(_) => {}
                 Stored::Absent => return Ok(SaveOutcome::Gone),
                 Stored::Expired | Stored::Corrupt(_) => {
@@ -470,6 +482,11 @@ impl SessionStore for FileStore {
 }
 
 impl Inner {
+    /// The session file at `path`, judged live or expired by this store's clock.
+    fn read(&self, path: &Path) -> Result<Stored, StoreError> {
+        read(path, self.clock.unix_millis())
+    }
+
     fn path(&self, id: &SessionId) -> PathBuf {
         self.dir.join(format!("{}{id}{SUFFIX}", self.prefix))
     }
@@ -487,7 +504,7 @@ impl Inner {
     /// Atomically replaces the session file of `id` with `entries`, expiring after `ttl`.
     fn write(&self, id: &SessionId, entries: &Entries, ttl: Duration) -> Result<(), StoreError> {
         let record = RecordOut {
-            expires_at: expires_at(ttl),
+            expires_at: expires_at(self.clock.unix_millis(), ttl),
             data: entries,
         };
         let bytes = serde_json::to_vec(&record).map_err(|err| StoreError::Other(err.into()))?;

@@ -12,7 +12,7 @@ use std::{
 use quick_cache::sync::{Cache, EntryAction, EntryResult};
 
 use super::{ChangeSet, Entries, Keys, SaveOutcome, SessionStore};
-use crate::{SessionId, StoreError};
+use crate::{clock::Clock, SessionId, StoreError};
 
 /// Sessions kept by [`MemoryStore::default`] before the least useful ones are evicted.
 pub const DEFAULT_MAX_SESSIONS: u64 = 100_000;
@@ -45,6 +45,7 @@ struct Inner {
     /// Sessions created so far: every `sweep_every`-th one triggers a sweep of expired ones.
     created: AtomicU64,
     sweep_every: u64,
+    clock: Clock,
 }
 
 #[derive(Debug, Clone)]
@@ -64,12 +65,20 @@ impl Record {
 #[must_use]
 pub struct MemoryStoreBuilder {
     max_sessions: u64,
+    clock: Clock,
 }
 
 impl MemoryStoreBuilder {
     /// The most sessions kept at once (default [`DEFAULT_MAX_SESSIONS`]).
     pub fn max_sessions(mut self, max: u64) -> Self {
         self.max_sessions = max;
+        self
+    }
+
+    /// The clock expiry is measured by (tests move a [`Clock::manual`] instead of sleeping).
+    #[cfg(feature = "testing")]
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
         self
     }
 
@@ -83,6 +92,7 @@ impl MemoryStoreBuilder {
                 // A sweep visits every session; doing it once per quarter of the capacity in
                 // new sessions keeps its cost at a few visits per new session.
                 sweep_every: (self.max_sessions / 4).max(1024),
+                clock: self.clock,
             }),
         }
     }
@@ -99,6 +109,7 @@ impl MemoryStore {
     pub fn builder() -> MemoryStoreBuilder {
         MemoryStoreBuilder {
             max_sessions: DEFAULT_MAX_SESSIONS,
+            clock: Clock::system(),
         }
     }
 
@@ -117,17 +128,17 @@ impl MemoryStore {
 
     /// Drops every expired session.
     fn sweep(&self) {
-        let now = Instant::now();
+        let now = self.inner.clock.instant();
         self.inner.cache.retain(|_, record| record.live(now));
     }
 
     /// Runs `f` on the live record of `id`, in place, under its shard's lock. `None` when there
     /// is no live record (an expired one is removed on the way).
-    fn with_live<T>(&self, id: &SessionId, f: impl FnOnce(&mut Record, Instant) -> T) -> Option<T> {
-        let now = Instant::now();
+    fn with_live<T>(&self, id: &SessionId, f: impl FnOnce(&mut Record) -> T) -> Option<T> {
+        let now = self.inner.clock.instant();
         let result = self.inner.cache.entry(id, None, |_, record| {
             if record.live(now) {
-                EntryAction::Retain(f(record, now))
+                EntryAction::Retain(f(record))
             } else {
                 EntryAction::Remove
             }
@@ -144,7 +155,7 @@ impl MemoryStore {
         changes.apply_to(&mut entries);
         let record = Record {
             entries,
-            expires_at: Instant::now() + ttl,
+            expires_at: self.inner.clock.instant_after(ttl),
         };
         self.inner.cache.insert(id.clone(), record);
         let created = self.inner.created.fetch_add(1, Ordering::Relaxed) + 1;
@@ -175,9 +186,10 @@ impl SessionStore for MemoryStore {
         keys: Keys<'_>,
         refresh: Option<Duration>,
     ) -> Result<Option<Entries>, StoreError> {
-        Ok(self.with_live(id, |record, now| {
-            if let Some(ttl) = refresh {
-                record.expires_at = now + ttl;
+        let expires_at = refresh.map(|ttl| self.inner.clock.instant_after(ttl));
+        Ok(self.with_live(id, |record| {
+            if let Some(expires_at) = expires_at {
+                record.expires_at = expires_at;
             }
             keys.select(&record.entries)
         }))
@@ -189,9 +201,10 @@ impl SessionStore for MemoryStore {
         changes: &ChangeSet,
         ttl: Duration,
     ) -> Result<SaveOutcome, StoreError> {
-        let updated = self.with_live(id, |record, now| {
+        let expires_at = self.inner.clock.instant_after(ttl);
+        let updated = self.with_live(id, |record| {
             changes.apply_to(&mut record.entries);
-            record.expires_at = now + ttl;
+            record.expires_at = expires_at;
         });
         Ok(match (updated, changes.is_new()) {
             (Some(()), _) => SaveOutcome::Saved,
@@ -204,8 +217,9 @@ impl SessionStore for MemoryStore {
     }
 
     async fn refresh(&self, id: &SessionId, ttl: Duration) -> Result<bool, StoreError> {
+        let expires_at = self.inner.clock.instant_after(ttl);
         Ok(self
-            .with_live(id, |record, now| record.expires_at = now + ttl)
+            .with_live(id, |record| record.expires_at = expires_at)
             .is_some())
     }
 
@@ -226,7 +240,7 @@ impl SessionStore for MemoryStore {
         ttl: Duration,
     ) -> Result<SaveOutcome, StoreError> {
         let taken = self.inner.cache.remove(old);
-        if !taken.is_some_and(|(_, record)| record.live(Instant::now())) {
+        if !taken.is_some_and(|(_, record)| record.live(self.inner.clock.instant())) {
             return Ok(SaveOutcome::Gone);
         }
         self.insert_new(new, changes, ttl);

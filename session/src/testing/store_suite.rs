@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use super::Capabilities;
+use crate::Clock;
 use crate::{
     store::{ChangeSet, Entries, Keys, SaveOutcome, SessionStore},
     SessionId,
@@ -224,7 +225,7 @@ pub async fn store_suite<S: SessionStore>(store: &S, caps: Capabilities) {
     }
 
     if caps.check_expiry {
-        expiry_checks(store).await;
+        expiry_checks(store, caps.clock.as_ref()).await;
     }
 }
 
@@ -244,7 +245,7 @@ async fn renewal_is_gone<S: SessionStore>(store: &S, from: &SessionId, what: &st
     );
 }
 
-async fn expiry_checks<S: SessionStore>(store: &S) {
+async fn expiry_checks<S: SessionStore>(store: &S, clock: Option<&Clock>) {
     let short = Duration::from_secs(1);
     let expiring = SessionId::generate();
     let saved_long = SessionId::generate();
@@ -270,7 +271,11 @@ async fn expiry_checks<S: SessionStore>(store: &S) {
 
     // A store that keeps expiry in whole seconds may round a 1 s TTL up to 2 s; a further
     // second keeps a tick of the clock from deciding the result.
-    tokio::time::sleep(Duration::from_millis(3100)).await;
+    let later = Duration::from_millis(3100);
+    match clock {
+        Some(clock) => clock.advance(later),
+        None => tokio::time::sleep(later).await,
+    }
     assert_eq!(
         store.load(&expiring, Keys::All, None).await.unwrap(),
         None,

@@ -20,7 +20,7 @@ use actix_web::{
 };
 use session::{
     store::{ChangeSet, Entries, Keys, MemoryStore, SaveOutcome, SessionStore},
-    testing, Session, SessionId, SessionMiddleware, StoreError,
+    testing, Clock, Session, SessionId, SessionMiddleware, StoreError,
 };
 
 /// The suite's routes plus `/ttl/{secs}` (`Session::set_ttl`, e.g. "remember me") and `/id`
@@ -71,6 +71,8 @@ pub struct Instrumented {
     pub loads: Arc<Mutex<Vec<Option<Vec<String>>>>>,
     /// Each TTL the store was given since the last `take_ttls`.
     pub ttls: Arc<Mutex<Vec<GivenTtl>>>,
+    /// The store's clock: give it to the middleware too, and advance it instead of sleeping.
+    pub clock: Clock,
 }
 
 /// The store call that carried a TTL.
@@ -99,6 +101,20 @@ impl GivenTtl {
 }
 
 impl Instrumented {
+    /// A store on a manual clock: tests advance `self.clock` instead of sleeping.
+    pub fn manual_clock() -> Self {
+        Self::on_clock(&Clock::manual())
+    }
+
+    /// A store of its own on `clock`, which other stores and middlewares may share.
+    pub fn on_clock(clock: &Clock) -> Self {
+        Self {
+            inner: MemoryStore::builder().clock(clock.clone()).build(),
+            clock: clock.clone(),
+            ..Self::default()
+        }
+    }
+
     /// The keys of the loads since the last call, in order.
     pub fn take_loads(&self) -> Vec<Option<Vec<String>>> {
         std::mem::take(&mut self.loads.lock().unwrap())
@@ -113,7 +129,7 @@ impl Instrumented {
         self.ttls.lock().unwrap().push(GivenTtl {
             call,
             ttl,
-            at: SystemTime::now(),
+            at: self.clock.now(),
         });
     }
 }

@@ -13,8 +13,8 @@ use std::{
 };
 
 use super::{
-    record::{read, Stored},
-    FileStore, Inner, ID_CHARS, STALE_TEMP_AGE, SUFFIX, TEMP_RANDOM_CHARS, TEMP_SUFFIX,
+    record::Stored, FileStore, Inner, ID_CHARS, STALE_TEMP_AGE, SUFFIX, TEMP_RANDOM_CHARS,
+    TEMP_SUFFIX,
 };
 use crate::{SessionId, StoreError};
 
@@ -183,13 +183,13 @@ impl Inner {
     fn prune_session(&self, id: &SessionId) -> Result<Pruned, StoreError> {
         let path = self.path(id);
         // Live files, the common case, are only read: no lock, no write.
-        match read(&path)? {
+        match self.read(&path)? {
             Stored::Live(_) => return Ok(Pruned::Live),
             Stored::Absent => return Ok(Pruned::Vanished),
             Stored::Expired | Stored::Corrupt(_) => {}
         }
         // Look again under the lock: a concurrent save may have revived it meanwhile.
-        self.locked(id, || match read(&path)? {
+        self.locked(id, || match self.read(&path)? {
             Stored::Live(_) => Ok(Pruned::Live),
             Stored::Absent => Ok(Pruned::Vanished),
             Stored::Expired => self.remove(&path).map(|()| Pruned::Expired),

@@ -4,7 +4,7 @@ use std::{
     fs::File,
     io::{self, Read as _},
     path::Path,
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    time::Duration,
 };
 
 use rustix::{
@@ -42,7 +42,7 @@ pub(super) enum Stored {
 ///
 /// Never follows a symlink and never waits on a FIFO (opened non-blocking, then refused as not
 /// a regular file): whatever else sits under a session's name is no session.
-pub(super) fn read(path: &Path) -> Result<Stored, StoreError> {
+pub(super) fn read(path: &Path, now_millis: u64) -> Result<Stored, StoreError> {
     let not_regular = || {
         Ok(Stored::Corrupt(
             "a session file's name is taken by something other than a regular file".into(),
@@ -70,20 +70,14 @@ pub(super) fn read(path: &Path) -> Result<Stored, StoreError> {
         Err(err) => return Err(StoreError::unavailable(err)),
     }
     Ok(match serde_json::from_slice::<RecordIn>(&bytes) {
-        Ok(record) if record.expires_at > unix_millis(SystemTime::now()) => {
-            Stored::Live(record.data)
-        }
+        Ok(record) if record.expires_at > now_millis => Stored::Live(record.data),
         Ok(_) => Stored::Expired,
         Err(err) => Stored::Corrupt(err.into()),
     })
 }
 
-pub(super) fn expires_at(ttl: Duration) -> u64 {
+/// Unix milliseconds `ttl` after `now_millis`.
+pub(super) fn expires_at(now_millis: u64, ttl: Duration) -> u64 {
     let ttl = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
-    unix_millis(SystemTime::now()).saturating_add(ttl)
-}
-
-pub(super) fn unix_millis(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    now_millis.saturating_add(ttl)
 }
