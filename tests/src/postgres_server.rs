@@ -251,7 +251,6 @@ impl PostgresServer {
     ///
     /// # Panics
     /// When psql fails.
-    #[must_use]
     pub fn psql(&self, sql: &str) -> String {
         let out = Command::new(self.bin.join("psql"))
             .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
