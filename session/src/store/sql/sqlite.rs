@@ -25,9 +25,9 @@ use crate::{
     SessionId, StoreError,
 };
 
-/// Connections [`SqliteStore::open`] keeps: enough readers for a few workers; writes take
-/// turns on the database's single write lock anyway.
-const MAX_CONNECTIONS: u32 = 8;
+/// Read connections [`SqliteStore::open`] keeps (WAL readers run in parallel); writes go
+/// through one more connection of their own, as SQLite has one write lock anyway.
+const MAX_READERS: u32 = 4;
 
 /// Sessions in an SQLite database file: durable, shared by every process on the machine that
 /// opens the same file, no server to run.
@@ -96,7 +96,13 @@ pub struct SqliteStore {
 }
 
 struct Inner {
+    /// Reads.
     pool: SqlitePool,
+    /// Writes: one connection, so this process's writers queue here instead of sleeping in
+    /// SQLite's busy handler (which retries after 1 ms, 2 ms, 5 ms, ...). Other processes
+    /// still wait for the lock up to `busy_timeout`. The same pool as `pool` when the
+    /// application gave its own.
+    writer: SqlitePool,
     table: String,
     timeout: Duration,
     schema: OnceCell<()>,
@@ -259,7 +265,8 @@ impl SqliteStore {
         }
     }
 
-    /// The pool the store runs on.
+    /// The pool the store reads with (its writes go through a one-connection pool of their
+    /// own, unless the application gave its pool).
     #[must_use]
     pub fn pool(&self) -> &SqlitePool {
         &self.inner.pool
@@ -360,20 +367,29 @@ impl SqliteStoreBuilder {
     /// [`SqlConfigError::InvalidTable`] for a table name that is not a plain identifier.
     pub fn build(self) -> Result<SqliteStore, SqlConfigError> {
         check_table(&self.table)?;
-        let pool = match self.source {
-            Source::Pool(pool) => pool,
-            // No idle or lifetime limits: SQLite connections are cheap to keep, and without
-            // them the pool needs no background task, so it can be built outside a runtime.
-            Source::Options(options) => SqlitePoolOptions::new()
-                .max_connections(MAX_CONNECTIONS)
-                .acquire_timeout(self.timeout)
-                .idle_timeout(None)
-                .max_lifetime(None)
-                .connect_lazy_with(options.busy_timeout(self.timeout)),
+        let (pool, writer) = match self.source {
+            Source::Pool(pool) => (pool.clone(), pool),
+            Source::Options(options) => {
+                let options = options.busy_timeout(self.timeout);
+                // No idle or lifetime limits: SQLite connections are cheap to keep, and
+                // without them the pool needs no background task, so it can be built outside
+                // a runtime. No ping before each use either: there is no network to fail.
+                let pool = |max| {
+                    SqlitePoolOptions::new()
+                        .max_connections(max)
+                        .acquire_timeout(self.timeout)
+                        .idle_timeout(None)
+                        .max_lifetime(None)
+                        .test_before_acquire(false)
+                        .connect_lazy_with(options.clone())
+                };
+                (pool(MAX_READERS), pool(1))
+            }
         };
         Ok(SqliteStore {
             inner: Arc::new(Inner {
                 pool,
+                writer,
                 sql: Statements::new(&self.table),
                 table: self.table,
                 timeout: self.timeout,
@@ -405,7 +421,7 @@ impl Inner {
         self.schema
             .get_or_try_init(|| async {
                 sqlx::raw_sql(&self.sql.schema)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await
                     .map(drop)
                     .map_err(sql_error)
@@ -419,7 +435,7 @@ impl Inner {
             self.schema().await?;
             let done = sqlx::query(&self.sql.prune)
                 .bind(now_ms())
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await
                 .map_err(sql_error)?;
             Ok(done.rows_affected())
@@ -459,7 +475,13 @@ impl SessionStore for SqliteStore {
                     .bind(names.as_str())
                     .bind(now.saturating_add(millis(ttl))),
             };
-            let Some(row) = query.fetch_optional(&inner.pool).await.map_err(sql_error)? else {
+            // A refreshing load writes.
+            let pool = if refresh.is_some() {
+                &inner.writer
+            } else {
+                &inner.pool
+            };
+            let Some(row) = query.fetch_optional(pool).await.map_err(sql_error)? else {
                 return Ok(None);
             };
             let data: String = row.try_get(0).map_err(sql_error)?;
@@ -490,7 +512,7 @@ impl SessionStore for SqliteStore {
                 .bind(changes.is_cleared())
                 .bind(patch.as_str())
                 .bind(now.saturating_add(millis(ttl)))
-                .execute(&inner.pool)
+                .execute(&inner.writer)
                 .await
                 .map_err(sql_error)?;
             Ok(if done.rows_affected() == 0 {
@@ -511,7 +533,7 @@ impl SessionStore for SqliteStore {
                 .bind(id.as_str())
                 .bind(now)
                 .bind(now.saturating_add(millis(ttl)))
-                .execute(&inner.pool)
+                .execute(&inner.writer)
                 .await
                 .map_err(sql_error)?;
             Ok(done.rows_affected() > 0)
@@ -525,7 +547,7 @@ impl SessionStore for SqliteStore {
             inner.schema().await?;
             sqlx::query(&inner.sql.delete)
                 .bind(id.as_str())
-                .execute(&inner.pool)
+                .execute(&inner.writer)
                 .await
                 .map(drop)
                 .map_err(sql_error)
@@ -550,7 +572,7 @@ impl SessionStore for SqliteStore {
             let now = now_ms();
             // The first statement writes, so the transaction takes the write lock at once and
             // cannot deadlock upgrading a read lock.
-            let mut tx = inner.pool.begin().await.map_err(sql_error)?;
+            let mut tx = inner.writer.begin().await.map_err(sql_error)?;
             let deleted = sqlx::query(&inner.sql.renew_delete)
                 .bind(old.as_str())
                 .bind(now)
