@@ -110,3 +110,25 @@ fn two_servers_on_one_sqlite_file_share_sessions() {
     assert_eq!(c.get("/read", Some(&cookie)).body, "0");
     assert_eq!(c.get("/get/name", Some(&cookie)).status, 404);
 }
+
+/// SIGKILL right after acknowledged writes: a new server on the same file has every one of
+/// them (WAL with `synchronous=NORMAL` loses nothing when only the process dies).
+#[test]
+fn sqlite_keeps_acknowledged_writes_when_the_server_is_killed() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sessions.db");
+    let mut a = sqlite_server(&db);
+    let first = a.get("/counter", None);
+    let cookie = first.cookie().unwrap();
+    let mut acked = 1;
+    for _ in 0..50 {
+        let res = a.get("/counter", Some(&cookie));
+        assert_eq!(res.status, 200);
+        acked = res.body.parse().unwrap();
+    }
+    assert_eq!(a.get("/set/last/write", Some(&cookie)).body, "ok");
+    a.kill();
+    let b = sqlite_server(&db);
+    assert_eq!(b.get("/read", Some(&cookie)).body, acked.to_string());
+    assert_eq!(b.get("/get/last", Some(&cookie)).body, "write");
+}
