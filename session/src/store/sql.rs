@@ -32,6 +32,15 @@ pub const DEFAULT_SQL_TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_TABLE_CHARS: usize = 48;
 
 /// A SQL store could not be configured.
+///
+/// ```
+/// # #[cfg(feature = "sqlite")] {
+/// use session::store::{SqlConfigError, SqliteStore};
+///
+/// let err = SqliteStore::builder("s.db").table("bobby; DROP TABLE students").build();
+/// assert!(matches!(err, Err(SqlConfigError::InvalidTable { .. })));
+/// # }
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SqlConfigError {
@@ -147,13 +156,25 @@ fn only(keys: Keys<'_>) -> Option<&[String]> {
 ///
 /// Pruning stops when this handle is dropped (or [`stop`](SqlPruner::stop)ped), and also once
 /// every clone of the store is dropped.
+///
+/// ```
+/// # #[cfg(feature = "sqlite")]
+/// # actix_web::rt::System::new().block_on(async {
+/// use std::time::Duration;
+///
+/// let dir = tempfile::tempdir().unwrap();
+/// let store = session::store::SqliteStore::open(dir.path().join("s.db")).unwrap();
+/// let _pruner = store.start_pruning(Duration::from_secs(600)).unwrap();
+/// // Keep `_pruner` for as long as the server runs: dropping it stops pruning.
+/// # });
+/// ```
 #[derive(Debug)]
 pub struct SqlPruner {
     task: tokio::task::JoinHandle<()>,
 }
 
 impl SqlPruner {
-    /// Stops pruning. A prune in progress is abandoned (the database finishes or rolls back
+    /// Stops pruning (as dropping does). A prune in progress is abandoned (the database finishes or rolls back
     /// the statement; either is fine).
     pub fn stop(self) {
         drop(self);

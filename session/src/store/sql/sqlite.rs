@@ -287,6 +287,16 @@ impl SqliteStore {
     /// Creates the table and its index if missing. Every call does this first anyway; call it
     /// at startup to fail early on a database that cannot be opened.
     ///
+    /// ```
+    /// # actix_web::rt::System::new().block_on(async {
+    /// let dir = tempfile::tempdir()?;
+    /// let store = session::store::SqliteStore::open(dir.path().join("sessions.db"))?;
+    /// store.create_schema().await?;
+    /// assert!(dir.path().join("sessions.db").exists());
+    /// # Ok::<_, Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    ///
     /// # Errors
     /// [`StoreError::Unavailable`] or [`StoreError::Timeout`] when the database cannot be
     /// opened or written.
