@@ -43,7 +43,10 @@ const MAX_CONNECTIONS: u32 = 16;
 /// [`SaveOutcome::Gone`]; a renewal is one statement that deletes the old row only if it is
 /// live and inserts the new one only if it did. Partial loads ([`Keys::Only`]) pick the keys
 /// out inside PostgreSQL. Times come from the database's clock (`now()`), so app servers need
-/// not agree on the time.
+/// not agree on the time. A pool made by [`PostgresStore::open`] also checks each pooled
+/// connection before use (sqlx's `test_before_acquire`: a protocol `Sync` exchange, not a
+/// statement), so that the first requests after a database restart do not fail on dead
+/// connections.
 ///
 /// # Expiry and pruning
 /// Expired rows are never served: loads, updates and refreshes only match rows whose
