@@ -38,6 +38,8 @@
 //! | [`CookieStore`](store::CookieStore) | always | in the browser (encrypted or signed) | last response wins |
 //! | `store::RedisStore` | `redis` (`redis-cluster` for a cluster) | in Redis, shared by every process | per-key merge |
 //! | `store::FileStore` | `file` | one JSON file each, in a directory shared by the processes of one machine | per-key merge (file locks) |
+//! | `store::SqliteStore` | `sqlite` | a row each in an SQLite file (WAL) shared by the processes of one machine | per-key merge (one statement) |
+//! | `store::PostgresStore` | `postgres` | a row each in a PostgreSQL table, shared by every process | per-key merge (one statement) |
 //!
 //! # Cargo features
 //! | feature | default | gives |
@@ -46,6 +48,8 @@
 //! | `redis` | no | `store::RedisStore` and `store::RedisPool` on redis-rs (or your deadpool-redis pool) |
 //! | `redis-cluster` | no | Redis Cluster for the Redis store |
 //! | `file` | no | `store::FileStore` (Unix only) |
+//! | `sqlite` | no | `store::SqliteStore` on sqlx (bundled SQLite) |
+//! | `postgres` | no | `store::PostgresStore` on sqlx (your `sqlx::PgPool` or a URL) |
 //! | `cookie-compression` | no | `CookieStore::compressed` (read its CRIME/BREACH caveat) |
 //! | `testing` | no | `testing`: the acceptance suite for your own store |
 //!

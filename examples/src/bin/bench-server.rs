@@ -1,19 +1,27 @@
 //! The benchmark and black-box test server. See the "bench-server" section of DESIGN.md:
 //!
-//! `bench-server --store memory|cookie|redis|redis-cluster|file [--port 8080] [--workers 1]
-//! [--redis redis://127.0.0.1:6379[,URL…]] [--dir PATH] [--ttl SECONDS] [--refresh update|access|request]`
+//! `bench-server --store memory|cookie|redis|redis-cluster|file|sqlite|postgres [--port 8080]
+//! [--workers 1] [--redis redis://127.0.0.1:6379[,URL…]] [--dir PATH] [--database URL-or-PATH]
+//! [--ttl SECONDS] [--refresh update|access|request]`
 
 use std::{process::ExitCode, time::Duration};
 
 use actix_web::{cookie::Key, App, HttpServer};
 use session::{
-    store::{CookieStore, FileStore, MemoryStore, RedisConfigError, RedisStore},
+    store::{
+        CookieStore, FileStore, MemoryStore, PostgresStore, RedisConfigError, RedisStore,
+        SqlPruner, SqliteStore,
+    },
     CookieLifecycle, SessionMiddleware, SessionStorage, TtlRefresh,
 };
 
-const USAGE: &str = "usage: bench-server --store memory|cookie|redis|redis-cluster|file \
-[--port 8080] [--workers 1] [--redis redis://127.0.0.1:6379[,URL...]] [--dir PATH] [--ttl SECONDS] \
-[--refresh update|access|request]";
+const USAGE: &str =
+    "usage: bench-server --store memory|cookie|redis|redis-cluster|file|sqlite|postgres \
+[--port 8080] [--workers 1] [--redis redis://127.0.0.1:6379[,URL...]] [--dir PATH] \
+[--database URL-or-PATH] [--ttl SECONDS] [--refresh update|access|request]";
+
+/// How often the SQL stores delete expired rows.
+const PRUNE_EVERY: Duration = Duration::from_secs(10 * 60);
 
 /// A fixed key, so restarts keep sessions valid. Never do this outside a benchmark.
 const BENCH_KEY: &[u8; 64] = b"bench-server fixed key: fine for benchmarks, never in production";
@@ -25,6 +33,7 @@ struct Args {
     workers: usize,
     redis: String,
     dir: Option<String>,
+    database: Option<String>,
     ttl: Option<Duration>,
     refresh: TtlRefresh,
 }
@@ -36,6 +45,7 @@ fn parse_args() -> Result<Args, String> {
         workers: 1,
         redis: "redis://127.0.0.1:6379".into(),
         dir: None,
+        database: None,
         ttl: None,
         refresh: TtlRefresh::OnUpdate,
     };
@@ -50,6 +60,7 @@ fn parse_args() -> Result<Args, String> {
             }
             "--redis" => args.redis = value()?,
             "--dir" => args.dir = Some(value()?),
+            "--database" => args.database = Some(value()?),
             "--ttl" => {
                 let secs: u64 = value()?.parse().map_err(|e| format!("--ttl: {e}"))?;
                 args.ttl = Some(Duration::from_secs(secs));
@@ -72,8 +83,32 @@ fn parse_args() -> Result<Args, String> {
     Ok(args)
 }
 
-fn storage(args: &Args) -> Result<SessionStorage, String> {
-    let _ = (&args.redis, &args.dir);
+/// The store, and the pruning task of a SQL store (which runs while it is kept).
+fn storage(args: &Args) -> Result<(SessionStorage, Option<SqlPruner>), String> {
+    let database = || {
+        args.database
+            .as_deref()
+            .ok_or_else(|| format!("--store {} needs --database", args.store))
+    };
+    let pruning = |started: std::io::Result<SqlPruner>| {
+        started.map_err(|e| format!("cannot start pruning: {e}"))
+    };
+    match args.store.as_str() {
+        "sqlite" => {
+            let store = SqliteStore::open(database()?).map_err(|e| format!("--database: {e}"))?;
+            let pruner = pruning(store.start_pruning(PRUNE_EVERY))?;
+            Ok((store.into(), Some(pruner)))
+        }
+        "postgres" => {
+            let store = PostgresStore::open(database()?).map_err(|e| format!("--database: {e}"))?;
+            let pruner = pruning(store.start_pruning(PRUNE_EVERY))?;
+            Ok((store.into(), Some(pruner)))
+        }
+        _ => other_storage(args).map(|storage| (storage, None)),
+    }
+}
+
+fn other_storage(args: &Args) -> Result<SessionStorage, String> {
     match args.store.as_str() {
         "memory" => Ok(MemoryStore::new().into()),
         "cookie" => Ok(CookieStore::encrypted().into()),
@@ -129,7 +164,7 @@ fn main() -> ExitCode {
 }
 
 async fn serve(args: Args) -> Result<(), String> {
-    let store = storage(&args)?;
+    let (store, _pruner) = storage(&args)?;
     let mut builder = SessionMiddleware::builder(store, Key::from(BENCH_KEY))
         .cookie_secure(false)
         .refresh(args.refresh);

@@ -82,6 +82,8 @@ mod file;
 mod memory;
 #[cfg(feature = "redis")]
 mod redis;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod sql;
 
 pub use self::cookie::CookieStore;
 #[cfg(feature = "redis")]
@@ -96,6 +98,12 @@ pub use file::{
     STALE_TEMP_AGE,
 };
 pub use memory::{MemoryStore, MemoryStoreBuilder, DEFAULT_MAX_SESSIONS};
+#[cfg(feature = "postgres")]
+pub use sql::{PostgresStore, PostgresStoreBuilder};
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub use sql::{SqlConfigError, SqlPruner, DEFAULT_SQL_TIMEOUT, DEFAULT_TABLE};
+#[cfg(feature = "sqlite")]
+pub use sql::{SqliteStore, SqliteStoreBuilder};
 
 /// A session's key-value pairs: session keys to JSON text.
 pub type Entries = HashMap<String, String>;

@@ -1,0 +1,252 @@
+//! The SQL stores, on sqlx: [`SqliteStore`] (feature `sqlite`) and [`PostgresStore`] (feature
+//! `postgres`), and what they share: table-name checks, error mapping, deadlines, pruning.
+
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+
+use std::{
+    collections::HashMap,
+    future::Future,
+    io,
+    sync::{Arc, Weak},
+    time::Duration,
+};
+
+#[cfg(feature = "postgres")]
+pub use self::postgres::{PostgresStore, PostgresStoreBuilder};
+#[cfg(feature = "sqlite")]
+pub use self::sqlite::{SqliteStore, SqliteStoreBuilder};
+use super::{ChangeSet, Entries, Keys};
+use crate::StoreError;
+
+/// The table the SQL stores use unless told otherwise.
+pub const DEFAULT_TABLE: &str = "sessions";
+
+/// How long one store call may take, waiting for a connection included, unless told otherwise.
+pub const DEFAULT_SQL_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The longest table name accepted: PostgreSQL truncates identifiers past 63 bytes, and the
+/// index name adds a suffix.
+const MAX_TABLE_CHARS: usize = 48;
+
+/// A SQL store could not be configured.
+///
+/// ```
+/// # #[cfg(feature = "sqlite")] {
+/// use session::store::{SqlConfigError, SqliteStore};
+///
+/// let err = SqliteStore::builder("s.db").table("bobby; DROP TABLE students").build();
+/// assert!(matches!(err, Err(SqlConfigError::InvalidTable { .. })));
+/// # }
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SqlConfigError {
+    /// The table name is not a plain SQL identifier. It is spliced into statements, so only
+    /// identifier characters are allowed.
+    #[error(
+        "invalid session table name {table:?}: use 1 to {MAX_TABLE_CHARS} ASCII letters, digits \
+         or `_`, not starting with a digit"
+    )]
+    InvalidTable {
+        /// The name given.
+        table: String,
+    },
+    /// The database URL or path could not be parsed.
+    #[error("invalid database URL or path")]
+    Url(#[source] sqlx::Error),
+}
+
+/// Checks that `table` can be spliced into SQL as it is.
+fn check_table(table: &str) -> Result<(), SqlConfigError> {
+    let mut bytes = table.bytes();
+    let valid = table.len() <= MAX_TABLE_CHARS
+        && bytes
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if valid {
+        Ok(())
+    } else {
+        Err(SqlConfigError::InvalidTable {
+            table: table.to_owned(),
+        })
+    }
+}
+
+/// Maps a sqlx error onto the store's error kinds.
+fn sql_error(err: sqlx::Error) -> StoreError {
+    match &err {
+        sqlx::Error::PoolTimedOut => StoreError::Timeout,
+        sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => StoreError::corrupt(err),
+        sqlx::Error::Database(db) if is_busy(db.as_ref()) => StoreError::Timeout,
+        _ => StoreError::unavailable(err),
+    }
+}
+
+/// An error that means "waited too long": SQLite's busy/locked (after `busy_timeout`) or
+/// PostgreSQL's `query_canceled` (a `statement_timeout`) and lock timeouts.
+fn is_busy(db: &dyn sqlx::error::DatabaseError) -> bool {
+    let Some(code) = db.code() else { return false };
+    if code.len() == 5 {
+        // A PostgreSQL SQLSTATE: query_canceled, lock_not_available.
+        matches!(&*code, "57014" | "55P03")
+    } else {
+        // An SQLite extended result code (at most four digits): the primary code is the low
+        // byte, 5 BUSY or 6 LOCKED.
+        code.parse::<i32>().is_ok_and(|n| matches!(n & 0xff, 5 | 6))
+    }
+}
+
+/// Runs `work` within `deadline`, as [`StoreError::Timeout`] past it.
+async fn within<T>(
+    deadline: Duration,
+    work: impl Future<Output = Result<T, StoreError>>,
+) -> Result<T, StoreError> {
+    tokio::time::timeout(deadline, work)
+        .await
+        .unwrap_or(Err(StoreError::Timeout))
+}
+
+/// A TTL in whole milliseconds, saturating.
+fn millis(ttl: Duration) -> i64 {
+    i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Decodes a stored session: a JSON object mapping each key to its value's JSON text.
+fn decode(text: &str) -> Result<Entries, StoreError> {
+    serde_json::from_str(text).map_err(StoreError::corrupt)
+}
+
+/// Encodes a whole session for storage (see [`decode`]).
+fn encode(entries: &Entries) -> Result<String, StoreError> {
+    serde_json::to_string(entries).map_err(|err| StoreError::Other(err.into()))
+}
+
+/// The whole session a creating change set makes from nothing.
+fn created(changes: &ChangeSet) -> Entries {
+    let mut entries = Entries::new();
+    changes.apply_to(&mut entries);
+    entries
+}
+
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+/// The upserted keys as a JSON object of JSON texts (the right side of a merge).
+fn upserts(changes: &ChangeSet) -> Result<String, StoreError> {
+    let map: HashMap<&str, &str> = changes
+        .upserts()
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    serde_json::to_string(&map).map_err(|err| StoreError::Other(err.into()))
+}
+
+/// The keys a partial load asks for, or `None` for all.
+fn only(keys: Keys<'_>) -> Option<&[String]> {
+    match keys {
+        Keys::All => None,
+        Keys::Only(keys) => Some(keys),
+    }
+}
+
+/// Background pruning of a SQL store, started by `SqliteStore::start_pruning` or
+/// `PostgresStore::start_pruning`.
+///
+/// Pruning stops when this handle is dropped (or [`stop`](SqlPruner::stop)ped), and also once
+/// every clone of the store is dropped.
+///
+/// ```
+/// # #[cfg(feature = "sqlite")]
+/// # actix_web::rt::System::new().block_on(async {
+/// use std::time::Duration;
+///
+/// let dir = tempfile::tempdir().unwrap();
+/// let store = session::store::SqliteStore::open(dir.path().join("s.db")).unwrap();
+/// let _pruner = store.start_pruning(Duration::from_secs(600)).unwrap();
+/// // Keep `_pruner` for as long as the server runs: dropping it stops pruning.
+/// # });
+/// ```
+#[derive(Debug)]
+pub struct SqlPruner {
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl SqlPruner {
+    /// Stops pruning (as dropping does). A prune in progress is abandoned (the database finishes or rolls back
+    /// the statement; either is fine).
+    pub fn stop(self) {
+        drop(self);
+    }
+}
+
+impl Drop for SqlPruner {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Spawns a task on the current tokio runtime that calls `prune` on the store behind `store`
+/// now and then every `every`, until the store is dropped or the returned handle is.
+fn start_pruning<T, F, Fut>(store: &Arc<T>, every: Duration, prune: F) -> io::Result<SqlPruner>
+where
+    T: Send + Sync + 'static,
+    F: Fn(Arc<T>) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<u64, StoreError>> + Send,
+{
+    let runtime = tokio::runtime::Handle::try_current().map_err(io::Error::other)?;
+    let every = every.max(Duration::from_millis(1));
+    let store: Weak<T> = Arc::downgrade(store);
+    let task = runtime.spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            let Some(store) = store.upgrade() else { break };
+            match prune(store).await {
+                Ok(deleted) => tracing::debug!(deleted, "pruned expired sessions"),
+                Err(err) => crate::log::error_chain("pruning expired sessions failed", &err),
+            }
+        }
+    });
+    Ok(SqlPruner { task })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_names_are_plain_identifiers() {
+        for good in [
+            "sessions",
+            "_s",
+            "app_sessions_2",
+            &"a".repeat(MAX_TABLE_CHARS),
+        ] {
+            assert!(check_table(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "2sessions",
+            "a b",
+            "s;drop table x",
+            "\"s\"",
+            "public.sessions",
+            "sessiöns",
+            &"a".repeat(MAX_TABLE_CHARS + 1),
+        ] {
+            assert!(
+                matches!(check_table(bad), Err(SqlConfigError::InvalidTable { .. })),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn huge_ttls_saturate() {
+        assert_eq!(millis(Duration::from_millis(1500)), 1500);
+        assert_eq!(millis(Duration::MAX), i64::MAX);
+    }
+}

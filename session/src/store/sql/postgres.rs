@@ -1,0 +1,536 @@
+//! The PostgreSQL store.
+
+use std::{fmt, io, str::FromStr as _, sync::Arc, time::Duration};
+
+use sqlx::{
+    postgres::{PgConnectOptions, PgPool, PgPoolOptions},
+    Row as _,
+};
+use tokio::sync::OnceCell;
+
+use super::{
+    check_table, created, decode, encode, millis, only, sql_error, upserts, within, SqlConfigError,
+    SqlPruner, DEFAULT_SQL_TIMEOUT, DEFAULT_TABLE,
+};
+use crate::{
+    store::{ChangeSet, Entries, Keys, SaveOutcome, SessionStore},
+    SessionId, StoreError,
+};
+
+/// Connections [`PostgresStore::open`] keeps at most.
+const MAX_CONNECTIONS: u32 = 16;
+
+/// Sessions in a PostgreSQL table, for applications that already run PostgreSQL: shared by
+/// every process and machine that uses the same database and table.
+///
+/// # Layout
+/// One row per session in a table (default [`DEFAULT_TABLE`]): `id TEXT PRIMARY KEY,
+/// data JSONB, expires_at TIMESTAMPTZ`, indexed on `expires_at`. The store creates the table on
+/// first use with `CREATE TABLE IF NOT EXISTS` under a transaction-scoped advisory lock, so
+/// several processes starting at once do not race on the catalog; or create it yourself
+/// beforehand with that shape. `data` is a JSON object mapping each session key to its value's
+/// JSON text *as a JSON string*: JSONB would otherwise reformat values (whitespace, key order,
+/// numbers), and a session value must load back byte for byte as it was written.
+///
+/// # One statement per call
+/// Each store call is one SQL statement, so through [`SessionMiddleware`](crate::SessionMiddleware)
+/// a request that does not use its session costs no statement, one that reads it one, one that
+/// changes it two (load, then save). A save merges the change set into the row in that one
+/// statement: `data = (data - removed_keys) || upserts` (from `{}` on a clear). Row locking
+/// makes concurrent requests that change different keys of one session both keep their change;
+/// when two change the same key the last write wins. An update of a session that no longer
+/// exists (logged out, expired) matches no row, writes nothing and answers
+/// [`SaveOutcome::Gone`]; a renewal is one statement that deletes the old row only if it is
+/// live and inserts the new one only if it did. Partial loads ([`Keys::Only`]) pick the keys
+/// out inside PostgreSQL. Times come from the database's clock (`now()`), so app servers need
+/// not agree on the time. A pool made by [`PostgresStore::open`] also checks each pooled
+/// connection before use (sqlx's `test_before_acquire`: a protocol `Sync` exchange, not a
+/// statement), so that the first requests after a database restart do not fail on dead
+/// connections.
+///
+/// # Expiry and pruning
+/// Expired rows are never served: loads, updates and refreshes only match rows whose
+/// `expires_at` is in the future. Every save and refresh sets a new `expires_at`. Expired rows
+/// stay until [`prune`](PostgresStore::prune) deletes them, by hand or every interval with
+/// [`start_pruning`](PostgresStore::start_pruning).
+///
+/// # Failures
+/// Each call, waiting for a connection included, fails within the store's timeout (default
+/// [`DEFAULT_SQL_TIMEOUT`]) with [`StoreError::Timeout`] or [`StoreError::Unavailable`] when the
+/// database is down or slow; the middleware answers an opaque 500 on the routes that need the
+/// session, and the pool reconnects by itself once the database is back. A row whose `data`
+/// is not a JSON object of strings is [`StoreError::Corrupt`], which the middleware replaces
+/// with a fresh session.
+///
+/// TLS to the database needs one of sqlx's TLS features (e.g. `sqlx/tls-rustls-ring`) enabled
+/// in your own `Cargo.toml`; this crate enables none.
+///
+/// ```no_run
+/// use actix_web::{cookie::Key, App, HttpServer};
+/// use session::{store::PostgresStore, SessionMiddleware};
+///
+/// #[actix_web::main]
+/// async fn main() -> Result<(), Box<dyn std::error::Error>> {
+///     let store = PostgresStore::open("postgres://app@localhost/app")?;
+///     store.create_schema().await?;
+///     let _pruner = store.start_pruning(std::time::Duration::from_secs(600))?;
+///     let key = Key::generate(); // load a fixed key in production
+///     HttpServer::new(move || {
+///         App::new().wrap(SessionMiddleware::new(store.clone(), key.clone()))
+///     })
+///     .bind(("127.0.0.1", 8080))?
+///     .run()
+///     .await?;
+///     Ok(())
+/// }
+/// ```
+#[derive(Clone)]
+pub struct PostgresStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: PgPool,
+    table: String,
+    timeout: Duration,
+    schema: OnceCell<()>,
+    sql: Statements,
+}
+
+/// Every statement the store sends, made once for its table.
+struct Statements {
+    create_table: String,
+    create_index: String,
+    load: String,
+    load_only: String,
+    load_refresh: String,
+    load_only_refresh: String,
+    update: String,
+    create: String,
+    refresh: String,
+    delete: String,
+    renew: String,
+    prune: String,
+}
+
+impl Statements {
+    fn new(t: &str) -> Self {
+        // `$1` is always the id. `$n::float8 * interval '1 millisecond'` is a TTL in milliseconds.
+        let only = |keys: &str| {
+            format!(
+                "CASE WHEN jsonb_typeof(data) <> 'object' THEN data ELSE \
+                 (SELECT coalesce(jsonb_object_agg(e.key, e.value), '{{}}'::jsonb) \
+                 FROM jsonb_each(data) AS e WHERE e.key = ANY({keys}::text[])) END::text"
+            )
+        };
+        let live = "id = $1 AND expires_at > now()";
+        Self {
+            create_table: format!(
+                "CREATE TABLE IF NOT EXISTS {t} (id TEXT PRIMARY KEY, data JSONB NOT NULL, \
+                 expires_at TIMESTAMPTZ NOT NULL)"
+            ),
+            create_index: format!(
+                "CREATE INDEX IF NOT EXISTS {t}_expires_at ON {t} (expires_at)"
+            ),
+            load: format!("SELECT data::text FROM {t} WHERE {live}"),
+            load_only: format!("SELECT {} FROM {t} WHERE {live}", only("$2")),
+            load_refresh: format!(
+                "UPDATE {t} SET expires_at = now() + $2::float8 * interval '1 millisecond' \
+                 WHERE {live} RETURNING data::text"
+            ),
+            load_only_refresh: format!(
+                "UPDATE {t} SET expires_at = now() + $3::float8 * interval '1 millisecond' \
+                 WHERE {live} RETURNING {}",
+                only("$2")
+            ),
+            // $2 cleared, $3 removed keys, $4 upserts, $5 TTL. Corrupt rows count as gone.
+            update: format!(
+                "UPDATE {t} SET data = (CASE WHEN $2 THEN '{{}}'::jsonb ELSE data END \
+                 - $3::text[]) || $4::jsonb, expires_at = now() + $5::float8 * interval '1 millisecond' \
+                 WHERE {live} AND jsonb_typeof(data) = 'object'"
+            ),
+            // An expired or corrupt row under the id is replaced, a live one merged into.
+            create: format!(
+                "INSERT INTO {t} AS s (id, data, expires_at) \
+                 VALUES ($1, $4::jsonb, now() + $5::float8 * interval '1 millisecond') \
+                 ON CONFLICT (id) DO UPDATE SET data = (CASE WHEN $2 OR s.expires_at <= now() \
+                 OR jsonb_typeof(s.data) <> 'object' THEN '{{}}'::jsonb ELSE s.data END \
+                 - $3::text[]) || $4::jsonb, expires_at = excluded.expires_at"
+            ),
+            refresh: format!(
+                "UPDATE {t} SET expires_at = now() + $2::float8 * interval '1 millisecond' WHERE {live}"
+            ),
+            delete: format!("DELETE FROM {t} WHERE id = $1"),
+            // $1 old id, $2 new id, $3 data, $4 TTL: the insert happens only if the delete
+            // found a live row, all in one statement.
+            renew: format!(
+                "WITH old AS (DELETE FROM {t} WHERE {live} RETURNING id) \
+                 INSERT INTO {t} (id, data, expires_at) \
+                 SELECT $2, $3::jsonb, now() + $4::float8 * interval '1 millisecond' FROM old \
+                 ON CONFLICT (id) DO UPDATE SET data = excluded.data, \
+                 expires_at = excluded.expires_at"
+            ),
+            prune: format!("DELETE FROM {t} WHERE expires_at <= now()"),
+        }
+    }
+}
+
+/// Builds a [`PostgresStore`].
+#[derive(Debug)]
+#[must_use]
+pub struct PostgresStoreBuilder {
+    source: Source,
+    table: String,
+    timeout: Duration,
+}
+
+#[derive(Debug)]
+enum Source {
+    Options(Box<PgConnectOptions>),
+    Pool(PgPool),
+}
+
+impl PostgresStore {
+    /// A store on the database at `url` (`postgres://user:password@host/database`), with the
+    /// default table and timeout. Nothing is connected until the first call.
+    ///
+    /// ```
+    /// let store = session::store::PostgresStore::open("postgres://app@localhost/app")?;
+    /// assert_eq!(store.table(), "sessions");
+    /// # Ok::<(), session::store::SqlConfigError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`SqlConfigError::Url`] when the URL cannot be parsed.
+    pub fn open(url: &str) -> Result<Self, SqlConfigError> {
+        Self::builder(url)?.build()
+    }
+
+    /// A builder for a store on the database at `url`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let store = session::store::PostgresStore::builder("postgres://app@localhost/app")?
+    ///     .table("web_sessions")
+    ///     .timeout(Duration::from_secs(2))
+    ///     .build()?;
+    /// # Ok::<(), session::store::SqlConfigError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`SqlConfigError::Url`] when the URL cannot be parsed.
+    pub fn builder(url: &str) -> Result<PostgresStoreBuilder, SqlConfigError> {
+        let options = PgConnectOptions::from_str(url).map_err(SqlConfigError::Url)?;
+        Ok(PostgresStoreBuilder {
+            source: Source::Options(Box::new(options)),
+            table: DEFAULT_TABLE.to_owned(),
+            timeout: DEFAULT_SQL_TIMEOUT,
+        })
+    }
+
+    /// A builder for a store on a pool the application already has (its settings apply; the
+    /// store's timeout still bounds every call).
+    ///
+    /// ```
+    /// use session::store::PostgresStore;
+    ///
+    /// # actix_web::rt::System::new().block_on(async {
+    /// let pool = sqlx::PgPool::connect_lazy("postgres://app@localhost/app")?;
+    /// let store = PostgresStore::with_pool(pool.clone()).build()?; // the app keeps `pool`
+    /// # Ok::<_, Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn with_pool(pool: PgPool) -> PostgresStoreBuilder {
+        PostgresStoreBuilder {
+            source: Source::Pool(pool),
+            table: DEFAULT_TABLE.to_owned(),
+            timeout: DEFAULT_SQL_TIMEOUT,
+        }
+    }
+
+    /// The pool the store runs on.
+    #[must_use]
+    pub fn pool(&self) -> &PgPool {
+        &self.inner.pool
+    }
+
+    /// The table holding the sessions.
+    #[must_use]
+    pub fn table(&self) -> &str {
+        &self.inner.table
+    }
+
+    /// The time one call may take.
+    #[must_use]
+    pub fn timeout(&self) -> Duration {
+        self.inner.timeout
+    }
+
+    /// Creates the table and its index if missing. Every call does this first anyway; call it
+    /// at startup to fail early on a database that cannot be reached.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] or [`StoreError::Timeout`] when the database cannot be
+    /// reached or refuses.
+    pub async fn create_schema(&self) -> Result<(), StoreError> {
+        within(self.inner.timeout, self.inner.schema()).await
+    }
+
+    /// Deletes the expired rows and returns how many there were.
+    ///
+    /// ```no_run
+    /// # actix_web::rt::System::new().block_on(async {
+    /// let store = session::store::PostgresStore::open("postgres://app@localhost/app")?;
+    /// let deleted = store.prune().await?;
+    /// # Ok::<_, Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// When the database fails or the call takes longer than the store's timeout.
+    pub async fn prune(&self) -> Result<u64, StoreError> {
+        self.inner.prune().await
+    }
+
+    /// Runs [`prune`](Self::prune) now and then every `every` as a task on the current tokio
+    /// runtime (actix-web's, when called from `#[actix_web::main]`), until the returned
+    /// [`SqlPruner`] is dropped or every clone of this store is.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// # actix_web::rt::System::new().block_on(async {
+    /// let store = session::store::PostgresStore::open("postgres://app@localhost/app").unwrap();
+    /// let pruner = store.start_pruning(Duration::from_secs(10 * 60)).unwrap();
+    /// // … run the server …
+    /// pruner.stop();
+    /// # });
+    /// ```
+    ///
+    /// # Errors
+    /// When called outside a tokio runtime.
+    pub fn start_pruning(&self, every: Duration) -> io::Result<SqlPruner> {
+        super::start_pruning(
+            &self.inner,
+            every,
+            |inner| async move { inner.prune().await },
+        )
+    }
+}
+
+impl PostgresStoreBuilder {
+    /// The table holding the sessions (default [`DEFAULT_TABLE`]): 1 to 48 ASCII letters,
+    /// digits or `_`, not starting with a digit. PostgreSQL folds it to lowercase.
+    pub fn table(mut self, table: impl Into<String>) -> Self {
+        self.table = table.into();
+        self
+    }
+
+    /// The longest one store call may take, waiting for a connection included (default
+    /// [`DEFAULT_SQL_TIMEOUT`]). For a store made from a URL this is also the pool's acquire
+    /// timeout.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Builds the store. Nothing is connected until the first call.
+    ///
+    /// # Errors
+    /// [`SqlConfigError::InvalidTable`] for a table name that is not a plain identifier.
+    pub fn build(self) -> Result<PostgresStore, SqlConfigError> {
+        check_table(&self.table)?;
+        let pool = match self.source {
+            Source::Pool(pool) => pool,
+            // No idle or lifetime limits: then the pool needs no background task and can be
+            // built outside a runtime. Broken connections are dropped when they fail.
+            Source::Options(options) => PgPoolOptions::new()
+                .max_connections(MAX_CONNECTIONS)
+                .acquire_timeout(self.timeout)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .connect_lazy_with(*options),
+        };
+        Ok(PostgresStore {
+            inner: Arc::new(Inner {
+                pool,
+                sql: Statements::new(&self.table),
+                table: self.table,
+                timeout: self.timeout,
+                schema: OnceCell::new(),
+            }),
+        })
+    }
+}
+
+impl fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PostgresStore")
+            .field("table", &self.inner.table)
+            .field("timeout", &self.inner.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Inner {
+    async fn schema(&self) -> Result<(), StoreError> {
+        self.schema
+            .get_or_try_init(|| async {
+                // Concurrent `CREATE TABLE IF NOT EXISTS` can still collide on the catalog's
+                // unique index: one process at a time, per table name.
+                let mut tx = self.pool.begin().await.map_err(sql_error)?;
+                sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
+                    .bind(format!("session-store:{}", self.table))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(sql_error)?;
+                for sql in [&self.sql.create_table, &self.sql.create_index] {
+                    sqlx::query(sql)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(sql_error)?;
+                }
+                tx.commit().await.map_err(sql_error)
+            })
+            .await
+            .copied()
+    }
+
+    async fn prune(&self) -> Result<u64, StoreError> {
+        within(self.timeout, async {
+            self.schema().await?;
+            let done = sqlx::query(&self.sql.prune)
+                .execute(&self.pool)
+                .await
+                .map_err(sql_error)?;
+            Ok(done.rows_affected())
+        })
+        .await
+    }
+}
+
+impl SessionStore for PostgresStore {
+    async fn load(
+        &self,
+        id: &SessionId,
+        keys: Keys<'_>,
+        refresh: Option<Duration>,
+    ) -> Result<Option<Entries>, StoreError> {
+        let inner = &*self.inner;
+        let names = only(keys);
+        within(inner.timeout, async {
+            inner.schema().await?;
+            let sql = &inner.sql;
+            let query = match (names, refresh) {
+                (None, None) => sqlx::query(&sql.load).bind(id.as_str()),
+                (Some(names), None) => sqlx::query(&sql.load_only).bind(id.as_str()).bind(names),
+                (None, Some(ttl)) => sqlx::query(&sql.load_refresh)
+                    .bind(id.as_str())
+                    .bind(millis(ttl)),
+                (Some(names), Some(ttl)) => sqlx::query(&sql.load_only_refresh)
+                    .bind(id.as_str())
+                    .bind(names)
+                    .bind(millis(ttl)),
+            };
+            let Some(row) = query.fetch_optional(&inner.pool).await.map_err(sql_error)? else {
+                return Ok(None);
+            };
+            let data: String = row.try_get(0).map_err(sql_error)?;
+            decode(&data).map(Some)
+        })
+        .await
+    }
+
+    async fn save(
+        &self,
+        id: &SessionId,
+        changes: &ChangeSet,
+        ttl: Duration,
+    ) -> Result<SaveOutcome, StoreError> {
+        let inner = &*self.inner;
+        let upserts = upserts(changes)?;
+        within(inner.timeout, async {
+            inner.schema().await?;
+            let sql = if changes.is_new() {
+                &inner.sql.create
+            } else {
+                &inner.sql.update
+            };
+            let done = sqlx::query(sql)
+                .bind(id.as_str())
+                .bind(changes.is_cleared())
+                .bind(changes.removals())
+                .bind(upserts.as_str())
+                .bind(millis(ttl))
+                .execute(&inner.pool)
+                .await
+                .map_err(sql_error)?;
+            Ok(if done.rows_affected() == 0 {
+                SaveOutcome::Gone
+            } else {
+                SaveOutcome::Saved
+            })
+        })
+        .await
+    }
+
+    async fn refresh(&self, id: &SessionId, ttl: Duration) -> Result<bool, StoreError> {
+        let inner = &*self.inner;
+        within(inner.timeout, async {
+            inner.schema().await?;
+            let done = sqlx::query(&inner.sql.refresh)
+                .bind(id.as_str())
+                .bind(millis(ttl))
+                .execute(&inner.pool)
+                .await
+                .map_err(sql_error)?;
+            Ok(done.rows_affected() > 0)
+        })
+        .await
+    }
+
+    async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
+        let inner = &*self.inner;
+        within(inner.timeout, async {
+            inner.schema().await?;
+            sqlx::query(&inner.sql.delete)
+                .bind(id.as_str())
+                .execute(&inner.pool)
+                .await
+                .map(drop)
+                .map_err(sql_error)
+        })
+        .await
+    }
+
+    /// One statement: deletes the old row if it is live and inserts the new one only if it
+    /// did. A session logged out (or expired) first stays gone: `Gone`, nothing written.
+    async fn renew(
+        &self,
+        old: &SessionId,
+        new: &SessionId,
+        changes: &ChangeSet,
+        ttl: Duration,
+    ) -> Result<SaveOutcome, StoreError> {
+        let inner = &*self.inner;
+        let data = encode(&created(changes))?;
+        within(inner.timeout, async {
+            inner.schema().await?;
+            let done = sqlx::query(&inner.sql.renew)
+                .bind(old.as_str())
+                .bind(new.as_str())
+                .bind(data.as_str())
+                .bind(millis(ttl))
+                .execute(&inner.pool)
+                .await
+                .map_err(sql_error)?;
+            Ok(if done.rows_affected() == 0 {
+                SaveOutcome::Gone
+            } else {
+                SaveOutcome::Saved
+            })
+        })
+        .await
+    }
+}

@@ -1,0 +1,621 @@
+//! The SQLite store.
+
+use std::{
+    collections::HashMap,
+    fmt, io,
+    path::Path,
+    sync::Arc,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use sqlx::{
+    sqlite::{
+        SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    },
+    Row as _,
+};
+use tokio::sync::OnceCell;
+
+use super::{
+    check_table, created, decode, encode, millis, only, sql_error, within, SqlConfigError,
+    SqlPruner, DEFAULT_SQL_TIMEOUT, DEFAULT_TABLE,
+};
+use crate::{
+    store::{ChangeSet, Entries, Keys, SaveOutcome, SessionStore},
+    SessionId, StoreError,
+};
+
+/// Read connections [`SqliteStore::open`] keeps (WAL readers run in parallel); writes go
+/// through one more connection of their own, as SQLite has one write lock anyway.
+const MAX_READERS: u32 = 4;
+
+/// Sessions in an SQLite database file: durable, shared by every process on the machine that
+/// opens the same file, no server to run.
+///
+/// # Layout
+/// One row per session in a table (default [`DEFAULT_TABLE`], created on first use with
+/// `CREATE TABLE IF NOT EXISTS`, which is safe when several processes start at once):
+/// `id TEXT PRIMARY KEY, data TEXT, expires_at INTEGER` (Unix milliseconds), indexed on
+/// `expires_at`. `data` is a JSON object mapping each session key to its value's JSON text as a
+/// JSON string, so values load back exactly as they were written, byte for byte.
+///
+/// # One statement per call
+/// Each store call is one SQL statement (renew: one transaction of two), so through
+/// [`SessionMiddleware`](crate::SessionMiddleware) a request that does not use its session costs
+/// no statement, one that reads it one, one that changes it two (load, then save). A save merges
+/// the change set into the stored row in that one `UPDATE`, with SQLite's JSON1 `json_patch`:
+/// upserted keys are set, removed keys are patched to `null` (which deletes them), a clear
+/// starts from `{}`. Concurrent requests changing different keys of one session therefore both
+/// keep their change, in one process or several; when two change the same key the last write
+/// wins. An update of a session that no longer exists (logged out, expired) matches no row,
+/// writes nothing and answers [`SaveOutcome::Gone`]; a renewal deletes the old row and creates
+/// the new one in one transaction only if the old row was live. Partial loads
+/// ([`Keys::Only`]) pick the keys out inside SQLite.
+///
+/// (A row per session key was the alternative; the JSON row needs one row write per save
+/// instead of one per key, and a load is one row read.)
+///
+/// # Durability
+/// [`SqliteStore::open`] sets WAL mode and `synchronous=NORMAL`: a commit is in the
+/// write-ahead log before the call returns, so an application crash or kill loses nothing, but
+/// the log is flushed to disk only at checkpoints, so a power loss or OS crash may lose the last
+/// transactions (never corrupting the database). Readers never block the writer. Writers take
+/// turns; a writer waits for the lock up to the store's timeout (`busy_timeout`).
+///
+/// # Expiry and pruning
+/// Expired rows are never served: loads, updates and refreshes only match rows whose
+/// `expires_at` is in the future (by this machine's clock). Every save and refresh sets a new
+/// `expires_at`. Expired rows stay until [`prune`](SqliteStore::prune) deletes them, by hand or
+/// every interval with [`start_pruning`](SqliteStore::start_pruning).
+///
+/// # Failures
+/// Each call, waiting for a connection or for the write lock included, fails within the
+/// store's timeout (default [`DEFAULT_SQL_TIMEOUT`]) with [`StoreError::Timeout`] or
+/// [`StoreError::Unavailable`]; the middleware answers an opaque 500 on the routes that need the
+/// session. The next call tries again: nothing needs restarting. A row whose `data` is not a
+/// JSON object of strings is [`StoreError::Corrupt`], which the middleware replaces with a fresh
+/// session.
+///
+/// ```
+/// use std::time::Duration;
+/// use session::{store::{ChangeSet, Keys, SessionStore, SqliteStore}, SessionId};
+///
+/// # actix_web::rt::System::new().block_on(async {
+/// let dir = tempfile::tempdir()?;
+/// let store = SqliteStore::open(dir.path().join("sessions.db"))?;
+/// let id = SessionId::generate();
+/// store.save(&id, &ChangeSet::create().upsert("user", "\"ada\""), Duration::from_secs(60)).await?;
+/// let loaded = store.load(&id, Keys::All, None).await?.unwrap();
+/// assert_eq!(loaded["user"], "\"ada\"");
+/// # Ok::<_, Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// Reads.
+    pool: SqlitePool,
+    /// Writes: one connection, so this process's writers queue here instead of sleeping in
+    /// SQLite's busy handler (which retries after 1 ms, 2 ms, 5 ms, ...). Other processes
+    /// still wait for the lock up to `busy_timeout`. The same pool as `pool` when the
+    /// application gave its own.
+    writer: SqlitePool,
+    table: String,
+    timeout: Duration,
+    schema: OnceCell<()>,
+    sql: Statements,
+}
+
+/// Every statement the store sends, made once for its table.
+struct Statements {
+    schema: String,
+    load: String,
+    load_only: String,
+    load_refresh: String,
+    load_only_refresh: String,
+    update: String,
+    create: String,
+    refresh: String,
+    delete: String,
+    renew_delete: String,
+    renew_insert: String,
+    prune: String,
+}
+
+impl Statements {
+    fn new(t: &str) -> Self {
+        // `?1` id, `?2` now (Unix ms); the rest per statement. Rows with `expires_at <= now`
+        // are as good as absent.
+        let only = |data: &str| {
+            format!(
+                "CASE WHEN NOT json_valid({data}) OR json_type({data}) <> 'object' THEN {data} \
+                 ELSE (SELECT json_group_object(e.key, e.value) FROM json_each({data}) AS e \
+                 WHERE e.key IN (SELECT value FROM json_each(?3))) END"
+            )
+        };
+        Self {
+            schema: format!(
+                "CREATE TABLE IF NOT EXISTS {t} (id TEXT PRIMARY KEY NOT NULL, data TEXT NOT NULL, \
+                 expires_at INTEGER NOT NULL); \
+                 CREATE INDEX IF NOT EXISTS {t}_expires_at ON {t} (expires_at)"
+            ),
+            load: format!("SELECT data FROM {t} WHERE id = ?1 AND expires_at > ?2"),
+            load_only: format!(
+                "SELECT {} FROM {t} WHERE id = ?1 AND expires_at > ?2",
+                only(&format!("{t}.data"))
+            ),
+            load_refresh: format!(
+                "UPDATE {t} SET expires_at = ?3 WHERE id = ?1 AND expires_at > ?2 RETURNING data"
+            ),
+            // ?3 keys, ?4 new expiry.
+            load_only_refresh: format!(
+                "UPDATE {t} SET expires_at = ?4 WHERE id = ?1 AND expires_at > ?2 RETURNING {}",
+                only("data")
+            ),
+            // ?3 cleared, ?4 patch, ?5 new expiry. Corrupt rows count as gone.
+            update: format!(
+                "UPDATE {t} SET data = json_patch(CASE WHEN ?3 THEN '{{}}' ELSE data END, ?4), \
+                 expires_at = ?5 WHERE id = ?1 AND expires_at > ?2 AND json_valid(data)"
+            ),
+            // An expired or corrupt row under the id is replaced, a live one merged into.
+            create: format!(
+                "INSERT INTO {t} (id, data, expires_at) VALUES (?1, json_patch('{{}}', ?4), ?5) \
+                 ON CONFLICT (id) DO UPDATE SET data = json_patch(CASE WHEN ?3 OR expires_at <= ?2 \
+                 OR NOT json_valid(data) THEN '{{}}' ELSE data END, ?4), \
+                 expires_at = excluded.expires_at"
+            ),
+            refresh: format!("UPDATE {t} SET expires_at = ?3 WHERE id = ?1 AND expires_at > ?2"),
+            delete: format!("DELETE FROM {t} WHERE id = ?1"),
+            renew_delete: format!("DELETE FROM {t} WHERE id = ?1 AND expires_at > ?2"),
+            // ?1 new id, ?2 data, ?3 expiry.
+            renew_insert: format!(
+                "INSERT INTO {t} (id, data, expires_at) VALUES (?1, ?2, ?3) ON CONFLICT (id) \
+                 DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at"
+            ),
+            prune: format!("DELETE FROM {t} WHERE expires_at <= ?1"),
+        }
+    }
+}
+
+/// Builds a [`SqliteStore`].
+#[derive(Debug)]
+#[must_use]
+pub struct SqliteStoreBuilder {
+    source: Source,
+    table: String,
+    timeout: Duration,
+}
+
+#[derive(Debug)]
+enum Source {
+    Options(Box<SqliteConnectOptions>),
+    Pool(SqlitePool),
+}
+
+/// The connection settings of [`SqliteStore::open`]: create the file if missing, WAL,
+/// `synchronous=NORMAL`, writers wait up to `busy` for the lock.
+fn connect_options(path: &Path, busy: Duration) -> SqliteConnectOptions {
+    SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(busy)
+}
+
+impl SqliteStore {
+    /// A store in the SQLite database at `path` (created if missing), with the default table
+    /// and timeout. Nothing is opened until the first call.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let store = session::store::SqliteStore::open(dir.path().join("sessions.db")).unwrap();
+    /// assert_eq!(store.table(), "sessions");
+    /// ```
+    ///
+    /// # Errors
+    /// None today for a path; the `Result` is kept for symmetry with [`SqliteStoreBuilder::build`].
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, SqlConfigError> {
+        Self::builder(path).build()
+    }
+
+    /// A builder for a store in the SQLite database at `path`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let store = session::store::SqliteStore::builder(dir.path().join("app.db"))
+    ///     .table("web_sessions")
+    ///     .timeout(Duration::from_secs(2))
+    ///     .build()
+    ///     .unwrap();
+    /// ```
+    pub fn builder(path: impl AsRef<Path>) -> SqliteStoreBuilder {
+        SqliteStoreBuilder {
+            source: Source::Options(Box::new(connect_options(
+                path.as_ref(),
+                DEFAULT_SQL_TIMEOUT,
+            ))),
+            table: DEFAULT_TABLE.to_owned(),
+            timeout: DEFAULT_SQL_TIMEOUT,
+        }
+    }
+
+    /// A builder for a store on a pool the application already has. The pool's own settings
+    /// apply: set WAL and a `busy_timeout` on it for the behaviour described above.
+    ///
+    /// ```
+    /// use session::store::SqliteStore;
+    ///
+    /// # actix_web::rt::System::new().block_on(async {
+    /// let pool = sqlx::SqlitePool::connect_lazy("sqlite::memory:")?;
+    /// let store = SqliteStore::with_pool(pool.clone()).build()?;
+    /// # Ok::<_, Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn with_pool(pool: SqlitePool) -> SqliteStoreBuilder {
+        SqliteStoreBuilder {
+            source: Source::Pool(pool),
+            table: DEFAULT_TABLE.to_owned(),
+            timeout: DEFAULT_SQL_TIMEOUT,
+        }
+    }
+
+    /// The pool the store reads with (its writes go through a one-connection pool of their
+    /// own, unless the application gave its pool).
+    #[must_use]
+    pub fn pool(&self) -> &SqlitePool {
+        &self.inner.pool
+    }
+
+    /// The table holding the sessions.
+    #[must_use]
+    pub fn table(&self) -> &str {
+        &self.inner.table
+    }
+
+    /// The time one call may take.
+    #[must_use]
+    pub fn timeout(&self) -> Duration {
+        self.inner.timeout
+    }
+
+    /// Creates the table and its index if missing. Every call does this first anyway; call it
+    /// at startup to fail early on a database that cannot be opened.
+    ///
+    /// ```
+    /// # actix_web::rt::System::new().block_on(async {
+    /// let dir = tempfile::tempdir()?;
+    /// let store = session::store::SqliteStore::open(dir.path().join("sessions.db"))?;
+    /// store.create_schema().await?;
+    /// assert!(dir.path().join("sessions.db").exists());
+    /// # Ok::<_, Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] or [`StoreError::Timeout`] when the database cannot be
+    /// opened or written.
+    pub async fn create_schema(&self) -> Result<(), StoreError> {
+        within(self.inner.timeout, self.inner.schema()).await
+    }
+
+    /// Deletes the expired rows and returns how many there were.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use session::{store::{ChangeSet, SessionStore, SqliteStore}, SessionId};
+    ///
+    /// # actix_web::rt::System::new().block_on(async {
+    /// let dir = tempfile::tempdir()?;
+    /// let store = SqliteStore::open(dir.path().join("sessions.db"))?;
+    /// let (live, dead) = (SessionId::generate(), SessionId::generate());
+    /// store.save(&live, &ChangeSet::create(), Duration::from_secs(60)).await?;
+    /// store.save(&dead, &ChangeSet::create(), Duration::ZERO).await?;
+    /// assert_eq!(store.prune().await?, 1);
+    /// # Ok::<_, Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// When the database fails or the call takes longer than the store's timeout.
+    pub async fn prune(&self) -> Result<u64, StoreError> {
+        self.inner.prune().await
+    }
+
+    /// Runs [`prune`](Self::prune) now and then every `every` as a task on the current tokio
+    /// runtime (actix-web's, when called from a handler or `#[actix_web::main]`), until the
+    /// returned [`SqlPruner`] is dropped or every clone of this store is.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// # actix_web::rt::System::new().block_on(async {
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let store = session::store::SqliteStore::open(dir.path().join("s.db")).unwrap();
+    /// let pruner = store.start_pruning(Duration::from_secs(10 * 60)).unwrap();
+    /// // … run the server …
+    /// pruner.stop();
+    /// # });
+    /// ```
+    ///
+    /// # Errors
+    /// When called outside a tokio runtime.
+    pub fn start_pruning(&self, every: Duration) -> io::Result<SqlPruner> {
+        super::start_pruning(
+            &self.inner,
+            every,
+            |inner| async move { inner.prune().await },
+        )
+    }
+}
+
+impl SqliteStoreBuilder {
+    /// The table holding the sessions (default [`DEFAULT_TABLE`]): 1 to 48 ASCII letters,
+    /// digits or `_`, not starting with a digit.
+    pub fn table(mut self, table: impl Into<String>) -> Self {
+        self.table = table.into();
+        self
+    }
+
+    /// The longest one store call may take, waiting for a connection or the write lock
+    /// included (default [`DEFAULT_SQL_TIMEOUT`]). For a store made by
+    /// [`SqliteStore::builder`] this also sets the pool's acquire timeout and SQLite's
+    /// `busy_timeout`.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Builds the store. Nothing is opened until the first call.
+    ///
+    /// # Errors
+    /// [`SqlConfigError::InvalidTable`] for a table name that is not a plain identifier.
+    pub fn build(self) -> Result<SqliteStore, SqlConfigError> {
+        check_table(&self.table)?;
+        let (pool, writer) = match self.source {
+            Source::Pool(pool) => (pool.clone(), pool),
+            Source::Options(options) => {
+                let options = options.busy_timeout(self.timeout);
+                // No idle or lifetime limits: SQLite connections are cheap to keep, and
+                // without them the pool needs no background task, so it can be built outside
+                // a runtime. No ping before each use either: there is no network to fail.
+                let pool = |max| {
+                    SqlitePoolOptions::new()
+                        .max_connections(max)
+                        .acquire_timeout(self.timeout)
+                        .idle_timeout(None)
+                        .max_lifetime(None)
+                        .test_before_acquire(false)
+                        .connect_lazy_with(options.clone())
+                };
+                (pool(MAX_READERS), pool(1))
+            }
+        };
+        Ok(SqliteStore {
+            inner: Arc::new(Inner {
+                pool,
+                writer,
+                sql: Statements::new(&self.table),
+                table: self.table,
+                timeout: self.timeout,
+                schema: OnceCell::new(),
+            }),
+        })
+    }
+}
+
+impl fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("table", &self.inner.table)
+            .field("timeout", &self.inner.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Now, in Unix milliseconds.
+fn now_ms() -> i64 {
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    millis(since)
+}
+
+impl Inner {
+    async fn schema(&self) -> Result<(), StoreError> {
+        self.schema
+            .get_or_try_init(|| async {
+                sqlx::raw_sql(&self.sql.schema)
+                    .execute(&self.writer)
+                    .await
+                    .map(drop)
+                    .map_err(sql_error)
+            })
+            .await
+            .copied()
+    }
+
+    async fn prune(&self) -> Result<u64, StoreError> {
+        within(self.timeout, async {
+            self.schema().await?;
+            let done = sqlx::query(&self.sql.prune)
+                .bind(now_ms())
+                .execute(&self.writer)
+                .await
+                .map_err(sql_error)?;
+            Ok(done.rows_affected())
+        })
+        .await
+    }
+}
+
+impl SessionStore for SqliteStore {
+    async fn load(
+        &self,
+        id: &SessionId,
+        keys: Keys<'_>,
+        refresh: Option<Duration>,
+    ) -> Result<Option<Entries>, StoreError> {
+        let inner = &*self.inner;
+        let names = only(keys)
+            .map(|names| serde_json::to_string(names).map_err(|e| StoreError::Other(e.into())))
+            .transpose()?;
+        within(inner.timeout, async {
+            inner.schema().await?;
+            let now = now_ms();
+            let sql = &inner.sql;
+            let query = match (&names, refresh) {
+                (None, None) => sqlx::query(&sql.load).bind(id.as_str()).bind(now),
+                (Some(names), None) => sqlx::query(&sql.load_only)
+                    .bind(id.as_str())
+                    .bind(now)
+                    .bind(names.as_str()),
+                (None, Some(ttl)) => sqlx::query(&sql.load_refresh)
+                    .bind(id.as_str())
+                    .bind(now)
+                    .bind(now.saturating_add(millis(ttl))),
+                (Some(names), Some(ttl)) => sqlx::query(&sql.load_only_refresh)
+                    .bind(id.as_str())
+                    .bind(now)
+                    .bind(names.as_str())
+                    .bind(now.saturating_add(millis(ttl))),
+            };
+            // A refreshing load writes.
+            let pool = if refresh.is_some() {
+                &inner.writer
+            } else {
+                &inner.pool
+            };
+            let Some(row) = query.fetch_optional(pool).await.map_err(sql_error)? else {
+                return Ok(None);
+            };
+            let data: String = row.try_get(0).map_err(sql_error)?;
+            decode(&data).map(Some)
+        })
+        .await
+    }
+
+    async fn save(
+        &self,
+        id: &SessionId,
+        changes: &ChangeSet,
+        ttl: Duration,
+    ) -> Result<SaveOutcome, StoreError> {
+        let inner = &*self.inner;
+        let patch = patch(changes)?;
+        within(inner.timeout, async {
+            inner.schema().await?;
+            let now = now_ms();
+            let sql = if changes.is_new() {
+                &inner.sql.create
+            } else {
+                &inner.sql.update
+            };
+            let done = sqlx::query(sql)
+                .bind(id.as_str())
+                .bind(now)
+                .bind(changes.is_cleared())
+                .bind(patch.as_str())
+                .bind(now.saturating_add(millis(ttl)))
+                .execute(&inner.writer)
+                .await
+                .map_err(sql_error)?;
+            Ok(if done.rows_affected() == 0 {
+                SaveOutcome::Gone
+            } else {
+                SaveOutcome::Saved
+            })
+        })
+        .await
+    }
+
+    async fn refresh(&self, id: &SessionId, ttl: Duration) -> Result<bool, StoreError> {
+        let inner = &*self.inner;
+        within(inner.timeout, async {
+            inner.schema().await?;
+            let now = now_ms();
+            let done = sqlx::query(&inner.sql.refresh)
+                .bind(id.as_str())
+                .bind(now)
+                .bind(now.saturating_add(millis(ttl)))
+                .execute(&inner.writer)
+                .await
+                .map_err(sql_error)?;
+            Ok(done.rows_affected() > 0)
+        })
+        .await
+    }
+
+    async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
+        let inner = &*self.inner;
+        within(inner.timeout, async {
+            inner.schema().await?;
+            sqlx::query(&inner.sql.delete)
+                .bind(id.as_str())
+                .execute(&inner.writer)
+                .await
+                .map(drop)
+                .map_err(sql_error)
+        })
+        .await
+    }
+
+    /// One transaction: deletes the old row if it is live, and only then writes the new one.
+    /// A session logged out (or expired) before the renewal commits stays gone: `Gone`, and
+    /// nothing written.
+    async fn renew(
+        &self,
+        old: &SessionId,
+        new: &SessionId,
+        changes: &ChangeSet,
+        ttl: Duration,
+    ) -> Result<SaveOutcome, StoreError> {
+        let inner = &*self.inner;
+        let data = encode(&created(changes))?;
+        within(inner.timeout, async {
+            inner.schema().await?;
+            let now = now_ms();
+            // The first statement writes, so the transaction takes the write lock at once and
+            // cannot deadlock upgrading a read lock.
+            let mut tx = inner.writer.begin().await.map_err(sql_error)?;
+            let deleted = sqlx::query(&inner.sql.renew_delete)
+                .bind(old.as_str())
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(sql_error)?;
+            if deleted.rows_affected() == 0 {
+                tx.rollback().await.map_err(sql_error)?;
+                return Ok(SaveOutcome::Gone);
+            }
+            sqlx::query(&inner.sql.renew_insert)
+                .bind(new.as_str())
+                .bind(data.as_str())
+                .bind(now.saturating_add(millis(ttl)))
+                .execute(&mut *tx)
+                .await
+                .map_err(sql_error)?;
+            tx.commit().await.map_err(sql_error)?;
+            Ok(SaveOutcome::Saved)
+        })
+        .await
+    }
+}
+
+/// A change set as a JSON merge patch (RFC 7396, SQLite's `json_patch`): upserted keys map to
+/// their JSON text as a string, removed keys to `null`.
+fn patch(changes: &ChangeSet) -> Result<String, StoreError> {
+    let mut map: HashMap<&str, Option<&str>> = HashMap::new();
+    for key in changes.removals() {
+        map.insert(key, None);
+    }
+    for (key, value) in changes.upserts() {
+        map.insert(key, Some(value));
+    }
+    serde_json::to_string(&map).map_err(|err| StoreError::Other(err.into()))
+}

@@ -1,0 +1,85 @@
+//! A store wrapper that counts the calls reaching the real store: with stores that send one
+//! statement (or one transaction) per call, that is the number of database round trips.
+
+use std::{
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
+
+use session::{
+    store::{ChangeSet, Entries, Keys, SaveOutcome, SessionStore},
+    SessionId, StoreError,
+};
+
+/// Forwards every call to `S`, counting them.
+#[derive(Debug, Clone)]
+pub struct Counted<S> {
+    inner: S,
+    calls: Arc<AtomicUsize>,
+}
+
+impl<S> Counted<S> {
+    /// Wraps `inner`.
+    pub fn new(inner: S) -> Self {
+        Self {
+            inner,
+            calls: Arc::default(),
+        }
+    }
+
+    /// Calls so far.
+    #[must_use]
+    pub fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+
+    fn count(&self) {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+impl<S: SessionStore> SessionStore for Counted<S> {
+    async fn load(
+        &self,
+        id: &SessionId,
+        keys: Keys<'_>,
+        refresh: Option<Duration>,
+    ) -> Result<Option<Entries>, StoreError> {
+        self.count();
+        self.inner.load(id, keys, refresh).await
+    }
+
+    async fn save(
+        &self,
+        id: &SessionId,
+        changes: &ChangeSet,
+        ttl: Duration,
+    ) -> Result<SaveOutcome, StoreError> {
+        self.count();
+        self.inner.save(id, changes, ttl).await
+    }
+
+    async fn refresh(&self, id: &SessionId, ttl: Duration) -> Result<bool, StoreError> {
+        self.count();
+        self.inner.refresh(id, ttl).await
+    }
+
+    async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
+        self.count();
+        self.inner.delete(id).await
+    }
+
+    async fn renew(
+        &self,
+        old: &SessionId,
+        new: &SessionId,
+        changes: &ChangeSet,
+        ttl: Duration,
+    ) -> Result<SaveOutcome, StoreError> {
+        self.count();
+        self.inner.renew(old, new, changes, ttl).await
+    }
+}

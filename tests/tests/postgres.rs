@@ -1,0 +1,305 @@
+//! `PostgresStore` on a real PostgreSQL server that each test starts (initdb into a temp dir):
+//! the acceptance suites, round trips counted by `pg_stat_statements`, concurrency, expiry and
+//! pruning, corrupt rows, the server going away and coming back.
+
+mod sql_support;
+
+use std::time::{Duration, Instant};
+
+use actix_web::cookie::Key;
+use session::{
+    store::{ChangeSet, Keys, PostgresStore, SessionStore, SqlConfigError},
+    testing::{self, body, get, set_cookie, Capabilities},
+    SessionId, SessionMiddleware, StoreError,
+};
+use session_tests::postgres_server::PostgresServer;
+use sql_support::{app, is_opaque, HOUR};
+
+fn store(server: &PostgresServer) -> PostgresStore {
+    PostgresStore::open(&server.url()).unwrap()
+}
+
+fn rows(server: &PostgresServer, table: &str) -> u64 {
+    server
+        .psql(&format!("SELECT count(*) FROM {table}"))
+        .parse()
+        .unwrap()
+}
+
+#[actix_web::test]
+async fn postgres_store_passes_the_store_suite() {
+    let server = PostgresServer::start();
+    testing::store_suite(&store(&server), Capabilities::server_side()).await;
+}
+
+#[actix_web::test]
+async fn postgres_store_passes_the_http_suite() {
+    let server = PostgresServer::start();
+    let key = Key::generate();
+    // Each check gets its own store (its own pool) on the same database.
+    testing::http_suite(
+        || SessionMiddleware::new(store(&server), key.clone()),
+        Capabilities::server_side(),
+    )
+    .await;
+}
+
+/// Store calls per request stay within budget, and `pg_stat_statements` confirms that each
+/// call is exactly one statement.
+#[actix_web::test]
+async fn postgres_round_trips_per_request_stay_within_budget() {
+    let server = PostgresServer::start();
+    server.psql("CREATE EXTENSION pg_stat_statements");
+    let store = PostgresStore::builder(&server.url())
+        .unwrap()
+        .table("counted_sessions")
+        .build()
+        .unwrap();
+    store.create_schema().await.unwrap();
+    let statements = || {
+        // Statements on the session table; the schema's are created above, before counting.
+        let sql = "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements \
+                   WHERE query LIKE '%counted_sessions%' \
+                   AND query NOT LIKE '%pg_stat_statements%' \
+                   AND query NOT LIKE '%CREATE%'";
+        Some(server.psql(sql).parse::<u64>().unwrap())
+    };
+    sql_support::round_trips_stay_within_budget(store, statements).await;
+}
+
+#[actix_web::test]
+async fn postgres_concurrent_changes_to_different_keys_are_all_kept() {
+    let server = PostgresServer::start();
+    sql_support::concurrent_changes_are_all_kept(store(&server)).await;
+}
+
+/// Two stores (two pools, as two app servers would have) change one session concurrently,
+/// each its own keys: every change survives.
+#[actix_web::test]
+async fn postgres_stores_sharing_a_database_merge_concurrent_changes() {
+    let server = PostgresServer::start();
+    let (a, b) = (store(&server), store(&server));
+    let id = SessionId::generate();
+    a.save(&id, &ChangeSet::create().upsert("base", "0"), HOUR)
+        .await
+        .unwrap();
+    let writes = (0..32).map(|i| {
+        let (store, id) = (if i % 2 == 0 { &a } else { &b }, &id);
+        async move {
+            let changes = ChangeSet::update()
+                .upsert(format!("k{i}"), i.to_string())
+                .remove("base");
+            store.save(id, &changes, HOUR).await.unwrap()
+        }
+    });
+    futures_util::future::join_all(writes).await;
+    let got = b.load(&id, Keys::All, None).await.unwrap().unwrap();
+    assert_eq!(got.len(), 32, "{got:?}");
+    assert!(!got.contains_key("base"));
+}
+
+#[actix_web::test]
+async fn postgres_logout_beats_a_late_write() {
+    let server = PostgresServer::start();
+    let store = store(&server);
+    store.create_schema().await.unwrap();
+    sql_support::logout_beats_a_late_write(store.clone(), || rows(&server, "sessions")).await;
+    sql_support::deleted_sessions_stay_deleted(&store).await;
+}
+
+#[actix_web::test]
+async fn postgres_expired_sessions_are_never_served() {
+    let server = PostgresServer::start();
+    let store = store(&server);
+    sql_support::expired_sessions_are_never_served(&store).await;
+    let id = SessionId::generate();
+    store
+        .save(&id, &ChangeSet::create().upsert("k", "1"), HOUR)
+        .await
+        .unwrap();
+    server.psql("UPDATE sessions SET expires_at = now() - interval '1 second'");
+    assert_eq!(store.load(&id, Keys::All, None).await.unwrap(), None);
+    assert!(!store.refresh(&id, HOUR).await.unwrap());
+}
+
+#[actix_web::test]
+async fn postgres_values_round_trip_exactly() {
+    let server = PostgresServer::start();
+    sql_support::values_round_trip_exactly(&store(&server)).await;
+}
+
+#[actix_web::test]
+async fn postgres_prune_deletes_expired_rows_only() {
+    let server = PostgresServer::start();
+    let store = store(&server);
+    let live = sql_support::one_live_two_expired(&store).await;
+    assert_eq!(rows(&server, "sessions"), 3);
+    assert_eq!(store.prune().await.unwrap(), 2);
+    assert_eq!(rows(&server, "sessions"), 1);
+    assert!(store.load(&live, Keys::All, None).await.unwrap().is_some());
+    assert_eq!(store.prune().await.unwrap(), 0);
+}
+
+#[actix_web::test]
+async fn postgres_background_pruning_runs_until_stopped() {
+    let server = PostgresServer::start();
+    let store = store(&server);
+    sql_support::one_live_two_expired(&store).await;
+    let pruner = store.start_pruning(Duration::from_millis(20)).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while rows(&server, "sessions") != 1 {
+        assert!(Instant::now() < deadline, "the pruner never ran");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    pruner.stop();
+}
+
+#[actix_web::test]
+async fn postgres_corrupt_rows_are_a_fresh_session() {
+    let server = PostgresServer::start();
+    let store = store(&server);
+    let id = SessionId::generate();
+    store
+        .save(&id, &ChangeSet::create().upsert("k", "1"), HOUR)
+        .await
+        .unwrap();
+    for garbage in [
+        "'[1,2]'",
+        "'{\"k\": 1}'",
+        "'\"k\"'",
+        "'null'",
+        "'{\"k\": {}}'",
+    ] {
+        server.psql(&format!("UPDATE sessions SET data = {garbage}"));
+        sql_support::corrupt_row_is_reported(&store, &id).await;
+    }
+
+    // Through the middleware: a fresh session, not an error.
+    let app = app!(store.clone(), Key::generate());
+    let res = get(&app, "/counter", None).await;
+    let cookie = set_cookie(&res).unwrap();
+    server.psql("UPDATE sessions SET data = '[\"garbage\"]'");
+    let res = get(&app, "/read", Some(cookie.clone())).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(body(res).await, "0");
+    let res = get(&app, "/counter", Some(cookie)).await;
+    assert_eq!(res.status(), 200);
+    assert!(set_cookie(&res).is_some(), "a new session");
+    assert_eq!(body(res).await, "1");
+}
+
+/// The server stops: session routes answer an opaque 500 within the timeout, others keep
+/// working; once it is back (same data), requests work again without restarting the app.
+#[actix_web::test]
+async fn postgres_stopped_fails_only_session_routes_and_recovers_after_restart() {
+    let mut server = PostgresServer::start();
+    let timeout = Duration::from_secs(1);
+    let store = PostgresStore::builder(&server.url())
+        .unwrap()
+        .timeout(timeout)
+        .build()
+        .unwrap();
+    let app = app!(store.clone(), Key::generate());
+    let res = get(&app, "/counter", None).await;
+    let cookie = set_cookie(&res).unwrap();
+
+    server.stop();
+    for uri in ["/counter", "/read", "/set/a/b", "/renew", "/purge"] {
+        let started = Instant::now();
+        let res = get(&app, uri, Some(cookie.clone())).await;
+        let took = started.elapsed();
+        assert_eq!(res.status(), 500, "{uri} with PostgreSQL down");
+        assert!(
+            took < timeout + Duration::from_millis(500),
+            "{uri} took {took:?}"
+        );
+        assert!(is_opaque(&body(res).await), "{uri}: opaque 500");
+    }
+    let err = store
+        .load(&SessionId::generate(), Keys::All, None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Unavailable(_) | StoreError::Timeout),
+        "{err:?}"
+    );
+    let res = get(&app, "/noop", Some(cookie.clone())).await;
+    assert_eq!(res.status(), 200, "routes without the session keep working");
+
+    server.restart();
+    let res = get(&app, "/counter", Some(cookie.clone())).await;
+    assert_eq!(res.status(), 200, "works again without restarting the app");
+    assert_eq!(body(res).await, "2", "the session survived the restart");
+}
+
+/// A server that accepts connections but never answers: calls time out within the timeout,
+/// and work once it answers again.
+#[actix_web::test]
+async fn postgres_that_stops_answering_times_out() {
+    let server = PostgresServer::start();
+    let timeout = Duration::from_millis(500);
+    let store = PostgresStore::builder(&server.url())
+        .unwrap()
+        .timeout(timeout)
+        .build()
+        .unwrap();
+    let id = SessionId::generate();
+    store.save(&id, &ChangeSet::create(), HOUR).await.unwrap();
+    let pid = server.pid().unwrap().to_string();
+    let signal = |signal: &str| {
+        std::process::Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .unwrap();
+    };
+    // A paused postmaster still lets the kernel accept connections but never answers them.
+    signal("-STOP");
+    let fresh = PostgresStore::builder(&server.url())
+        .unwrap()
+        .timeout(timeout)
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = fresh.load(&id, Keys::All, None).await.unwrap_err();
+    let took = started.elapsed();
+    signal("-CONT");
+    assert!(matches!(err, StoreError::Timeout), "{err:?}");
+    assert!(took < timeout + Duration::from_millis(500), "took {took:?}");
+    assert!(fresh.load(&id, Keys::All, None).await.unwrap().is_some());
+}
+
+#[actix_web::test]
+async fn postgres_table_names_are_checked_and_used() {
+    let server = PostgresServer::start();
+    let err = PostgresStore::builder(&server.url())
+        .unwrap()
+        .table("sessions; DROP TABLE x")
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, SqlConfigError::InvalidTable { .. }));
+    assert!(matches!(
+        PostgresStore::open("not a url"),
+        Err(SqlConfigError::Url(_))
+    ));
+    let store = PostgresStore::builder(&server.url())
+        .unwrap()
+        .table("web_sessions")
+        .build()
+        .unwrap();
+    store
+        .save(&SessionId::generate(), &ChangeSet::create(), HOUR)
+        .await
+        .unwrap();
+    assert_eq!(rows(&server, "web_sessions"), 1);
+}
+
+/// Many stores (as many processes) on a new database create the schema at once: none fails.
+#[actix_web::test]
+async fn postgres_schema_creation_is_safe_when_stores_start_at_once() {
+    let server = PostgresServer::start();
+    let stores: Vec<PostgresStore> = (0..8).map(|_| store(&server)).collect();
+    let first = stores.iter().map(|s| s.create_schema());
+    for result in futures_util::future::join_all(first).await {
+        result.unwrap();
+    }
+}

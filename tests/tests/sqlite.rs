@@ -1,0 +1,306 @@
+//! `SqliteStore` on real database files: the acceptance suites, round trips, concurrency,
+//! expiry and pruning, corrupt rows, a locked database, several stores on one file.
+
+mod sql_support;
+
+use std::{
+    path::Path,
+    time::{Duration, Instant},
+};
+
+use actix_web::cookie::Key;
+use session::{
+    store::{ChangeSet, Keys, SaveOutcome, SessionStore, SqlConfigError, SqliteStore},
+    testing::{self, body, get, set_cookie, Capabilities},
+    SessionId, SessionMiddleware, StoreError,
+};
+use sql_support::{app, is_opaque, HOUR};
+use sqlx::{Connection as _, SqliteConnection};
+
+fn store(dir: &Path) -> SqliteStore {
+    SqliteStore::open(dir.join("sessions.db")).unwrap()
+}
+
+/// Runs one SQL statement on the store's database, outside the store.
+async fn exec(store: &SqliteStore, sql: &str) -> u64 {
+    sqlx::query(sql)
+        .execute(store.pool())
+        .await
+        .unwrap()
+        .rows_affected()
+}
+
+async fn rows(store: &SqliteStore) -> i64 {
+    sqlx::query_scalar(&format!("SELECT count(*) FROM {}", store.table()))
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+}
+
+#[actix_web::test]
+async fn sqlite_store_passes_the_store_suite() {
+    let dir = tempfile::tempdir().unwrap();
+    testing::store_suite(&store(dir.path()), Capabilities::server_side()).await;
+}
+
+#[actix_web::test]
+async fn sqlite_store_passes_the_http_suite() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = Key::generate();
+    // Each check gets its own store on the same file, as processes would.
+    testing::http_suite(
+        || SessionMiddleware::new(store(dir.path()), key.clone()),
+        Capabilities::server_side(),
+    )
+    .await;
+}
+
+#[actix_web::test]
+async fn sqlite_round_trips_per_request_stay_within_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    sql_support::round_trips_stay_within_budget(store(dir.path()), || None).await;
+}
+
+#[actix_web::test]
+async fn sqlite_concurrent_changes_to_different_keys_are_all_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    sql_support::concurrent_changes_are_all_kept(store(dir.path())).await;
+}
+
+/// Two stores (two pools, as two processes would have) on one file change one session
+/// concurrently, each its own keys: every change survives.
+#[actix_web::test]
+async fn sqlite_stores_sharing_a_file_merge_concurrent_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (store(dir.path()), store(dir.path()));
+    let id = SessionId::generate();
+    a.save(&id, &ChangeSet::create().upsert("base", "0"), HOUR)
+        .await
+        .unwrap();
+    let writes = (0..32).map(|i| {
+        let (store, id) = (if i % 2 == 0 { &a } else { &b }, &id);
+        async move {
+            let changes = ChangeSet::update().upsert(format!("k{i}"), i.to_string());
+            store.save(id, &changes, HOUR).await.unwrap()
+        }
+    });
+    for outcome in futures_util::future::join_all(writes).await {
+        assert_eq!(outcome, SaveOutcome::Saved);
+    }
+    let got = b.load(&id, Keys::All, None).await.unwrap().unwrap();
+    assert_eq!(got.len(), 33, "{got:?}");
+}
+
+#[actix_web::test]
+async fn sqlite_logout_beats_a_late_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+    // The row count is read from another thread's runtime: the check runs inside requests.
+    let path = dir.path().join("sessions.db");
+    let rows = move || {
+        let path = path.clone();
+        std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async {
+                let mut conn = SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+                    .await
+                    .unwrap();
+                let n: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions")
+                    .fetch_one(&mut conn)
+                    .await
+                    .unwrap();
+                n as u64
+            })
+        })
+        .join()
+        .unwrap()
+    };
+    sql_support::logout_beats_a_late_write(store.clone(), rows).await;
+    sql_support::deleted_sessions_stay_deleted(&store).await;
+}
+
+#[actix_web::test]
+async fn sqlite_expired_sessions_are_never_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+    sql_support::expired_sessions_are_never_served(&store).await;
+    // A row whose expiry passed (set by hand) is as good as absent.
+    let id = SessionId::generate();
+    store
+        .save(&id, &ChangeSet::create().upsert("k", "1"), HOUR)
+        .await
+        .unwrap();
+    exec(
+        &store,
+        "UPDATE sessions SET expires_at = expires_at - 3600001",
+    )
+    .await;
+    assert_eq!(store.load(&id, Keys::All, None).await.unwrap(), None);
+}
+
+#[actix_web::test]
+async fn sqlite_values_round_trip_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    sql_support::values_round_trip_exactly(&store(dir.path())).await;
+}
+
+#[actix_web::test]
+async fn sqlite_prune_deletes_expired_rows_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+    let live = sql_support::one_live_two_expired(&store).await;
+    assert_eq!(rows(&store).await, 3);
+    assert_eq!(store.prune().await.unwrap(), 2);
+    assert_eq!(rows(&store).await, 1);
+    assert!(store.load(&live, Keys::All, None).await.unwrap().is_some());
+    assert_eq!(store.prune().await.unwrap(), 0);
+}
+
+#[actix_web::test]
+async fn sqlite_background_pruning_runs_until_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+    sql_support::one_live_two_expired(&store).await;
+    let pruner = store.start_pruning(Duration::from_millis(20)).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while rows(&store).await != 1 {
+        assert!(Instant::now() < deadline, "the pruner never ran");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    pruner.stop();
+    sql_support::one_live_two_expired(&store).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(rows(&store).await, 4, "a stopped pruner deletes nothing");
+}
+
+#[test]
+fn sqlite_pruning_needs_a_runtime() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+    assert!(store.start_pruning(Duration::from_secs(1)).is_err());
+}
+
+#[actix_web::test]
+async fn sqlite_corrupt_rows_are_a_fresh_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+    let id = SessionId::generate();
+    store
+        .save(&id, &ChangeSet::create().upsert("k", "1"), HOUR)
+        .await
+        .unwrap();
+    for garbage in [
+        "'not json'",
+        "'[1,2]'",
+        "'{\"k\": 1}'",
+        "'\"k\"'",
+        "x'00ff'",
+        "42",
+    ] {
+        exec(&store, &format!("UPDATE sessions SET data = {garbage}")).await;
+        sql_support::corrupt_row_is_reported(&store, &id).await;
+    }
+
+    // Through the middleware: a fresh session, not an error.
+    let app = app!(store.clone(), Key::generate());
+    let res = get(&app, "/counter", None).await;
+    let cookie = set_cookie(&res).unwrap();
+    exec(&store, "UPDATE sessions SET data = 'garbage'").await;
+    let res = get(&app, "/read", Some(cookie.clone())).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(body(res).await, "0");
+    let res = get(&app, "/counter", Some(cookie)).await;
+    assert_eq!(res.status(), 200);
+    assert!(set_cookie(&res).is_some(), "a new session");
+    assert_eq!(body(res).await, "1");
+}
+
+/// Another connection holds the write lock past the store's timeout: writes fail with an
+/// opaque 500 within the timeout, routes without the session keep working, and everything
+/// works again once the lock is released, without a restart.
+#[actix_web::test]
+async fn sqlite_locked_database_fails_only_session_writes_and_recovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sessions.db");
+    let timeout = Duration::from_millis(500);
+    let store = SqliteStore::builder(&path)
+        .timeout(timeout)
+        .build()
+        .unwrap();
+    let app = app!(store.clone(), Key::generate());
+    let res = get(&app, "/counter", None).await;
+    let cookie = set_cookie(&res).unwrap();
+
+    let mut holder = SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    sqlx::raw_sql("BEGIN EXCLUSIVE")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    for uri in ["/counter", "/set/a/b", "/renew", "/purge"] {
+        let started = Instant::now();
+        let res = get(&app, uri, Some(cookie.clone())).await;
+        let took = started.elapsed();
+        assert_eq!(res.status(), 500, "{uri} with the database locked");
+        assert!(
+            took < timeout * 2 + Duration::from_millis(500),
+            "{uri} took {took:?}"
+        );
+        assert!(is_opaque(&body(res).await), "{uri}: opaque 500");
+    }
+    let err = store
+        .save(&SessionId::generate(), &ChangeSet::create(), HOUR)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Timeout), "{err:?}");
+    let res = get(&app, "/noop", Some(cookie.clone())).await;
+    assert_eq!(res.status(), 200, "routes without the session keep working");
+
+    sqlx::raw_sql("COMMIT").execute(&mut holder).await.unwrap();
+    let res = get(&app, "/counter", Some(cookie.clone())).await;
+    assert_eq!(res.status(), 200, "works again once the lock is released");
+    assert_eq!(body(res).await, "2");
+}
+
+#[actix_web::test]
+async fn sqlite_database_that_cannot_be_opened_is_unavailable() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("missing-dir/sessions.db")).unwrap();
+    let err = store
+        .load(&SessionId::generate(), Keys::All, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
+}
+
+#[actix_web::test]
+async fn sqlite_table_names_are_checked_and_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = SqliteStore::builder(dir.path().join("s.db"))
+        .table("sessions; DROP TABLE x")
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, SqlConfigError::InvalidTable { .. }));
+    let store = SqliteStore::builder(dir.path().join("s.db"))
+        .table("web_sessions")
+        .build()
+        .unwrap();
+    let id = SessionId::generate();
+    store.save(&id, &ChangeSet::create(), HOUR).await.unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM web_sessions")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+}
+
+/// Many stores on a new file create the schema at once: none fails.
+#[actix_web::test]
+async fn sqlite_schema_creation_is_safe_when_stores_start_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let stores: Vec<SqliteStore> = (0..8).map(|_| store(dir.path())).collect();
+    let first = stores.iter().map(|s| s.create_schema());
+    for result in futures_util::future::join_all(first).await {
+        result.unwrap();
+    }
+}
