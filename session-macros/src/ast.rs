@@ -129,7 +129,7 @@ impl<'a> Input<'a> {
 
     /// The generated accessor's name: `Cart` → `CartSession`.
     pub(crate) fn accessor(&self) -> Ident {
-        format_ident!("{}Session", self.ident.unraw())
+        accessor(self.ident)
     }
 }
 
@@ -143,6 +143,11 @@ impl Field<'_> {
     pub(crate) fn method(&self, verb: &str) -> Ident {
         format_ident!("{verb}_{}", self.name)
     }
+}
+
+/// The accessor's name for a struct named `ident`, also when the derive fails (the fallback).
+pub(crate) fn accessor(ident: &Ident) -> Ident {
+    format_ident!("{}Session", ident.unraw())
 }
 
 fn docs(attrs: &[Attribute]) -> Vec<&Attribute> {

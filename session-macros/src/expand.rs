@@ -1,4 +1,5 @@
-//! Generation of the typed accessor from a checked model.
+//! Generation of the typed accessor from a checked model, and of its stand-in when the derive
+//! fails.
 //!
 //! Output shape, for `struct Cart`:
 //! ```text
@@ -14,10 +15,10 @@
 
 use proc_macro2::{Group, Span, TokenStream, TokenTree};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
-use syn::{spanned::Spanned as _, Attribute, Ident};
+use syn::{spanned::Spanned as _, Attribute, DeriveInput, Ident};
 
 use crate::{
-    ast::{Field, Input, Kind},
+    ast::{self, Field, Input, Kind},
     attr,
 };
 
@@ -111,6 +112,27 @@ pub(crate) fn expand(input: &Input<'_>) -> TokenStream {
                 }
             }
         };
+    }
+}
+
+/// What a failed derive emits: its errors, and the accessor's name with the struct's
+/// visibility, so that code naming it (say through a glob import) gets no "cannot find type"
+/// per use on top of them (thiserror's fallback). The name is an alias of a type holding the
+/// first error, which makes it the compiler's error type: calling its methods or extracting
+/// it then reports nothing either, where an empty stand-in struct would add "no method named
+/// `items`" per call.
+pub(crate) fn fallback(input: &DeriveInput, errors: syn::Error) -> TokenStream {
+    let vis = &input.vis;
+    let accessor = ast::accessor(&input.ident);
+    let doc = format!("`#[derive(SessionData)]` on `{}` failed.", input.ident);
+    let mut errors = errors.into_iter().map(syn::Error::into_compile_error);
+    // A `compile_error!` in type position reads as `()`; as an array length, as an error.
+    let first = errors.next();
+    quote! {
+        #[doc = #doc]
+        #[allow(dead_code)]
+        #vis type #accessor = [(); #first];
+        #(#errors)*
     }
 }
 
@@ -524,5 +546,51 @@ mod tests {
         }
         // An undocumented field still gets generated docs.
         assert!(method_docs(&items, "visits")[0].contains("`Default::default()` when absent"));
+    }
+
+    /// The items of a failed derive's output.
+    fn failed(input: &DeriveInput) -> Vec<Item> {
+        let tokens = crate::derive(input).expect_err("the input has a mistake");
+        syn::parse2::<syn::File>(tokens).expect("parses").items
+    }
+
+    fn is_compile_error(mac: &syn::Macro) -> bool {
+        mac.path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "compile_error")
+    }
+
+    #[test]
+    fn failed_derive_still_names_the_accessor() {
+        let input: DeriveInput = parse_quote! {
+            pub(crate) enum Step { Cart, Payment }
+        };
+        let items = failed(&input);
+        let [Item::Type(alias)] = &items[..] else {
+            panic!("one alias holding the one error: {items:?}");
+        };
+        assert_eq!(alias.ident, "StepSession");
+        let vis = &alias.vis;
+        assert_eq!(quote::quote!(#vis).to_string(), "pub (crate)");
+        let syn::Type::Array(array) = &*alias.ty else {
+            panic!("an array type: {alias:?}");
+        };
+        assert!(matches!(&array.len, syn::Expr::Macro(m) if is_compile_error(&m.mac)));
+    }
+
+    #[test]
+    fn failed_derive_reports_each_error_once() {
+        let input: DeriveInput = parse_quote! {
+            #[session(prefx = "cart")]
+            struct Cart<T> { items: Vec<T> }
+        };
+        let items = failed(&input);
+        assert!(matches!(&items[0], Item::Type(alias) if alias.ident == "CartSession"));
+        let rest: Vec<_> = items[1..]
+            .iter()
+            .map(|item| matches!(item, Item::Macro(m) if is_compile_error(&m.mac)))
+            .collect();
+        assert_eq!(rest, [true], "the second error follows the alias");
     }
 }

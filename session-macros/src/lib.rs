@@ -3,7 +3,8 @@
 //!
 //! The crate is split by phase: `attr` parses `#[session(...)]`, `ast` models the struct,
 //! `validate` checks it, `expand` generates the accessor. Every phase records its errors in one
-//! `ctxt::Ctxt`, so that a user sees all of them at once.
+//! `ctxt::Ctxt`, so that a user sees all of them at once; with errors, `expand::fallback` still
+//! defines the accessor's name, so that code using it adds no errors of its own.
 
 mod ast;
 mod attr;
@@ -18,17 +19,20 @@ use syn::{parse_macro_input, DeriveInput};
 #[proc_macro_derive(SessionData, attributes(session))]
 pub fn derive_session_data(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
-    derive(&input)
-        .unwrap_or_else(syn::Error::into_compile_error)
-        .into()
+    match derive(&input) {
+        Ok(tokens) | Err(tokens) => tokens.into(),
+    }
 }
 
-fn derive(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
+/// The expansion, or `Err` with the errors and a stand-in accessor ([`expand::fallback`]).
+fn derive(input: &DeriveInput) -> Result<proc_macro2::TokenStream, proc_macro2::TokenStream> {
     let cx = ctxt::Ctxt::default();
     let model = ast::Input::from_syn(&cx, input);
     if let Some(model) = &model {
         validate::check(&cx, model);
     }
-    cx.check()?;
-    Ok(model.map(|m| expand::expand(&m)).unwrap_or_default())
+    match cx.check() {
+        Ok(()) => Ok(model.map(|m| expand::expand(&m)).unwrap_or_default()),
+        Err(errors) => Err(expand::fallback(input, errors)),
+    }
 }
