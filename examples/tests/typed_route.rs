@@ -4,7 +4,7 @@
 use actix_web::{cookie::Key, test, App};
 use session::{
     store::{CookieStore, MemoryStore},
-    SessionMiddleware, SessionStorage, DEFAULT_COOKIE_NAME,
+    SessionMiddleware, SessionStorage,
 };
 
 async fn typed_and_untyped_count_together(storage: SessionStorage) {
@@ -23,11 +23,7 @@ async fn typed_and_untyped_count_together(storage: SessionStorage) {
         }
         let res = test::call_service(&app, req.to_request()).await;
         assert!(res.status().is_success(), "{uri}: {}", res.status());
-        if let Some(c) = res
-            .response()
-            .cookies()
-            .find(|c| c.name() == DEFAULT_COOKIE_NAME)
-        {
+        if let Some(c) = res.response().cookies().find(|c| c.name() == "session") {
             cookie = Some(c.into_owned());
         }
         answers.push(String::from_utf8(test::read_body(res).await.to_vec()).unwrap());

@@ -10,9 +10,9 @@ use crate::{
 };
 
 /// Default session time to live: one day.
-pub const DEFAULT_TTL: Duration = Duration::from_secs(24 * 60 * 60);
+pub(crate) const DEFAULT_TTL: Duration = Duration::from_secs(24 * 60 * 60);
 /// Default cookie name.
-pub const DEFAULT_COOKIE_NAME: &str = "session";
+pub(crate) const DEFAULT_COOKIE_NAME: &str = "session";
 
 /// When a session's TTL is pushed forward.
 ///

@@ -78,6 +78,23 @@
 //!
 //! # Writing your own store
 //! Implement [`store::SessionStore`]; its module docs hold the contract and a complete example.
+//!
+//! # Where things live
+//! The source follows a request through the middleware, one file per step:
+//!
+//! | step | file |
+//! |---|---|
+//! | 1. the middleware leaves a lazy slot in the request, reading nothing | `middleware.rs`, `session/extract.rs` |
+//! | 2. the first extraction finds and verifies the cookie, then loads the session once | `cookie.rs` (wire format, `cookie/seal.rs`, `cookie/verified.rs`), `session/load.rs` |
+//! | 3. the handler reads and writes keys | `session.rs` (the handle), `session/state.rs` (what changed), `typed.rs` |
+//! | 4. after the handler, a pure plan says what the store needs, then it is carried out | `session/commit.rs` |
+//! | 5. the cookie is set or removed | `cookie.rs` (rendering), `middleware.rs` |
+//!
+//! Beside them: `config.rs` (settings), `clock.rs` (time), `error.rs`, `id.rs`, `store/` (one
+//! file or directory per store) and `testing.rs` (the acceptance suites). Dependencies point
+//! one way: `middleware` uses `session` and `cookie`; `session` uses `cookie` and `store`;
+//! nothing uses `middleware`, and `cookie` uses neither `session` nor `store`
+//! (`tests/layout.rs` checks this).
 #![forbid(unsafe_code)]
 
 mod clock;
@@ -100,10 +117,10 @@ pub mod __private {
 }
 
 pub use clock::Clock;
-pub use config::{CookieLifecycle, TtlRefresh, DEFAULT_COOKIE_NAME, DEFAULT_TTL};
+pub use config::{CookieLifecycle, TtlRefresh};
 pub use error::{BoxError, SaveError, SessionError, StoreError};
 pub use id::{InvalidSessionId, SessionId};
-pub use middleware::{SessionMiddleware, SessionMiddlewareBuilder, SessionService, SessionStorage};
+pub use middleware::{SessionMiddleware, SessionMiddlewareBuilder, SessionStorage};
 pub use session::{Session, SessionExt, SessionStatus};
 #[cfg(feature = "macros")]
 #[doc = include_str!("typed.md")]

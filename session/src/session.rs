@@ -235,22 +235,37 @@ impl Session {
         let key = key.into();
         match serde_json::to_string(&value) {
             Ok(json) => {
-                self.insert_raw(key, json);
+                self.insert_json(key, json);
                 Ok(())
             }
             Err(source) => Err(SessionError::Serialize { key, source }),
         }
     }
 
-    /// Stores JSON text under `key` as it is. The caller vouches that it is valid JSON.
+    /// Stores JSON text under `key` as it is (after checking that it is one JSON value).
     ///
     /// ```
     /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
-    /// session.insert_raw("theme", r#""dark""#.to_owned());
+    /// session.insert_raw("theme", r#""dark""#.to_owned())?;
+    /// assert!(session.insert_raw("theme", "dark".to_owned()).is_err()); // not JSON
     /// # Ok(()) }
     /// ```
-    pub fn insert_raw(&self, key: impl Into<String>, json: String) {
+    ///
+    /// # Errors
+    /// [`SessionError::Serialize`] when `json` is not a single JSON value; nothing is stored.
+    pub fn insert_raw(&self, key: impl Into<String>, json: String) -> Result<(), SessionError> {
         let key = key.into();
+        match serde_json::from_str::<&serde_json::value::RawValue>(&json) {
+            Ok(_) => {
+                self.insert_json(key, json);
+                Ok(())
+            }
+            Err(source) => Err(SessionError::Serialize { key, source }),
+        }
+    }
+
+    /// Stores JSON text that this crate serialized itself: no second parse.
+    pub(crate) fn insert_json(&self, key: String, json: String) {
         let mut state = self.state();
         state.entries.insert(key.clone(), json);
         state.changes.insert(key);

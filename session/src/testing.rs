@@ -1,9 +1,9 @@
 //! The acceptance suite every store passes: run it on your own store from its tests.
 //!
 //! Two levels, both async functions that panic with a message naming the broken promise:
-//! - [`store_suite`] drives a [`SessionStore`] directly: creation, partial loads, change sets,
+//! - [`store_suite`] drives a [`SessionStore`](crate::store::SessionStore) directly: creation, partial loads, change sets,
 //!   TTL refresh and expiry, no resurrection, renewal, concurrent changes to different keys;
-//! - [`http_suite`] drives a whole [`SessionMiddleware`] through `actix_web::test`, so it also
+//! - [`http_suite`] drives a whole [`SessionMiddleware`](crate::SessionMiddleware) through `actix_web::test`, so it also
 //!   covers the [`CookieStore`](crate::store::CookieStore), with [`Capabilities`] saying what
 //!   the store can promise.
 //!

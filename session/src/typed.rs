@@ -157,7 +157,7 @@ impl<T> Field<T> {
 
     /// Stores JSON text made by [`Field::encode`].
     pub fn put(&self, session: &Session, json: String) {
-        session.insert_raw(self.key, json);
+        session.insert_json(self.key.to_owned(), json);
     }
 }
 

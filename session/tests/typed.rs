@@ -82,9 +82,9 @@ where
                 "/seed",
                 web::get().to(move |s: Session| {
                     for (k, v) in &seed {
-                        s.insert_raw(k.clone(), v.clone());
+                        s.insert_raw(k.clone(), v.clone()).unwrap();
                     }
-                    s.insert_raw("seeded", "true".to_owned());
+                    s.insert_raw("seeded", "true".to_owned()).unwrap();
                     async { HttpResponse::Ok().finish() }
                 }),
             )
@@ -134,7 +134,7 @@ fn request(uri: &str, cookie: Option<Cookie<'static>>) -> test::TestRequest {
 fn session_cookie<B>(res: &ServiceResponse<B>) -> Option<Cookie<'static>> {
     res.response()
         .cookies()
-        .find(|c| c.name() == session::DEFAULT_COOKIE_NAME)
+        .find(|c| c.name() == "session")
         .map(Cookie::into_owned)
 }
 
@@ -470,7 +470,7 @@ async fn without_middleware_extraction_is_an_opaque_500() {
 fn seed_route(entries: &'static [(&'static str, &'static str)]) -> actix_web::Route {
     web::get().to(move |s: Session| {
         for (key, json) in entries {
-            s.insert_raw(*key, (*json).to_owned());
+            s.insert_raw(*key, (*json).to_owned()).unwrap();
         }
         async { HttpResponse::Ok().finish() }
     })

@@ -14,8 +14,11 @@ use actix_web::{
 use session::{
     store::FileStore,
     testing::{self, body, get, set_cookie},
-    SessionId, SessionMiddleware, DEFAULT_COOKIE_NAME,
+    SessionId, SessionMiddleware,
 };
+
+/// The middleware's default cookie name.
+const COOKIE_NAME: &str = "session";
 
 macro_rules! app {
     ($store:expr, $key:expr) => {
@@ -79,7 +82,7 @@ fn forged(key: &Key, id: &str) -> String {
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_secs();
-    session::__private::seal_server_cookie(key, DEFAULT_COOKIE_NAME, format!("{id}.{now}.86400"))
+    session::__private::seal_server_cookie(key, COOKIE_NAME, format!("{id}.{now}.86400"))
 }
 
 /// `forged` is a real forgery: with a live session's id it opens that session, so the test
@@ -96,7 +99,7 @@ async fn forged_cookies_pass_the_signature_check() {
         .find(|name| name.starts_with("session-") && name.ends_with(".json"))
         .expect("the session's file");
     let id = &file["session-".len()..file.len() - ".json".len()];
-    let cookie = Cookie::new(DEFAULT_COOKIE_NAME, forged(&key, id));
+    let cookie = Cookie::new(COOKIE_NAME, forged(&key, id));
     assert_eq!(body(get(&app, "/get/k", Some(cookie)).await).await, "v");
 }
 
@@ -140,7 +143,7 @@ async fn cookie_values_never_reach_outside_the_directory() {
     values.extend(targets.iter().cloned());
     let mut fresh = Vec::new();
     for value in &values {
-        let evil = || Some(Cookie::new(DEFAULT_COOKIE_NAME, value.clone()));
+        let evil = || Some(Cookie::new(COOKIE_NAME, value.clone()));
         let res = get(&app, "/set/k/v", evil()).await;
         assert!(res.status().is_success(), "{value:?}: {}", res.status());
         let cookie = set_cookie(&res).expect("a fresh session");

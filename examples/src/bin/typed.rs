@@ -140,7 +140,7 @@ async fn main() -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use actix_web::{cookie::Cookie, http::StatusCode, test, App};
-    use session::{store::MemoryStore, SessionMiddleware, DEFAULT_COOKIE_NAME};
+    use session::{store::MemoryStore, SessionMiddleware};
 
     use super::*;
 
@@ -162,10 +162,7 @@ mod tests {
                     req = req.cookie(cookie.clone());
                 }
                 let res = test::call_service(&app, req.to_request()).await;
-                let set = res
-                    .response()
-                    .cookies()
-                    .find(|c| c.name() == DEFAULT_COOKIE_NAME);
+                let set = res.response().cookies().find(|c| c.name() == "session");
                 if let Some(cookie) = set {
                     jar = (!cookie.value().is_empty()).then(|| cookie.into_owned());
                 }

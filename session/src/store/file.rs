@@ -23,11 +23,11 @@ mod prune;
 mod record;
 
 /// The file-name prefix used unless [`FileStoreBuilder::prefix`] sets another.
-pub const DEFAULT_FILE_PREFIX: &str = "session-";
+pub(crate) const DEFAULT_FILE_PREFIX: &str = "session-";
 
 /// A temporary file older than this is left over from a crash, and [`FileStore::prune`]
 /// deletes it. No write takes anywhere near this long.
-pub const STALE_TEMP_AGE: Duration = Duration::from_secs(60 * 60);
+pub(crate) const STALE_TEMP_AGE: Duration = Duration::from_secs(60 * 60);
 
 /// Every session file name ends with this.
 const SUFFIX: &str = ".json";
@@ -126,7 +126,7 @@ struct Inner {
 ///
 /// | setting | default |
 /// |---|---|
-/// | [`prefix`](Self::prefix) | [`DEFAULT_FILE_PREFIX`] |
+/// | [`prefix`](Self::prefix) | `session-` |
 /// | [`durable`](Self::durable) | true |
 /// | [`lock_timeout`](Self::lock_timeout) | 5 s |
 #[derive(Debug)]
@@ -177,7 +177,7 @@ pub enum FileStoreError {
 }
 
 impl FileStore {
-    /// A store in `dir` with the default prefix ([`DEFAULT_FILE_PREFIX`]), durable writes.
+    /// A store in `dir` with the default prefix (`session-`), durable writes.
     ///
     /// ```
     /// let dir = tempfile::tempdir().unwrap();
@@ -247,7 +247,7 @@ impl fmt::Debug for FileStore {
 }
 
 impl FileStoreBuilder {
-    /// The prefix of every session file name (default [`DEFAULT_FILE_PREFIX`]): at most 64
+    /// The prefix of every session file name (default `session-`): at most 64
     /// ASCII letters, digits, `-`, `_` or `.`. Stores with different prefixes can share a
     /// directory; [`FileStore::prune`] only touches files with its own prefix.
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {

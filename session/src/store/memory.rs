@@ -15,7 +15,7 @@ use super::{ChangeSet, Entries, Keys, SaveOutcome, SessionStore};
 use crate::{clock::Clock, SessionId, StoreError};
 
 /// Sessions kept by [`MemoryStore::default`] before the least useful ones are evicted.
-pub const DEFAULT_MAX_SESSIONS: u64 = 100_000;
+pub(crate) const DEFAULT_MAX_SESSIONS: u64 = 100_000;
 
 /// Sessions in this process's memory, shared by all its actix workers.
 ///
@@ -69,7 +69,7 @@ pub struct MemoryStoreBuilder {
 }
 
 impl MemoryStoreBuilder {
-    /// The most sessions kept at once (default [`DEFAULT_MAX_SESSIONS`]).
+    /// The most sessions kept at once (default 100,000).
     pub fn max_sessions(mut self, max: u64) -> Self {
         self.max_sessions = max;
         self
@@ -99,7 +99,7 @@ impl MemoryStoreBuilder {
 }
 
 impl MemoryStore {
-    /// A store with the default capacity ([`DEFAULT_MAX_SESSIONS`]).
+    /// A store with the default capacity (100,000).
     #[must_use]
     pub fn new() -> Self {
         Self::builder().build()

@@ -89,19 +89,15 @@ pub use self::cookie::CookieStore;
 #[cfg(feature = "redis")]
 pub use self::redis::{
     RedisConfigError, RedisConnection, RedisPool, RedisPoolBuilder, RedisStore, RedisStoreBuilder,
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_CHECK, DEFAULT_KEY_PREFIX, DEFAULT_RESPONSE_TIMEOUT,
 };
 pub use crate::cookie::MAX_COOKIE_BYTES;
 #[cfg(all(feature = "file", unix))]
-pub use file::{
-    FileStore, FileStoreBuilder, FileStoreError, PruneReport, Pruner, DEFAULT_FILE_PREFIX,
-    STALE_TEMP_AGE,
-};
-pub use memory::{MemoryStore, MemoryStoreBuilder, DEFAULT_MAX_SESSIONS};
+pub use file::{FileStore, FileStoreBuilder, FileStoreError, PruneReport, Pruner};
+pub use memory::{MemoryStore, MemoryStoreBuilder};
 #[cfg(feature = "postgres")]
 pub use sql::{PostgresStore, PostgresStoreBuilder};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-pub use sql::{SqlConfigError, SqlPruner, DEFAULT_SQL_TIMEOUT, DEFAULT_TABLE};
+pub use sql::{SqlConfigError, SqlPruner};
 #[cfg(feature = "sqlite")]
 pub use sql::{SqliteStore, SqliteStoreBuilder};
 

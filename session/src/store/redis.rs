@@ -8,10 +8,7 @@ use std::{future::Future, sync::Arc, time::Duration};
 
 use ::redis::{cmd, Value};
 
-pub use self::pool::{
-    RedisConfigError, RedisConnection, RedisPool, RedisPoolBuilder, DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_IDLE_CHECK, DEFAULT_RESPONSE_TIMEOUT,
-};
+pub use self::pool::{RedisConfigError, RedisConnection, RedisPool, RedisPoolBuilder};
 use self::{
     layout::{decode_all, decode_only, only_fields},
     pool::redis_error,
@@ -21,7 +18,7 @@ use super::{ChangeSet, Entries, Keys, SaveOutcome, SessionStore};
 use crate::{SessionId, StoreError};
 
 /// The key prefix of [`RedisStore::new`]: a session lives under `session:{id}`.
-pub const DEFAULT_KEY_PREFIX: &str = "session:";
+pub(crate) const DEFAULT_KEY_PREFIX: &str = "session:";
 
 /// Sessions in Redis (or a Redis Cluster with the `redis-cluster` feature), shared by every
 /// process that uses the same Redis and key prefix.
@@ -93,7 +90,7 @@ pub struct RedisStoreBuilder {
 }
 
 impl RedisStoreBuilder {
-    /// The prefix of every session key (default [`DEFAULT_KEY_PREFIX`]). Give each app its own
+    /// The prefix of every session key (default `session:`). Give each app its own
     /// prefix when several share one Redis.
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
         self.prefix = prefix.into();

@@ -22,10 +22,10 @@ use super::{ChangeSet, Entries, Keys};
 use crate::StoreError;
 
 /// The table the SQL stores use unless told otherwise.
-pub const DEFAULT_TABLE: &str = "sessions";
+pub(crate) const DEFAULT_TABLE: &str = "sessions";
 
 /// How long one store call may take, waiting for a connection included, unless told otherwise.
-pub const DEFAULT_SQL_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const DEFAULT_SQL_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The longest table name accepted: PostgreSQL truncates identifiers past 63 bytes, and the
 /// index name adds a suffix.

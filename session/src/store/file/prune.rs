@@ -28,7 +28,7 @@ pub struct PruneReport {
     pub expired: usize,
     /// Undecodable session files deleted.
     pub corrupt: usize,
-    /// Temporary files older than [`STALE_TEMP_AGE`] deleted (left by crashed writers).
+    /// Temporary files older than one hour deleted (left by crashed writers).
     pub stale_temp: usize,
 }
 
@@ -228,7 +228,7 @@ impl Inner {
     }
 }
 
-/// Deletes a temporary file last modified more than [`STALE_TEMP_AGE`] ago.
+/// Deletes a temporary file last modified more than one hour ago.
 fn remove_if_stale(path: &Path) -> io::Result<bool> {
     let modified = fs::symlink_metadata(path)?.modified()?;
     let age = SystemTime::now()

@@ -45,11 +45,11 @@ use ::redis::{
 use crate::StoreError;
 
 /// Default for [`RedisPoolBuilder::connect_timeout`].
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 /// Default for [`RedisPoolBuilder::response_timeout`].
-pub const DEFAULT_RESPONSE_TIMEOUT: Duration = Duration::from_secs(1);
+pub(crate) const DEFAULT_RESPONSE_TIMEOUT: Duration = Duration::from_secs(1);
 /// Default for [`RedisPoolBuilder::idle_check`].
-pub const DEFAULT_IDLE_CHECK: Duration = Duration::from_secs(30);
+pub(crate) const DEFAULT_IDLE_CHECK: Duration = Duration::from_secs(30);
 
 /// The Redis connections of a [`RedisStore`](super::RedisStore), which your app may share.
 ///
@@ -286,13 +286,13 @@ impl RedisPoolBuilder {
         }
     }
 
-    /// How long opening a connection may take (default [`DEFAULT_CONNECT_TIMEOUT`]).
+    /// How long opening a connection may take (default 1 s).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
     }
 
-    /// How long Redis may take to answer a command (default [`DEFAULT_RESPONSE_TIMEOUT`]).
+    /// How long Redis may take to answer a command (default 1 s).
     /// A Redis that stops answering fails requests after this, with [`StoreError::Timeout`].
     pub fn response_timeout(mut self, timeout: Duration) -> Self {
         self.response_timeout = timeout;
@@ -300,7 +300,7 @@ impl RedisPoolBuilder {
     }
 
     /// Connections idle longer than this are `PING`ed before reuse (default
-    /// [`DEFAULT_IDLE_CHECK`]), so one silently dropped by the network fails no request.
+    /// 30 s), so one silently dropped by the network fails no request.
     pub fn idle_check(mut self, after: Duration) -> Self {
         self.idle_check = after;
         self

@@ -24,7 +24,7 @@ const MAX_CONNECTIONS: u32 = 16;
 /// every process and machine that uses the same database and table.
 ///
 /// # Layout
-/// One row per session in a table (default [`DEFAULT_TABLE`]): `id TEXT PRIMARY KEY,
+/// One row per session in a table (default `sessions`): `id TEXT PRIMARY KEY,
 /// data JSONB, expires_at TIMESTAMPTZ`, indexed on `expires_at`. The store creates the table on
 /// first use with `CREATE TABLE IF NOT EXISTS` under a transaction-scoped advisory lock, so
 /// several processes starting at once do not race on the catalog; or create it yourself
@@ -56,7 +56,7 @@ const MAX_CONNECTIONS: u32 = 16;
 ///
 /// # Failures
 /// Each call, waiting for a connection included, fails within the store's timeout (default
-/// [`DEFAULT_SQL_TIMEOUT`]) with [`StoreError::Timeout`] or [`StoreError::Unavailable`] when the
+/// 5 s) with [`StoreError::Timeout`] or [`StoreError::Unavailable`] when the
 /// database is down or slow; the middleware answers an opaque 500 on the routes that need the
 /// session, and the pool reconnects by itself once the database is back. A row whose `data`
 /// is not a JSON object of strings is [`StoreError::Corrupt`], which the middleware replaces
@@ -320,7 +320,7 @@ impl PostgresStore {
 }
 
 impl PostgresStoreBuilder {
-    /// The table holding the sessions (default [`DEFAULT_TABLE`]): 1 to 48 ASCII letters,
+    /// The table holding the sessions (default `sessions`): 1 to 48 ASCII letters,
     /// digits or `_`, not starting with a digit. PostgreSQL folds it to lowercase.
     pub fn table(mut self, table: impl Into<String>) -> Self {
         self.table = table.into();
@@ -328,7 +328,7 @@ impl PostgresStoreBuilder {
     }
 
     /// The longest one store call may take, waiting for a connection included (default
-    /// [`DEFAULT_SQL_TIMEOUT`]). For a store made from a URL this is also the pool's acquire
+    /// 5 s). For a store made from a URL this is also the pool's acquire
     /// timeout.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;

@@ -33,7 +33,7 @@ const MAX_READERS: u32 = 4;
 /// opens the same file, no server to run.
 ///
 /// # Layout
-/// One row per session in a table (default [`DEFAULT_TABLE`], created on first use with
+/// One row per session in a table (default `sessions`, created on first use with
 /// `CREATE TABLE IF NOT EXISTS`, which is safe when several processes start at once):
 /// `id TEXT PRIMARY KEY, data TEXT, expires_at INTEGER` (Unix milliseconds), indexed on
 /// `expires_at`. `data` is a JSON object mapping each session key to its value's JSON text as a
@@ -70,7 +70,7 @@ const MAX_READERS: u32 = 4;
 ///
 /// # Failures
 /// Each call, waiting for a connection or for the write lock included, fails within the
-/// store's timeout (default [`DEFAULT_SQL_TIMEOUT`]) with [`StoreError::Timeout`] or
+/// store's timeout (default 5 s) with [`StoreError::Timeout`] or
 /// [`StoreError::Unavailable`]; the middleware answers an opaque 500 on the routes that need the
 /// session. The next call tries again: nothing needs restarting. A row whose `data` is not a
 /// JSON object of strings is [`StoreError::Corrupt`], which the middleware replaces with a fresh
@@ -355,7 +355,7 @@ impl SqliteStore {
 }
 
 impl SqliteStoreBuilder {
-    /// The table holding the sessions (default [`DEFAULT_TABLE`]): 1 to 48 ASCII letters,
+    /// The table holding the sessions (default `sessions`): 1 to 48 ASCII letters,
     /// digits or `_`, not starting with a digit.
     pub fn table(mut self, table: impl Into<String>) -> Self {
         self.table = table.into();
@@ -363,7 +363,7 @@ impl SqliteStoreBuilder {
     }
 
     /// The longest one store call may take, waiting for a connection or the write lock
-    /// included (default [`DEFAULT_SQL_TIMEOUT`]). For a store made by
+    /// included (default 5 s). For a store made by
     /// [`SqliteStore::builder`] this also sets the pool's acquire timeout and SQLite's
     /// `busy_timeout`.
     pub fn timeout(mut self, timeout: Duration) -> Self {
