@@ -17,7 +17,7 @@ use session::{
     CookieLifecycle, Session, SessionError, SessionExt, SessionMiddleware,
     SessionMiddlewareBuilder, TtlRefresh,
 };
-use support::{get, serve, Instrumented, Logs};
+use support::{get, serve, Calls, Instrumented, Logs};
 
 type Reply = actix_web::Result<HttpResponse>;
 
@@ -51,7 +51,10 @@ async fn round_trips_are_the_least_the_request_needs() {
     let cookie = set_cookie(&res).unwrap();
     assert_eq!(
         c.snapshot(),
-        (0, 1, 0, 0, 0),
+        Calls {
+            saves: 1,
+            ..Calls::default()
+        },
         "a new session: no load (no cookie), one write"
     );
 
@@ -71,7 +74,11 @@ async fn round_trips_are_the_least_the_request_needs() {
     );
     assert_eq!(
         c.snapshot(),
-        (1, 1, 0, 0, 0),
+        Calls {
+            loads: 1,
+            saves: 1,
+            ..Calls::default()
+        },
         "a read is one load and no write"
     );
     assert_eq!(c.refreshing_loads.load(SeqCst), 0);
@@ -83,14 +90,23 @@ async fn round_trips_are_the_least_the_request_needs() {
     );
     assert_eq!(
         c.snapshot(),
-        (2, 2, 0, 0, 0),
+        Calls {
+            loads: 2,
+            saves: 2,
+            ..Calls::default()
+        },
         "a change is one load plus one write"
     );
 
     get(&app, "/renew", Some(&cookie)).await;
     assert_eq!(
         c.snapshot(),
-        (3, 2, 0, 0, 1),
+        Calls {
+            loads: 3,
+            saves: 2,
+            renews: 1,
+            ..Calls::default()
+        },
         "renew is one load plus one renew"
     );
 
@@ -100,8 +116,12 @@ async fn round_trips_are_the_least_the_request_needs() {
     get(&app, "/purge", Some(&other)).await;
     let after = c.snapshot();
     assert_eq!(
-        (after.0 - before.0, after.3 - before.3),
-        (1, 1),
+        after - before,
+        Calls {
+            loads: 1,
+            deletes: 1,
+            ..Calls::default()
+        },
         "purge is one load plus one delete"
     );
 }
@@ -122,7 +142,11 @@ async fn refresh_on_access_folds_into_the_load() {
     let res = get(&app, "/read", Some(&cookie)).await;
     assert_eq!(
         store.counts.snapshot(),
-        (1, 1, 0, 0, 0),
+        Calls {
+            loads: 1,
+            saves: 1,
+            ..Calls::default()
+        },
         "one load, no separate refresh"
     );
     assert_eq!(
@@ -138,7 +162,11 @@ async fn refresh_on_access_folds_into_the_load() {
     get(&app, "/noop", Some(&cookie)).await;
     assert_eq!(
         store.counts.snapshot(),
-        (1, 1, 0, 0, 0),
+        Calls {
+            loads: 1,
+            saves: 1,
+            ..Calls::default()
+        },
         "/noop still costs nothing"
     );
 }
@@ -162,13 +190,21 @@ async fn refresh_on_every_request_touches_without_loading() {
     );
     assert_eq!(
         store.counts.snapshot(),
-        (0, 1, 1, 0, 0),
+        Calls {
+            saves: 1,
+            refreshes: 1,
+            ..Calls::default()
+        },
         "/noop refreshes the TTL, no load"
     );
     get(&app, "/noop", None).await;
     assert_eq!(
         store.counts.snapshot(),
-        (0, 1, 1, 0, 0),
+        Calls {
+            saves: 1,
+            refreshes: 1,
+            ..Calls::default()
+        },
         "no cookie, nothing to refresh"
     );
 }

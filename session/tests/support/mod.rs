@@ -145,17 +145,38 @@ pub struct Counts {
 }
 
 /// (loads, saves, refreshes, deletes, renews)
-pub type Snapshot = (usize, usize, usize, usize, usize);
+/// Store calls made so far, by kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Calls {
+    pub loads: usize,
+    pub saves: usize,
+    pub refreshes: usize,
+    pub deletes: usize,
+    pub renews: usize,
+}
+
+impl std::ops::Sub for Calls {
+    type Output = Self;
+    fn sub(self, before: Self) -> Self {
+        Self {
+            loads: self.loads - before.loads,
+            saves: self.saves - before.saves,
+            refreshes: self.refreshes - before.refreshes,
+            deletes: self.deletes - before.deletes,
+            renews: self.renews - before.renews,
+        }
+    }
+}
 
 impl Counts {
-    pub fn snapshot(&self) -> Snapshot {
-        (
-            self.loads.load(SeqCst),
-            self.saves.load(SeqCst),
-            self.refreshes.load(SeqCst),
-            self.deletes.load(SeqCst),
-            self.renews.load(SeqCst),
-        )
+    pub fn snapshot(&self) -> Calls {
+        Calls {
+            loads: self.loads.load(SeqCst),
+            saves: self.saves.load(SeqCst),
+            refreshes: self.refreshes.load(SeqCst),
+            deletes: self.deletes.load(SeqCst),
+            renews: self.renews.load(SeqCst),
+        }
     }
 }
 
