@@ -13,7 +13,7 @@ use session::{
     SessionId, SessionMiddleware, StoreError,
 };
 use session_tests::postgres_server::PostgresServer;
-use sql_support::{app, is_opaque, HOUR};
+use sql_support::{app, HOUR, OPAQUE_500};
 
 fn store(server: &PostgresServer) -> PostgresStore {
     PostgresStore::open(&server.url()).unwrap()
@@ -213,7 +213,7 @@ async fn postgres_stopped_fails_only_session_routes_and_recovers_after_restart()
             took < timeout + Duration::from_millis(500),
             "{uri} took {took:?}"
         );
-        assert!(is_opaque(&body(res).await), "{uri}: opaque 500");
+        assert_eq!(body(res).await, OPAQUE_500, "{uri}: opaque 500");
     }
     let err = store
         .load(&SessionId::generate(), Keys::All, None)

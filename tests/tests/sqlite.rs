@@ -14,7 +14,7 @@ use session::{
     testing::{self, body, get, set_cookie, Capabilities},
     SessionId, SessionMiddleware, StoreError,
 };
-use sql_support::{app, is_opaque, HOUR};
+use sql_support::{app, HOUR, OPAQUE_500};
 use sqlx::{Connection as _, SqliteConnection};
 
 fn store(dir: &Path) -> SqliteStore {
@@ -246,7 +246,7 @@ async fn sqlite_locked_database_fails_only_session_writes_and_recovers() {
             took < timeout * 2 + Duration::from_millis(500),
             "{uri} took {took:?}"
         );
-        assert!(is_opaque(&body(res).await), "{uri}: opaque 500");
+        assert_eq!(body(res).await, OPAQUE_500, "{uri}: opaque 500");
     }
     let err = store
         .save(&SessionId::generate(), &ChangeSet::create(), HOUR)
