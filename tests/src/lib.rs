@@ -5,10 +5,11 @@
 //!   rendering, seals, ids, store internals that need private access).
 //! - `session/tests/`: the library through its public API, in process, with no external
 //!   server: middleware promises, cookie store, typed sessions, maximum lifetime, the layout
-//!   rule, and the acceptance suites on the memory and cookie stores.
-//! - `tests/tests/` (this crate): stores against real servers and real files: Redis, Redis
-//!   Cluster, PostgreSQL (started by `redis_server` and `postgres_server` here), SQLite, and the
-//!   file store (in process, and across processes with the helper binaries in `src/bin`).
+//!   rule, the file store on temp dirs, and the acceptance suites on the memory, cookie and
+//!   file stores.
+//! - `tests/tests/` (this crate): stores against real servers and across processes: Redis,
+//!   Redis Cluster, PostgreSQL (started by `redis_server` and `postgres_server` here), SQLite,
+//!   and the file store shared by processes (the helper binaries in `src/bin`).
 //! - `examples/tests/`: black-box HTTP against the example binaries, `bench-server` above all
 //!   (DESIGN.md's route table is their contract).
 
