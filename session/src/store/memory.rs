@@ -313,6 +313,20 @@ mod tests {
     }
 
     #[actix_web::test]
+    async fn an_endless_ttl_is_kept_not_a_panic() {
+        let store = MemoryStore::new();
+        let id = SessionId::generate();
+        let create = ChangeSet::create().upsert("k", "1");
+        store.save(&id, &create, Duration::MAX).await.unwrap();
+        assert!(store.refresh(&id, Duration::MAX).await.unwrap());
+        let load = store.load(&id, Keys::All, Some(Duration::MAX)).await;
+        assert_eq!(load.unwrap().unwrap().len(), 1);
+        let new = SessionId::generate();
+        let outcome = store.renew(&id, &new, &create, Duration::MAX).await;
+        assert_eq!(outcome.unwrap(), SaveOutcome::Saved);
+    }
+
+    #[actix_web::test]
     async fn clones_share_sessions() {
         let store = MemoryStore::new();
         let other = store.clone();
