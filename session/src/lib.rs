@@ -89,6 +89,7 @@ mod log;
 mod middleware;
 mod session;
 pub mod store;
+mod transport;
 mod typed;
 
 /// Runtime support for `#[derive(SessionData)]`; not public API.
@@ -100,7 +101,7 @@ pub mod __private {
 }
 
 pub use clock::Clock;
-pub use config::{CookieLifecycle, TtlRefresh, DEFAULT_COOKIE_NAME, DEFAULT_TTL};
+pub use config::{CookieLifecycle, Transport, TtlRefresh, DEFAULT_COOKIE_NAME, DEFAULT_TTL};
 pub use error::{BoxError, SaveError, SessionError, StoreError};
 pub use id::{InvalidSessionId, SessionId};
 pub use middleware::{SessionMiddleware, SessionMiddlewareBuilder, SessionService, SessionStorage};
@@ -108,5 +109,6 @@ pub use session::{Session, SessionExt, SessionStatus};
 #[cfg(feature = "macros")]
 #[doc = include_str!("typed.md")]
 pub use session_macros::SessionData;
+pub use transport::MAX_HEADER_TOKEN_BYTES;
 #[cfg(feature = "testing")]
 pub mod testing;
