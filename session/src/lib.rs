@@ -41,6 +41,11 @@
 //! | `store::SqliteStore` | `sqlite` | a row each in an SQLite file (WAL) shared by the processes of one machine | per-key merge (one statement) |
 //! | `store::PostgresStore` | `postgres` | a row each in a PostgreSQL table, shared by every process | per-key merge (one statement) |
 //!
+//! # Header tokens for API clients
+//! [`Transport::header`] carries the session token in `X-Session` request and response headers
+//! instead of the cookie (or `Authorization: Bearer`, or both): [`Transport`] explains what it
+//! answers, what it means for CSRF, XSS and CORS, and shows a JSON API.
+//!
 //! # Cargo features
 //! | feature | default | gives |
 //! |---|---|---|

@@ -60,6 +60,8 @@ impl From<CookieStore> for SessionStorage {
 /// when the session was read. A 5xx response saves nothing; a failed save turns the response
 /// into an opaque 500.
 ///
+/// With a header [`Transport`] the token travels in a header instead of the cookie.
+///
 /// ```
 /// use actix_web::{cookie::Key, App};
 /// use session::{store::MemoryStore, SessionMiddleware, TtlRefresh};

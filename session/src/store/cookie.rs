@@ -29,7 +29,7 @@ use crate::{
 /// cookies, which are re-sealed with the current key on the next write.
 ///
 /// Limits, inherent to client-side sessions:
-/// - a session whose `Set-Cookie` would exceed [`MAX_COOKIE_BYTES`] is refused with
+/// - a session whose `Set-Cookie` would exceed [`MAX_COOKIE_BYTES`](crate::store::MAX_COOKIE_BYTES) is refused with
 ///   [`SaveError::CookieTooLarge`](crate::SaveError::CookieTooLarge) (a 500 for that response, logged), never sent to be dropped;
 ///   with a header [`Transport`](crate::Transport) the sealed session is the header's token and
 ///   may be up to [`MAX_HEADER_TOKEN_BYTES`](crate::MAX_HEADER_TOKEN_BYTES) instead, refused
