@@ -259,3 +259,40 @@ async fn cookie_store_tokens_may_pass_the_cookie_limit_up_to_8_kib() {
         "cookie limit"
     );
 }
+
+#[actix_web::test]
+async fn header_tokens_expire_with_the_ttl_and_the_maximum_lifetime() {
+    use std::time::Duration;
+    let clock = session::Clock::manual();
+    let store = MemoryStore::builder().clock(clock.clone()).build();
+    let middleware = |max| {
+        SessionMiddleware::builder(store.clone(), Key::from(&KEY))
+            .transport(Transport::header())
+            .clock(clock.clone())
+            .ttl(Duration::from_secs(100))
+            .max_lifetime(max)
+            .build()
+    };
+    let ttl_only = test::init_service(App::new().wrap(middleware(None)).configure(routes)).await;
+    let capped = test::init_service(
+        App::new()
+            .wrap(middleware(Some(Duration::from_secs(150))))
+            .configure(routes),
+    )
+    .await;
+    let token = send(&ttl_only, "/counter", &[]).await.token.unwrap();
+    clock.advance(Duration::from_secs(90));
+    // A change refreshes the TTL (the default policy) and keeps the token.
+    assert_eq!(with(&ttl_only, "/counter", &token).await.body, "2");
+    clock.advance(Duration::from_secs(90));
+    assert_eq!(
+        with(&ttl_only, "/read", &token).await.body,
+        "2",
+        "refreshed"
+    );
+    let past = with(&capped, "/read", &token).await;
+    assert_eq!(past.body, "0", "180 s old: past the 150 s maximum lifetime");
+    assert_eq!(past.token.as_deref(), Some(""));
+    clock.advance(Duration::from_secs(101));
+    assert_eq!(with(&ttl_only, "/read", &token).await.body, "0", "expired");
+}
