@@ -42,7 +42,7 @@ fn serves_header_sessions(server: &Server, sessions: Sessions) {
     assert_eq!(first.header("vary"), Some("x-session"));
 
     // A change to a server-side session keeps its token; a cookie-store one is re-sealed.
-    let mut step = |path: &str, expected: &str, token: &mut String| {
+    let step = |path: &str, expected: &str, token: &mut String| {
         let res = server.get_token(path, token);
         assert_eq!((res.status, res.body.as_str()), (200, expected), "{path}");
         match sessions {
