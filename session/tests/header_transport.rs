@@ -2,6 +2,8 @@
 //! (never `Set-Cookie`), cookies ignored, `Bearer` and `Both`, key rotation, and the cookie
 //! store's header-sized limit.
 
+mod support;
+
 use actix_http::Request;
 use actix_web::{
     body::{BoxBody, EitherBody},
@@ -155,15 +157,11 @@ async fn header_mode_answers_tokens_where_cookies_would_be_set_and_never_sets_co
 }
 
 #[actix_web::test]
-async fn forged_tokens_are_fresh_sessions_answered_with_an_empty_header() {
-    let app = app(
-        MemoryStore::new(),
-        Transport::header(),
-        Key::from(&KEY),
-        None,
-    )
-    .await;
+async fn forged_tokens_never_reach_the_store_and_are_answered_with_an_empty_header() {
+    let store = support::Instrumented::default();
+    let app = app(store.clone(), Transport::header(), Key::from(&KEY), None).await;
     let token = send(&app, "/counter", &[]).await.token.unwrap();
+    store.take_loads();
     let mut forged = token.clone().into_bytes();
     forged[10] = if forged[10] == b'A' { b'B' } else { b'A' };
     let forged = String::from_utf8(forged).unwrap();
@@ -172,6 +170,7 @@ async fn forged_tokens_are_fresh_sessions_answered_with_an_empty_header() {
         assert_eq!((read.status, read.body.as_str()), (200, "0"), "{bad:.40}");
         assert_eq!(read.token.as_deref(), Some(""), "{bad:.40}");
     }
+    assert_eq!(store.take_loads(), [], "no load for a forged token");
     assert_eq!(with(&app, "/read", &token).await.body, "1");
 }
 
