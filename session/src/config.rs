@@ -2,7 +2,10 @@
 
 use std::time::Duration;
 
-use actix_web::cookie::{Key, SameSite};
+use actix_web::{
+    cookie::{Key, SameSite},
+    http::header::HeaderName,
+};
 
 use crate::{
     clock::Clock,
@@ -62,6 +65,143 @@ pub enum CookieLifecycle {
     Persistent,
 }
 
+/// Where the session token travels: in the cookie (the default), or in a request and response
+/// header for API clients, mobile apps and single-page apps on another origin.
+///
+/// The token is the very value the cookie would carry: the signed id of a server-side session,
+/// or the whole sealed session with the [`CookieStore`](crate::store::CookieStore). Forged or
+/// tampered tokens are refused before any store is asked, and key rotation, the maximum
+/// lifetime and TTL refreshes work as with cookies.
+///
+/// In header mode the middleware answers the token in the response header whenever it would
+/// have set the cookie (a new session, a renewal, a re-sealed or refreshed token), answers the
+/// header **empty** whenever it would have removed the cookie (purge, a token that did not
+/// verify), and answers nothing for untouched requests. It never sends `Set-Cookie` and never
+/// reads the `Cookie` header: a cookie is ignored, so a browser's ambient cookie cannot be
+/// mixed into a header session (no CSRF, no fixation through a planted cookie).
+///
+/// - **CSRF:** browsers attach cookies to cross-site requests by themselves, but never a custom
+///   header or `Authorization`: a header session is not exposed to cross-site request forgery.
+/// - **XSS:** the client holds the token itself, so a script injected into a web client can
+///   read it wherever the client keeps it (`localStorage`, a JS variable); `HttpOnly` cannot
+///   protect it. Mobile and server clients should keep it in the platform's secure storage;
+///   browser clients should prefer the cookie transport when they are on the same site.
+/// - **CORS:** browsers hide response headers from scripts of other origins unless they are
+///   listed in `Access-Control-Expose-Headers`: the middleware adds the header's name there
+///   on every response that answers the token. Requests that *send* the header need the
+///   app's CORS layer (e.g. `actix-cors`) to allow it (`Access-Control-Allow-Headers`).
+/// - **Size:** a cookie-store session travels whole in the header; it may be up to
+///   [`MAX_HEADER_TOKEN_BYTES`](crate::MAX_HEADER_TOKEN_BYTES) (8 KiB, the smallest
+///   request-header limit of common proxies and servers) and a larger one is refused with
+///   [`SaveError::TokenTooLarge`](crate::SaveError::TokenTooLarge).
+/// - `Vary` names the header the token is read from instead of `Cookie`.
+///
+/// A JSON API whose clients send `X-Session: <token>` and keep the one they are answered:
+///
+/// ```
+/// use actix_web::{cookie::Key, test, web, App, HttpResponse};
+/// use session::{store::MemoryStore, Session, SessionMiddleware, Transport};
+///
+/// #[derive(serde::Deserialize)]
+/// struct Login {
+///     user: String,
+/// }
+///
+/// async fn login(session: Session, body: web::Json<Login>) -> actix_web::Result<HttpResponse> {
+///     session.renew(); // a new token on sign-in; the old one stops working
+///     session.insert("user", &body.user)?;
+///     Ok(HttpResponse::Ok().json(serde_json::json!({ "user": body.user })))
+/// }
+///
+/// async fn me(session: Session) -> actix_web::Result<HttpResponse> {
+///     let user: Option<String> = session.get("user")?;
+///     Ok(HttpResponse::Ok().json(serde_json::json!({ "user": user })))
+/// }
+///
+/// # actix_web::rt::System::new().block_on(async {
+/// let middleware = SessionMiddleware::builder(MemoryStore::new(), Key::generate())
+///     .transport(Transport::header()) // `X-Session`
+///     .build();
+/// let app = test::init_service(
+///     App::new()
+///         .wrap(middleware)
+///         .route("/login", web::post().to(login))
+///         .route("/me", web::get().to(me)),
+/// )
+/// .await;
+///
+/// let req = test::TestRequest::post()
+///     .uri("/login")
+///     .set_json(serde_json::json!({ "user": "ferris" }))
+///     .to_request();
+/// let res = test::call_service(&app, req).await;
+/// assert!(res.headers().get("set-cookie").is_none());
+/// let token = res.headers().get("x-session").unwrap().clone();
+///
+/// let req = test::TestRequest::get()
+///     .uri("/me")
+///     .insert_header(("x-session", token))
+///     .to_request();
+/// let body: serde_json::Value = test::call_and_read_body_json(&app, req).await;
+/// assert_eq!(body["user"], "ferris");
+/// # });
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Transport {
+    /// The session cookie (the default).
+    #[default]
+    Cookie,
+    /// The token in this request header, answered in the same response header
+    /// ([`Transport::header`] names it `X-Session`). The cookie is ignored.
+    Header(HeaderName),
+    /// The token in `Authorization: Bearer <token>`, answered in this response header
+    /// ([`Transport::bearer`] names it `X-Session`). The cookie is ignored.
+    Bearer(HeaderName),
+    /// Both: a request that carries this header (even empty) is served as
+    /// [`Transport::Header`], cookie ignored; any other as [`Transport::Cookie`]. An API
+    /// client that has no token yet sends the header empty to be answered in it.
+    Both(HeaderName),
+}
+
+impl Transport {
+    /// [`Transport::Header`] with `X-Session`.
+    ///
+    /// ```
+    /// assert_eq!(
+    ///     session::Transport::header(),
+    ///     session::Transport::Header(actix_web::http::header::HeaderName::from_static("x-session"))
+    /// );
+    /// ```
+    #[must_use]
+    pub fn header() -> Self {
+        Self::Header(HeaderName::from_static(DEFAULT_TOKEN_HEADER))
+    }
+
+    /// [`Transport::Bearer`] answered in `X-Session`.
+    ///
+    /// ```
+    /// let transport = session::Transport::bearer();
+    /// ```
+    #[must_use]
+    pub fn bearer() -> Self {
+        Self::Bearer(HeaderName::from_static(DEFAULT_TOKEN_HEADER))
+    }
+
+    /// [`Transport::Both`] with `X-Session`.
+    ///
+    /// ```
+    /// let transport = session::Transport::both();
+    /// ```
+    #[must_use]
+    pub fn both() -> Self {
+        Self::Both(HeaderName::from_static(DEFAULT_TOKEN_HEADER))
+    }
+}
+
+/// The header of [`Transport::header`] (header names are compared case-insensitively).
+const DEFAULT_TOKEN_HEADER: &str = "x-session";
+
 /// The validated settings shared by the middleware and every session handle.
 pub(crate) struct Config {
     pub(crate) cookie_name: String,
@@ -74,6 +214,7 @@ pub(crate) struct Config {
     pub(crate) ttl: Duration,
     pub(crate) refresh: TtlRefresh,
     pub(crate) max_lifetime: Option<Duration>,
+    pub(crate) transport: Transport,
     pub(crate) clock: Clock,
     /// The current key first, then older keys still accepted, each with its subkeys derived.
     pub(crate) keys: SealKeys,
@@ -95,6 +236,7 @@ impl Config {
             ttl: DEFAULT_TTL,
             refresh: TtlRefresh::OnUpdate,
             max_lifetime: None,
+            transport: Transport::Cookie,
             clock: Clock::system(),
             keys: SealKeys::new(&key),
             attributes: std::sync::OnceLock::new(),
@@ -120,6 +262,7 @@ impl std::fmt::Debug for Config {
             .field("ttl", &self.ttl)
             .field("refresh", &self.refresh)
             .field("max_lifetime", &self.max_lifetime)
+            .field("transport", &self.transport)
             .field("keys", &self.keys.len())
             .finish()
     }

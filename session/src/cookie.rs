@@ -125,16 +125,16 @@ fn find_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<Cow<'a, str>> {
     }
 }
 
-/// The `Set-Cookie` text of a server-side session cookie.
-pub(crate) fn server_cookie(config: &Config, id: &SessionId, meta: Meta, ttl: Duration) -> String {
+/// The value of a server-side session cookie (the signed id and facts): what the cookie
+/// carries, or a header when the transport is one.
+pub(crate) fn server_token(config: &Config, id: &SessionId, meta: Meta) -> String {
     let plain = format!("{id}.{}", meta.encode());
-    let value = seal::seal(
+    seal::seal(
         Purpose::ServerCookie,
         config.key(),
         &config.cookie_name,
         plain,
-    );
-    set_cookie_text(config, &value, ttl)
+    )
 }
 
 /// Parses a server-side session cookie. `None` (logged at warn) for anything not issued by us
@@ -310,9 +310,7 @@ mod tests {
         let ours = shared(&key);
         let id = SessionId::generate();
         let meta = Meta::from_parts(crate::clock::Clock::system().unix_secs(), 60).unwrap();
-        let header = server_cookie(&ours.config, &id, meta, Duration::from_secs(60));
-        let value = header.split_once('=').unwrap().1;
-        let value = value.split(';').next().unwrap().to_owned();
+        let value = server_token(&ours.config, &id, meta);
         let expect = |incoming: Option<Incoming>| match incoming {
             Some(Incoming::Id {
                 id: got,

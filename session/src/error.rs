@@ -218,7 +218,17 @@ pub enum SaveError {
         /// [`MAX_COOKIE_BYTES`](crate::store::MAX_COOKIE_BYTES).
         limit: usize,
     },
-    /// The `Set-Cookie` text is not a valid header value (a cookie name, path or domain with
+    /// A cookie-store session answered in a header ([`Transport`](crate::Transport)) whose
+    /// token would exceed what proxies and servers accept in a request header: the client
+    /// could not send it back.
+    #[error("the session token would be {size} bytes, over the header limit of {limit} bytes")]
+    TokenTooLarge {
+        /// Size of the token.
+        size: usize,
+        /// [`MAX_HEADER_TOKEN_BYTES`](crate::MAX_HEADER_TOKEN_BYTES).
+        limit: usize,
+    },
+    /// The `Set-Cookie` text (or the token header) is not a valid header value (a cookie name, path or domain with
     /// characters a header cannot carry).
     #[error("the session cookie is not a valid header value")]
     InvalidHeader(#[source] actix_web::http::header::InvalidHeaderValue),

@@ -41,6 +41,11 @@
 //! | `store::SqliteStore` | `sqlite` | a row each in an SQLite file (WAL) shared by the processes of one machine | per-key merge (one statement) |
 //! | `store::PostgresStore` | `postgres` | a row each in a PostgreSQL table, shared by every process | per-key merge (one statement) |
 //!
+//! # Header tokens for API clients
+//! [`Transport::header`] carries the session token in `X-Session` request and response headers
+//! instead of the cookie (or `Authorization: Bearer`, or both): [`Transport`] explains what it
+//! answers, what it means for CSRF, XSS and CORS, and shows a JSON API.
+//!
 //! # Cargo features
 //! | feature | default | gives |
 //! |---|---|---|
@@ -106,6 +111,7 @@ mod log;
 mod middleware;
 mod session;
 pub mod store;
+mod transport;
 mod typed;
 
 /// Runtime support for `#[derive(SessionData)]`; not public API.
@@ -117,7 +123,7 @@ pub mod __private {
 }
 
 pub use clock::Clock;
-pub use config::{CookieLifecycle, TtlRefresh};
+pub use config::{CookieLifecycle, Transport, TtlRefresh};
 pub use error::{BoxError, SaveError, SessionError, StoreError};
 pub use id::{InvalidSessionId, SessionId};
 pub use middleware::{SessionMiddleware, SessionMiddlewareBuilder, SessionStorage};
@@ -125,5 +131,6 @@ pub use session::{Session, SessionExt, SessionStatus};
 #[cfg(feature = "macros")]
 #[doc = include_str!("typed.md")]
 pub use session_macros::SessionData;
+pub use transport::MAX_HEADER_TOKEN_BYTES;
 #[cfg(feature = "testing")]
 pub mod testing;

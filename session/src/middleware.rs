@@ -12,17 +12,19 @@ use actix_web::{
     body::{EitherBody, MessageBody},
     cookie::{Key, SameSite},
     dev::{ServiceRequest, ServiceResponse},
-    http::header::{self, HeaderValue},
+    http::header::{self, HeaderMap, HeaderValue},
     HttpMessage,
 };
 use futures_util::future::LocalBoxFuture;
 
 use crate::{
+    config::Transport,
     config::{Config, CookieLifecycle, TtlRefresh},
     cookie::{removal_cookie, set_cookie_header, VerifiedCookies},
     error::SaveError,
-    session::{Backend, CookieUpdate, RequestSlot, Storage},
+    session::{Backend, RequestSlot, Storage, TokenUpdate},
     store::{CookieStore, SessionStore},
+    transport::{answer_header, vary_headers, Carrier},
 };
 
 /// The store behind a [`SessionMiddleware`]: any [`SessionStore`], or the [`CookieStore`].
@@ -57,6 +59,8 @@ impl From<CookieStore> for SessionStorage {
 /// (nothing if the session was untouched), sets or removes the cookie, and adds `Vary: Cookie`
 /// when the session was read. A 5xx response saves nothing; a failed save turns the response
 /// into an opaque 500.
+///
+/// With a header [`Transport`] the token travels in a header instead of the cookie.
 ///
 /// ```
 /// use actix_web::{cookie::Key, App};
@@ -110,6 +114,7 @@ impl SessionMiddleware {
 /// | refresh | [`TtlRefresh::OnUpdate`] |
 /// | maximum lifetime | none |
 /// | previous keys | none |
+/// | transport | [`Transport::Cookie`] |
 ///
 /// ```
 /// use std::time::Duration;
@@ -202,6 +207,23 @@ impl SessionMiddlewareBuilder {
         self
     }
 
+    /// Where the session token travels: the cookie, or a header for API clients. Read
+    /// [`Transport`] for what header mode means for CSRF, XSS, CORS and the cookie store's
+    /// size limit.
+    ///
+    /// ```
+    /// use session::{store::MemoryStore, SessionMiddleware, Transport};
+    ///
+    /// let key = actix_web::cookie::Key::generate();
+    /// let api = SessionMiddleware::builder(MemoryStore::new(), key)
+    ///     .transport(Transport::header()) // `X-Session` requests and responses
+    ///     .build();
+    /// ```
+    pub fn transport(mut self, transport: Transport) -> Self {
+        self.config.transport = transport;
+        self
+    }
+
     /// An absolute maximum lifetime from the session's creation, whatever its refreshes.
     pub fn max_lifetime(mut self, max: Option<Duration>) -> Self {
         self.config.max_lifetime = max;
@@ -289,31 +311,65 @@ where
                 None => return Ok(res.map_into_left_body()),
             };
             if session.was_accessed() {
-                res.headers_mut()
-                    .append(header::VARY, HeaderValue::from_static("Cookie"));
+                vary(&shared.config, res.headers_mut());
             }
             if res.status().is_server_error() {
                 return Ok(res.map_into_left_body());
             }
-            let set_cookie = match session.commit().await {
-                Ok(CookieUpdate::Keep) => None,
-                Ok(CookieUpdate::Set(header)) => Some(header),
-                Ok(CookieUpdate::Remove) => {
-                    Some(set_cookie_header(&removal_cookie(&shared.config)))
-                }
-                Err(err) => return Ok(save_failed(res, err)),
+            let answered = match session.commit().await {
+                Ok(update) => answer(&shared.config, session.carrier(), update, res.headers_mut()),
+                Err(err) => Err(err),
             };
-            if let Some(set_cookie) = set_cookie {
-                match HeaderValue::from_str(&set_cookie) {
-                    Ok(value) => {
-                        res.headers_mut().append(header::SET_COOKIE, value);
-                    }
-                    Err(err) => return Ok(save_failed(res, SaveError::InvalidHeader(err))),
-                }
+            if let Err(err) = answered {
+                return Ok(save_failed(res, err));
             }
             Ok(res.map_into_left_body())
         })
     }
+}
+
+/// `Vary` on a response whose session was read: it depends on the token's request header.
+fn vary(config: &Config, headers: &mut HeaderMap) {
+    if matches!(config.transport, Transport::Cookie) {
+        headers.append(header::VARY, HeaderValue::from_static("Cookie"));
+        return;
+    }
+    let (first, second) = vary_headers(config);
+    headers.append(header::VARY, first.into());
+    if let Some(second) = second {
+        headers.append(header::VARY, second.into());
+    }
+}
+
+/// Puts the commit's answer on the response: `Set-Cookie` (a removal cookie to remove), or the
+/// token header (empty to remove) listed in `Access-Control-Expose-Headers` so that browser
+/// clients on other origins can read it.
+///
+/// # Errors
+/// [`SaveError::InvalidHeader`] when the answer is not a valid header value.
+fn answer(
+    config: &Config,
+    carrier: Carrier,
+    update: TokenUpdate,
+    headers: &mut HeaderMap,
+) -> Result<(), SaveError> {
+    let text = match update {
+        TokenUpdate::Keep => return Ok(()),
+        TokenUpdate::Set(text) => text,
+        TokenUpdate::Remove => match carrier {
+            Carrier::Cookie => set_cookie_header(&removal_cookie(config)),
+            Carrier::Header => String::new(),
+        },
+    };
+    let value = HeaderValue::try_from(text).map_err(SaveError::InvalidHeader)?;
+    match answer_header(config, carrier) {
+        None => headers.append(header::SET_COOKIE, value),
+        Some(name) => {
+            headers.insert(name.clone(), value);
+            headers.append(header::ACCESS_CONTROL_EXPOSE_HEADERS, name.clone().into());
+        }
+    }
+    Ok(())
 }
 
 /// Replaces the handler's response with an opaque 500 that carries the [`SaveError`]: an
@@ -321,4 +377,81 @@ where
 fn save_failed<B>(res: ServiceResponse<B>, err: SaveError) -> ServiceResponse<EitherBody<B>> {
     let response = actix_web::HttpResponse::from_error(err);
     res.into_response(response).map_into_right_body()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answered(transport: Transport, carrier: Carrier, update: TokenUpdate) -> HeaderMap {
+        let mut config = Config::new(Key::generate());
+        config.transport = transport;
+        let mut headers = HeaderMap::new();
+        answer(&config, carrier, update, &mut headers).unwrap();
+        headers
+    }
+
+    fn get<'a>(headers: &'a HeaderMap, name: &str) -> Vec<&'a str> {
+        headers.get_all(name).map(|v| v.to_str().unwrap()).collect()
+    }
+
+    #[test]
+    fn header_mode_answers_the_token_empty_removals_and_nothing_for_keep() {
+        for transport in [Transport::header(), Transport::bearer(), Transport::both()] {
+            let set = answered(
+                transport.clone(),
+                Carrier::Header,
+                TokenUpdate::Set("tok.1~a".into()),
+            );
+            assert_eq!(get(&set, "x-session"), ["tok.1~a"], "{transport:?}");
+            assert_eq!(get(&set, "access-control-expose-headers"), ["x-session"]);
+            assert!(set.get(header::SET_COOKIE).is_none());
+
+            let removed = answered(transport.clone(), Carrier::Header, TokenUpdate::Remove);
+            assert_eq!(get(&removed, "x-session"), [""], "{transport:?}");
+            assert!(removed.get(header::SET_COOKIE).is_none());
+
+            assert!(answered(transport, Carrier::Header, TokenUpdate::Keep).is_empty());
+        }
+    }
+
+    #[test]
+    fn cookie_mode_answers_set_cookie_only() {
+        for transport in [Transport::Cookie, Transport::both()] {
+            let text = "session=tok; HttpOnly; SameSite=Lax; Secure; Path=/";
+            let set = answered(
+                transport.clone(),
+                Carrier::Cookie,
+                TokenUpdate::Set(text.into()),
+            );
+            assert_eq!(get(&set, "set-cookie"), [text]);
+            assert_eq!(set.len(), 1, "{transport:?}: {set:?}");
+
+            let removed = answered(transport.clone(), Carrier::Cookie, TokenUpdate::Remove);
+            let removal = get(&removed, "set-cookie");
+            assert!(removal[0].starts_with("session=;"), "{removal:?}");
+            assert!(removal[0].contains("Max-Age=0"), "{removal:?}");
+            assert_eq!(removed.len(), 1);
+
+            assert!(answered(transport, Carrier::Cookie, TokenUpdate::Keep).is_empty());
+        }
+    }
+
+    #[test]
+    fn vary_names_the_header_the_token_is_read_from() {
+        let varied = |transport| {
+            let mut config = Config::new(Key::generate());
+            config.transport = transport;
+            let mut headers = HeaderMap::new();
+            vary(&config, &mut headers);
+            get(&headers, "vary")
+                .into_iter()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(varied(Transport::Cookie), ["Cookie"]);
+        assert_eq!(varied(Transport::header()), ["x-session"]);
+        assert_eq!(varied(Transport::bearer()), ["authorization"]);
+        assert_eq!(varied(Transport::both()), ["cookie", "x-session"]);
+    }
 }

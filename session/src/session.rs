@@ -15,12 +15,13 @@ use serde::{de::DeserializeOwned, Serialize};
 
 pub use self::extract::SessionExt;
 use self::state::SessionState;
-pub(crate) use self::{commit::CookieUpdate, extract::RequestSlot};
+pub(crate) use self::{commit::TokenUpdate, extract::RequestSlot};
 use crate::{
     clock::Clock,
     config::Config,
     cookie::{Incoming, VerifiedCookies, MAX_TTL},
     store::{DynStore, Entries, Keys},
+    transport::Carrier,
     SessionError, SessionId,
 };
 
@@ -72,8 +73,11 @@ pub enum SessionStatus {
 /// What the clones of one [`Session`] share.
 struct Handle {
     shared: Option<Arc<Backend>>,
-    /// The session cookie's value as sent, verified only on first need.
-    raw_cookie: Option<String>,
+    /// The session token (the cookie's value, or the header's) as sent, verified only on
+    /// first need.
+    raw_token: Option<String>,
+    /// How the request carried its token, and so how the response answers it.
+    carrier: Carrier,
     incoming: OnceLock<Option<Incoming>>,
     load_lock: futures_util::lock::Mutex<()>,
     state: Mutex<SessionState>,
@@ -128,14 +132,19 @@ impl fmt::Debug for Session {
 }
 
 impl Session {
-    pub(crate) fn new(shared: Option<Arc<Backend>>, raw_cookie: Option<String>) -> Self {
+    pub(crate) fn new(
+        shared: Option<Arc<Backend>>,
+        raw_token: Option<String>,
+        carrier: Carrier,
+    ) -> Self {
         let born = shared
             .as_ref()
             .map_or_else(Clock::system, |s| s.config.clock.clone())
             .unix_secs();
         Self(Arc::new(Handle {
             shared,
-            raw_cookie,
+            raw_token,
+            carrier,
             incoming: OnceLock::new(),
             load_lock: futures_util::lock::Mutex::new(()),
             state: Mutex::new(SessionState::new(born)),

@@ -2,7 +2,7 @@
 //!
 //! `bench-server --store memory|cookie|redis|redis-cluster|file|sqlite|postgres [--port 8080]
 //! [--workers 1] [--redis redis://127.0.0.1:6379[,URL…]] [--dir PATH] [--database URL-or-PATH]
-//! [--ttl SECONDS] [--refresh update|access|request]`
+//! [--ttl SECONDS] [--refresh update|access|request] [--transport cookie|header]`
 
 use std::{process::ExitCode, time::Duration};
 
@@ -12,13 +12,14 @@ use session::{
         CookieStore, FileStore, MemoryStore, PostgresStore, RedisConfigError, RedisStore,
         SqlPruner, SqliteStore,
     },
-    CookieLifecycle, SessionMiddleware, SessionStorage, TtlRefresh,
+    CookieLifecycle, SessionMiddleware, SessionStorage, Transport, TtlRefresh,
 };
 
 const USAGE: &str =
     "usage: bench-server --store memory|cookie|redis|redis-cluster|file|sqlite|postgres \
 [--port 8080] [--workers 1] [--redis redis://127.0.0.1:6379[,URL...]] [--dir PATH] \
-[--database URL-or-PATH] [--ttl SECONDS] [--refresh update|access|request]";
+[--database URL-or-PATH] [--ttl SECONDS] [--refresh update|access|request] \
+[--transport cookie|header]";
 
 /// How often the SQL stores delete expired rows.
 const PRUNE_EVERY: Duration = Duration::from_secs(10 * 60);
@@ -36,6 +37,7 @@ struct Args {
     database: Option<String>,
     ttl: Option<Duration>,
     refresh: TtlRefresh,
+    transport: Transport,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -48,6 +50,7 @@ fn parse_args() -> Result<Args, String> {
         database: None,
         ttl: None,
         refresh: TtlRefresh::OnUpdate,
+        transport: Transport::Cookie,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -71,6 +74,14 @@ fn parse_args() -> Result<Args, String> {
                     "access" => TtlRefresh::OnAccess,
                     "request" => TtlRefresh::OnEveryRequest,
                     other => return Err(format!("--refresh: unknown policy {other:?}")),
+                };
+            }
+            "--transport" => {
+                args.transport = match value()?.as_str() {
+                    "cookie" => Transport::Cookie,
+                    // The token in `X-Session` requests and responses; no cookies.
+                    "header" => Transport::header(),
+                    other => return Err(format!("--transport: unknown transport {other:?}")),
                 };
             }
             "-h" | "--help" => return Err(String::new()),
@@ -167,7 +178,8 @@ async fn serve(args: Args) -> Result<(), String> {
     let (store, _pruner) = storage(&args)?;
     let mut builder = SessionMiddleware::builder(store, Key::from(BENCH_KEY))
         .cookie_secure(false)
-        .refresh(args.refresh);
+        .refresh(args.refresh)
+        .transport(args.transport.clone());
     if let Some(ttl) = args.ttl {
         builder = builder
             .ttl(ttl)

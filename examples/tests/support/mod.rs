@@ -73,6 +73,16 @@ impl Server {
         get(self.port, path, cookie)
     }
 
+    /// A GET with these request headers.
+    pub fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Response {
+        request(self.port, path, headers)
+    }
+
+    /// A GET carrying `X-Session: token` (header transport).
+    pub fn get_token(&self, path: &str, token: &str) -> Response {
+        self.get_with(path, &[("X-Session", token)])
+    }
+
     /// Kills the server now (SIGKILL) and reaps it.
     pub fn kill(&mut self) {
         let _ = self.child.kill();
@@ -106,6 +116,11 @@ impl Response {
         self.header("set-cookie")
     }
 
+    /// The `X-Session` header (header transport), if any; empty when the token was removed.
+    pub fn token(&self) -> Option<&str> {
+        self.header("x-session")
+    }
+
     /// `name=value` of the `Set-Cookie`, ready to send back.
     pub fn cookie(&self) -> Option<String> {
         self.set_cookie()
@@ -115,16 +130,25 @@ impl Response {
 
 /// One GET with `Connection: close`, bounded by a 10 s socket timeout.
 pub fn get(port: u16, path: &str, cookie: Option<&str>) -> Response {
+    match cookie {
+        Some(cookie) => request(port, path, &[("Cookie", cookie)]),
+        None => request(port, path, &[]),
+    }
+}
+
+/// One GET with these request headers, as [`get`].
+pub fn request(port: u16, path: &str, headers: &[(&str, &str)]) -> Response {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
-    let cookie = cookie
-        .map(|c| format!("Cookie: {c}\r\n"))
-        .unwrap_or_default();
+    let headers: String = headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}\r\n"))
+        .collect();
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{cookie}Connection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}Connection: close\r\n\r\n"
     )
     .unwrap();
     let mut raw = Vec::new();

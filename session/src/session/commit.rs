@@ -6,34 +6,42 @@ use std::time::Duration;
 use super::{state::SessionState, Session, Storage};
 use crate::{
     config::{Config, CookieLifecycle, TtlRefresh},
-    cookie::{check_size, server_cookie, set_cookie_text, Incoming, Meta},
+    cookie::{server_token, Incoming, Meta},
     store::{ChangeSet, DynStore, SaveOutcome},
+    transport::Carrier,
     SaveError, SessionError, SessionId, StoreError,
 };
 
-/// What the middleware must do with the session cookie.
-#[derive(Debug)]
-pub(crate) enum CookieUpdate {
+/// What the middleware must do with the session token: nothing, answer a new one, or remove
+/// it (a removal cookie, or an empty header).
+#[derive(Debug, PartialEq)]
+pub(crate) enum TokenUpdate {
     Keep,
-    /// The `Set-Cookie` header text, rendered once (the cookie store measures it too).
+    /// What the request's carrier sends, rendered once (the cookie store measures it too): the
+    /// `Set-Cookie` text, or the token itself for a header.
     Set(String),
     Remove,
 }
 
 impl Session {
+    /// How the request carried its token, and so how its response answers it.
+    pub(crate) fn carrier(&self) -> Carrier {
+        self.0.carrier
+    }
+
     /// True once a handler extracted or loaded the session.
     pub(crate) fn was_accessed(&self) -> bool {
         self.state().accessed
     }
 
     /// Writes what the request changed and says what to do with the cookie.
-    pub(crate) async fn commit(&self) -> Result<CookieUpdate, SaveError> {
+    pub(crate) async fn commit(&self) -> Result<TokenUpdate, SaveError> {
         let Some(shared) = self.0.shared.as_deref() else {
-            return Ok(CookieUpdate::Keep);
+            return Ok(TokenUpdate::Keep);
         };
         if shared.config.refresh != TtlRefresh::OnEveryRequest && self.untouched() {
             // The common case: no store call, and not even the cookie's signature checked.
-            return Ok(CookieUpdate::Keep);
+            return Ok(TokenUpdate::Keep);
         }
         self.incoming();
         let needs_all = {
@@ -66,7 +74,7 @@ impl Session {
         &self,
         config: &Config,
         store: &dyn DynStore,
-    ) -> Result<CookieUpdate, SaveError> {
+    ) -> Result<TokenUpdate, SaveError> {
         let plan = {
             let state = self.state();
             plan_server(
@@ -76,14 +84,14 @@ impl Session {
                 config.clock.unix_secs(),
             )
         };
-        plan.execute(config, store).await
+        plan.execute(config, self.carrier(), store).await
     }
 
     fn commit_cookie(
         &self,
         config: &Config,
         store: &crate::store::CookieStore,
-    ) -> Result<CookieUpdate, SaveError> {
+    ) -> Result<TokenUpdate, SaveError> {
         let state = self.state();
         Ok(
             match plan_cookie(
@@ -92,13 +100,14 @@ impl Session {
                 config,
                 config.clock.unix_secs(),
             ) {
-                CookiePlan::Keep => CookieUpdate::Keep,
-                CookiePlan::Remove => CookieUpdate::Remove,
+                CookiePlan::Keep => TokenUpdate::Keep,
+                CookiePlan::Remove => TokenUpdate::Remove,
                 CookiePlan::Seal { meta, ttl } => {
                     let value = store.seal(config, &state.entries, meta, ttl)?;
-                    let header = set_cookie_text(config, &value, ttl);
-                    check_size(&header)?;
-                    CookieUpdate::Set(header)
+                    let carrier = self.carrier();
+                    let text = carrier.render(config, value, ttl);
+                    carrier.check_size(&text)?;
+                    TokenUpdate::Set(text)
                 }
             },
         )
@@ -107,7 +116,7 @@ impl Session {
     /// What the request's cookie said, as far as it has been verified.
     fn request_cookie(&self) -> RequestCookie<'_> {
         RequestCookie {
-            presented: self.0.raw_cookie.is_some(),
+            presented: self.0.raw_token.is_some(),
             verified: self.0.incoming.get().map(Option::as_ref),
         }
     }
@@ -259,23 +268,26 @@ impl ServerPlan {
     async fn execute(
         self,
         config: &Config,
+        carrier: Carrier,
         store: &dyn DynStore,
-    ) -> Result<CookieUpdate, SaveError> {
+    ) -> Result<TokenUpdate, SaveError> {
         let Self {
             action,
             ttl,
             meta,
             resend,
         } = self;
-        let set = |id: &SessionId| CookieUpdate::Set(server_cookie(config, id, meta, ttl));
+        let set = |id: &SessionId| {
+            TokenUpdate::Set(carrier.render(config, server_token(config, id, meta), ttl))
+        };
         // Without a Max-Age the browser's cookie needs no re-sending after a bare refresh.
         let reissue = |id: &SessionId| match config.lifecycle {
             CookieLifecycle::Persistent => set(id),
-            CookieLifecycle::BrowserSession => CookieUpdate::Keep,
+            CookieLifecycle::BrowserSession => TokenUpdate::Keep,
         };
         Ok(match action {
-            ServerAction::Nothing => CookieUpdate::Keep,
-            ServerAction::Reject => CookieUpdate::Remove,
+            ServerAction::Nothing => TokenUpdate::Keep,
+            ServerAction::Reject => TokenUpdate::Remove,
             ServerAction::Reseal { id } => set(&id),
             ServerAction::Purge { old, fresh } => {
                 if let Some(old) = &old {
@@ -287,8 +299,8 @@ impl ServerPlan {
                         store.save(&id, &changes, ttl).await?;
                         set(&id)
                     }
-                    None if old.is_some() => CookieUpdate::Remove,
-                    None => CookieUpdate::Keep,
+                    None if old.is_some() => TokenUpdate::Remove,
+                    None => TokenUpdate::Keep,
                 }
             }
             ServerAction::Renew { old, new, changes } => {
@@ -302,7 +314,7 @@ impl ServerPlan {
                         tracing::info!(
                             "session ended by a concurrent request; its renewal was dropped"
                         );
-                        CookieUpdate::Keep
+                        TokenUpdate::Keep
                     }
                 }
             }
@@ -310,12 +322,12 @@ impl ServerPlan {
                 // The cookie text (id, creation time, TTL) is what the browser already holds,
                 // unless it must carry a fresh Max-Age, a new TTL or the current key.
                 SaveOutcome::Saved if resend => set(&id),
-                SaveOutcome::Saved => CookieUpdate::Keep,
+                SaveOutcome::Saved => TokenUpdate::Keep,
                 SaveOutcome::Gone => {
                     tracing::info!(
                         "session ended by a concurrent request; its changes were dropped"
                     );
-                    CookieUpdate::Keep
+                    TokenUpdate::Keep
                 }
             },
             ServerAction::Create { changes } => {
@@ -327,7 +339,7 @@ impl ServerPlan {
                 if store.refresh(&id, ttl).await? {
                     reissue(&id)
                 } else {
-                    CookieUpdate::Keep
+                    TokenUpdate::Keep
                 }
             }
             ServerAction::Reissue { id } => reissue(&id),

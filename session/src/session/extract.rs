@@ -11,7 +11,10 @@ use actix_web::{
 use futures_util::future::LocalBoxFuture;
 
 use super::{Backend, Session};
-use crate::{cookie::session_cookie, SessionError};
+use crate::{
+    transport::{request_token, Carrier},
+    SessionError,
+};
 
 /// Gives the [`Session`] of a request to code that is not a handler argument: your own
 /// middleware, guards, or error handlers. Such handles are not loaded: call
@@ -58,18 +61,19 @@ impl RequestSlot {
         self.session.get()
     }
 
-    /// The handle, built from the request's session cookie on the first call.
+    /// The handle, built from the request's session token (cookie or header) on the first
+    /// call.
     pub(crate) fn session(&self, headers: &HeaderMap) -> &Session {
         self.session.get_or_init(|| {
-            let raw = session_cookie(headers, &self.shared.config.cookie_name);
-            Session::new(Some(self.shared.clone()), raw)
+            let (raw, carrier) = request_token(&self.shared.config, headers);
+            Session::new(Some(self.shared.clone()), raw, carrier)
         })
     }
 }
 
 fn from_extensions(headers: &HeaderMap, ext: &Extensions) -> Session {
     ext.get::<Rc<RequestSlot>>().map_or_else(
-        || Session::new(None, None),
+        || Session::new(None, None, Carrier::Cookie),
         |slot| slot.session(headers).clone(),
     )
 }

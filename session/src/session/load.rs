@@ -7,7 +7,7 @@ use super::{Backend, Session, Storage};
 use crate::{
     config::TtlRefresh,
     cookie::{parse_server_cookie, CookieFacts, Incoming},
-    store::{Entries, Keys, MAX_COOKIE_BYTES},
+    store::{Entries, Keys},
     SessionError, StoreError,
 };
 
@@ -20,9 +20,9 @@ impl Session {
             .incoming
             .get_or_init(|| {
                 let shared = self.0.shared.as_ref()?;
-                let raw = self.0.raw_cookie.as_deref()?;
-                if raw.len() > MAX_COOKIE_BYTES {
-                    // No browser sends more; refuse before spending any crypto on it.
+                let raw = self.0.raw_token.as_deref()?;
+                if raw.len() > self.0.carrier.max_token_bytes() {
+                    // No honest client sends more; refuse before spending any crypto on it.
                     tracing::warn!(len = raw.len(), "session cookie rejected: oversized");
                     return None;
                 }
@@ -157,7 +157,7 @@ impl Session {
                 store.load(id, keys, refresh).await
             }
             (Storage::Cookie(store), Some(Incoming::Sealed)) => {
-                let sealed = self.0.raw_cookie.as_deref().unwrap_or_default();
+                let sealed = self.0.raw_token.as_deref().unwrap_or_default();
                 let Some(opened) = store.open(&shared.config, sealed) else {
                     return Ok(None);
                 };

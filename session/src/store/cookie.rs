@@ -31,6 +31,9 @@ use crate::{
 /// Limits, inherent to client-side sessions:
 /// - a session whose `Set-Cookie` would exceed [`MAX_COOKIE_BYTES`](crate::store::MAX_COOKIE_BYTES) is refused with
 ///   [`SaveError::CookieTooLarge`](crate::SaveError::CookieTooLarge) (a 500 for that response, logged), never sent to be dropped;
+///   with a header [`Transport`](crate::Transport) the sealed session is the header's token and
+///   may be up to [`MAX_HEADER_TOKEN_BYTES`](crate::MAX_HEADER_TOKEN_BYTES) instead, refused
+///   beyond with [`SaveError::TokenTooLarge`](crate::SaveError::TokenTooLarge);
 /// - [`Session::purge`](crate::Session::purge) and [`Session::renew`](crate::Session::renew)
 ///   cannot revoke a copy of the old cookie: it stays valid until its expiry;
 /// - concurrent requests each write the whole session; the last response wins.
