@@ -1,11 +1,13 @@
 //! The routes of `bench-server`, shared with the integration tests so that they exercise the
 //! very app the benchmarks measure. See the "bench-server" section of DESIGN.md.
 
-use actix_web::{web, HttpResponse};
-use session::{Session, SessionData};
+use actix_web::{web, HttpResponse, ResponseError as _};
+use session::{Session, SessionData, UserSessionsError};
 
 /// Mounts the bench-server routes: `/noop`, `/read`, `/counter`, `/typed`, `/set/{key}/{value}`,
-/// `/get/{key}`, `/remove/{key}`, `/fill/{kib}`, `/renew`, `/purge`. All GET, plain text.
+/// `/get/{key}`, `/remove/{key}`, `/fill/{kib}`, `/renew`, `/purge`, and what apps build on
+/// sessions: `/login/{user}`, `/whoami`, `/logout`, `/sessions`, `/logout-everywhere`. All GET,
+/// plain text.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/noop", web::get().to(noop))
         .route("/read", web::get().to(read))
@@ -16,7 +18,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/remove/{key}", web::get().to(remove))
         .route("/fill/{kib}", web::get().to(fill))
         .route("/renew", web::get().to(renew))
-        .route("/purge", web::get().to(purge));
+        .route("/purge", web::get().to(purge))
+        .route("/login/{user}", web::get().to(login))
+        .route("/whoami", web::get().to(whoami))
+        .route("/logout", web::get().to(logout))
+        .route("/sessions", web::get().to(sessions))
+        .route("/logout-everywhere", web::get().to(logout_everywhere));
 }
 
 type Reply = actix_web::Result<HttpResponse>;
@@ -93,4 +100,47 @@ async fn renew(session: Session) -> HttpResponse {
 async fn purge(session: Session) -> HttpResponse {
     session.purge();
     text("ok")
+}
+
+async fn login(session: Session, user: web::Path<String>) -> Reply {
+    session.sign_in(user.into_inner())?;
+    Ok(text("ok"))
+}
+
+fn anonymous() -> HttpResponse {
+    HttpResponse::NotFound().body("anonymous")
+}
+
+async fn whoami(session: Session) -> Reply {
+    Ok(match session.user()? {
+        Some(user) => text(user),
+        None => anonymous(),
+    })
+}
+
+async fn logout(session: Session) -> HttpResponse {
+    session.sign_out();
+    text("ok")
+}
+
+/// 404 when anonymous; 501 where the store cannot list sessions (the cookie store).
+fn user_sessions_error(err: &UserSessionsError) -> HttpResponse {
+    match err {
+        UserSessionsError::NotSignedIn => anonymous(),
+        err => err.error_response(),
+    }
+}
+
+async fn sessions(session: Session) -> HttpResponse {
+    match session.user_sessions().await {
+        Ok(rows) => text(rows.len().to_string()),
+        Err(err) => user_sessions_error(&err),
+    }
+}
+
+async fn logout_everywhere(session: Session) -> HttpResponse {
+    match session.sign_out_everywhere().await {
+        Ok(_) => text("ok"),
+        Err(err) => user_sessions_error(&err),
+    }
 }

@@ -99,7 +99,7 @@ pub use config::{CookieLifecycle, TtlRefresh, DEFAULT_COOKIE_NAME, DEFAULT_TTL};
 pub use error::{BoxError, SaveError, SessionError, StoreError};
 pub use id::{InvalidSessionId, SessionId};
 pub use middleware::{SessionMiddleware, SessionMiddlewareBuilder, SessionService, SessionStorage};
-pub use session::{Session, SessionExt, SessionStatus};
+pub use session::{Session, SessionExt, SessionStatus, UserSessionsError};
 #[cfg(feature = "macros")]
 #[doc = include_str!("typed.md")]
 pub use session_macros::SessionData;

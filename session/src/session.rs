@@ -1,5 +1,6 @@
 //! The session handle: lazy loading, change tracking, and what to write back.
 
+mod auth;
 mod commit;
 mod extract;
 mod load;
@@ -13,6 +14,7 @@ use std::{
 
 use serde::{de::DeserializeOwned, Serialize};
 
+pub use self::auth::UserSessionsError;
 pub use self::extract::SessionExt;
 use self::state::SessionState;
 pub(crate) use self::{commit::CookieUpdate, extract::RequestSlot};
@@ -451,7 +453,10 @@ impl Session {
     /// # Ok(()) }
     /// ```
     pub fn set_ttl(&self, ttl: Duration) {
-        self.state().ttl_set = Some(ttl.clamp(Duration::from_secs(1), MAX_TTL));
+        let ttl = ttl.clamp(Duration::from_secs(1), MAX_TTL);
+        let mut state = self.state();
+        state.ttl_set = Some(ttl);
+        auth::note_ttl(&mut state, ttl);
     }
 
     /// This session's time to live.

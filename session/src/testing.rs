@@ -49,6 +49,8 @@ pub struct Capabilities {
     pub revocable: bool,
     /// Run the checks that wait for a real TTL to pass (a few seconds).
     pub check_expiry: bool,
+    /// The store lists and ends a user's sessions (off in both presets).
+    pub lists_user_sessions: bool,
 }
 
 impl Capabilities {
@@ -59,6 +61,7 @@ impl Capabilities {
             merges_concurrent_changes: true,
             revocable: true,
             check_expiry: true,
+            lists_user_sessions: false,
         }
     }
 
@@ -69,6 +72,7 @@ impl Capabilities {
             merges_concurrent_changes: false,
             revocable: false,
             check_expiry: true,
+            lists_user_sessions: false,
         }
     }
 
@@ -94,6 +98,7 @@ fn entries(pairs: &[(&str, &str)]) -> Entries {
         .collect()
 }
 
+mod users;
 const LONG: Duration = Duration::from_secs(600);
 
 /// Runs every trait-level check on `store`.
@@ -301,6 +306,8 @@ pub async fn store_suite<S: SessionStore>(store: &S, caps: Capabilities) {
             "concurrent changes to different keys are all kept: {got:?}"
         );
     }
+
+    users::user_sessions_suite(store, caps).await;
 
     if caps.check_expiry {
         expiry_checks(store).await;

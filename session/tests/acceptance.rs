@@ -11,7 +11,11 @@ use session::{
 
 #[actix_web::test]
 async fn memory_store_passes_the_store_suite() {
-    testing::store_suite(&MemoryStore::new(), Capabilities::server_side()).await;
+    testing::store_suite(
+        &MemoryStore::new(),
+        Capabilities::server_side().lists_user_sessions(true),
+    )
+    .await;
 }
 
 #[actix_web::test]

@@ -50,10 +50,15 @@ impl Session {
                 other => StoreError::Other(other.into()),
             })?;
         }
-        match &shared.storage {
-            Storage::Server(store) => self.commit_server(&shared.config, &**store).await,
-            Storage::Cookie(store) => self.commit_cookie(&shared.config, store),
+        let update = match &shared.storage {
+            Storage::Server(store) => self.commit_server(&shared.config, &**store).await?,
+            Storage::Cookie(store) => self.commit_cookie(&shared.config, store)?,
+        };
+        if let Storage::Server(store) = &shared.storage {
+            self.list_signed_in(&shared.config, &**store, &update)
+                .await?;
         }
+        Ok(update)
     }
 
     /// Nothing read, written, purged or renewed in this request.

@@ -44,6 +44,8 @@ pub(super) struct SessionState {
     pub(super) accessed: bool,
     /// A load already reset the TTL.
     pub(super) refreshed: bool,
+    /// The user signed in by this request: the commit lists the renewed session as theirs.
+    pub(super) signing_in: Option<String>,
 }
 
 impl SessionState {
@@ -61,6 +63,7 @@ impl SessionState {
             sealed: None,
             accessed: false,
             refreshed: false,
+            signing_in: None,
         }
     }
 

@@ -11,8 +11,10 @@ use std::{
 
 use quick_cache::sync::{Cache, EntryAction, EntryResult};
 
-use super::{ChangeSet, Entries, Keys, SaveOutcome, SessionStore};
+use super::{ChangeSet, Entries, Keys, SaveOutcome, SessionStore, UserSession};
 use crate::{SessionId, StoreError};
+
+mod users;
 
 /// Sessions kept by [`MemoryStore::default`] before the least useful ones are evicted.
 pub const DEFAULT_MAX_SESSIONS: u64 = 100_000;
@@ -45,6 +47,7 @@ struct Inner {
     /// Sessions created so far: every `sweep_every`-th one triggers a sweep of expired ones.
     created: AtomicU64,
     sweep_every: u64,
+    users: users::UserIndex,
 }
 
 #[derive(Debug, Clone)]
@@ -83,6 +86,7 @@ impl MemoryStoreBuilder {
                 // A sweep visits every session; doing it once per quarter of the capacity in
                 // new sessions keeps its cost at a few visits per new session.
                 sweep_every: (self.max_sessions / 4).max(1024),
+                users: users::UserIndex::default(),
             }),
         }
     }
@@ -231,6 +235,29 @@ impl SessionStore for MemoryStore {
         }
         self.insert_new(new, changes, ttl);
         Ok(SaveOutcome::Saved)
+    }
+
+    /// A user's list is a set of ids behind one lock, pruned of dead sessions on every use.
+    async fn index_user_session(
+        &self,
+        user: &str,
+        id: &SessionId,
+        _ttl: Duration,
+    ) -> Result<(), StoreError> {
+        self.index_user(user, id);
+        Ok(())
+    }
+
+    async fn user_sessions(&self, user: &str) -> Result<Vec<UserSession>, StoreError> {
+        Ok(self.list_user(user))
+    }
+
+    async fn end_user_session(&self, user: &str, id: &SessionId) -> Result<bool, StoreError> {
+        Ok(self.end_user(user, id))
+    }
+
+    async fn end_user_sessions(&self, user: &str) -> Result<usize, StoreError> {
+        Ok(self.end_all(user))
     }
 }
 

@@ -1,0 +1,182 @@
+//! Black-box checks of what apps build on sessions, through `bench-server` on every store it
+//! serves: sign-in, a user's sessions and log out everywhere (DESIGN.md's route table).
+
+mod support;
+
+use std::{
+    net::TcpStream,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use support::{free_port, Server};
+
+/// A throwaway `redis-server` on a free loopback port, killed by its pid on drop.
+struct Redis {
+    child: Child,
+    port: u16,
+}
+
+impl Redis {
+    fn start() -> Self {
+        let port = free_port();
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server is installed");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not listen");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Self { child, port }
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Whether the store can revoke a cookie (server-side) and list sessions.
+#[derive(Clone, Copy)]
+struct Can {
+    server_side: bool,
+}
+
+fn status_body(server: &Server, path: &str, cookie: Option<&str>) -> (u16, String) {
+    let res = server.get(path, cookie);
+    (res.status, res.body)
+}
+
+fn sign_in_and_sessions(server: &Server, can: Can) {
+    let anon = server.get("/counter", None).cookie().unwrap();
+    assert_eq!(
+        status_body(server, "/whoami", Some(&anon)),
+        (404, "anonymous".into())
+    );
+    assert_eq!(
+        server.get("/sessions", Some(&anon)).status,
+        404,
+        "anonymous: no list"
+    );
+
+    let login = server.get("/login/ada", Some(&anon));
+    assert_eq!((login.status, login.body.as_str()), (200, "ok"));
+    let laptop = login.cookie().expect("sign-in sets a cookie");
+    assert_ne!(laptop, anon, "a new cookie");
+    assert_eq!(
+        status_body(server, "/whoami", Some(&laptop)),
+        (200, "ada".into())
+    );
+    assert_eq!(
+        server.get("/read", Some(&laptop)).body,
+        "1",
+        "data survives sign-in"
+    );
+    if can.server_side {
+        assert_eq!(
+            server.get("/read", Some(&anon)).body,
+            "0",
+            "the pre-login id is never kept"
+        );
+    }
+
+    let phone = server.get("/login/ada", None).cookie().unwrap();
+    let bob = server.get("/login/bob", None).cookie().unwrap();
+    if !can.server_side {
+        for path in ["/sessions", "/logout-everywhere"] {
+            assert_eq!(server.get(path, Some(&laptop)).status, 501, "{path}");
+        }
+        let logout = server.get("/logout", Some(&phone));
+        assert!(
+            logout.set_cookie().unwrap().contains("Max-Age=0"),
+            "logout removes the cookie"
+        );
+        return;
+    }
+    assert_eq!(
+        status_body(server, "/sessions", Some(&laptop)),
+        (200, "2".into())
+    );
+    assert_eq!(
+        status_body(server, "/sessions", Some(&bob)),
+        (200, "1".into())
+    );
+
+    let logout = server.get("/logout", Some(&phone));
+    assert_eq!(logout.body, "ok");
+    assert_eq!(
+        server.get("/whoami", Some(&phone)).status,
+        404,
+        "logout ends the session"
+    );
+    assert_eq!(
+        server.get("/sessions", Some(&laptop)).body,
+        "1",
+        "and takes it off the list"
+    );
+
+    let tablet = server.get("/login/ada", None).cookie().unwrap();
+    let everywhere = server.get("/logout-everywhere", Some(&laptop));
+    assert_eq!((everywhere.status, everywhere.body.as_str()), (200, "ok"));
+    assert!(
+        everywhere.set_cookie().unwrap().contains("Max-Age=0"),
+        "this one too"
+    );
+    for cookie in [&laptop, &tablet] {
+        assert_eq!(server.get("/whoami", Some(cookie)).status, 404);
+    }
+    assert_eq!(
+        server.get("/whoami", Some(&bob)).body,
+        "bob",
+        "other users keep theirs"
+    );
+}
+
+fn all_routes(server: &Server, can: Can) {
+    sign_in_and_sessions(server, can);
+}
+
+#[test]
+fn memory_store_serves_the_app_routes() {
+    all_routes(
+        &Server::start(&["--store", "memory"]),
+        Can { server_side: true },
+    );
+}
+
+#[test]
+fn redis_store_serves_the_app_routes() {
+    let redis = Redis::start();
+    all_routes(
+        &Server::start(&["--store", "redis", "--redis", &redis.url()]),
+        Can { server_side: true },
+    );
+}
+
+#[test]
+fn file_store_serves_the_app_routes() {
+    let dir = tempfile::tempdir().unwrap();
+    all_routes(
+        &Server::start(&["--store", "file", "--dir", dir.path().to_str().unwrap()]),
+        Can { server_side: true },
+    );
+}
+
+#[test]
+fn cookie_store_serves_the_app_routes_it_can() {
+    all_routes(
+        &Server::start(&["--store", "cookie"]),
+        Can { server_side: false },
+    );
+}
