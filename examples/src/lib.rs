@@ -6,7 +6,7 @@ use session::{Session, SessionData, UserSessionsError};
 
 /// Mounts the bench-server routes: `/noop`, `/read`, `/counter`, `/typed`, `/set/{key}/{value}`,
 /// `/get/{key}`, `/remove/{key}`, `/fill/{kib}`, `/renew`, `/purge`, and what apps build on
-/// sessions: `/login/{user}`, `/whoami`, `/logout`, `/sessions`, `/logout-everywhere`. All GET,
+/// sessions: `/login/{user}`, `/whoami`, `/logout`, `/sessions`, `/logout-everywhere`, `/remember`. All GET,
 /// plain text.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/noop", web::get().to(noop))
@@ -23,7 +23,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/whoami", web::get().to(whoami))
         .route("/logout", web::get().to(logout))
         .route("/sessions", web::get().to(sessions))
-        .route("/logout-everywhere", web::get().to(logout_everywhere));
+        .route("/logout-everywhere", web::get().to(logout_everywhere))
+        .route("/remember", web::get().to(remember));
 }
 
 type Reply = actix_web::Result<HttpResponse>;
@@ -143,4 +144,10 @@ async fn logout_everywhere(session: Session) -> HttpResponse {
         Ok(_) => text("ok"),
         Err(err) => user_sessions_error(&err),
     }
+}
+
+/// "Remember me": this session's TTL becomes 30 days, and its cookie persistent.
+async fn remember(session: Session) -> HttpResponse {
+    session.set_ttl(std::time::Duration::from_secs(30 * 24 * 3600));
+    text("ok")
 }

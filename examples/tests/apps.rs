@@ -143,8 +143,36 @@ fn sign_in_and_sessions(server: &Server, can: Can) {
     );
 }
 
+fn remember_me(server: &Server) {
+    let plain = server.get("/counter", None);
+    assert!(
+        !plain.set_cookie().unwrap().contains("Max-Age"),
+        "browser-session by default"
+    );
+    let cookie = plain.cookie().unwrap();
+    let remember = server.get("/remember", Some(&cookie));
+    assert_eq!(remember.body, "ok");
+    assert!(
+        remember.set_cookie().unwrap().contains("Max-Age=2592000"),
+        "persistent"
+    );
+    let cookie = remember.cookie().unwrap();
+    let later = server.get("/counter", Some(&cookie));
+    assert_eq!(later.body, "2");
+    assert!(
+        later.set_cookie().unwrap().contains("Max-Age=2592000"),
+        "travels with the session"
+    );
+    let other = server.get("/counter", None);
+    assert!(
+        !other.set_cookie().unwrap().contains("Max-Age"),
+        "others keep the default"
+    );
+}
+
 fn all_routes(server: &Server, can: Can) {
     sign_in_and_sessions(server, can);
+    remember_me(server);
 }
 
 #[test]

@@ -447,6 +447,11 @@ impl Session {
     /// created later in place of this one (after a purge, or once this one has expired) starts
     /// with the configured TTL again.
     ///
+    /// The session's cookie becomes persistent (`Max-Age` = this TTL) even under
+    /// [`CookieLifecycle::BrowserSession`](crate::CookieLifecycle), on this and every later
+    /// response that sends it: the choice travels with the session in its signed cookie, while
+    /// other sessions keep the configured lifecycle (Django's `set_expiry`).
+    ///
     /// ```
     /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
     /// session.set_ttl(std::time::Duration::from_secs(30 * 24 * 3600)); // remember me

@@ -92,7 +92,7 @@ impl Session {
                 CookiePlan::Remove => CookieUpdate::Remove,
                 CookiePlan::Seal { meta, ttl } => {
                     let value = store.seal(config, &state.entries, meta, ttl)?;
-                    let header = set_cookie_text(config, &value, ttl);
+                    let header = set_cookie_text(config, &value, ttl, meta.own_ttl);
                     store.check_size(&header)?;
                     CookieUpdate::Set(header)
                 }
@@ -238,13 +238,15 @@ fn plan_server(
         // by a concurrent request, whose new cookie a removal would delete.
         ServerAction::Nothing
     };
+    let meta = state.meta(incoming, config.ttl);
     ServerPlan {
         action,
         ttl: state.effective_ttl(incoming, config, now),
-        meta: state.meta(incoming, config.ttl),
         resend: config.lifecycle == CookieLifecycle::Persistent
+            || meta.own_ttl
             || state.stale_key(incoming)
             || state.ttl_set.is_some(),
+        meta,
     }
 }
 
@@ -266,6 +268,7 @@ impl ServerPlan {
         let set = |id: &SessionId| CookieUpdate::Set(server_cookie(config, id, meta, ttl));
         // Without a Max-Age the browser's cookie needs no re-sending after a bare refresh.
         let reissue = |id: &SessionId| match config.lifecycle {
+            _ if meta.own_ttl => set(id),
             CookieLifecycle::Persistent => set(id),
             CookieLifecycle::BrowserSession => CookieUpdate::Keep,
         };

@@ -169,6 +169,8 @@ impl SessionState {
                 .ttl_set
                 .or(inherited.map(|m| m.ttl))
                 .unwrap_or(configured_ttl),
+            // "Remember me" travels with the session in its cookie.
+            own_ttl: self.ttl_set.is_some() || inherited.is_some_and(|m| m.own_ttl),
         }
     }
 
