@@ -2,11 +2,11 @@
 //! very app the benchmarks measure. See the "bench-server" section of DESIGN.md.
 
 use actix_web::{web, HttpResponse, ResponseError as _};
-use session::{Session, SessionData, UserSessionsError};
+use session::{Flash, Session, SessionData, UserSessionsError};
 
 /// Mounts the bench-server routes: `/noop`, `/read`, `/counter`, `/typed`, `/set/{key}/{value}`,
 /// `/get/{key}`, `/remove/{key}`, `/fill/{kib}`, `/renew`, `/purge`, and what apps build on
-/// sessions: `/login/{user}`, `/whoami`, `/logout`, `/sessions`, `/logout-everywhere`, `/remember`. All GET,
+/// sessions: `/login/{user}`, `/whoami`, `/logout`, `/sessions`, `/logout-everywhere`, `/remember`, `/flash/{text}`, `/flashes`. All GET,
 /// plain text.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/noop", web::get().to(noop))
@@ -24,7 +24,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/logout", web::get().to(logout))
         .route("/sessions", web::get().to(sessions))
         .route("/logout-everywhere", web::get().to(logout_everywhere))
-        .route("/remember", web::get().to(remember));
+        .route("/remember", web::get().to(remember))
+        .route("/flash/{text}", web::get().to(flash))
+        .route("/flashes", web::get().to(flashes));
 }
 
 type Reply = actix_web::Result<HttpResponse>;
@@ -150,4 +152,19 @@ async fn logout_everywhere(session: Session) -> HttpResponse {
 async fn remember(session: Session) -> HttpResponse {
     session.set_ttl(std::time::Duration::from_secs(30 * 24 * 3600));
     text("ok")
+}
+
+async fn flash(flash: Flash, message: web::Path<String>) -> Reply {
+    flash.info(message.into_inner())?;
+    Ok(text("ok"))
+}
+
+/// The queued messages, one a line, oldest first; each is shown once.
+async fn flashes(flash: Flash) -> Reply {
+    let lines: Vec<String> = flash
+        .take::<String>()?
+        .into_iter()
+        .map(|m| m.message)
+        .collect();
+    Ok(text(lines.join("\n")))
 }

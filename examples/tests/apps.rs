@@ -170,9 +170,30 @@ fn remember_me(server: &Server) {
     );
 }
 
+fn flash_messages(server: &Server) {
+    let mut cookie = server.get("/flash/first", None).cookie().unwrap();
+    for text in ["second", "third"] {
+        let res = server.get(&format!("/flash/{text}"), Some(&cookie));
+        assert_eq!(res.body, "ok");
+        cookie = res.cookie().unwrap_or(cookie);
+    }
+    let shown = server.get("/flashes", Some(&cookie));
+    assert_eq!(
+        (shown.status, shown.body.as_str()),
+        (200, "first\nsecond\nthird")
+    );
+    cookie = shown.cookie().unwrap_or(cookie);
+    assert_eq!(
+        server.get("/flashes", Some(&cookie)).body,
+        "",
+        "each is shown once"
+    );
+}
+
 fn all_routes(server: &Server, can: Can) {
     sign_in_and_sessions(server, can);
     remember_me(server);
+    flash_messages(server);
 }
 
 #[test]

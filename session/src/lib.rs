@@ -80,6 +80,7 @@ mod clock;
 mod config;
 mod cookie;
 mod error;
+mod flash;
 mod id;
 mod log;
 mod middleware;
@@ -97,6 +98,7 @@ pub mod __private {
 
 pub use config::{CookieLifecycle, TtlRefresh, DEFAULT_COOKIE_NAME, DEFAULT_TTL};
 pub use error::{BoxError, SaveError, SessionError, StoreError};
+pub use flash::{Flash, FlashLevel, FlashMessage, FLASH_KEY};
 pub use id::{InvalidSessionId, SessionId};
 pub use middleware::{SessionMiddleware, SessionMiddlewareBuilder, SessionService, SessionStorage};
 pub use session::{Session, SessionExt, SessionStatus, UserSessionsError};
