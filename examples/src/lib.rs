@@ -2,11 +2,11 @@
 //! very app the benchmarks measure. See the "bench-server" section of DESIGN.md.
 
 use actix_web::{web, HttpResponse, ResponseError as _};
-use session::{Flash, Session, SessionData, UserSessionsError};
+use session::{Flash, LoadSession, Session, SessionData, UserSessionsError};
 
 /// Mounts the bench-server routes: `/noop`, `/read`, `/counter`, `/typed`, `/set/{key}/{value}`,
 /// `/get/{key}`, `/remove/{key}`, `/fill/{kib}`, `/renew`, `/purge`, and what apps build on
-/// sessions: `/login/{user}`, `/whoami`, `/logout`, `/sessions`, `/logout-everywhere`, `/remember`, `/flash/{text}`, `/flashes`. All GET,
+/// sessions: `/login/{user}`, `/whoami`, `/logout`, `/sessions`, `/logout-everywhere`, `/remember`, `/flash/{text}`, `/flashes`, `/guarded`. All GET,
 /// plain text.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/noop", web::get().to(noop))
@@ -26,7 +26,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/logout-everywhere", web::get().to(logout_everywhere))
         .route("/remember", web::get().to(remember))
         .route("/flash/{text}", web::get().to(flash))
-        .route("/flashes", web::get().to(flashes));
+        .route("/flashes", web::get().to(flashes))
+        // Only this scope loads the session before routing, so its guard can read it.
+        .service(web::scope("/guarded").wrap(LoadSession).route(
+            "",
+            web::get().guard(session::guard::signed_in()).to(guarded),
+        ));
 }
 
 type Reply = actix_web::Result<HttpResponse>;
@@ -167,4 +172,9 @@ async fn flashes(flash: Flash) -> Reply {
         .map(|m| m.message)
         .collect();
     Ok(text(lines.join("\n")))
+}
+
+/// Reached only when the guard saw a signed-in user; 404 otherwise (no route matches).
+async fn guarded() -> HttpResponse {
+    text("in")
 }

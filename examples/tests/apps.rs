@@ -190,10 +190,30 @@ fn flash_messages(server: &Server) {
     );
 }
 
+fn guards(server: &Server, can: Can) {
+    assert_eq!(server.get("/guarded", None).status, 404, "no session");
+    let anon = server.get("/counter", None).cookie().unwrap();
+    assert_eq!(server.get("/guarded", Some(&anon)).status, 404, "anonymous");
+    let signed = server.get("/login/ada", Some(&anon)).cookie().unwrap();
+    assert_eq!(
+        status_body(server, "/guarded", Some(&signed)),
+        (200, "in".into())
+    );
+    assert_eq!(server.get("/logout", Some(&signed)).status, 200);
+    // A replayed cookie-store cookie still opens: its sessions cannot be revoked.
+    let replayed = if can.server_side { 404 } else { 200 };
+    assert_eq!(
+        server.get("/guarded", Some(&signed)).status,
+        replayed,
+        "after logout"
+    );
+}
+
 fn all_routes(server: &Server, can: Can) {
     sign_in_and_sessions(server, can);
     remember_me(server);
     flash_messages(server);
+    guards(server, can);
 }
 
 #[test]

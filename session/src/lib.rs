@@ -81,6 +81,7 @@ mod config;
 mod cookie;
 mod error;
 mod flash;
+pub mod guard;
 mod id;
 mod log;
 mod middleware;
@@ -99,6 +100,7 @@ pub mod __private {
 pub use config::{CookieLifecycle, TtlRefresh, DEFAULT_COOKIE_NAME, DEFAULT_TTL};
 pub use error::{BoxError, SaveError, SessionError, StoreError};
 pub use flash::{Flash, FlashLevel, FlashMessage, FLASH_KEY};
+pub use guard::{LoadSession, LoadSessionService};
 pub use id::{InvalidSessionId, SessionId};
 pub use middleware::{SessionMiddleware, SessionMiddlewareBuilder, SessionService, SessionStorage};
 pub use session::{Session, SessionExt, SessionStatus, UserSessionsError};
