@@ -3,6 +3,8 @@
 mod auth;
 mod commit;
 mod extract;
+#[cfg(feature = "testing")]
+mod fixture;
 mod load;
 mod state;
 
@@ -16,6 +18,8 @@ use serde::{de::DeserializeOwned, Serialize};
 
 pub use self::auth::UserSessionsError;
 pub use self::extract::SessionExt;
+#[cfg(feature = "testing")]
+pub(crate) use self::fixture::mint;
 use self::state::SessionState;
 pub(crate) use self::{commit::CookieUpdate, extract::RequestSlot};
 use crate::{

@@ -71,8 +71,7 @@ impl Capabilities {
         Self {
             merges_concurrent_changes: false,
             revocable: false,
-            check_expiry: true,
-            lists_user_sessions: false,
+            ..Self::server_side()
         }
     }
 
@@ -98,7 +97,9 @@ fn entries(pairs: &[(&str, &str)]) -> Entries {
         .collect()
 }
 
+mod apps;
 mod users;
+pub use apps::{mint_cookie, session_with};
 const LONG: Duration = Duration::from_secs(600);
 
 /// Runs every trait-level check on `store`.

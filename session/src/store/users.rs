@@ -36,7 +36,7 @@ pub(crate) struct SignedIn {
 /// let row = UserSession::from_stored("ada", SessionId::generate(), json, at(1_700_003_000)).unwrap();
 /// assert_eq!(row.signed_in, at(1_700_000_000));
 /// assert_eq!(row.last_used, at(1_700_002_400)); // expiry minus TTL
-/// assert!(UserSession::from_stored("bob", SessionId::generate(), json, expires).is_none());
+/// assert!(UserSession::from_stored("bob", SessionId::generate(), json, at(1)).is_none());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
