@@ -47,7 +47,7 @@
 //! | `redis-cluster` | no | Redis Cluster for the Redis store |
 //! | `file` | no | `store::FileStore` (Unix only) |
 //! | `cookie-compression` | no | `CookieStore::compressed` (read its CRIME/BREACH caveat) |
-//! | `testing` | no | `testing`: the acceptance suite for your own store |
+//! | `testing` | no | `testing`: the acceptance suite for your own store, and helpers for your app's tests |
 //!
 //! # Typed sessions
 //! `#[derive(SessionData)]` (feature `macros`, on by default) turns a plain struct into a typed
@@ -71,6 +71,16 @@
 //! }
 //! ```
 //! [`SessionData`] lists what is generated and how absent and mistyped values read.
+//!
+//! # What apps build on sessions
+//! - Sign-in and a user's sessions: [`Session::sign_in`] (a new id, the user bound and listed),
+//!   [`Session::user_sessions`], [`Session::sign_out_everywhere`]; admin code uses the
+//!   [`store::SessionStore`] user methods directly.
+//! - "Remember me": [`Session::set_ttl`] makes that session's cookie persistent.
+//! - Flash messages: the [`Flash`] extractor.
+//! - Guards that read the session: [`LoadSession`] before routing, then [`guard::signed_in`] or
+//!   your own `guard::fn_guard`.
+//! - Your app's tests: `testing::session_with` and `testing::mint_cookie` (feature `testing`).
 //!
 //! # Writing your own store
 //! Implement [`store::SessionStore`]; its module docs hold the contract and a complete example.

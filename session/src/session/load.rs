@@ -43,7 +43,7 @@ impl Session {
     }
 
     /// Loads the whole session, if not loaded yet. The [`Session`] extractor does this for you;
-    /// call it on handles from [`SessionExt`] (e.g. in your own middleware).
+    /// call it on handles from [`SessionExt`](crate::SessionExt) (e.g. in your own middleware).
     ///
     /// ```
     /// use session::SessionExt as _;
