@@ -102,7 +102,7 @@ async fn a_users_set_does_not_grow_as_sessions_end_and_expire() {
 }
 
 #[actix_web::test]
-async fn signing_in_costs_one_round_trip_over_a_renewal() {
+async fn round_trips_of_sign_in_sessions_flash_and_guards() {
     let server = RedisServer::start();
     let store = single(&server);
     let app = test::init_service(
@@ -169,6 +169,44 @@ async fn signing_in_costs_one_round_trip_over_a_renewal() {
     let signed = set_cookie(&get(&app, "/login/ada", None).await).unwrap();
     let (logout, _) = trips("/logout", Some(signed)).await;
     assert_eq!(logout.round_trips(), 2, "as a purge: {logout:?}");
+
+    // Flash messages load one field; the guarded scope loads before routing.
+    let signed = set_cookie(&get(&app, "/login/ada", None).await).unwrap();
+    let (flash, _) = trips("/flash/hi", Some(signed.clone())).await;
+    assert_eq!(
+        flash.round_trips(),
+        2,
+        "load one field + one write: {flash:?}"
+    );
+    assert_eq!(
+        flash.sent.get("hmget"),
+        Some(&1),
+        "only the flash key: {flash:?}"
+    );
+    let (flashes, _) = trips("/flashes", Some(signed.clone())).await;
+    assert_eq!(
+        flashes.round_trips(),
+        2,
+        "load one field + one write: {flashes:?}"
+    );
+    let (guarded, _) = trips("/guarded", Some(signed.clone())).await;
+    assert_eq!(
+        guarded.round_trips(),
+        1,
+        "one load before routing: {guarded:?}"
+    );
+    let (noop, _) = trips("/noop", Some(signed)).await;
+    assert_eq!(
+        noop.round_trips(),
+        0,
+        "a signed-in session costs nothing untouched"
+    );
+    eprintln!(
+        "round trips: flash {} flashes {} guarded {}",
+        flash.round_trips(),
+        flashes.round_trips(),
+        guarded.round_trips()
+    );
     eprintln!(
         "round trips: renew {} login {} counter {} whoami {} sessions {} logout-everywhere {} logout {}",
         renew.round_trips(),
