@@ -190,3 +190,82 @@ async fn the_cookie_store_signs_in_but_cannot_list_sessions() {
     }
     assert_eq!(body(get(&app, "/whoami", Some(&signed)).await).await, "ada");
 }
+
+/// A store that implements only the required methods (here the test wrapper around the memory
+/// store) still signs users in; listing them is a clear 501, not a silent empty list.
+#[actix_web::test]
+async fn a_store_without_user_methods_signs_in_and_answers_501_for_lists() {
+    let store = support::Instrumented::default();
+    let app = serve(routes, SessionMiddleware::new(store, Key::generate())).await;
+    let signed = set_cookie(&get(&app, "/login/ada", None).await).unwrap();
+    assert_eq!(body(get(&app, "/whoami", Some(&signed)).await).await, "ada");
+    for uri in ["/sessions", "/logout-everywhere"] {
+        let res = get(&app, uri, Some(&signed)).await;
+        assert_eq!(res.status(), StatusCode::NOT_IMPLEMENTED, "{uri}");
+    }
+    assert_eq!(
+        body(get(&app, "/whoami", Some(&signed)).await).await,
+        "ada",
+        "nothing ended"
+    );
+}
+
+/// The memory store, except that listing a session among a user's always fails.
+#[derive(Debug, Clone, Default)]
+struct IndexFails(MemoryStore);
+
+impl SessionStore for IndexFails {
+    async fn load(
+        &self,
+        id: &session::SessionId,
+        keys: session::store::Keys<'_>,
+        refresh: Option<std::time::Duration>,
+    ) -> Result<Option<session::store::Entries>, session::StoreError> {
+        self.0.load(id, keys, refresh).await
+    }
+    async fn save(
+        &self,
+        id: &session::SessionId,
+        changes: &session::store::ChangeSet,
+        ttl: std::time::Duration,
+    ) -> Result<session::store::SaveOutcome, session::StoreError> {
+        self.0.save(id, changes, ttl).await
+    }
+    async fn refresh(
+        &self,
+        id: &session::SessionId,
+        ttl: std::time::Duration,
+    ) -> Result<bool, session::StoreError> {
+        self.0.refresh(id, ttl).await
+    }
+    async fn delete(&self, id: &session::SessionId) -> Result<(), session::StoreError> {
+        self.0.delete(id).await
+    }
+    async fn index_user_session(
+        &self,
+        _: &str,
+        _: &session::SessionId,
+        _: std::time::Duration,
+    ) -> Result<(), session::StoreError> {
+        Err(session::StoreError::unavailable("index down"))
+    }
+}
+
+/// A signed-in session the store could not list would survive "log out everywhere": the sign-in
+/// fails with a 500 and leaves no session behind.
+#[actix_web::test]
+async fn a_sign_in_that_cannot_be_listed_fails_and_keeps_no_session() {
+    let store = IndexFails::default();
+    let app = serve(
+        routes,
+        SessionMiddleware::new(store.clone(), Key::generate()),
+    )
+    .await;
+    let res = get(&app, "/login/ada", None).await;
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(
+        set_cookie(&res).is_none(),
+        "no cookie for a session that is not kept"
+    );
+    assert!(store.0.is_empty(), "the written session was taken back");
+}
