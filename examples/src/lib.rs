@@ -1,11 +1,13 @@
 //! The routes of `bench-server`, shared with the integration tests so that they exercise the
 //! very app the benchmarks measure. See the "bench-server" section of DESIGN.md.
 
-use actix_web::{web, HttpResponse};
-use session::{Session, SessionData};
+use actix_web::{web, HttpResponse, ResponseError as _};
+use session::{Flash, LoadSession, Session, SessionData, UserSessionsError};
 
 /// Mounts the bench-server routes: `/noop`, `/read`, `/counter`, `/typed`, `/set/{key}/{value}`,
-/// `/get/{key}`, `/remove/{key}`, `/fill/{kib}`, `/renew`, `/purge`. All GET, plain text.
+/// `/get/{key}`, `/remove/{key}`, `/fill/{kib}`, `/renew`, `/purge`, and what apps build on
+/// sessions: `/login/{user}`, `/whoami`, `/logout`, `/sessions`, `/logout-everywhere`, `/remember`, `/flash/{text}`, `/flashes`, `/guarded`. All GET,
+/// plain text.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/noop", web::get().to(noop))
         .route("/read", web::get().to(read))
@@ -16,7 +18,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/remove/{key}", web::get().to(remove))
         .route("/fill/{kib}", web::get().to(fill))
         .route("/renew", web::get().to(renew))
-        .route("/purge", web::get().to(purge));
+        .route("/purge", web::get().to(purge))
+        .route("/login/{user}", web::get().to(login))
+        .route("/whoami", web::get().to(whoami))
+        .route("/logout", web::get().to(logout))
+        .route("/sessions", web::get().to(sessions))
+        .route("/logout-everywhere", web::get().to(logout_everywhere))
+        .route("/remember", web::get().to(remember))
+        .route("/flash/{text}", web::get().to(flash))
+        .route("/flashes", web::get().to(flashes))
+        // Only this scope loads the session before routing, so its guard can read it.
+        .service(web::scope("/guarded").wrap(LoadSession).route(
+            "",
+            web::get().guard(session::guard::signed_in()).to(guarded),
+        ));
 }
 
 type Reply = actix_web::Result<HttpResponse>;
@@ -93,4 +108,73 @@ async fn renew(session: Session) -> HttpResponse {
 async fn purge(session: Session) -> HttpResponse {
     session.purge();
     text("ok")
+}
+
+async fn login(session: Session, user: web::Path<String>) -> Reply {
+    session.sign_in(user.into_inner())?;
+    Ok(text("ok"))
+}
+
+fn anonymous() -> HttpResponse {
+    HttpResponse::NotFound().body("anonymous")
+}
+
+async fn whoami(session: Session) -> Reply {
+    Ok(match session.user()? {
+        Some(user) => text(user),
+        None => anonymous(),
+    })
+}
+
+async fn logout(session: Session) -> HttpResponse {
+    session.sign_out();
+    text("ok")
+}
+
+/// 404 when anonymous; 501 where the store cannot list sessions (the cookie store).
+fn user_sessions_error(err: &UserSessionsError) -> HttpResponse {
+    match err {
+        UserSessionsError::NotSignedIn => anonymous(),
+        err => err.error_response(),
+    }
+}
+
+async fn sessions(session: Session) -> HttpResponse {
+    match session.user_sessions().await {
+        Ok(rows) => text(rows.len().to_string()),
+        Err(err) => user_sessions_error(&err),
+    }
+}
+
+async fn logout_everywhere(session: Session) -> HttpResponse {
+    match session.sign_out_everywhere().await {
+        Ok(_) => text("ok"),
+        Err(err) => user_sessions_error(&err),
+    }
+}
+
+/// "Remember me": this session's TTL becomes 30 days, and its cookie persistent.
+async fn remember(session: Session) -> HttpResponse {
+    session.set_ttl(std::time::Duration::from_secs(30 * 24 * 3600));
+    text("ok")
+}
+
+async fn flash(flash: Flash, message: web::Path<String>) -> Reply {
+    flash.info(message.into_inner())?;
+    Ok(text("ok"))
+}
+
+/// The queued messages, one a line, oldest first; each is shown once.
+async fn flashes(flash: Flash) -> Reply {
+    let lines: Vec<String> = flash
+        .take::<String>()?
+        .into_iter()
+        .map(|m| m.message)
+        .collect();
+    Ok(text(lines.join("\n")))
+}
+
+/// Reached only when the guard saw a signed-in user; 404 otherwise (no route matches).
+async fn guarded() -> HttpResponse {
+    text("in")
 }

@@ -58,7 +58,9 @@ pub enum TtlRefresh {
 #[non_exhaustive]
 pub enum CookieLifecycle {
     /// No `Max-Age`: the browser drops the cookie when it closes (the default). The session
-    /// still expires server-side after its TTL.
+    /// still expires server-side after its TTL. A session given its own TTL
+    /// ([`Session::set_ttl`](crate::Session::set_ttl), "remember me") gets a persistent cookie
+    /// anyway, for as long as it lives.
     #[default]
     BrowserSession,
     /// `Max-Age` equal to the session's TTL, re-sent whenever the TTL is refreshed.

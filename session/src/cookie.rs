@@ -45,25 +45,50 @@ pub(crate) struct Meta {
     pub(crate) created: u64,
     /// The session's TTL.
     pub(crate) ttl: Duration,
+    /// The session has a TTL of its own ("remember me", `Session::set_ttl`): its cookie is
+    /// persistent (`Max-Age` = TTL) whatever the configured lifecycle. Written as a `p` after
+    /// the TTL, so cookies issued before the flag existed read as false.
+    pub(crate) own_ttl: bool,
 }
 
 /// Longest TTL accepted from a cookie: anything beyond is a forgery or a bug.
 pub(crate) const MAX_TTL: Duration = Duration::from_secs(10 * 366 * 24 * 60 * 60);
 
 impl Meta {
-    /// `created.ttl`, the tail of a server-side cookie's plain text.
+    /// `created.ttl` (`created.ttlp` with its own TTL), the tail of a server-side cookie's
+    /// plain text.
     fn encode(&self) -> String {
-        format!("{}.{}", self.created, self.ttl.as_secs())
+        format!("{}.{}", self.created, self.ttl_text())
+    }
+
+    /// The TTL in seconds, followed by `p` when the session has its own.
+    pub(crate) fn ttl_text(&self) -> String {
+        let own = if self.own_ttl { "p" } else { "" };
+        format!("{}{own}", self.ttl.as_secs())
     }
 
     fn decode(created: &str, ttl: &str) -> Option<Self> {
-        Self::from_parts(created.parse().ok()?, ttl.parse().ok()?)
+        let (ttl, own_ttl) = match ttl.strip_suffix('p') {
+            Some(ttl) => (ttl, true),
+            None => (ttl, false),
+        };
+        Some(Self::from_parts(created.parse().ok()?, ttl.parse().ok()?)?.with_own_ttl(own_ttl))
     }
 
     /// Checks facts read from a cookie: a TTL of zero or over ten years is refused.
     pub(crate) fn from_parts(created: u64, ttl_secs: u64) -> Option<Self> {
         let ttl = Duration::from_secs(ttl_secs);
-        (!ttl.is_zero() && ttl <= MAX_TTL).then_some(Self { created, ttl })
+        (!ttl.is_zero() && ttl <= MAX_TTL).then_some(Self {
+            created,
+            ttl,
+            own_ttl: false,
+        })
+    }
+
+    #[must_use]
+    pub(crate) fn with_own_ttl(mut self, own_ttl: bool) -> Self {
+        self.own_ttl = own_ttl;
+        self
     }
 }
 
@@ -228,11 +253,17 @@ pub(crate) fn set_cookie_header(cookie: &Cookie<'_>) -> String {
     cookie.to_string()
 }
 
-/// What [`set_cookie_header`] gives for [`build_cookie`]`(config, value, ttl)`, without building
+/// What [`set_cookie_header`] gives for [`build_cookie`]`(config, value, ttl)` (with `own_ttl`,
+/// a session with a TTL of its own, a `Max-Age` whatever the lifecycle), without building
 /// a `Cookie` per response: the attributes after the value are the same for every cookie of a
 /// configuration, so the cookie crate renders them once, and only `Max-Age` (which the crate
 /// writes last when no `Expires` is set) varies. A test holds the two equal.
-pub(crate) fn set_cookie_text(config: &Config, value: &str, ttl: Duration) -> String {
+pub(crate) fn set_cookie_text(
+    config: &Config,
+    value: &str,
+    ttl: Duration,
+    own_ttl: bool,
+) -> String {
     let attributes = config.attributes.get_or_init(|| {
         let mut cookie = build_cookie(config, String::new(), ttl);
         cookie.set_max_age(None);
@@ -245,7 +276,7 @@ pub(crate) fn set_cookie_text(config: &Config, value: &str, ttl: Duration) -> St
     text.push('=');
     text.push_str(value);
     text.push_str(attributes);
-    if config.lifecycle == CookieLifecycle::Persistent {
+    if own_ttl || config.lifecycle == CookieLifecycle::Persistent {
         use std::fmt::Write as _;
         let secs = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX);
         let _ = write!(text, "; Max-Age={secs}");
@@ -287,7 +318,7 @@ mod tests {
                         for ttl in ttls {
                             let expected =
                                 set_cookie_header(&build_cookie(&config, "v.1~a".into(), ttl));
-                            assert_eq!(set_cookie_text(&config, "v.1~a", ttl), expected);
+                            assert_eq!(set_cookie_text(&config, "v.1~a", ttl, false), expected);
                         }
                     }
                 }
@@ -357,8 +388,15 @@ mod tests {
             Meta::decode("5", "10"),
             Some(Meta {
                 created: 5,
-                ttl: Duration::from_secs(10)
+                ttl: Duration::from_secs(10),
+                own_ttl: false,
             })
+        );
+        assert_eq!(Meta::decode("5", "10p").map(|m| m.own_ttl), Some(true));
+        assert!(Meta::decode("5", "p").is_none());
+        assert_eq!(
+            Meta::from_parts(5, 10).unwrap().with_own_ttl(true).encode(),
+            "5.10p"
         );
     }
 

@@ -37,6 +37,12 @@ pub enum StoreError {
     /// Any other failure of the backend.
     #[error("the session store failed")]
     Other(#[source] BoxError),
+    /// The store cannot do this at all (e.g. list a user's sessions in the cookie store).
+    #[error("the session store does not support {operation}")]
+    Unsupported {
+        /// What was asked.
+        operation: &'static str,
+    },
 }
 
 impl StoreError {

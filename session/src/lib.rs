@@ -56,7 +56,7 @@
 //! | `sqlite` | no | `store::SqliteStore` on sqlx (bundled SQLite) |
 //! | `postgres` | no | `store::PostgresStore` on sqlx (your `sqlx::PgPool` or a URL) |
 //! | `cookie-compression` | no | `CookieStore::compressed` (read its CRIME/BREACH caveat) |
-//! | `testing` | no | `testing`: the acceptance suite for your own store |
+//! | `testing` | no | `testing`: the acceptance suite for your own store, and helpers for your app's tests |
 //!
 //! # Typed sessions
 //! `#[derive(SessionData)]` (feature `macros`, on by default) turns a plain struct into a typed
@@ -80,6 +80,16 @@
 //! }
 //! ```
 //! [`SessionData`] lists what is generated and how absent and mistyped values read.
+//!
+//! # What apps build on sessions
+//! - Sign-in and a user's sessions: [`Session::sign_in`] (a new id, the user bound and listed),
+//!   [`Session::user_sessions`], [`Session::sign_out_everywhere`]; admin code uses the
+//!   [`store::SessionStore`] user methods directly.
+//! - "Remember me": [`Session::set_ttl`] makes that session's cookie persistent.
+//! - Flash messages: the [`Flash`] extractor.
+//! - Guards that read the session: [`LoadSession`] before routing, then [`guard::signed_in`] or
+//!   your own `guard::fn_guard`.
+//! - Your app's tests: `testing::session_with` and `testing::mint_cookie` (feature `testing`).
 //!
 //! # Writing your own store
 //! Implement [`store::SessionStore`]; its module docs hold the contract and a complete example.
@@ -106,6 +116,8 @@ mod clock;
 mod config;
 mod cookie;
 mod error;
+mod flash;
+pub mod guard;
 mod id;
 mod log;
 mod middleware;
@@ -125,9 +137,11 @@ pub mod __private {
 pub use clock::Clock;
 pub use config::{CookieLifecycle, Transport, TtlRefresh};
 pub use error::{BoxError, SaveError, SessionError, StoreError};
+pub use flash::{Flash, FlashLevel, FlashMessage, FLASH_KEY};
+pub use guard::{LoadSession, LoadSessionService};
 pub use id::{InvalidSessionId, SessionId};
 pub use middleware::{SessionMiddleware, SessionMiddlewareBuilder, SessionStorage};
-pub use session::{Session, SessionExt, SessionStatus};
+pub use session::{Session, SessionExt, SessionStatus, UserSessionsError};
 #[cfg(feature = "macros")]
 #[doc = include_str!("typed.md")]
 pub use session_macros::SessionData;

@@ -90,6 +90,12 @@ impl SessionMiddleware {
         Self::builder(store, key).build()
     }
 
+    /// What its sessions share: settings and store (for `testing::mint_cookie`).
+    #[cfg(feature = "testing")]
+    pub(crate) fn backend(&self) -> &Backend {
+        &self.shared
+    }
+
     /// A builder to change the defaults.
     pub fn builder(store: impl Into<SessionStorage>, key: Key) -> SessionMiddlewareBuilder {
         SessionMiddlewareBuilder {

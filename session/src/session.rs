@@ -1,7 +1,10 @@
 //! The session handle: lazy loading, change tracking, and what to write back.
 
+mod auth;
 mod commit;
 mod extract;
+#[cfg(feature = "testing")]
+mod fixture;
 mod load;
 mod state;
 
@@ -13,7 +16,10 @@ use std::{
 
 use serde::{de::DeserializeOwned, Serialize};
 
+pub use self::auth::UserSessionsError;
 pub use self::extract::SessionExt;
+#[cfg(feature = "testing")]
+pub(crate) use self::fixture::mint;
 use self::state::SessionState;
 pub(crate) use self::{commit::TokenUpdate, extract::RequestSlot};
 use crate::{
@@ -473,13 +479,21 @@ impl Session {
     /// created later in place of this one (after a purge, or once this one has expired) starts
     /// with the configured TTL again.
     ///
+    /// The session's cookie becomes persistent (`Max-Age` = this TTL) even under
+    /// [`CookieLifecycle::BrowserSession`](crate::CookieLifecycle), on this and every later
+    /// response that sends it: the choice travels with the session in its signed cookie, while
+    /// other sessions keep the configured lifecycle (Django's `set_expiry`).
+    ///
     /// ```
     /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
     /// session.set_ttl(std::time::Duration::from_secs(30 * 24 * 3600)); // remember me
     /// # Ok(()) }
     /// ```
     pub fn set_ttl(&self, ttl: Duration) {
-        self.state().ttl_set = Some(ttl.clamp(Duration::from_secs(1), MAX_TTL));
+        let ttl = ttl.clamp(Duration::from_secs(1), MAX_TTL);
+        let mut state = self.state();
+        state.ttl_set = Some(ttl);
+        auth::note_ttl(&mut state, ttl);
     }
 
     /// This session's time to live.
@@ -511,6 +525,15 @@ impl Session {
     pub fn id(&self) -> Option<SessionId> {
         self.incoming();
         self.current_id(&self.state())
+    }
+
+    /// Unix seconds by the middleware's clock.
+    pub(crate) fn now_unix(&self) -> u64 {
+        self.0
+            .shared
+            .as_ref()
+            .map_or_else(Clock::system, |s| s.config.clock.clone())
+            .unix_secs()
     }
 
     /// [`id`](Self::id) as far as the cookie has been verified.

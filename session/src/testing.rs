@@ -32,10 +32,16 @@ use actix_web::{
 };
 use tokio::sync::{Barrier, Notify};
 
+mod apps;
 mod http_suite;
 mod store_suite;
+mod users;
 
-pub use self::{http_suite::http_suite, store_suite::store_suite};
+pub use self::{
+    apps::{mint_cookie, session_with},
+    http_suite::http_suite,
+    store_suite::store_suite,
+};
 use crate::{Clock, Session};
 
 /// What a store promises, so the suite checks exactly that.
@@ -51,6 +57,8 @@ pub struct Capabilities {
     /// The store's manual clock, if it has one: the expiry checks advance it instead of
     /// waiting for real time to pass (a few seconds).
     pub clock: Option<Clock>,
+    /// The store lists and ends a user's sessions (off in both presets).
+    pub lists_user_sessions: bool,
 }
 
 impl Capabilities {
@@ -62,6 +70,7 @@ impl Capabilities {
             revocable: true,
             check_expiry: true,
             clock: None,
+            lists_user_sessions: false,
         }
     }
 
@@ -71,8 +80,7 @@ impl Capabilities {
         Self {
             merges_concurrent_changes: false,
             revocable: false,
-            check_expiry: true,
-            clock: None,
+            ..Self::server_side()
         }
     }
 

@@ -35,9 +35,15 @@ impl Carrier {
 
     /// The response text for a token `value`: the `Set-Cookie` text, or the token as it is
     /// (moved, not copied).
-    pub(crate) fn render(self, config: &Config, value: String, ttl: Duration) -> String {
+    pub(crate) fn render(
+        self,
+        config: &Config,
+        value: String,
+        ttl: Duration,
+        own_ttl: bool,
+    ) -> String {
         match self {
-            Self::Cookie => set_cookie_text(config, &value, ttl),
+            Self::Cookie => set_cookie_text(config, &value, ttl, own_ttl),
             Self::Header => value,
         }
     }
@@ -181,9 +187,12 @@ mod tests {
     fn header_answers_carry_the_token_itself_within_8_kib() {
         let config = config(Transport::header());
         let ttl = Duration::from_secs(60);
-        assert_eq!(Carrier::Header.render(&config, "v.1".into(), ttl), "v.1");
+        assert_eq!(
+            Carrier::Header.render(&config, "v.1".into(), ttl, false),
+            "v.1"
+        );
         assert!(Carrier::Cookie
-            .render(&config, "v.1".into(), ttl)
+            .render(&config, "v.1".into(), ttl, false)
             .starts_with("session=v.1; "));
         assert!(Carrier::Header.check_size(&"a".repeat(8192)).is_ok());
         assert!(matches!(

@@ -13,7 +13,13 @@ use session::{
 async fn memory_store_passes_the_store_suite() {
     let clock = Clock::manual();
     let store = MemoryStore::builder().clock(clock.clone()).build();
-    testing::store_suite(&store, Capabilities::server_side().clock(clock)).await;
+    testing::store_suite(
+        &store,
+        Capabilities::server_side()
+            .clock(clock)
+            .lists_user_sessions(true),
+    )
+    .await;
 }
 
 #[actix_web::test]

@@ -1,18 +1,27 @@
 //! Typed sessions: a login and a shopping cart as plain structs, with no key strings in the
-//! handlers.
+//! handlers; sign-in, "remember me", flash messages and the user's sessions with "log out
+//! everywhere".
 //!
 //! `cargo run -p examples --bin typed`, then, keeping cookies in a jar:
 //! ```text
 //! curl -c jar -b jar -X POST localhost:8080/cart/7      # a guest can fill a cart
-//! curl -c jar -b jar -X POST localhost:8080/login/ada   # the cart survives login
+//! curl -c jar -b jar -X POST 'localhost:8080/login/ada?remember=true'  # the cart survives
+//! curl -c jar -b jar localhost:8080/messages            # "welcome", shown once
 //! curl -c jar -b jar -X POST localhost:8080/coupon/SPRING
 //! curl -c jar -b jar localhost:8080/cart
 //! curl -c jar -b jar -X POST localhost:8080/checkout
-//! curl -c jar -b jar -X POST localhost:8080/logout
+//! curl -c jar -b jar localhost:8080/sessions            # every device ada is signed in on
+//! curl -c jar -b jar -X POST localhost:8080/logout-everywhere
 //! ```
 
+use std::time::{Duration, UNIX_EPOCH};
+
 use actix_web::{cookie::Key, get, post, web, App, HttpResponse, HttpServer};
-use session::{store::MemoryStore, SessionData, SessionMiddleware};
+use serde::Deserialize;
+use session::{
+    store::MemoryStore, Flash, FlashMessage, Session, SessionData, SessionMiddleware,
+    UserSessionsError,
+};
 
 /// Who is logged in. Both fields are required, so `load()` is `None` until login saves them.
 #[derive(SessionData, Debug)]
@@ -40,19 +49,74 @@ const USERS: &[(&str, u64)] = &[("ada", 1), ("grace", 2)];
 
 type Reply = actix_web::Result<HttpResponse>;
 
+/// `?remember=true` keeps the visitor signed in for 30 days, across browser restarts.
+#[derive(Deserialize)]
+struct LoginOptions {
+    #[serde(default)]
+    remember: bool,
+}
+
 #[post("/login/{name}")]
-async fn log_in(auth: LoginSession, name: web::Path<String>) -> Reply {
+async fn log_in(
+    auth: LoginSession,
+    flash: Flash,
+    name: web::Path<String>,
+    options: web::Query<LoginOptions>,
+) -> Reply {
     let Some(&(name, user_id)) = USERS.iter().find(|(n, _)| *n == name.as_str()) else {
         return Ok(HttpResponse::Unauthorized().body("unknown user\n"));
     };
-    // A new session id on login, so an id planted before it is worthless; the data (the
-    // cart) moves along.
-    auth.session().renew();
+    // A new session id, so an id planted before login is worthless; the data (the cart)
+    // moves along, and the session is listed among the user's sessions.
+    auth.session().sign_in(name)?;
+    if options.remember {
+        // Its own TTL makes this session's cookie persistent; others stay browser-session.
+        auth.session().set_ttl(Duration::from_secs(30 * 24 * 3600));
+    }
     auth.save(&Login {
         user_id,
         name: name.to_owned(),
     })?;
+    flash.success(format!("welcome, {name}"))?;
     Ok(HttpResponse::Ok().body(format!("welcome, {name}\n")))
+}
+
+/// The flash messages queued for this visitor, each shown once.
+#[get("/messages")]
+async fn messages(flash: Flash) -> Reply {
+    let shown: Vec<FlashMessage> = flash.take()?;
+    let lines: String = shown
+        .iter()
+        .map(|m| format!("{:?}: {}\n", m.level, m.message))
+        .collect();
+    Ok(HttpResponse::Ok().body(lines))
+}
+
+/// Every device the user is signed in on.
+#[get("/sessions")]
+async fn sessions(session: Session) -> Result<HttpResponse, UserSessionsError> {
+    let secs =
+        |t: std::time::SystemTime| t.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+    let lines: String = session
+        .user_sessions()
+        .await?
+        .iter()
+        .map(|s| {
+            // A prefix only: the id is a credential.
+            let this = if s.current { " (this one)" } else { "" };
+            let id = s.id.as_str().get(..6).unwrap_or_default();
+            let (since, used) = (secs(s.signed_in), secs(s.last_used));
+            format!("{id}… signed in at {since}, last used at {used}{this}\n")
+        })
+        .collect();
+    Ok(HttpResponse::Ok().body(lines))
+}
+
+/// "Log out everywhere", e.g. after a password change: this device included.
+#[post("/logout-everywhere")]
+async fn log_out_everywhere(session: Session) -> Result<HttpResponse, UserSessionsError> {
+    let ended = session.sign_out_everywhere().await?;
+    Ok(HttpResponse::Ok().body(format!("ended {ended} session(s)\n")))
 }
 
 #[get("/me")]
@@ -89,7 +153,7 @@ async fn show_cart(auth: LoginSession, cart: CartSession) -> Reply {
 }
 
 #[post("/checkout")]
-async fn checkout(auth: LoginSession, cart: CartSession) -> Reply {
+async fn checkout(auth: LoginSession, cart: CartSession, flash: Flash) -> Reply {
     let Some(user) = auth.load()? else {
         return Ok(HttpResponse::Unauthorized().body("log in first\n"));
     };
@@ -98,13 +162,14 @@ async fn checkout(auth: LoginSession, cart: CartSession) -> Reply {
         return Ok(HttpResponse::BadRequest().body("the cart is empty\n"));
     }
     cart.remove_all()?;
+    flash.info("thank you for your order")?;
     Ok(HttpResponse::Ok().body(format!("{} ordered {} item(s)\n", user.name, items.len())))
 }
 
 #[post("/logout")]
 async fn log_out(auth: LoginSession) -> HttpResponse {
     // Deletes the whole session (cart included) and its cookie.
-    auth.session().purge();
+    auth.session().sign_out();
     HttpResponse::Ok().body("bye\n")
 }
 
@@ -115,7 +180,10 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(apply_coupon)
         .service(show_cart)
         .service(checkout)
-        .service(log_out);
+        .service(log_out)
+        .service(messages)
+        .service(sessions)
+        .service(log_out_everywhere);
 }
 
 #[actix_web::main]
@@ -177,19 +245,87 @@ mod tests {
         assert_eq!(call!(post, "/cart/9").1, "2 item(s)\n");
         let before_login = jar.clone();
         assert_eq!(call!(post, "/login/nobody").0, StatusCode::UNAUTHORIZED);
-        assert_eq!(call!(post, "/login/ada").1, "welcome, ada\n");
+        assert_eq!(call!(post, "/login/ada?remember=true").1, "welcome, ada\n");
         assert_ne!(jar, before_login, "login renews the session id");
+        let remembered = jar
+            .as_ref()
+            .and_then(|c| c.max_age())
+            .map(|a| a.whole_days());
+        assert_eq!(remembered, Some(30), "remember me: a persistent cookie");
+        assert_eq!(call!(get, "/messages").1, "Success: welcome, ada\n");
+        assert_eq!(
+            call!(get, "/messages").1,
+            "",
+            "flash messages are shown once"
+        );
         assert_eq!(call!(get, "/me").1, "ada (#1)\n");
         call!(post, "/coupon/SPRING");
         assert_eq!(call!(get, "/cart").1, "ada: items [7, 9], coupon SPRING\n");
         assert_eq!(call!(post, "/checkout").1, "ada ordered 2 item(s)\n");
         assert_eq!(call!(get, "/cart").1, "ada: items [], coupon none\n");
+        assert_eq!(
+            call!(get, "/messages").1,
+            "Info: thank you for your order\n"
+        );
+        let listed = call!(get, "/sessions").1;
+        assert!(
+            listed.ends_with("(this one)\n") && listed.lines().count() == 1,
+            "{listed}"
+        );
         assert_eq!(call!(post, "/logout").1, "bye\n");
         assert_eq!(jar, None, "logout removes the cookie");
         assert_eq!(call!(get, "/me").0, StatusCode::UNAUTHORIZED);
         assert_eq!(
             jar, None,
             "a logged-out visitor gets no new session by reading"
+        );
+    }
+
+    /// Two devices signed in as ada: either sees both, and "log out everywhere" ends both.
+    #[actix_web::test]
+    async fn log_out_everywhere_ends_every_device() {
+        let app = test::init_service(
+            App::new()
+                .wrap(SessionMiddleware::new(MemoryStore::new(), Key::generate()))
+                .configure(routes),
+        )
+        .await;
+        let call = |method: test::TestRequest, cookie: Option<&Cookie<'static>>| {
+            let req = match cookie {
+                Some(c) => method.cookie(c.clone()),
+                None => method,
+            };
+            test::call_service(&app, req.to_request())
+        };
+        let login = || call(test::TestRequest::post().uri("/login/ada"), None);
+        let laptop = login()
+            .await
+            .response()
+            .cookies()
+            .next()
+            .unwrap()
+            .into_owned();
+        let phone = login()
+            .await
+            .response()
+            .cookies()
+            .next()
+            .unwrap()
+            .into_owned();
+        let res = call(test::TestRequest::get().uri("/sessions"), Some(&phone)).await;
+        let listed = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
+        assert_eq!(listed.lines().count(), 2, "{listed}");
+        let res = call(
+            test::TestRequest::post().uri("/logout-everywhere"),
+            Some(&laptop),
+        )
+        .await;
+        assert_eq!(test::read_body(res).await, "ended 2 session(s)\n");
+        let res = call(test::TestRequest::get().uri("/me"), Some(&phone)).await;
+        assert_eq!(
+            res.status(),
+            StatusCode::UNAUTHORIZED,
+            "the phone is signed out too"
         );
     }
 }

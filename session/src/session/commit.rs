@@ -57,10 +57,15 @@ impl Session {
                 other => SaveError::Store(StoreError::Other(other.into())),
             })?;
         }
-        match &shared.storage {
-            Storage::Server(store) => self.commit_server(&shared.config, &**store).await,
-            Storage::Cookie(store) => self.commit_cookie(&shared.config, store),
+        let update = match &shared.storage {
+            Storage::Server(store) => self.commit_server(&shared.config, &**store).await?,
+            Storage::Cookie(store) => self.commit_cookie(&shared.config, store)?,
+        };
+        if let Storage::Server(store) = &shared.storage {
+            self.list_signed_in(&shared.config, &**store, &update)
+                .await?;
         }
+        Ok(update)
     }
 
     /// Nothing read, written, purged or renewed in this request.
@@ -105,7 +110,7 @@ impl Session {
                 CookiePlan::Seal { meta, ttl } => {
                     let value = store.seal(config, &state.entries, meta, ttl)?;
                     let carrier = self.carrier();
-                    let text = carrier.render(config, value, ttl);
+                    let text = carrier.render(config, value, ttl, meta.own_ttl);
                     carrier.check_size(&text)?;
                     TokenUpdate::Set(text)
                 }
@@ -251,13 +256,15 @@ fn plan_server(
         // by a concurrent request, whose new cookie a removal would delete.
         ServerAction::Nothing
     };
+    let meta = state.meta(incoming, config.ttl);
     ServerPlan {
         action,
         ttl: state.effective_ttl(incoming, config, now),
-        meta: state.meta(incoming, config.ttl),
         resend: config.lifecycle == CookieLifecycle::Persistent
+            || meta.own_ttl
             || state.stale_key(incoming)
             || state.ttl_set.is_some(),
+        meta,
     }
 }
 
@@ -278,10 +285,16 @@ impl ServerPlan {
             resend,
         } = self;
         let set = |id: &SessionId| {
-            TokenUpdate::Set(carrier.render(config, server_token(config, id, meta), ttl))
+            TokenUpdate::Set(carrier.render(
+                config,
+                server_token(config, id, meta),
+                ttl,
+                meta.own_ttl,
+            ))
         };
         // Without a Max-Age the browser's cookie needs no re-sending after a bare refresh.
         let reissue = |id: &SessionId| match config.lifecycle {
+            _ if meta.own_ttl => set(id),
             CookieLifecycle::Persistent => set(id),
             CookieLifecycle::BrowserSession => TokenUpdate::Keep,
         };

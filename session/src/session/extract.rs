@@ -96,9 +96,20 @@ impl<B> SessionExt for ServiceResponse<B> {
     }
 }
 
+/// Guards run before any extractor, so a guard sees a loaded session only when something loaded
+/// it before routing: [`LoadSession`](crate::LoadSession). Asking for a never-loaded session in
+/// a guard panics in debug builds, naming the fix; in release builds its reads fail with
+/// [`SessionError::NotLoaded`] (a guard that reads them with `.ok()` then does not match).
 impl SessionExt for actix_web::guard::GuardContext<'_> {
     fn get_session(&self) -> Session {
-        from_extensions(&self.head().headers, &self.req_data())
+        let session = from_extensions(&self.head().headers, &self.req_data());
+        debug_assert!(
+            session.was_accessed(),
+            "a guard asked for the session before it was loaded: guards run before extractors, \
+             so wrap the app or scope with `session::LoadSession` (after `SessionMiddleware`) \
+             to load it before routing"
+        );
+        session
     }
 }
 

@@ -44,6 +44,8 @@ pub(super) struct SessionState {
     pub(super) accessed: bool,
     /// A load already reset the TTL.
     pub(super) refreshed: bool,
+    /// The user signed in by this request: the commit lists the renewed session as theirs.
+    pub(super) signing_in: Option<String>,
 }
 
 impl SessionState {
@@ -61,6 +63,7 @@ impl SessionState {
             sealed: None,
             accessed: false,
             refreshed: false,
+            signing_in: None,
         }
     }
 
@@ -166,6 +169,8 @@ impl SessionState {
                 .ttl_set
                 .or(inherited.map(|m| m.ttl))
                 .unwrap_or(configured_ttl),
+            // "Remember me" travels with the session in its cookie.
+            own_ttl: self.ttl_set.is_some() || inherited.is_some_and(|m| m.own_ttl),
         }
     }
 

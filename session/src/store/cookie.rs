@@ -87,25 +87,27 @@ fn payload(exp: u64, meta: Meta, entries: &[(&str, &RawValue)]) -> Result<String
         }
     }
     let mut text = Vec::with_capacity(64);
-    for number in [exp, meta.created, meta.ttl.as_secs()] {
+    for number in [exp, meta.created] {
         // serde_json prints integers without the formatting machinery.
         serde_json::to_writer(&mut text, &number).map_err(StoreError::corrupt)?;
         text.push(b'.');
     }
+    text.extend_from_slice(meta.ttl_text().as_bytes());
+    text.push(b'.');
     serde_json::to_writer(&mut text, &Map(entries)).map_err(StoreError::corrupt)?;
     String::from_utf8(text).map_err(StoreError::corrupt)
 }
 
-/// The three numbers and the entries of a [`payload`] text.
-fn parse_payload(text: &str) -> Result<(u64, u64, u64, Entries), String> {
+/// The three numbers (the TTL perhaps marked `p`: its own) and the entries of a [`payload`].
+fn parse_payload(text: &str) -> Result<(u64, u64, (u64, bool), Entries), String> {
     let mut parts = text.splitn(4, '.');
-    let mut number = || {
-        parts
-            .next()
-            .and_then(|n| n.parse::<u64>().ok())
-            .ok_or_else(|| "bad header".to_owned())
+    let mut next = || parts.next().ok_or_else(|| "bad header".to_owned());
+    let number = |part: &str| part.parse::<u64>().map_err(|_| "bad header".to_owned());
+    let (exp, created, ttl) = (number(next()?)?, number(next()?)?, next()?);
+    let ttl = match ttl.strip_suffix('p') {
+        Some(ttl) => (number(ttl)?, true),
+        None => (number(ttl)?, false),
     };
-    let (exp, created, ttl) = (number()?, number()?, number()?);
     let json = parts.next().ok_or("no entries")?;
     let mut de = serde_json::Deserializer::from_str(json);
     let d = entries(&mut de).map_err(|e| e.to_string())?;
@@ -226,7 +228,7 @@ impl CookieStore {
             tracing::warn!("session cookie rejected: expired");
             return None;
         }
-        let meta = Meta::from_parts(created, ttl)?;
+        let meta = Meta::from_parts(created, ttl.0)?.with_own_ttl(ttl.1);
         if past_max_lifetime(config, meta.created) {
             return None;
         }
@@ -323,7 +325,10 @@ mod tests {
         let meta = Meta::from_parts(7, 60).unwrap();
         let text = payload(99, meta, &[("k.\"q", &value)]).unwrap();
         let (exp, created, ttl, entries) = parse_payload(&text).unwrap();
-        assert_eq!((exp, created, ttl), (99, 7, 60));
+        assert_eq!((exp, created, ttl), (99, 7, (60, false)));
+        let own = payload(99, meta.with_own_ttl(true), &[]).unwrap();
+        assert_eq!(own, "99.7.60p.{}");
+        assert_eq!(parse_payload(&own).unwrap().2, (60, true));
         assert_eq!(
             entries,
             Entries::from([("k.\"q".to_owned(), value.get().to_owned())])
@@ -336,6 +341,8 @@ mod tests {
             "1.2.-3.{}",
             "1.2.3.{}x",
             "1.2.3.[]",
+            "1p.2.3.{}",
+            "1.2.p.{}",
             "1.2.3.{\"k\":}",
             "{\"exp\":1}",
         ] {

@@ -15,12 +15,13 @@ use self::{
     lock::{Stripe, LOCK_STRIPES},
     record::{expires_at, read, RecordOut, Stored},
 };
-use super::{ChangeSet, Entries, Keys, SaveOutcome, SessionStore};
+use super::{ChangeSet, Entries, Keys, SaveOutcome, SessionStore, UserSession};
 use crate::{clock::Clock, SessionId, StoreError};
 
 mod lock;
 mod prune;
 mod record;
+mod users;
 
 /// The file-name prefix used unless [`FileStoreBuilder::prefix`] sets another.
 pub(crate) const DEFAULT_FILE_PREFIX: &str = "session-";
@@ -478,6 +479,29 @@ impl SessionStore for FileStore {
             Ok(SaveOutcome::Saved)
         })
         .await
+    }
+
+    /// Nothing to do: a written session is listed already (see `users.rs`: a directory scan).
+    async fn index_user_session(
+        &self,
+        _user: &str,
+        _id: &SessionId,
+        _ttl: Duration,
+    ) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// Scans the directory: time in proportion to all sessions, no index to keep in step.
+    async fn user_sessions(&self, user: &str) -> Result<Vec<UserSession>, StoreError> {
+        self.list_user(user).await
+    }
+
+    async fn end_user_session(&self, user: &str, id: &SessionId) -> Result<bool, StoreError> {
+        self.end_user(user, id).await
+    }
+
+    async fn end_user_sessions(&self, user: &str) -> Result<usize, StoreError> {
+        self.end_all(user).await
     }
 }
 

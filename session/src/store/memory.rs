@@ -11,8 +11,10 @@ use std::{
 
 use quick_cache::sync::{Cache, EntryAction, EntryResult};
 
-use super::{ChangeSet, Entries, Keys, SaveOutcome, SessionStore};
+use super::{ChangeSet, Entries, Keys, SaveOutcome, SessionStore, UserSession};
 use crate::{clock::Clock, SessionId, StoreError};
+
+mod users;
 
 /// Sessions kept by [`MemoryStore::default`] before the least useful ones are evicted.
 pub(crate) const DEFAULT_MAX_SESSIONS: u64 = 100_000;
@@ -46,6 +48,7 @@ struct Inner {
     created: AtomicU64,
     sweep_every: u64,
     clock: Clock,
+    users: users::UserIndex,
 }
 
 #[derive(Debug, Clone)]
@@ -93,6 +96,7 @@ impl MemoryStoreBuilder {
                 // new sessions keeps its cost at a few visits per new session.
                 sweep_every: (self.max_sessions / 4).max(1024),
                 clock: self.clock,
+                users: users::UserIndex::default(),
             }),
         }
     }
@@ -245,6 +249,29 @@ impl SessionStore for MemoryStore {
         }
         self.insert_new(new, changes, ttl);
         Ok(SaveOutcome::Saved)
+    }
+
+    /// A user's list is a set of ids behind one lock, pruned of dead sessions on every use.
+    async fn index_user_session(
+        &self,
+        user: &str,
+        id: &SessionId,
+        _ttl: Duration,
+    ) -> Result<(), StoreError> {
+        self.index_user(user, id);
+        Ok(())
+    }
+
+    async fn user_sessions(&self, user: &str) -> Result<Vec<UserSession>, StoreError> {
+        Ok(self.list_user(user))
+    }
+
+    async fn end_user_session(&self, user: &str, id: &SessionId) -> Result<bool, StoreError> {
+        Ok(self.end_user(user, id))
+    }
+
+    async fn end_user_sessions(&self, user: &str) -> Result<usize, StoreError> {
+        Ok(self.end_all(user))
     }
 }
 

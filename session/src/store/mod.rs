@@ -6,7 +6,7 @@
 //! different keys both keep their change wherever the store applies change sets atomically.
 //!
 //! # Implementing a store
-//! Four required methods, one provided. The contract, which
+//! Four required methods, five provided. The contract, which
 //! `session::testing::store_suite` checks (feature `testing`):
 //! - [`load`](SessionStore::load) returns `None` for an unknown or expired id, and only the
 //!   asked-for keys when given [`Keys::Only`]; with `refresh` it also resets the TTL.
@@ -19,6 +19,11 @@
 //! - [`renew`](SessionStore::renew) (provided, four calls; override it with one atomic step if
 //!   the backend can) moves a session to a new id, and answers [`SaveOutcome::Gone`], writing
 //!   nothing, when the old session no longer exists.
+//!
+//! Optional: the four user methods ([`index_user_session`](SessionStore::index_user_session),
+//! [`user_sessions`](SessionStore::user_sessions), [`end_user_session`](SessionStore::end_user_session),
+//! [`end_user_sessions`](SessionStore::end_user_sessions)) that list and end a user's
+//! sessions; without them a store answers [`StoreError::Unsupported`] and sign-in still works.
 //!
 //! Map backend failures onto [`StoreError`]; return [`StoreError::Corrupt`] for state that exists
 //! but cannot be decoded, and the middleware will start a fresh session.
@@ -84,6 +89,7 @@ mod memory;
 mod redis;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod sql;
+mod users;
 
 pub use self::cookie::CookieStore;
 #[cfg(feature = "redis")]
@@ -100,6 +106,8 @@ pub use sql::{PostgresStore, PostgresStoreBuilder};
 pub use sql::{SqlConfigError, SqlPruner};
 #[cfg(feature = "sqlite")]
 pub use sql::{SqliteStore, SqliteStoreBuilder};
+pub(crate) use users::SignedIn;
+pub use users::{UserSession, USER_KEY};
 
 /// A session's key-value pairs: session keys to JSON text.
 pub type Entries = HashMap<String, String>;
@@ -325,6 +333,82 @@ pub trait SessionStore: Send + Sync + 'static {
             Ok(SaveOutcome::Saved)
         }
     }
+
+    /// Adds session `id`, just created by a sign-in of `user` (its [`USER_KEY`] entry is
+    /// written), to `user`'s sessions. `ttl` is the TTL it was written with.
+    ///
+    /// Called after the session is written, so a concurrent
+    /// [`end_user_sessions`](Self::end_user_sessions) either ends it or leaves it listed:
+    /// never live and unlisted.
+    ///
+    /// The provided version answers [`StoreError::Unsupported`] (the middleware then leaves
+    /// the session unlisted, and listing fails the same way), as do the other user methods.
+    ///
+    /// # Errors
+    /// When the backend fails; the middleware then deletes the session and answers 500.
+    fn index_user_session(
+        &self,
+        user: &str,
+        id: &SessionId,
+        ttl: Duration,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let _ = (user, id, ttl);
+        async {
+            Err(StoreError::Unsupported {
+                operation: "listing a user's sessions",
+            })
+        }
+    }
+
+    /// The live sessions of `user` (signed in and not ended or expired), in no particular
+    /// order. Admin code can call it with nothing but the store and the user id.
+    ///
+    /// # Errors
+    /// [`StoreError::Unsupported`] from stores that keep no list; backend failures.
+    fn user_sessions(
+        &self,
+        user: &str,
+    ) -> impl Future<Output = Result<Vec<UserSession>, StoreError>> + Send {
+        let _ = user;
+        async {
+            Err(StoreError::Unsupported {
+                operation: "listing a user's sessions",
+            })
+        }
+    }
+
+    /// Ends session `id` if it is one of `user`'s; returns whether it was.
+    ///
+    /// # Errors
+    /// As [`user_sessions`](Self::user_sessions).
+    fn end_user_session(
+        &self,
+        user: &str,
+        id: &SessionId,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        let _ = (user, id);
+        async {
+            Err(StoreError::Unsupported {
+                operation: "ending a user's sessions",
+            })
+        }
+    }
+
+    /// Ends every session of `user` ("log out everywhere"); returns how many were live.
+    ///
+    /// # Errors
+    /// As [`user_sessions`](Self::user_sessions).
+    fn end_user_sessions(
+        &self,
+        user: &str,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send {
+        let _ = user;
+        async {
+            Err(StoreError::Unsupported {
+                operation: "ending a user's sessions",
+            })
+        }
+    }
 }
 
 pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -356,6 +440,22 @@ pub(crate) trait DynStore: Send + Sync + 'static {
         changes: &'a ChangeSet,
         ttl: Duration,
     ) -> BoxFuture<'a, Result<SaveOutcome, StoreError>>;
+    fn index_user_session<'a>(
+        &'a self,
+        user: &'a str,
+        id: &'a SessionId,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
+    fn user_sessions<'a>(
+        &'a self,
+        user: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<UserSession>, StoreError>>;
+    fn end_user_session<'a>(
+        &'a self,
+        user: &'a str,
+        id: &'a SessionId,
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
+    fn end_user_sessions<'a>(&'a self, user: &'a str) -> BoxFuture<'a, Result<usize, StoreError>>;
 }
 
 impl<S: SessionStore> DynStore for S {
@@ -393,5 +493,29 @@ impl<S: SessionStore> DynStore for S {
         ttl: Duration,
     ) -> BoxFuture<'a, Result<SaveOutcome, StoreError>> {
         Box::pin(SessionStore::renew(self, old, new, changes, ttl))
+    }
+    fn index_user_session<'a>(
+        &'a self,
+        user: &'a str,
+        id: &'a SessionId,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(SessionStore::index_user_session(self, user, id, ttl))
+    }
+    fn user_sessions<'a>(
+        &'a self,
+        user: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<UserSession>, StoreError>> {
+        Box::pin(SessionStore::user_sessions(self, user))
+    }
+    fn end_user_session<'a>(
+        &'a self,
+        user: &'a str,
+        id: &'a SessionId,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(SessionStore::end_user_session(self, user, id))
+    }
+    fn end_user_sessions<'a>(&'a self, user: &'a str) -> BoxFuture<'a, Result<usize, StoreError>> {
+        Box::pin(SessionStore::end_user_sessions(self, user))
     }
 }

@@ -3,6 +3,7 @@
 mod layout;
 mod pool;
 mod scripts;
+mod users;
 
 use std::{future::Future, sync::Arc, time::Duration};
 
@@ -14,7 +15,7 @@ use self::{
     pool::redis_error,
     scripts::Target,
 };
-use super::{ChangeSet, Entries, Keys, SaveOutcome, SessionStore};
+use super::{ChangeSet, Entries, Keys, SaveOutcome, SessionStore, UserSession};
 use crate::{SessionId, StoreError};
 
 /// The key prefix of [`RedisStore::new`]: a session lives under `session:{id}`.
@@ -38,6 +39,16 @@ pub(crate) const DEFAULT_KEY_PREFIX: &str = "session:";
 /// use the session 0 commands, one that reads it 1, one that changes it 2, renew 2 (3 on a
 /// cluster), purge 2 at most. Scripts run with `EVALSHA`; they are loaded only when Redis does
 /// not know them yet (after a restart, once).
+///
+/// A user's sessions (see [`Session::sign_in`](crate::Session::sign_in)) are listed in a sorted
+/// set per user, `{prefix}user:{user}`, scored by expiry and pruned of ended and expired
+/// sessions on each use. Signing in adds one round trip to the renewal (one script; on a
+/// cluster one pipeline, plus a check of each member whose recorded expiry has passed); listing
+/// and ending are one script call each. On a cluster the set and the sessions live in
+/// different slots, so those become one command per listed session, each atomic on its own:
+/// a sign-in writes the session before listing it, and ending deletes sessions before taking
+/// them off the list, so a session is never live and unlisted, but a concurrent reader may see
+/// a listed session already ended. Requests that do not sign in or out pay nothing for this.
 ///
 /// Writes never resurrect a session: an update to a session that a concurrent request purged
 /// (or that expired) writes nothing, and renewing a session that no longer exists writes
@@ -339,5 +350,26 @@ impl SessionStore for RedisStore {
             })
         })
         .await
+    }
+
+    async fn index_user_session(
+        &self,
+        user: &str,
+        id: &SessionId,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        self.index_user(user, id, ttl).await
+    }
+
+    async fn user_sessions(&self, user: &str) -> Result<Vec<UserSession>, StoreError> {
+        self.list_user(user).await
+    }
+
+    async fn end_user_session(&self, user: &str, id: &SessionId) -> Result<bool, StoreError> {
+        Ok(self.end_users(user, Some(id)).await? > 0)
+    }
+
+    async fn end_user_sessions(&self, user: &str) -> Result<usize, StoreError> {
+        self.end_users(user, None).await
     }
 }

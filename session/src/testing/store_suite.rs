@@ -16,7 +16,7 @@ fn entries(pairs: &[(&str, &str)]) -> Entries {
         .collect()
 }
 
-const LONG: Duration = Duration::from_secs(600);
+pub(super) const LONG: Duration = Duration::from_secs(600);
 
 /// Runs every trait-level check on `store`.
 ///
@@ -223,6 +223,8 @@ pub async fn store_suite<S: SessionStore>(store: &S, caps: Capabilities) {
             "concurrent changes to different keys are all kept: {got:?}"
         );
     }
+
+    super::users::user_sessions_suite(store, caps.clone()).await;
 
     if caps.check_expiry {
         expiry_checks(store, caps.clock.as_ref()).await;

@@ -23,6 +23,7 @@ const NOW: u64 = 1_000_000;
 const COOKIE_META: Meta = Meta {
     created: NOW - 50,
     ttl: Duration::from_secs(7200),
+    own_ttl: false,
 };
 
 fn loaded(state: &mut SessionState, exists: bool) {

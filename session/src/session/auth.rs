@@ -1,0 +1,287 @@
+//! Signing in and out, and a user's sessions: listing them and ending one or all.
+//!
+//! Signing in binds a user id to the session under [`USER_KEY`] and renews the session id in
+//! the same commit, so an id planted before authentication (session fixation) is worthless
+//! after it. The commit then lists the new id among the user's sessions in the store
+//! ([`SessionStore::index_user_session`](crate::store::SessionStore::index_user_session)),
+//! after the session is written: a concurrent "log out everywhere" either ends it or leaves it
+//! listed, never live and unlisted. Requests that neither sign in nor out pay nothing for this.
+
+use std::{sync::Arc, time::Duration};
+
+use actix_web::{http::StatusCode, HttpResponse, ResponseError};
+
+use super::{state::SessionState, Session, Storage, TokenUpdate};
+use crate::{
+    config::Config,
+    store::{DynStore, SignedIn, UserSession, USER_KEY},
+    SessionError, SessionId, StoreError,
+};
+
+/// Listing or ending a user's sessions failed.
+///
+/// As a handler's error it answers 401 when no user is signed in, 501 when the store cannot
+/// list sessions (the [`CookieStore`](crate::store::CookieStore): its sessions live in the
+/// browsers), and an opaque 500 otherwise, the cause logged.
+///
+/// ```
+/// use actix_web::{http::StatusCode, ResponseError};
+/// use session::UserSessionsError;
+///
+/// assert_eq!(UserSessionsError::NotSignedIn.status_code(), StatusCode::UNAUTHORIZED);
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum UserSessionsError {
+    /// The session has no signed-in user.
+    #[error("no user is signed in on this session")]
+    NotSignedIn,
+    /// The store keeps no list of a user's sessions.
+    #[error("this session store cannot list or end a user's sessions")]
+    Unsupported(#[source] StoreError),
+    /// The session could not be read.
+    #[error("could not read the session")]
+    Session(#[from] SessionError),
+    /// The store failed.
+    #[error("the session store failed")]
+    Store(#[source] StoreError),
+}
+
+impl From<StoreError> for UserSessionsError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Unsupported { .. } => Self::Unsupported(err),
+            err => Self::Store(err),
+        }
+    }
+}
+
+impl ResponseError for UserSessionsError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::NotSignedIn => StatusCode::UNAUTHORIZED,
+            Self::Unsupported(_) => StatusCode::NOT_IMPLEMENTED,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        if status.is_server_error() {
+            crate::log::error_chain("user sessions operation failed", self);
+        }
+        HttpResponse::build(status)
+            .content_type("text/plain; charset=utf-8")
+            .body(status.canonical_reason().unwrap_or_default())
+    }
+}
+
+impl Session {
+    /// Signs `user` in: binds the user id to the session and moves it to a new id in the same
+    /// commit (the pre-login id stops working), then lists it among the user's sessions.
+    /// Call it after checking the credentials. Signing in over a purge in the same request
+    /// starts the signed-in session empty.
+    ///
+    /// ```
+    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// // after checking the password:
+    /// session.sign_in("ada")?;
+    /// assert_eq!(session.user()?.as_deref(), Some("ada"));
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`SessionError::Serialize`] only if the user id cannot be written as JSON (it can).
+    pub fn sign_in(&self, user: impl Into<String>) -> Result<(), SessionError> {
+        let user = user.into();
+        let record = SignedIn {
+            user: user.clone(),
+            at: self.now_unix(),
+            ttl: self.ttl().as_secs(),
+        };
+        let json = serde_json::to_string(&record).map_err(|source| SessionError::Serialize {
+            key: USER_KEY.to_owned(),
+            source,
+        })?;
+        let mut state = self.state();
+        if state.purged {
+            // Renew a cleared session instead: same effect as purge-then-create, with an id
+            // known now, so the commit can list it.
+            state.purged = false;
+            state.cleared = true;
+        }
+        state.renewed_to = Some(SessionId::generate());
+        state.entries.insert(USER_KEY.to_owned(), json);
+        state.changes.insert(USER_KEY.to_owned());
+        state.signing_in = Some(user);
+        Ok(())
+    }
+
+    /// The signed-in user, if any.
+    ///
+    /// ```
+    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// match session.user()? {
+    ///     Some(user) => println!("hello {user}"),
+    ///     None => println!("please sign in"),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`SessionError::NotLoaded`] when the session (or [`USER_KEY`]) is not loaded;
+    /// [`SessionError::Deserialize`] when something else was stored under [`USER_KEY`].
+    pub fn user(&self) -> Result<Option<String>, SessionError> {
+        Ok(self
+            .get::<SignedIn>(USER_KEY)?
+            .map(|signed_in| signed_in.user))
+    }
+
+    /// Signs out: ends this session everywhere (as [`purge`](Self::purge)), which takes it off
+    /// the user's list.
+    ///
+    /// ```
+    /// # async fn f(session: session::Session) {
+    /// session.sign_out();
+    /// # }
+    /// ```
+    pub fn sign_out(&self) {
+        self.purge();
+    }
+
+    /// The live sessions of the signed-in user, this one marked
+    /// [`current`](UserSession::current).
+    ///
+    /// ```
+    /// # async fn f(session: session::Session) -> Result<(), session::UserSessionsError> {
+    /// for s in session.user_sessions().await? {
+    ///     println!("since {:?}, last used {:?}{}", s.signed_in, s.last_used,
+    ///         if s.current { " (this one)" } else { "" });
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`UserSessionsError::NotSignedIn`] when no user is signed in,
+    /// [`UserSessionsError::Unsupported`] on a store that keeps no list (the cookie store),
+    /// otherwise load or store failures.
+    pub async fn user_sessions(&self) -> Result<Vec<UserSession>, UserSessionsError> {
+        let (store, user) = self.user_store().await?;
+        let current = self.id();
+        let mut sessions = store.user_sessions(&user).await?;
+        for session in &mut sessions {
+            session.current = current.as_ref() == Some(&session.id);
+        }
+        Ok(sessions)
+    }
+
+    /// Ends session `id` of the signed-in user (one row of
+    /// [`user_sessions`](Self::user_sessions)); returns false when it is not one of theirs
+    /// (or already ended). Ending this very session signs it out.
+    ///
+    /// ```
+    /// # async fn f(session: session::Session, id: session::SessionId) -> Result<(), session::UserSessionsError> {
+    /// let ended = session.end_user_session(&id).await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`user_sessions`](Self::user_sessions).
+    pub async fn end_user_session(&self, id: &SessionId) -> Result<bool, UserSessionsError> {
+        let (store, user) = self.user_store().await?;
+        let ended = store.end_user_session(&user, id).await?;
+        if self.id().as_ref() == Some(id) {
+            self.purge();
+        }
+        Ok(ended)
+    }
+
+    /// "Log out everywhere": ends every session of the signed-in user, this one included (its
+    /// cookie is removed). Returns how many sessions were live.
+    ///
+    /// ```
+    /// # async fn f(session: session::Session) -> Result<(), session::UserSessionsError> {
+    /// // after a password change:
+    /// let ended = session.sign_out_everywhere().await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`user_sessions`](Self::user_sessions); nothing is ended on
+    /// [`UserSessionsError::Unsupported`].
+    pub async fn sign_out_everywhere(&self) -> Result<usize, UserSessionsError> {
+        let (store, user) = self.user_store().await?;
+        let ended = store.end_user_sessions(&user).await?;
+        self.purge();
+        Ok(ended)
+    }
+
+    /// The server-side store and the signed-in user.
+    async fn user_store(&self) -> Result<(Arc<dyn DynStore>, String), UserSessionsError> {
+        let shared = self
+            .0
+            .shared
+            .as_ref()
+            .ok_or(SessionError::MissingMiddleware)?;
+        self.load_keys(&[USER_KEY]).await?;
+        let user = self.user()?.ok_or(UserSessionsError::NotSignedIn)?;
+        match &shared.storage {
+            Storage::Server(store) => Ok((store.clone(), user)),
+            Storage::Cookie(_) => Err(UserSessionsError::Unsupported(StoreError::Unsupported {
+                operation: "listing a user's sessions (they live in the browsers)",
+            })),
+        }
+    }
+
+    /// After the commit: lists the session a sign-in renewed among the user's sessions.
+    pub(super) async fn list_signed_in(
+        &self,
+        config: &Config,
+        store: &dyn DynStore,
+        update: &TokenUpdate,
+    ) -> Result<(), StoreError> {
+        let (user, id, ttl) = {
+            let mut state = self.state();
+            let Some(user) = state.signing_in.take() else {
+                return Ok(());
+            };
+            // No new cookie: the renewal found the session ended by a concurrent request.
+            let (Some(id), TokenUpdate::Set(_)) = (state.renewed_to.clone(), update) else {
+                return Ok(());
+            };
+            let ttl = state.effective_ttl(self.verified(), config, config.clock.unix_secs());
+            (user, id, ttl)
+        };
+        match store.index_user_session(&user, &id, ttl).await {
+            Ok(()) | Err(StoreError::Unsupported { .. }) => Ok(()),
+            Err(err) => {
+                // A signed-in session missing from the list would survive "log out
+                // everywhere": take it back rather than keep it.
+                if let Err(undo) = store.delete(&id).await {
+                    crate::log::error_chain(
+                        "could not delete an unlisted signed-in session",
+                        &undo,
+                    );
+                }
+                Err(err)
+            }
+        }
+    }
+}
+
+/// Keeps the TTL in the [`USER_KEY`] record in step with [`Session::set_ttl`], so listings
+/// compute "last used" from the right TTL. A record not loaded is left alone.
+pub(super) fn note_ttl(state: &mut SessionState, ttl: Duration) {
+    let Some(mut record) = state
+        .entries
+        .get(USER_KEY)
+        .and_then(|json| serde_json::from_str::<SignedIn>(json).ok())
+    else {
+        return;
+    };
+    record.ttl = ttl.as_secs();
+    if let Ok(json) = serde_json::to_string(&record) {
+        state.entries.insert(USER_KEY.to_owned(), json);
+        state.changes.insert(USER_KEY.to_owned());
+    }
+}

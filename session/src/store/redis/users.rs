@@ -1,0 +1,305 @@
+//! A user's sessions in Redis: a sorted set per user, `{prefix}user:{user}`, of session ids
+//! scored by their expiry (Unix milliseconds) as last seen.
+//!
+//! A session's TTL moves on with every write or refresh, which never touch the set (requests
+//! that do not sign in pay nothing), so a score is a lower bound of the real expiry. Members
+//! whose score has passed are therefore *checked*, never dropped blindly: gone sessions leave
+//! the set, live ones are re-scored with their real expiry. That happens on every operation on
+//! the set, so it holds the user's live sessions plus those dead since the user's last sign-in,
+//! listing or log-out-everywhere, and never grows without bound. The set has no TTL of its own
+//! (a refreshed session may outlive any TTL given at sign-in); Redis deletes it when its last
+//! member leaves.
+//!
+//! On one Redis server each operation is one script call, one round trip, atomic: the scripts
+//! read and delete the session keys named by the set. On a Redis Cluster the set and each
+//! session live in different slots, so no script may touch both: operations run as several
+//! single-slot commands (listed on [`RedisStore`](super::RedisStore)), each atomic on its own,
+//! in an order that keeps the one promise that matters: a session is listed before anything can
+//! miss it (a sign-in writes the session, then lists it), and a log-out-everywhere deletes every
+//! session it read from the set before taking them off it.
+
+use std::{
+    sync::LazyLock,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use ::redis::{cmd, Script, Value};
+
+use super::{pool::redis_error, scripts::millis, RedisConnection, RedisStore};
+use crate::{
+    store::{UserSession, USER_KEY},
+    SessionId, StoreError,
+};
+
+/// Re-scores or drops the members of `KEYS[1]` whose score is at most `ARGV[2]` (now, ms), then
+/// adds `ARGV[3]` scored `ARGV[4]`. Session keys are `ARGV[1]` followed by a member.
+const ADD: &str = r"
+local index, prefix, now = KEYS[1], ARGV[1], tonumber(ARGV[2])
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', index, '-inf', now)) do
+  local left = redis.call('PTTL', prefix .. id)
+  if left == -2 then
+    redis.call('ZREM', index, id)
+  elseif left >= 0 then
+    redis.call('ZADD', index, now + left, id)
+  end
+end
+redis.call('ZADD', index, ARGV[4], ARGV[3])
+return 1
+";
+
+/// Lists the members of `KEYS[1]` as flat triples `id, PTTL, user field`, dropping those whose
+/// session is gone (or no longer signed in) and re-scoring the others. `ARGV`: prefix, now
+/// (ms), the user field.
+const LIST: &str = r"
+local index, prefix, now, field = KEYS[1], ARGV[1], tonumber(ARGV[2]), ARGV[3]
+local out = {}
+for _, id in ipairs(redis.call('ZRANGE', index, 0, -1)) do
+  local key = prefix .. id
+  local left = redis.call('PTTL', key)
+  local user = false
+  if left ~= -2 then
+    user = redis.call('HGET', key, field)
+  end
+  if user then
+    if left >= 0 then
+      redis.call('ZADD', index, now + left, id)
+    end
+    out[#out + 1] = id
+    out[#out + 1] = left
+    out[#out + 1] = user
+  else
+    redis.call('ZREM', index, id)
+  end
+end
+return out
+";
+
+/// Ends the members `ARGV[2..]` of `KEYS[1]` (all of them without any): deletes their
+/// sessions and takes them off the set. Returns how many sessions were deleted.
+const END: &str = r"
+local index, prefix = KEYS[1], ARGV[1]
+local ids = {}
+if #ARGV > 1 then
+  for i = 2, #ARGV do
+    if redis.call('ZSCORE', index, ARGV[i]) then
+      ids[#ids + 1] = ARGV[i]
+    end
+  end
+else
+  ids = redis.call('ZRANGE', index, 0, -1)
+end
+local ended = 0
+for _, id in ipairs(ids) do
+  ended = ended + redis.call('DEL', prefix .. id)
+  redis.call('ZREM', index, id)
+end
+return ended
+";
+
+static ADD_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(ADD));
+static LIST_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(LIST));
+static END_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(END));
+
+fn now_millis() -> u64 {
+    u64::try_from(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_millis(),
+    )
+    .unwrap_or(u64::MAX)
+}
+
+fn text(value: Value) -> Option<String> {
+    match value {
+        Value::BulkString(bytes) => String::from_utf8(bytes).ok(),
+        Value::SimpleString(s) => Some(s),
+        _ => None,
+    }
+}
+
+impl RedisStore {
+    /// The key of `user`'s set.
+    fn user_key(&self, user: &str) -> String {
+        [&*self.prefix, "user:", user].concat()
+    }
+
+    async fn query<T: ::redis::FromRedisValue>(
+        conn: &mut RedisConnection,
+        command: &::redis::Cmd,
+    ) -> Result<T, StoreError> {
+        command.query_async(conn).await.map_err(redis_error)
+    }
+
+    /// On a cluster: the PTTL of a session, and its user field.
+    async fn probe(
+        conn: &mut RedisConnection,
+        key: &str,
+    ) -> Result<(i64, Option<String>), StoreError> {
+        let left: i64 = Self::query(conn, cmd("PTTL").arg(key)).await?;
+        if left == -2 {
+            return Ok((left, None));
+        }
+        let user: Option<String> = Self::query(conn, cmd("HGET").arg(key).arg(USER_KEY)).await?;
+        Ok((left, user))
+    }
+
+    pub(super) async fn index_user(
+        &self,
+        user: &str,
+        id: &SessionId,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        let index = self.user_key(user);
+        let now = now_millis();
+        let expires = now.saturating_add(millis(ttl));
+        let cluster = self.pool.is_cluster();
+        self.with_conn(|mut conn| async move {
+            if !cluster {
+                let _: i64 = ADD_SCRIPT
+                    .key(&index)
+                    .arg(&*self.prefix)
+                    .arg(now)
+                    .arg(id.as_str())
+                    .arg(expires)
+                    .invoke_async(&mut conn)
+                    .await
+                    .map_err(redis_error)?;
+                return Ok(());
+            }
+            // One round trip adds and finds the members due for a check; checking them (rare:
+            // each only once its recorded expiry has passed) costs more.
+            let (_, due): (i64, Vec<String>) = ::redis::pipe()
+                .cmd("ZADD")
+                .arg(&index)
+                .arg(expires)
+                .arg(id.as_str())
+                .cmd("ZRANGEBYSCORE")
+                .arg(&index)
+                .arg("-inf")
+                .arg(now)
+                .query_async(&mut conn)
+                .await
+                .map_err(redis_error)?;
+            for member in due {
+                let left: i64 = Self::query(
+                    &mut conn,
+                    cmd("PTTL").arg([&*self.prefix, &member].concat()),
+                )
+                .await?;
+                let fix = if left == -2 {
+                    cmd("ZREM").arg(&index).arg(&member).clone()
+                } else {
+                    let score = now.saturating_add(u64::try_from(left.max(0)).unwrap_or(0));
+                    cmd("ZADD").arg(&index).arg(score).arg(&member).clone()
+                };
+                let _: i64 = Self::query(&mut conn, &fix).await?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    pub(super) async fn list_user(&self, user: &str) -> Result<Vec<UserSession>, StoreError> {
+        let index = self.user_key(user);
+        let now = now_millis();
+        let cluster = self.pool.is_cluster();
+        let rows: Vec<(String, i64, String)> = self
+            .with_conn(|mut conn| async move {
+                if !cluster {
+                    let flat: Vec<Value> = LIST_SCRIPT
+                        .key(&index)
+                        .arg(&*self.prefix)
+                        .arg(now)
+                        .arg(USER_KEY)
+                        .invoke_async(&mut conn)
+                        .await
+                        .map_err(redis_error)?;
+                    let mut it = flat.into_iter();
+                    let mut rows = Vec::new();
+                    while let (Some(id), Some(left), Some(user)) = (it.next(), it.next(), it.next())
+                    {
+                        let left = match left {
+                            Value::Int(n) => n,
+                            _ => continue,
+                        };
+                        if let (Some(id), Some(user)) = (text(id), text(user)) {
+                            rows.push((id, left, user));
+                        }
+                    }
+                    return Ok(rows);
+                }
+                let members: Vec<String> =
+                    Self::query(&mut conn, cmd("ZRANGE").arg(&index).arg(0).arg(-1)).await?;
+                let mut rows = Vec::new();
+                for member in members {
+                    let key = [&*self.prefix, &member].concat();
+                    match Self::probe(&mut conn, &key).await? {
+                        (left, Some(json)) => rows.push((member, left, json)),
+                        (_, None) => {
+                            let _: i64 =
+                                Self::query(&mut conn, cmd("ZREM").arg(&index).arg(&member))
+                                    .await?;
+                        }
+                    }
+                }
+                Ok(rows)
+            })
+            .await?;
+        let now = SystemTime::now();
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, left, json)| {
+                let id = SessionId::try_from(id.as_str()).ok()?;
+                let left = Duration::from_millis(u64::try_from(left).unwrap_or(0));
+                UserSession::from_stored(user, id, &json, now + left)
+            })
+            .collect())
+    }
+
+    /// Ends `only` (or every member when empty); returns how many sessions were deleted.
+    pub(super) async fn end_users(
+        &self,
+        user: &str,
+        only: Option<&SessionId>,
+    ) -> Result<usize, StoreError> {
+        let index = self.user_key(user);
+        let cluster = self.pool.is_cluster();
+        let ended: i64 = self
+            .with_conn(|mut conn| async move {
+                if !cluster {
+                    let mut inv = END_SCRIPT.key(&index);
+                    inv.arg(&*self.prefix);
+                    if let Some(id) = only {
+                        inv.arg(id.as_str());
+                    }
+                    return inv.invoke_async(&mut conn).await.map_err(redis_error);
+                }
+                let members: Vec<String> = match only {
+                    Some(id) => {
+                        let score: Option<f64> =
+                            Self::query(&mut conn, cmd("ZSCORE").arg(&index).arg(id.as_str()))
+                                .await?;
+                        score.map(|_| id.to_string()).into_iter().collect()
+                    }
+                    None => {
+                        Self::query(&mut conn, cmd("ZRANGE").arg(&index).arg(0).arg(-1)).await?
+                    }
+                };
+                // Delete first, then unlist: a crash in between leaves listed ids of gone
+                // sessions (pruned later), never live sessions off the list.
+                let mut ended = 0;
+                for member in &members {
+                    let key = [&*self.prefix, member.as_str()].concat();
+                    ended += Self::query::<i64>(&mut conn, cmd("DEL").arg(&key)).await?;
+                }
+                if !members.is_empty() {
+                    let _: i64 =
+                        Self::query(&mut conn, cmd("ZREM").arg(&index).arg(&members)).await?;
+                }
+                Ok(ended)
+            })
+            .await?;
+        Ok(usize::try_from(ended).unwrap_or(0))
+    }
+}

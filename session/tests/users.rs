@@ -1,0 +1,271 @@
+//! Sign-in, a user's sessions and log out everywhere, through the middleware.
+
+mod support;
+
+use actix_web::{cookie::Key, http::StatusCode, web, HttpResponse};
+use session::{
+    store::{CookieStore, MemoryStore, SessionStore},
+    testing::{body, set_cookie},
+    Session, SessionMiddleware, UserSessionsError,
+};
+use support::{get, serve};
+
+fn routes(cfg: &mut web::ServiceConfig) {
+    async fn login(s: Session, user: web::Path<String>) -> actix_web::Result<HttpResponse> {
+        s.sign_in(user.into_inner())?;
+        Ok(HttpResponse::Ok().body("ok"))
+    }
+    async fn whoami(s: Session) -> actix_web::Result<HttpResponse> {
+        Ok(match s.user()? {
+            Some(user) => HttpResponse::Ok().body(user),
+            None => HttpResponse::NotFound().body("anonymous"),
+        })
+    }
+    async fn sessions(s: Session) -> Result<HttpResponse, UserSessionsError> {
+        let rows = s.user_sessions().await?;
+        let current = rows.iter().filter(|r| r.current).count();
+        Ok(HttpResponse::Ok().body(format!("{} {current}", rows.len())))
+    }
+    async fn everywhere(s: Session) -> Result<HttpResponse, UserSessionsError> {
+        Ok(HttpResponse::Ok().body(s.sign_out_everywhere().await?.to_string()))
+    }
+    async fn end_other(s: Session) -> Result<HttpResponse, UserSessionsError> {
+        let rows = s.user_sessions().await?;
+        let mut ended = 0;
+        for row in rows.iter().filter(|r| !r.current) {
+            ended += usize::from(s.end_user_session(&row.id).await?);
+        }
+        Ok(HttpResponse::Ok().body(ended.to_string()))
+    }
+    support::routes(cfg);
+    cfg.route("/login/{user}", web::get().to(login))
+        .route("/whoami", web::get().to(whoami))
+        .route("/sessions", web::get().to(sessions))
+        .route("/logout-everywhere", web::get().to(everywhere))
+        .route("/end-others", web::get().to(end_other))
+        .route(
+            "/logout",
+            web::get().to(|s: Session| async move {
+                s.sign_out();
+                HttpResponse::Ok().body("ok")
+            }),
+        );
+}
+
+#[actix_web::test]
+async fn sign_in_renews_the_id_and_binds_the_user() {
+    let app = serve(
+        routes,
+        SessionMiddleware::new(MemoryStore::new(), Key::generate()),
+    )
+    .await;
+    let anon = set_cookie(&get(&app, "/set/cart/socks", None).await).unwrap();
+    let before = body(get(&app, "/id", Some(&anon)).await).await;
+    let res = get(&app, "/login/ada", Some(&anon)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let signed = set_cookie(&res).expect("sign-in sets a new cookie");
+    let after = body(get(&app, "/id", Some(&signed)).await).await;
+    assert_ne!(before, after, "the pre-login id is never kept");
+    assert_eq!(body(get(&app, "/whoami", Some(&signed)).await).await, "ada");
+    assert_eq!(
+        body(get(&app, "/get/cart", Some(&signed)).await).await,
+        "socks",
+        "data is kept"
+    );
+    let old = get(&app, "/whoami", Some(&anon)).await;
+    assert_eq!(
+        old.status(),
+        StatusCode::NOT_FOUND,
+        "the pre-login id is dead"
+    );
+    assert_eq!(
+        get(&app, "/get/cart", Some(&anon)).await.status(),
+        StatusCode::NOT_FOUND,
+        "and holds nothing"
+    );
+}
+
+#[actix_web::test]
+async fn a_users_sessions_are_listed_and_ended_one_by_one_or_all() {
+    let store = MemoryStore::new();
+    let app = serve(
+        routes,
+        SessionMiddleware::new(store.clone(), Key::generate()),
+    )
+    .await;
+    let login = |user: &'static str| {
+        let app = &app;
+        async move { set_cookie(&get(app, &format!("/login/{user}"), None).await).unwrap() }
+    };
+    let (laptop, phone, tablet) = (login("ada").await, login("ada").await, login("ada").await);
+    let bob = login("bob").await;
+    assert_eq!(
+        body(get(&app, "/sessions", Some(&laptop)).await).await,
+        "3 1"
+    );
+    assert_eq!(body(get(&app, "/sessions", Some(&bob)).await).await, "1 1");
+    assert_eq!(
+        store.user_sessions("ada").await.unwrap().len(),
+        3,
+        "admin code sees them"
+    );
+
+    // Logout takes a session off the list.
+    let res = get(&app, "/logout", Some(&tablet)).await;
+    assert!(
+        set_cookie(&res).unwrap().value().is_empty(),
+        "logout removes the cookie"
+    );
+    assert_eq!(
+        body(get(&app, "/sessions", Some(&laptop)).await).await,
+        "2 1"
+    );
+
+    // Ending the others, one by one.
+    assert_eq!(
+        body(get(&app, "/end-others", Some(&laptop)).await).await,
+        "1"
+    );
+    assert_eq!(
+        get(&app, "/whoami", Some(&phone)).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(body(get(&app, "/whoami", Some(&laptop)).await).await, "ada");
+
+    // Log out everywhere, this session included; other users keep theirs.
+    let phone = login("ada").await;
+    let res = get(&app, "/logout-everywhere", Some(&laptop)).await;
+    assert!(
+        set_cookie(&res).unwrap().value().is_empty(),
+        "this cookie is removed"
+    );
+    assert_eq!(body(res).await, "2");
+    for cookie in [&laptop, &phone] {
+        assert_eq!(
+            get(&app, "/whoami", Some(cookie)).await.status(),
+            StatusCode::NOT_FOUND
+        );
+    }
+    assert_eq!(body(get(&app, "/whoami", Some(&bob)).await).await, "bob");
+    assert!(store.user_sessions("ada").await.unwrap().is_empty());
+
+    // Admin code with only the store and the user id.
+    assert_eq!(store.end_user_sessions("bob").await.unwrap(), 1);
+    assert_eq!(
+        get(&app, "/whoami", Some(&bob)).await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[actix_web::test]
+async fn anonymous_sessions_have_no_list() {
+    let app = serve(
+        routes,
+        SessionMiddleware::new(MemoryStore::new(), Key::generate()),
+    )
+    .await;
+    let anon = set_cookie(&get(&app, "/set/a/b", None).await).unwrap();
+    for uri in ["/sessions", "/logout-everywhere"] {
+        assert_eq!(
+            get(&app, uri, Some(&anon)).await.status(),
+            StatusCode::UNAUTHORIZED,
+            "{uri}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn the_cookie_store_signs_in_but_cannot_list_sessions() {
+    let app = serve(
+        routes,
+        SessionMiddleware::new(CookieStore::encrypted(), Key::generate()),
+    )
+    .await;
+    let signed = set_cookie(&get(&app, "/login/ada", None).await).unwrap();
+    assert_eq!(body(get(&app, "/whoami", Some(&signed)).await).await, "ada");
+    for uri in ["/sessions", "/logout-everywhere"] {
+        let res = get(&app, uri, Some(&signed)).await;
+        assert_eq!(res.status(), StatusCode::NOT_IMPLEMENTED, "{uri}");
+        assert!(set_cookie(&res).is_none(), "{uri} changes nothing");
+    }
+    assert_eq!(body(get(&app, "/whoami", Some(&signed)).await).await, "ada");
+}
+
+/// A store that implements only the required methods (here the test wrapper around the memory
+/// store) still signs users in; listing them is a clear 501, not a silent empty list.
+#[actix_web::test]
+async fn a_store_without_user_methods_signs_in_and_answers_501_for_lists() {
+    let store = support::Instrumented::default();
+    let app = serve(routes, SessionMiddleware::new(store, Key::generate())).await;
+    let signed = set_cookie(&get(&app, "/login/ada", None).await).unwrap();
+    assert_eq!(body(get(&app, "/whoami", Some(&signed)).await).await, "ada");
+    for uri in ["/sessions", "/logout-everywhere"] {
+        let res = get(&app, uri, Some(&signed)).await;
+        assert_eq!(res.status(), StatusCode::NOT_IMPLEMENTED, "{uri}");
+    }
+    assert_eq!(
+        body(get(&app, "/whoami", Some(&signed)).await).await,
+        "ada",
+        "nothing ended"
+    );
+}
+
+/// The memory store, except that listing a session among a user's always fails.
+#[derive(Debug, Clone, Default)]
+struct IndexFails(MemoryStore);
+
+impl SessionStore for IndexFails {
+    async fn load(
+        &self,
+        id: &session::SessionId,
+        keys: session::store::Keys<'_>,
+        refresh: Option<std::time::Duration>,
+    ) -> Result<Option<session::store::Entries>, session::StoreError> {
+        self.0.load(id, keys, refresh).await
+    }
+    async fn save(
+        &self,
+        id: &session::SessionId,
+        changes: &session::store::ChangeSet,
+        ttl: std::time::Duration,
+    ) -> Result<session::store::SaveOutcome, session::StoreError> {
+        self.0.save(id, changes, ttl).await
+    }
+    async fn refresh(
+        &self,
+        id: &session::SessionId,
+        ttl: std::time::Duration,
+    ) -> Result<bool, session::StoreError> {
+        self.0.refresh(id, ttl).await
+    }
+    async fn delete(&self, id: &session::SessionId) -> Result<(), session::StoreError> {
+        self.0.delete(id).await
+    }
+    async fn index_user_session(
+        &self,
+        _: &str,
+        _: &session::SessionId,
+        _: std::time::Duration,
+    ) -> Result<(), session::StoreError> {
+        Err(session::StoreError::unavailable("index down"))
+    }
+}
+
+/// A signed-in session the store could not list would survive "log out everywhere": the sign-in
+/// fails with a 500 and leaves no session behind.
+#[actix_web::test]
+async fn a_sign_in_that_cannot_be_listed_fails_and_keeps_no_session() {
+    let store = IndexFails::default();
+    let app = serve(
+        routes,
+        SessionMiddleware::new(store.clone(), Key::generate()),
+    )
+    .await;
+    let res = get(&app, "/login/ada", None).await;
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(
+        set_cookie(&res).is_none(),
+        "no cookie for a session that is not kept"
+    );
+    assert!(store.0.is_empty(), "the written session was taken back");
+}
