@@ -53,6 +53,7 @@ impl Clock {
 
     /// A clock that tests move forward with [`advance`](Self::advance); clones share it.
     #[cfg(feature = "testing")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
     #[must_use]
     pub fn manual() -> Self {
         Self {
@@ -63,6 +64,7 @@ impl Clock {
     /// Moves a manual clock forward by `by` (whole milliseconds). Does nothing to the system
     /// clock.
     #[cfg(feature = "testing")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
     pub fn advance(&self, by: Duration) {
         if let Some(ahead) = &self.ahead {
             let ms = u64::try_from(by.as_millis()).unwrap_or(u64::MAX);

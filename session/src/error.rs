@@ -12,6 +12,28 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// them: [`StoreError::Corrupt`] state is replaced by a fresh session, everything else fails the
 /// request with an opaque 500 and the cause in the log.
 ///
+/// Handlers that call a store themselves (a [`SessionStore`](crate::store::SessionStore)
+/// method, a pool's connection, a pruning run) can return it with `?`: as a [`ResponseError`] it
+/// is the same opaque `500 Internal Server Error` as [`SessionError`], the cause logged.
+///
+/// ```
+/// use actix_web::web;
+/// use session::{store::{MemoryStore, SessionStore as _}, SessionId, StoreError};
+///
+/// /// Deletes the sessions the application recorded for this user.
+/// async fn sign_out_everywhere(
+///     store: web::Data<MemoryStore>,
+///     ids: web::Data<Vec<SessionId>>,
+/// ) -> Result<&'static str, StoreError> {
+///     for id in ids.iter() {
+///         store.delete(id).await?;
+///     }
+///     Ok("signed out")
+/// }
+///
+/// let route = web::post().to(sign_out_everywhere);
+/// ```
+///
 /// ```
 /// use session::StoreError;
 ///
@@ -162,6 +184,16 @@ fn category_text(category: Category) -> &'static str {
         Category::Syntax => "invalid JSON",
         Category::Data => "a value of another type",
         Category::Eof => "truncated JSON",
+    }
+}
+
+impl ResponseError for StoreError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::INTERNAL_SERVER_ERROR
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        opaque_500("session store operation failed", self)
     }
 }
 

@@ -111,6 +111,8 @@
 //! nothing uses `middleware`, and `cookie` uses neither `session` nor `store`
 //! (`tests/layout.rs` checks this).
 #![forbid(unsafe_code)]
+// docs.rs only (see Cargo.toml): badges naming the feature behind each gated item.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod clock;
 mod config;
@@ -143,8 +145,10 @@ pub use id::{InvalidSessionId, SessionId};
 pub use middleware::{SessionMiddleware, SessionMiddlewareBuilder, SessionStorage};
 pub use session::{Session, SessionExt, SessionStatus, UserSessionsError};
 #[cfg(feature = "macros")]
+#[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
 #[doc = include_str!("typed.md")]
 pub use session_macros::SessionData;
 pub use transport::MAX_HEADER_TOKEN_BYTES;
 #[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;

@@ -247,6 +247,7 @@ impl SessionMiddlewareBuilder {
     /// The clock TTLs and lifetimes are measured by: tests give the middleware and the store
     /// one [`Clock::manual`](crate::Clock::manual) and advance it instead of sleeping.
     #[cfg(feature = "testing")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
     pub fn clock(mut self, clock: crate::Clock) -> Self {
         self.config.clock = clock;
         self

@@ -156,6 +156,7 @@ impl CookieStore {
     /// Deflates payloads before sealing, when that makes them smaller. Read the CRIME/BREACH
     /// caveat in the type's docs first. Cookies written either way are read either way.
     #[cfg(feature = "cookie-compression")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "cookie-compression")))]
     #[must_use]
     pub fn compressed(mut self, yes: bool) -> Self {
         self.compress = yes;

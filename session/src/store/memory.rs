@@ -80,6 +80,7 @@ impl MemoryStoreBuilder {
 
     /// The clock expiry is measured by (tests move a [`Clock::manual`] instead of sleeping).
     #[cfg(feature = "testing")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
     pub fn clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
         self

@@ -93,18 +93,23 @@ mod users;
 
 pub use self::cookie::CookieStore;
 #[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use self::redis::{
     RedisConfigError, RedisConnection, RedisPool, RedisPoolBuilder, RedisStore, RedisStoreBuilder,
 };
 pub use crate::cookie::MAX_COOKIE_BYTES;
 #[cfg(all(feature = "file", unix))]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "file", unix))))]
 pub use file::{FileStore, FileStoreBuilder, FileStoreError, PruneReport, Pruner};
 pub use memory::{MemoryStore, MemoryStoreBuilder};
 #[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub use sql::{PostgresStore, PostgresStoreBuilder};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "sqlite", feature = "postgres"))))]
 pub use sql::{SqlConfigError, SqlPruner};
 #[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sql::{SqliteStore, SqliteStoreBuilder};
 pub(crate) use users::SignedIn;
 pub use users::{UserSession, USER_KEY};

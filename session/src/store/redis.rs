@@ -146,6 +146,7 @@ impl RedisStore {
     /// [`RedisConfigError::Url`] when a URL cannot be parsed, [`RedisConfigError::NoNodes`]
     /// without URLs.
     #[cfg(feature = "redis-cluster")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "redis-cluster")))]
     pub fn open_cluster<I>(nodes: I) -> Result<Self, RedisConfigError>
     where
         I: IntoIterator,

@@ -204,6 +204,7 @@ impl RedisPool {
     /// [`RedisConfigError::Url`] when a URL cannot be parsed, [`RedisConfigError::NoNodes`]
     /// without URLs.
     #[cfg(feature = "redis-cluster")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "redis-cluster")))]
     pub fn cluster<I>(nodes: I) -> Result<Self, RedisConfigError>
     where
         I: IntoIterator,
@@ -225,6 +226,7 @@ impl RedisPool {
     /// # Ok::<(), session::store::RedisConfigError>(())
     /// ```
     #[cfg(feature = "redis-cluster")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "redis-cluster")))]
     pub fn cluster_builder<I>(nodes: I) -> RedisPoolBuilder
     where
         I: IntoIterator,
