@@ -1,0 +1,397 @@
+//! The history of a run and the checker of the promises against it.
+//!
+//! Sessions are named by the cookie value the server set for them (a new value only on
+//! creation and renewal). A response's session is the one its request's cookie named when the
+//! server found it (`x-found: 1`), or the one its `Set-Cookie` created. Renewal links the new
+//! session to the old one (same data), so reads of a session also answer for the writes made
+//! under its ancestors before each renewal began.
+
+use std::{
+    collections::{BTreeSet, HashMap},
+    fmt::Write as _,
+};
+
+use super::client::CookieChange;
+
+/// What an operation did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `/get/{k}`.
+    Get,
+    /// `/set/{k}/{v}`.
+    Set,
+    /// `/remove/{k}`.
+    Remove,
+    /// `/renew`.
+    Renew,
+    /// `/purge`.
+    Purge,
+}
+
+/// One request and what came back. Times are microseconds since the run began.
+#[derive(Debug, Clone)]
+pub struct Op {
+    /// The client task.
+    pub task: usize,
+    /// The shared session slot the task used.
+    pub slot: usize,
+    /// What it did.
+    pub kind: Kind,
+    /// The key, for `Get`/`Set`/`Remove`.
+    pub key: String,
+    /// The value written by `Set` (unique in the run).
+    pub value: Option<String>,
+    /// The cookie value sent.
+    pub cookie: Option<String>,
+    /// When the request was sent.
+    pub start: u64,
+    /// When the response (or the error) arrived.
+    pub end: u64,
+    /// The status, unless the request failed.
+    pub status: Option<u16>,
+    /// The client error (timeout, broken connection), if any.
+    pub error: Option<String>,
+    /// `x-found: 1`.
+    pub found: bool,
+    /// The session cookie's `Set-Cookie`, if any.
+    pub set_cookie: Option<CookieChange>,
+    /// The body.
+    pub body: String,
+}
+
+impl Op {
+    fn acked(&self) -> bool {
+        self.status == Some(200)
+    }
+
+    /// The session this request acted on, when it is known.
+    fn session(&self) -> Option<&str> {
+        if !self.acked() && self.status != Some(404) {
+            // A failed request may have acted on its cookie's session.
+            return self.cookie.as_deref();
+        }
+        match &self.set_cookie {
+            Some(CookieChange::Set(v)) if Some(v.as_str()) != self.cookie.as_deref() => Some(v),
+            _ if self.found => self.cookie.as_deref(),
+            _ => None,
+        }
+    }
+
+    fn read(&self) -> Option<Option<&str>> {
+        match self.status {
+            Some(200) => Some(Some(&self.body)),
+            Some(404) => Some(None),
+            _ => None,
+        }
+    }
+
+    fn describe(&self) -> String {
+        let short = |c: &Option<String>| {
+            c.as_deref()
+                .map_or("-".to_owned(), |c| c.chars().take(10).collect::<String>())
+        };
+        let outcome = match (&self.status, &self.error) {
+            (_, Some(e)) => format!("error {e}"),
+            (Some(s), None) => format!("{s} {:?}", self.body),
+            (None, None) => "?".to_owned(),
+        };
+        let set = match &self.set_cookie {
+            Some(CookieChange::Set(v)) => format!(" set-cookie={}", short(&Some(v.clone()))),
+            Some(CookieChange::Remove) => " set-cookie=removed".to_owned(),
+            None => String::new(),
+        };
+        format!(
+            "[{:>9}..{:>9}us] task {:>3} cookie={} {:?} {} {} -> {outcome} found={}{set}",
+            self.start,
+            self.end,
+            self.task,
+            short(&self.cookie),
+            self.kind,
+            self.key,
+            self.value.as_deref().unwrap_or(""),
+            self.found,
+        )
+    }
+}
+
+/// A fault injected during the run, in microseconds since the run began.
+#[derive(Debug, Clone)]
+pub struct Fault {
+    /// What it was.
+    pub name: String,
+    /// When it began.
+    pub start: u64,
+    /// When the store was back.
+    pub end: u64,
+    /// True when the fault loses every session (Redis restarted without persistence): each
+    /// session that existed before it is gone afterwards, as if purged at `end`.
+    pub wipes: bool,
+}
+
+/// What the checker found.
+#[derive(Debug, Default, Clone)]
+pub struct Report {
+    /// Requests in the history.
+    pub operations: usize,
+    /// Distinct sessions seen.
+    pub sessions: usize,
+    /// Faults injected.
+    pub faults: usize,
+    /// Acknowledged writes and removals that some later read was obliged to see.
+    pub acked_writes_checked: usize,
+    /// Reads that missed an acknowledged write (or saw a value never written there).
+    pub lost_writes: usize,
+    /// Requests that found a purged, renewed-away or wiped session.
+    pub resurrections: usize,
+    /// 5xx responses outside faults, or not the opaque body.
+    pub errors_outside_faults: usize,
+    /// Requests not answered within the client timeout.
+    pub hangs: usize,
+    /// Every violation, shrunk to the operations that show it.
+    pub violations: Vec<String>,
+}
+
+impl Report {
+    /// True when no promise was broken.
+    #[must_use]
+    pub fn is_ok(&self) -> bool {
+        self.violations.is_empty()
+    }
+
+    /// The table header matching [`row`](Self::row).
+    #[must_use]
+    pub fn header() -> &'static str {
+        "| run | operations | sessions | faults | acked writes checked | lost writes | resurrections | 5xx outside faults | hangs |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    }
+
+    /// One markdown table row.
+    #[must_use]
+    pub fn row(&self, name: &str) -> String {
+        format!(
+            "| {name} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            self.operations,
+            self.sessions,
+            self.faults,
+            self.acked_writes_checked,
+            self.lost_writes,
+            self.resurrections,
+            self.errors_outside_faults,
+            self.hangs
+        )
+    }
+}
+
+/// The opaque body of every internal failure.
+pub const OPAQUE_500: &str = "Internal Server Error";
+
+/// Checks `ops` against the promises; `grace` (µs) after a fault's end still counts as the
+/// fault (requests in flight, connections being re-established).
+#[must_use]
+pub fn check(ops: &[Op], faults: &[Fault], grace: u64) -> Report {
+    let mut report = Report {
+        operations: ops.len(),
+        faults: faults.len(),
+        ..Report::default()
+    };
+    let in_fault = |op: &Op| {
+        faults
+            .iter()
+            .any(|f| op.start <= f.end + grace && op.end >= f.start)
+    };
+
+    // Births, renewals and deaths.
+    let mut birth: HashMap<&str, u64> = HashMap::new();
+    let mut parent: HashMap<&str, (&str, usize)> = HashMap::new();
+    let mut death: HashMap<&str, (u64, usize)> = HashMap::new();
+    for (i, op) in ops.iter().enumerate() {
+        if let Some(s) = op.session() {
+            let b = birth.entry(s).or_insert(op.start);
+            *b = (*b).min(op.start);
+        }
+        if !op.acked() || !op.found {
+            continue;
+        }
+        let Some(old) = op.cookie.as_deref() else {
+            continue;
+        };
+        let ended = match (op.kind, &op.set_cookie) {
+            (Kind::Renew, Some(CookieChange::Set(new))) if new != old => {
+                parent.insert(new, (old, i));
+                true
+            }
+            (Kind::Purge, Some(CookieChange::Remove)) => true,
+            _ => false,
+        };
+        if ended {
+            let d = death.entry(old).or_insert((op.end, i));
+            if op.end < d.0 {
+                *d = (op.end, i);
+            }
+        }
+    }
+    for f in faults.iter().filter(|f| f.wipes) {
+        for (&s, &b) in &birth {
+            if b < f.start {
+                let d = death.entry(s).or_insert((f.end, usize::MAX));
+                if f.end < d.0 {
+                    *d = (f.end, usize::MAX);
+                }
+            }
+        }
+    }
+    report.sessions = birth.len();
+
+    let violation = |report: &mut Report, what: String, involved: &[usize]| {
+        let mut text = format!("{what}\n  minimal history:");
+        let mut involved = involved.to_vec();
+        involved.sort_by_key(|&i| ops[i].start);
+        for i in involved {
+            let _ = write!(text, "\n    {}", ops[i].describe());
+        }
+        report.violations.push(text);
+    };
+
+    for (i, op) in ops.iter().enumerate() {
+        // Answers: on time, with an expected status, 5xx only opaque and only in faults.
+        if let Some(e) = &op.error {
+            report.hangs += 1;
+            violation(&mut report, format!("no answer in time: {e}"), &[i]);
+            continue;
+        }
+        let status = op.status.unwrap_or(0);
+        if status >= 500 {
+            if op.body != OPAQUE_500 {
+                report.errors_outside_faults += 1;
+                violation(&mut report, "a 5xx without the opaque body".into(), &[i]);
+            } else if !in_fault(op) {
+                report.errors_outside_faults += 1;
+                violation(&mut report, "a 5xx outside any fault".into(), &[i]);
+            }
+            continue;
+        }
+        let expected = status == 200 || (op.kind == Kind::Get && status == 404);
+        if !expected {
+            violation(&mut report, format!("unexpected status {status}"), &[i]);
+            continue;
+        }
+        // No resurrection: a session's cookie finds nothing once it was purged or renewed.
+        if let Some((d, by)) = op.cookie.as_deref().and_then(|c| death.get(c)) {
+            if op.start > *d && (op.found || (op.kind == Kind::Get && status == 200)) {
+                report.resurrections += 1;
+                let mut inv = vec![i];
+                if *by != usize::MAX {
+                    inv.push(*by);
+                }
+                violation(&mut report, "a dead session answered".into(), &inv);
+                continue;
+            }
+        }
+        if op.kind == Kind::Get && !op.found && status == 200 {
+            report.resurrections += 1;
+            violation(&mut report, "a fresh session held data".into(), &[i]);
+        }
+    }
+
+    // Writes and removals by (session, key), in any outcome: all may have taken effect.
+    let mut writes: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+    for (i, op) in ops.iter().enumerate() {
+        if matches!(op.kind, Kind::Set | Kind::Remove)
+            && op.status.is_none_or(|s| s >= 500 || s == 200)
+        {
+            if let Some(s) = op.session() {
+                writes.entry((s, &op.key)).or_default().push(i);
+            }
+        }
+    }
+
+    let mut checked: BTreeSet<usize> = BTreeSet::new();
+    for (r, read) in ops.iter().enumerate() {
+        if read.kind != Kind::Get || !read.found || read.error.is_some() {
+            continue;
+        }
+        let Some(seen) = read.read() else { continue };
+        let Some(s) = read.cookie.as_deref() else {
+            continue;
+        };
+        // The session and its ancestors, each with the time it stopped taking writes for
+        // this read (the start of the renewal that moved it on).
+        let mut chain: Vec<(&str, u64, Option<usize>)> = vec![(s, read.start, None)];
+        let mut cur = s;
+        while let Some(&(p, renewal)) = parent.get(cur) {
+            if chain.len() > 10_000 || chain.iter().any(|c| c.0 == p) {
+                break;
+            }
+            chain.push((p, ops[renewal].start, Some(renewal)));
+            cur = p;
+        }
+        let mut candidates = Vec::new();
+        let mut obliged = Vec::new();
+        for &(sess, cut, _) in &chain {
+            for &w in writes.get(&(sess, read.key.as_str())).into_iter().flatten() {
+                let op = &ops[w];
+                if op.start >= read.end {
+                    continue;
+                }
+                candidates.push(w);
+                if op.acked() && op.end < cut && op.end < read.start {
+                    obliged.push(w);
+                }
+            }
+        }
+        let renewals: Vec<usize> = chain.iter().filter_map(|c| c.2).collect();
+        let superseded = |src: usize| {
+            obliged
+                .iter()
+                .copied()
+                .find(|&o| ops[o].start > ops[src].end)
+        };
+        match seen {
+            Some(value) => {
+                let src = candidates
+                    .iter()
+                    .copied()
+                    .find(|&w| ops[w].kind == Kind::Set && ops[w].value.as_deref() == Some(value));
+                match src {
+                    None => {
+                        report.lost_writes += 1;
+                        let mut inv = vec![r];
+                        inv.extend(ops.iter().position(|o| o.value.as_deref() == Some(value)));
+                        violation(
+                            &mut report,
+                            format!("read {value:?}, which was not written to this session before the read ended"),
+                            &inv,
+                        );
+                    }
+                    Some(src) => {
+                        if let Some(o) = superseded(src) {
+                            report.lost_writes += 1;
+                            let mut inv = vec![r, src, o];
+                            inv.extend(&renewals);
+                            violation(&mut report, "read a value overwritten by an acknowledged write that ended before the read began".into(), &inv);
+                        }
+                    }
+                }
+            }
+            None => {
+                let removal_ok = candidates
+                    .iter()
+                    .any(|&w| ops[w].kind == Kind::Remove && superseded(w).is_none());
+                if !obliged.is_empty() && !removal_ok {
+                    report.lost_writes += 1;
+                    let latest = *obliged.iter().max_by_key(|&&o| ops[o].end).unwrap();
+                    let mut inv = vec![r, latest];
+                    inv.extend(&renewals);
+                    violation(
+                        &mut report,
+                        "read nothing after an acknowledged write that ended before the read began"
+                            .into(),
+                        &inv,
+                    );
+                }
+            }
+        }
+        checked.extend(obliged);
+    }
+    report.acked_writes_checked = checked.len();
+    report
+}
