@@ -51,6 +51,8 @@ pub struct Op {
     pub status: Option<u16>,
     /// The client error (timeout, broken connection), if any.
     pub error: Option<String>,
+    /// The error was the client's timeout: the server hung.
+    pub hung: bool,
     /// `x-found: 1`.
     pub found: bool,
     /// The session cookie's `Set-Cookie`, if any.
@@ -123,9 +125,25 @@ pub struct Fault {
     pub start: u64,
     /// When the store was back.
     pub end: u64,
-    /// True when the fault loses every session (Redis restarted without persistence): each
-    /// session that existed before it is gone afterwards, as if purged at `end`.
-    pub wipes: bool,
+    /// What the store may lose to it.
+    pub loss: Loss,
+}
+
+/// What a fault may lose: the checker holds the store to exactly this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Loss {
+    /// Nothing: everything acknowledged before is there afterwards.
+    Nothing,
+    /// Every session (Redis restarted without persistence): each session that existed before
+    /// the fault is gone afterwards, as if purged at its end.
+    Everything,
+    /// Changes acknowledged within `before` µs of the fault's start, or during it (a Redis
+    /// Cluster failover: replication is asynchronous, so the promoted replica may lack the
+    /// newest writes, removals and purges).
+    Recent {
+        /// How long before the fault a change may still be lost.
+        before: u64,
+    },
 }
 
 /// What the checker found.
@@ -229,7 +247,14 @@ pub fn check(ops: &[Op], faults: &[Fault], grace: u64) -> Report {
             }
         }
     }
-    for f in faults.iter().filter(|f| f.wipes) {
+    // A change that ended at `end` may have been lost, as seen from a request at `later`.
+    let maybe_lost = |end: u64, later: u64| {
+        faults.iter().any(|f| match f.loss {
+            Loss::Recent { before } => end >= f.start.saturating_sub(before) && later > f.start,
+            _ => false,
+        })
+    };
+    for f in faults.iter().filter(|f| f.loss == Loss::Everything) {
         for (&s, &b) in &birth {
             if b < f.start {
                 let d = death.entry(s).or_insert((f.end, usize::MAX));
@@ -254,8 +279,18 @@ pub fn check(ops: &[Op], faults: &[Fault], grace: u64) -> Report {
     for (i, op) in ops.iter().enumerate() {
         // Answers: on time, with an expected status, 5xx only opaque and only in faults.
         if let Some(e) = &op.error {
-            report.hangs += 1;
-            violation(&mut report, format!("no answer in time: {e}"), &[i]);
+            if op.hung {
+                report.hangs += 1;
+                violation(&mut report, format!("no answer in time: {e}"), &[i]);
+            } else if !in_fault(op) {
+                // A connection refused or cut is an answer only from a killed server.
+                report.errors_outside_faults += 1;
+                violation(
+                    &mut report,
+                    format!("no answer outside any fault: {e}"),
+                    &[i],
+                );
+            }
             continue;
         }
         let status = op.status.unwrap_or(0);
@@ -276,7 +311,8 @@ pub fn check(ops: &[Op], faults: &[Fault], grace: u64) -> Report {
         }
         // No resurrection: a session's cookie finds nothing once it was purged or renewed.
         if let Some((d, by)) = op.cookie.as_deref().and_then(|c| death.get(c)) {
-            if op.start > *d && (op.found || (op.kind == Kind::Get && status == 200)) {
+            let answered = op.found || (op.kind == Kind::Get && status == 200);
+            if op.start > *d && answered && !maybe_lost(*d, op.start) {
                 report.resurrections += 1;
                 let mut inv = vec![i];
                 if *by != usize::MAX {
@@ -333,7 +369,11 @@ pub fn check(ops: &[Op], faults: &[Fault], grace: u64) -> Report {
                     continue;
                 }
                 candidates.push(w);
-                if op.acked() && op.end < cut && op.end < read.start {
+                if op.acked()
+                    && op.end < cut
+                    && op.end < read.start
+                    && !maybe_lost(op.end, read.start)
+                {
                     obliged.push(w);
                 }
             }
@@ -394,4 +434,208 @@ pub fn check(ops: &[Op], faults: &[Fault], grace: u64) -> Report {
     }
     report.acked_writes_checked = checked.len();
     report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An operation on session cookie `c` over `[start, end]`, answered `status`.
+    fn op(kind: Kind, c: &str, key: &str, span: (u64, u64), status: u16, body: &str) -> Op {
+        Op {
+            task: 0,
+            slot: 0,
+            kind,
+            key: key.to_owned(),
+            value: (kind == Kind::Set).then(|| body.to_owned()),
+            cookie: Some(c.to_owned()),
+            start: span.0,
+            end: span.1,
+            status: Some(status),
+            error: None,
+            hung: false,
+            found: true,
+            set_cookie: None,
+            body: if kind == Kind::Set {
+                String::new()
+            } else {
+                body.to_owned()
+            },
+        }
+    }
+    fn set(c: &str, span: (u64, u64), v: &str) -> Op {
+        op(Kind::Set, c, "k", span, 200, v)
+    }
+    fn get(c: &str, span: (u64, u64), seen: Option<&str>) -> Op {
+        op(
+            Kind::Get,
+            c,
+            "k",
+            span,
+            if seen.is_some() { 200 } else { 404 },
+            seen.unwrap_or(""),
+        )
+    }
+    fn renew(from: &str, to: &str, span: (u64, u64)) -> Op {
+        let mut o = op(Kind::Renew, from, "", span, 200, "");
+        o.set_cookie = Some(CookieChange::Set(to.to_owned()));
+        o
+    }
+    fn run(ops: &[Op]) -> Report {
+        check(ops, &[], 0)
+    }
+
+    #[test]
+    fn overlapping_writes_may_be_read_in_either_order() {
+        let r = run(&[
+            set("x", (0, 10), "a"),
+            set("x", (5, 15), "b"),
+            get("x", (20, 30), Some("a")),
+        ]);
+        assert!(r.is_ok(), "{:?}", r.violations);
+        assert_eq!(r.acked_writes_checked, 2);
+    }
+
+    #[test]
+    fn a_value_overwritten_before_the_read_began_is_a_lost_write() {
+        let r = run(&[
+            set("x", (0, 10), "a"),
+            set("x", (11, 20), "b"),
+            get("x", (21, 30), Some("a")),
+        ]);
+        assert_eq!(r.lost_writes, 1);
+        assert!(
+            r.violations[0].contains("task"),
+            "prints the shrunk history"
+        );
+    }
+
+    #[test]
+    fn nothing_after_an_acknowledged_write_is_a_lost_write() {
+        let r = run(&[set("x", (0, 10), "a"), get("x", (11, 20), None)]);
+        assert_eq!(r.lost_writes, 1);
+    }
+
+    #[test]
+    fn a_removal_explains_nothing() {
+        let r = run(&[
+            set("x", (0, 10), "a"),
+            op(Kind::Remove, "x", "k", (5, 15), 200, ""),
+            get("x", (20, 30), None),
+        ]);
+        assert!(r.is_ok(), "{:?}", r.violations);
+    }
+
+    #[test]
+    fn a_value_from_the_future_or_another_session_is_caught() {
+        assert_eq!(
+            run(&[get("x", (0, 10), Some("a")), set("x", (11, 20), "a")]).lost_writes,
+            1
+        );
+        assert_eq!(
+            run(&[set("y", (0, 10), "a"), get("x", (11, 20), Some("a"))]).lost_writes,
+            1
+        );
+    }
+
+    #[test]
+    fn renewal_carries_earlier_writes_but_may_drop_overlapping_ones() {
+        let before = [
+            set("x", (0, 10), "a"),
+            renew("x", "y", (11, 20)),
+            get("y", (21, 30), None),
+        ];
+        assert_eq!(run(&before).lost_writes, 1);
+        let during = [
+            set("x", (12, 18), "a"),
+            renew("x", "y", (11, 20)),
+            get("y", (21, 30), None),
+        ];
+        assert!(run(&during).is_ok());
+    }
+
+    #[test]
+    fn a_purged_or_renewed_away_session_must_not_answer() {
+        let mut purge = op(Kind::Purge, "x", "", (0, 10), 200, "");
+        purge.set_cookie = Some(CookieChange::Remove);
+        let r = run(&[purge, get("x", (11, 20), Some("a"))]);
+        assert_eq!(r.resurrections, 1);
+        let r = run(&[renew("x", "y", (0, 10)), get("x", (11, 20), None)]);
+        assert_eq!(r.resurrections, 1, "found=true on the old id");
+    }
+
+    #[test]
+    fn errors_are_opaque_and_only_during_faults_and_wipes_end_sessions() {
+        let failed = op(Kind::Get, "x", "k", (20, 30), 500, OPAQUE_500);
+        let fault = Fault {
+            name: "f".into(),
+            start: 15,
+            end: 40,
+            loss: Loss::Everything,
+        };
+        let r = check(
+            std::slice::from_ref(&failed),
+            std::slice::from_ref(&fault),
+            0,
+        );
+        assert!(r.is_ok(), "{:?}", r.violations);
+        assert_eq!(check(&[failed], &[], 0).errors_outside_faults, 1);
+        let leaky = op(
+            Kind::Set,
+            "x",
+            "k",
+            (20, 30),
+            500,
+            "redis: connection refused",
+        );
+        assert_eq!(
+            check(&[leaky], std::slice::from_ref(&fault), 0).errors_outside_faults,
+            1
+        );
+        let wiped = [set("x", (0, 10), "a"), get("x", (50, 60), Some("a"))];
+        assert_eq!(check(&wiped, &[fault], 0).resurrections, 1);
+    }
+}
+
+#[cfg(test)]
+mod loss_tests {
+    use super::*;
+
+    #[test]
+    fn a_failover_may_lose_only_recent_changes() {
+        let mut w = Op {
+            task: 0,
+            slot: 0,
+            kind: Kind::Set,
+            key: "k".into(),
+            value: Some("a".into()),
+            cookie: Some("x".into()),
+            start: 0,
+            end: 10,
+            status: Some(200),
+            error: None,
+            hung: false,
+            found: true,
+            set_cookie: None,
+            body: String::new(),
+        };
+        let mut r = w.clone();
+        (r.kind, r.value, r.status, r.start, r.end) = (Kind::Get, None, Some(404), 200, 210);
+        let fault = |before| Fault {
+            name: "f".into(),
+            start: 100,
+            end: 150,
+            loss: Loss::Recent { before },
+        };
+        assert_eq!(
+            check(&[w.clone(), r.clone()], &[fault(50)], 0).lost_writes,
+            1,
+            "too old to lose"
+        );
+        w.end = 60;
+        assert!(
+            check(&[w, r], &[fault(50)], 0).is_ok(),
+            "recent enough to lose"
+        );
+    }
 }

@@ -17,7 +17,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-pub use checker::{check, Fault, Kind, Op, Report};
+pub use checker::{check, Fault, Kind, Loss, Op, Report};
 use client::{Client, CookieChange};
 
 /// How a run is shaped.
@@ -197,6 +197,10 @@ pub fn run(
                         value,
                         stale.then_some(pick),
                     );
+                    if op.error.is_some() {
+                        // The server is down (a fault): do not spin on refused connections.
+                        thread::sleep(Duration::from_millis(10));
+                    }
                     mine.push(op);
                 }
                 history.lock().unwrap().extend(mine);
@@ -206,7 +210,9 @@ pub fn run(
     })
     .unwrap_or_default();
 
-    // Every key of every session once more, with nothing else running.
+    // Every key of every session once more, with nothing else running, on a new connection
+    // (a fault may have killed the server the setup connection was open to).
+    let mut setup = Client::new(addrs[0], config.client_timeout, cookie_name);
     for slot in 0..config.sessions {
         for key in &keys {
             let op = request(
@@ -299,6 +305,7 @@ fn request(
         end,
         status: None,
         error: None,
+        hung: false,
         found: false,
         set_cookie: None,
         body: String::new(),
@@ -326,7 +333,13 @@ fn request(
             op.set_cookie = res.cookie;
             op.body = res.body;
         }
-        Err(e) => op.error = Some(e.to_string()),
+        Err(e) => {
+            op.hung = matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            );
+            op.error = Some(e.to_string());
+        }
     }
     op
 }

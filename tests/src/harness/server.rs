@@ -78,6 +78,19 @@ impl Server {
         F: FnOnce() -> S + Send + 'static,
         S: Into<SessionStorage>,
     {
+        Self::start_on(0, workers, make)
+    }
+
+    /// [`start`](Self::start) on a given port (0: any free one), to come back where a killed
+    /// server was.
+    ///
+    /// # Panics
+    /// When the server does not bind.
+    pub fn start_on<F, S>(port: u16, workers: usize, make: F) -> Self
+    where
+        F: FnOnce() -> S + Send + 'static,
+        S: Into<SessionStorage>,
+    {
         let (tx, rx) = mpsc::channel();
         let thread = thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
@@ -90,7 +103,7 @@ impl Server {
                         .keep_alive(Duration::from_secs(120))
                         .shutdown_timeout(1)
                         .disable_signals()
-                        .bind(("127.0.0.1", 0))
+                        .bind(("127.0.0.1", port))
                         .expect("bind 127.0.0.1:0");
                 let addr = server.addrs()[0];
                 let server = server.run();
