@@ -509,7 +509,7 @@ fn harness_redis_cluster_failover_loses_only_recent_changes_and_recovers() {
     let loss = Loss::Recent { before: 1_000_000 };
     let shape = (
         Duration::from_secs(3),
-        Duration::from_secs(10),
+        Duration::from_secs(7),
         Duration::from_secs(2),
     );
     let (ops, faults) = run_with_fault("redis-cluster failover", make, loss, shape, move || {

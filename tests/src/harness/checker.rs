@@ -137,7 +137,7 @@ pub enum Loss {
     /// Every session (Redis restarted without persistence): each session that existed before
     /// the fault is gone afterwards, as if purged at its end.
     Everything,
-    /// Changes acknowledged within `before` µs of the fault's start, or during it (a Redis
+    /// Changes acknowledged within `before` µs before the fault's start, or during it (a Redis
     /// Cluster failover: replication is asynchronous, so the promoted replica may lack the
     /// newest writes, removals and purges).
     Recent {
@@ -250,7 +250,9 @@ pub fn check(ops: &[Op], faults: &[Fault], grace: u64) -> Report {
     // A change that ended at `end` may have been lost, as seen from a request at `later`.
     let maybe_lost = |end: u64, later: u64| {
         faults.iter().any(|f| match f.loss {
-            Loss::Recent { before } => end >= f.start.saturating_sub(before) && later > f.start,
+            Loss::Recent { before } => {
+                end >= f.start.saturating_sub(before) && end <= f.end && later > f.start
+            }
             _ => false,
         })
     };
@@ -633,9 +635,13 @@ mod loss_tests {
             "too old to lose"
         );
         w.end = 60;
-        assert!(
-            check(&[w, r], &[fault(50)], 0).is_ok(),
-            "recent enough to lose"
+        let lost = check(&[w.clone(), r.clone()], &[fault(50)], 0);
+        assert!(lost.is_ok(), "recent enough to lose");
+        (w.start, w.end) = (160, 170);
+        assert_eq!(
+            check(&[w, r], &[fault(50)], 0).lost_writes,
+            1,
+            "after the fault: held"
         );
     }
 }
