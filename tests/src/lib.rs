@@ -1,4 +1,5 @@
-//! Test support for the integration tests in `tests/`: real servers started and stopped here.
+//! Test support for the integration tests in `tests/`: real servers started and stopped here,
+//! and the model-checked concurrency harness (`harness`).
 //!
 //! Which test goes where, in the whole workspace:
 //! - `session/src/**` unit tests: pure pieces (the commit plan table, cookie parsing and
@@ -9,10 +10,12 @@
 //!   file stores.
 //! - `tests/tests/` (this crate): stores against real servers and across processes: Redis,
 //!   Redis Cluster, PostgreSQL (started by `redis_server` and `postgres_server` here), SQLite,
-//!   and the file store shared by processes (the helper binaries in `src/bin`).
+//!   the file store shared by processes (the helper binaries in `src/bin`), the concurrency
+//!   harness on every store with its faults, the cookie fuzz and the session flood.
 //! - `examples/tests/`: black-box HTTP against the example binaries, `bench-server` above all
 //!   (DESIGN.md's route table is their contract).
 
 pub mod counted;
+pub mod harness;
 pub mod postgres_server;
 pub mod redis_server;
