@@ -147,3 +147,13 @@ fn files_stay_small() {
         assert!(lines <= limit, "{name} has {lines} lines (limit {limit})");
     }
 }
+
+#[test]
+fn module_files_are_named_after_their_module() {
+    let stray: Vec<_> = src()
+        .into_iter()
+        .map(|(name, _)| name)
+        .filter(|name| name.ends_with("/mod.rs"))
+        .collect();
+    assert!(stray.is_empty(), "use `foo.rs` beside `foo/`: {stray:?}");
+}

@@ -64,12 +64,8 @@ async fn a_flood_of_new_sessions_stays_within_the_memory_bound_at_flat_cost() {
     );
 }
 
-/// Defect found by the flood: `MemoryStoreBuilder::max_sessions` promises "the most sessions
-/// kept at once", yet quick_cache's shards round the capacity up, so small bounds are
-/// exceeded (256 kept for a bound of 250, as this test shows). Ignored so the suite stays
-/// green until the store enforces its bound (or documents the rounding); run it with
-/// `--run-ignored only`.
-#[ignore = "defect: MemoryStore keeps more sessions than max_sessions for some bounds"]
+/// Found by the flood: quick_cache's shards rounded the capacity up, so small bounds were
+/// exceeded (256 kept for a bound of 250). The store now rounds down instead.
 #[actix_web::test]
 async fn memory_store_never_holds_more_sessions_than_its_bound() {
     use session::{

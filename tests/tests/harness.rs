@@ -172,7 +172,7 @@ fn run_faulted(
             thread::sleep(Duration::from_secs(3));
         }
     });
-    let (ops, faults) = harness::run(addrs, session::DEFAULT_COOKIE_NAME, &config, Some(inject));
+    let (ops, faults) = harness::run(addrs, harness::server::COOKIE_NAME, &config, Some(inject));
     harness::assert_run(name, seed, &ops, &faults, GRACE);
     (ops, faults)
 }
@@ -345,7 +345,7 @@ fn harness_file_store_across_two_processes_keeps_every_acknowledged_write() {
         println!("file, two processes: seed {seed} (replay with HARNESS_SEED={seed})");
         let (ops, faults) = harness::run(
             &addrs,
-            session::DEFAULT_COOKIE_NAME,
+            harness::server::COOKIE_NAME,
             &Config::short(seed),
             None,
         );

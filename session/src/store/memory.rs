@@ -91,7 +91,7 @@ impl MemoryStoreBuilder {
         let max = usize::try_from(self.max_sessions.max(1)).unwrap_or(usize::MAX);
         MemoryStore {
             inner: Arc::new(Inner {
-                cache: Cache::new(max),
+                cache: bounded_cache(max),
                 created: AtomicU64::new(0),
                 // A sweep visits every session; doing it once per quarter of the capacity in
                 // new sessions keeps its cost at a few visits per new session.
@@ -101,6 +101,33 @@ impl MemoryStoreBuilder {
             }),
         }
     }
+}
+
+/// A cache that holds at most `max` sessions. quick_cache splits its capacity over shards and
+/// rounds each shard's share up, so `Cache::new(250)` on 8 shards keeps 256; when that happens
+/// the capacity is rounded down to a multiple of the shard count instead (at most one session
+/// per shard fewer than asked).
+fn bounded_cache(max: usize) -> Cache<SessionId, Record> {
+    let cache = Cache::new(max);
+    if cache.capacity() <= max as u64 {
+        return cache;
+    }
+    // Shard counts are powers of two: the largest one that fits `max` keeps every shard useful.
+    let largest_fitting = 1usize << max.ilog2();
+    let shards = cache.num_shards().min(largest_fitting);
+    let capacity = max / shards * shards;
+    let options = quick_cache::OptionsBuilder::new()
+        .shards(shards)
+        .estimated_items_capacity(capacity)
+        .weight_capacity(capacity as u64)
+        .build()
+        .expect("every option is set");
+    Cache::with_options(
+        options,
+        Default::default(),
+        Default::default(),
+        Default::default(),
+    )
 }
 
 impl MemoryStore {
@@ -338,6 +365,20 @@ mod tests {
             store.load(&expired[0], Keys::All, None).await.unwrap(),
             None
         );
+    }
+
+    #[test]
+    fn the_capacity_never_exceeds_the_bound() {
+        for max in [1, 2, 3, 10, 100, 250, 1000, 1023, 4000, 100_001] {
+            let store = MemoryStore::builder().max_sessions(max).build();
+            let capacity = store.inner.cache.capacity();
+            assert!(capacity <= max, "{max}: {capacity}");
+            let shards = store.inner.cache.num_shards() as u64;
+            assert!(
+                capacity + shards > max,
+                "{max}: {capacity} on {shards} shards"
+            );
+        }
     }
 
     #[actix_web::test]

@@ -4,7 +4,10 @@
 use std::{net::SocketAddr, sync::mpsc, thread, time::Duration};
 
 use actix_web::{cookie::Key, dev::ServerHandle, web, App, HttpResponse, HttpServer};
-use session::{Session, SessionMiddleware, SessionStorage, DEFAULT_COOKIE_NAME};
+use session::{Session, SessionMiddleware, SessionStorage};
+
+/// The middleware's default session cookie name.
+pub const COOKIE_NAME: &str = "session";
 
 /// The routes the harness drives (all GET). Each loads the session first and answers
 /// `x-found: 1` when the request's cookie named a session the store had, so the checker knows
@@ -128,7 +131,7 @@ impl Server {
     /// The session cookie's name.
     #[must_use]
     pub fn cookie_name(&self) -> &'static str {
-        DEFAULT_COOKIE_NAME
+        COOKIE_NAME
     }
 }
 
