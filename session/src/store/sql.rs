@@ -18,7 +18,7 @@ use std::{
 pub use self::postgres::{PostgresStore, PostgresStoreBuilder};
 #[cfg(feature = "sqlite")]
 pub use self::sqlite::{SqliteStore, SqliteStoreBuilder};
-use super::{ChangeSet, Entries, Keys};
+use super::{ChangeSet, Entries, Keys, SaveOutcome};
 use crate::StoreError;
 
 /// The table the SQL stores use unless told otherwise.
@@ -108,6 +108,15 @@ async fn within<T>(
     tokio::time::timeout(deadline, work)
         .await
         .unwrap_or(Err(StoreError::Timeout))
+}
+
+/// The outcome of a write guarded by "the session is live": no row touched means it was not.
+fn written(rows_affected: u64) -> SaveOutcome {
+    if rows_affected == 0 {
+        SaveOutcome::Gone
+    } else {
+        SaveOutcome::Saved
+    }
 }
 
 /// A TTL in whole milliseconds, saturating.

@@ -9,8 +9,8 @@ use sqlx::{
 use tokio::sync::OnceCell;
 
 use super::{
-    check_table, created, decode, encode, millis, only, sql_error, upserts, within, SqlConfigError,
-    SqlPruner, DEFAULT_SQL_TIMEOUT, DEFAULT_TABLE,
+    check_table, created, decode, encode, millis, only, sql_error, upserts, within, written,
+    SqlConfigError, SqlPruner, DEFAULT_SQL_TIMEOUT, DEFAULT_TABLE,
 };
 use crate::{
     store::{ChangeSet, Entries, Keys, SaveOutcome, SessionStore},
@@ -466,11 +466,7 @@ impl SessionStore for PostgresStore {
                 .execute(&inner.pool)
                 .await
                 .map_err(sql_error)?;
-            Ok(if done.rows_affected() == 0 {
-                SaveOutcome::Gone
-            } else {
-                SaveOutcome::Saved
-            })
+            Ok(written(done.rows_affected()))
         })
         .await
     }
@@ -525,11 +521,7 @@ impl SessionStore for PostgresStore {
                 .execute(&inner.pool)
                 .await
                 .map_err(sql_error)?;
-            Ok(if done.rows_affected() == 0 {
-                SaveOutcome::Gone
-            } else {
-                SaveOutcome::Saved
-            })
+            Ok(written(done.rows_affected()))
         })
         .await
     }

@@ -17,7 +17,7 @@ use sqlx::{
 use tokio::sync::OnceCell;
 
 use super::{
-    check_table, created, decode, encode, millis, only, sql_error, within, SqlConfigError,
+    check_table, created, decode, encode, millis, only, sql_error, within, written, SqlConfigError,
     SqlPruner, DEFAULT_SQL_TIMEOUT, DEFAULT_TABLE,
 };
 use crate::{
@@ -525,11 +525,7 @@ impl SessionStore for SqliteStore {
                 .execute(&inner.writer)
                 .await
                 .map_err(sql_error)?;
-            Ok(if done.rows_affected() == 0 {
-                SaveOutcome::Gone
-            } else {
-                SaveOutcome::Saved
-            })
+            Ok(written(done.rows_affected()))
         })
         .await
     }
