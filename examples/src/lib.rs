@@ -1,8 +1,8 @@
 //! The routes of `bench-server`, shared with the integration tests so that they exercise the
 //! very app the benchmarks measure. See the "bench-server" section of DESIGN.md.
 
+use actix_typed_session::{Flash, LoadSession, Session, SessionData, UserSessionsError};
 use actix_web::{web, HttpResponse, ResponseError as _};
-use session::{Flash, LoadSession, Session, SessionData, UserSessionsError};
 
 /// Mounts the bench-server routes: `/noop`, `/read`, `/counter`, `/typed`, `/set/{key}/{value}`,
 /// `/get/{key}`, `/remove/{key}`, `/fill/{kib}`, `/renew`, `/purge`, and what apps build on
@@ -28,10 +28,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/flash/{text}", web::get().to(flash))
         .route("/flashes", web::get().to(flashes))
         // Only this scope loads the session before routing, so its guard can read it.
-        .service(web::scope("/guarded").wrap(LoadSession).route(
-            "",
-            web::get().guard(session::guard::signed_in()).to(guarded),
-        ));
+        .service(
+            web::scope("/guarded").wrap(LoadSession).route(
+                "",
+                web::get()
+                    .guard(actix_typed_session::guard::signed_in())
+                    .to(guarded),
+            ),
+        );
 }
 
 type Reply = actix_web::Result<HttpResponse>;

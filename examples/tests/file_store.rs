@@ -12,7 +12,7 @@ use std::{
     thread,
 };
 
-use session::store::FileStore;
+use actix_typed_session::store::FileStore;
 use support::{Response, Server};
 
 fn file_server(dir: &Path) -> Server {

@@ -1,11 +1,11 @@
 //! bench-server's `/typed` is the `/counter` of DESIGN.md through `#[derive(SessionData)]`: the
 //! same key, the same answers, on every store the server offers.
 
-use actix_web::{cookie::Key, test, App};
-use session::{
+use actix_typed_session::{
     store::{CookieStore, MemoryStore},
     SessionMiddleware, SessionStorage,
 };
+use actix_web::{cookie::Key, test, App};
 
 async fn typed_and_untyped_count_together(storage: SessionStorage) {
     let app = test::init_service(

@@ -28,7 +28,7 @@ pub(crate) fn expand(input: &Input<'_>) -> TokenStream {
         .attrs
         .krate
         .as_ref()
-        .map_or_else(|| quote!(::session), ToTokens::to_token_stream);
+        .map_or_else(|| quote!(::actix_typed_session), ToTokens::to_token_stream);
     let p = quote!(#krate::__private);
     let ident = input.ident;
     let vis = input.vis;

@@ -1,4 +1,4 @@
-//! The derive macro behind `session`'s typed sessions. Use it through `session::SessionData`,
+//! The derive macro behind `session`'s typed sessions. Use it through `actix_typed_session::SessionData`,
 //! whose documentation describes what it generates.
 //!
 //! The crate is split by phase: `attr` parses `#[session(...)]`, `ast` models the struct,
@@ -15,7 +15,7 @@ mod validate;
 use proc_macro::TokenStream;
 use syn::{parse_macro_input, DeriveInput};
 
-/// (Implemented by the `session-macros` crate; use it as `session::SessionData`.)
+/// (Implemented by the `session-macros` crate; use it as `actix_typed_session::SessionData`.)
 #[proc_macro_derive(SessionData, attributes(session))]
 pub fn derive_session_data(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);

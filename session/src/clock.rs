@@ -20,7 +20,7 @@ use std::{
 /// ```
 /// # #[cfg(feature = "testing")] {
 /// use std::time::Duration;
-/// use session::{store::MemoryStore, Clock, SessionMiddleware};
+/// use actix_typed_session::{store::MemoryStore, Clock, SessionMiddleware};
 ///
 /// let clock = Clock::manual();
 /// let store = MemoryStore::builder().clock(clock.clone()).build();

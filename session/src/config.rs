@@ -22,7 +22,7 @@ pub(crate) const DEFAULT_COOKIE_NAME: &str = "session";
 /// Every store resets the TTL when it writes a change; the policy says what else does.
 ///
 /// ```
-/// use session::{store::MemoryStore, SessionMiddleware, TtlRefresh};
+/// use actix_typed_session::{store::MemoryStore, SessionMiddleware, TtlRefresh};
 ///
 /// let key = actix_web::cookie::Key::generate();
 /// let idle_timeout = SessionMiddleware::builder(MemoryStore::new(), key)
@@ -47,7 +47,7 @@ pub enum TtlRefresh {
 /// How long the browser keeps the session cookie.
 ///
 /// ```
-/// use session::{store::MemoryStore, CookieLifecycle, SessionMiddleware};
+/// use actix_typed_session::{store::MemoryStore, CookieLifecycle, SessionMiddleware};
 ///
 /// let key = actix_web::cookie::Key::generate();
 /// let survives_browser_restarts = SessionMiddleware::builder(MemoryStore::new(), key)
@@ -102,7 +102,7 @@ pub enum CookieLifecycle {
 ///
 /// ```
 /// use actix_web::{cookie::Key, test, web, App, HttpResponse};
-/// use session::{store::MemoryStore, Session, SessionMiddleware, Transport};
+/// use actix_typed_session::{store::MemoryStore, Session, SessionMiddleware, Transport};
 ///
 /// #[derive(serde::Deserialize)]
 /// struct Login {
@@ -171,8 +171,8 @@ impl Transport {
     ///
     /// ```
     /// assert_eq!(
-    ///     session::Transport::header(),
-    ///     session::Transport::Header(actix_web::http::header::HeaderName::from_static("x-session"))
+    ///     actix_typed_session::Transport::header(),
+    ///     actix_typed_session::Transport::Header(actix_web::http::header::HeaderName::from_static("x-session"))
     /// );
     /// ```
     #[must_use]
@@ -183,7 +183,7 @@ impl Transport {
     /// [`Transport::Bearer`] answered in `X-Session`.
     ///
     /// ```
-    /// let transport = session::Transport::bearer();
+    /// let transport = actix_typed_session::Transport::bearer();
     /// ```
     #[must_use]
     pub fn bearer() -> Self {
@@ -193,7 +193,7 @@ impl Transport {
     /// [`Transport::Both`] with `X-Session`.
     ///
     /// ```
-    /// let transport = session::Transport::both();
+    /// let transport = actix_typed_session::Transport::both();
     /// ```
     #[must_use]
     pub fn both() -> Self {
@@ -221,7 +221,7 @@ pub(crate) struct Config {
     /// The current key first, then older keys still accepted, each with its subkeys derived.
     pub(crate) keys: SealKeys,
     /// The `Set-Cookie` attributes after the value, rendered once on first use (the builder
-    /// has finished by then): see `session::set_cookie_text`.
+    /// has finished by then): see `actix_typed_session::set_cookie_text`.
     pub(crate) attributes: std::sync::OnceLock<String>,
 }
 

@@ -18,7 +18,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 ///
 /// ```
 /// use actix_web::web;
-/// use session::{store::{MemoryStore, SessionStore as _}, SessionId, StoreError};
+/// use actix_typed_session::{store::{MemoryStore, SessionStore as _}, SessionId, StoreError};
 ///
 /// /// Deletes the sessions the application recorded for this user.
 /// async fn sign_out_everywhere(
@@ -35,7 +35,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// ```
 ///
 /// ```
-/// use session::StoreError;
+/// use actix_typed_session::StoreError;
 ///
 /// fn from_backend(err: std::io::Error) -> StoreError {
 ///     match err.kind() {
@@ -71,8 +71,8 @@ impl StoreError {
     /// Wraps a backend error as [`StoreError::Unavailable`].
     ///
     /// ```
-    /// let err = session::StoreError::unavailable("connection refused");
-    /// assert!(matches!(err, session::StoreError::Unavailable(_)));
+    /// let err = actix_typed_session::StoreError::unavailable("connection refused");
+    /// assert!(matches!(err, actix_typed_session::StoreError::Unavailable(_)));
     /// ```
     pub fn unavailable(err: impl Into<BoxError>) -> Self {
         Self::Unavailable(err.into())
@@ -82,7 +82,7 @@ impl StoreError {
     ///
     /// ```
     /// let err = serde_json::from_str::<u8>("x").unwrap_err();
-    /// assert!(matches!(session::StoreError::corrupt(err), session::StoreError::Corrupt(_)));
+    /// assert!(matches!(actix_typed_session::StoreError::corrupt(err), actix_typed_session::StoreError::Corrupt(_)));
     /// ```
     pub fn corrupt(err: impl Into<BoxError>) -> Self {
         Self::Corrupt(err.into())
@@ -95,7 +95,7 @@ impl StoreError {
 /// the cause, which is logged with `tracing` when the response is built.
 ///
 /// ```
-/// use session::{Session, SessionError};
+/// use actix_typed_session::{Session, SessionError};
 ///
 /// fn theme(session: &Session) -> Result<String, SessionError> {
 ///     match session.get::<String>("theme") {
@@ -223,7 +223,7 @@ fn opaque_500(what: &str, err: &(dyn std::error::Error + 'static)) -> HttpRespon
 ///
 /// ```
 /// use actix_web::{dev::ServiceResponse, middleware::{ErrorHandlerResponse, ErrorHandlers}};
-/// use session::SaveError;
+/// use actix_typed_session::SaveError;
 ///
 /// fn on_500<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
 ///     let too_large = res

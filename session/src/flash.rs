@@ -46,7 +46,7 @@ pub struct FlashMessage<T = String> {
 ///
 /// ```
 /// use actix_web::{get, post, HttpResponse, Responder};
-/// use session::{Flash, FlashMessage};
+/// use actix_typed_session::{Flash, FlashMessage};
 ///
 /// #[post("/cart")]
 /// async fn add_to_cart(flash: Flash) -> actix_web::Result<impl Responder> {
@@ -67,10 +67,10 @@ impl Flash {
     /// The flash messages of `session`, loading their key if needed (the extractor does this).
     ///
     /// ```
-    /// # async fn f(req: actix_web::HttpRequest) -> Result<(), session::SessionError> {
-    /// use session::SessionExt as _;
+    /// # async fn f(req: actix_web::HttpRequest) -> Result<(), actix_typed_session::SessionError> {
+    /// use actix_typed_session::SessionExt as _;
     ///
-    /// let flash = session::Flash::load(req.get_session()).await?;
+    /// let flash = actix_typed_session::Flash::load(req.get_session()).await?;
     /// # Ok(()) }
     /// ```
     ///
@@ -88,8 +88,8 @@ impl Flash {
     /// Queues `message` at `level`, after those already queued.
     ///
     /// ```
-    /// # async fn f(flash: session::Flash) -> Result<(), session::SessionError> {
-    /// use session::FlashLevel;
+    /// # async fn f(flash: actix_typed_session::Flash) -> Result<(), actix_typed_session::SessionError> {
+    /// use actix_typed_session::FlashLevel;
     ///
     /// flash.add(FlashLevel::Warning, "Your card expires this month")?;
     /// # Ok(()) }
@@ -111,7 +111,7 @@ impl Flash {
     /// Queues an [`FlashLevel::Info`] message.
     ///
     /// ```
-    /// # async fn f(flash: session::Flash) -> Result<(), session::SessionError> {
+    /// # async fn f(flash: actix_typed_session::Flash) -> Result<(), actix_typed_session::SessionError> {
     /// flash.info("Welcome back")?;
     /// # Ok(()) }
     /// ```
@@ -125,7 +125,7 @@ impl Flash {
     /// Queues a [`FlashLevel::Success`] message.
     ///
     /// ```
-    /// # async fn f(flash: session::Flash) -> Result<(), session::SessionError> {
+    /// # async fn f(flash: actix_typed_session::Flash) -> Result<(), actix_typed_session::SessionError> {
     /// flash.success("Saved")?;
     /// # Ok(()) }
     /// ```
@@ -139,7 +139,7 @@ impl Flash {
     /// Queues a [`FlashLevel::Warning`] message.
     ///
     /// ```
-    /// # async fn f(flash: session::Flash) -> Result<(), session::SessionError> {
+    /// # async fn f(flash: actix_typed_session::Flash) -> Result<(), actix_typed_session::SessionError> {
     /// flash.warning("Almost full")?;
     /// # Ok(()) }
     /// ```
@@ -153,7 +153,7 @@ impl Flash {
     /// Queues a [`FlashLevel::Error`] message.
     ///
     /// ```
-    /// # async fn f(flash: session::Flash) -> Result<(), session::SessionError> {
+    /// # async fn f(flash: actix_typed_session::Flash) -> Result<(), actix_typed_session::SessionError> {
     /// flash.error("Payment refused")?;
     /// # Ok(()) }
     /// ```
@@ -168,7 +168,7 @@ impl Flash {
     /// empty queue changes nothing (no write).
     ///
     /// ```
-    /// # async fn f(flash: session::Flash) -> Result<(), session::SessionError> {
+    /// # async fn f(flash: actix_typed_session::Flash) -> Result<(), actix_typed_session::SessionError> {
     /// for m in flash.take::<String>()? {
     ///     println!("{:?}: {}", m.level, m.message);
     /// }

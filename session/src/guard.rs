@@ -29,7 +29,7 @@ use crate::{SessionError, SessionExt as _};
 ///
 /// ```
 /// use actix_web::{guard, web, App, HttpResponse};
-/// use session::{store::MemoryStore, LoadSession, SessionExt as _, SessionMiddleware};
+/// use actix_typed_session::{store::MemoryStore, LoadSession, SessionExt as _, SessionMiddleware};
 ///
 /// let key = actix_web::cookie::Key::generate();
 /// let app = App::new()
@@ -100,7 +100,7 @@ where
 ///
 /// ```
 /// use actix_web::{web, App, HttpResponse};
-/// use session::{guard, store::MemoryStore, LoadSession, SessionMiddleware};
+/// use actix_typed_session::{guard, store::MemoryStore, LoadSession, SessionMiddleware};
 ///
 /// let key = actix_web::cookie::Key::generate();
 /// let app = App::new()

@@ -16,7 +16,7 @@ const ID_LEN: usize = 43;
 /// part or a file name. Clones share the text (a reference count, no copy).
 ///
 /// ```
-/// use session::SessionId;
+/// use actix_typed_session::SessionId;
 ///
 /// let id = SessionId::generate();
 /// assert_eq!(SessionId::try_from(id.as_str()).unwrap(), id);

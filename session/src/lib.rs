@@ -8,7 +8,7 @@
 //! # Quick start
 //! ```no_run
 //! use actix_web::{cookie::Key, get, App, HttpServer, Responder};
-//! use session::{store::MemoryStore, Session, SessionMiddleware};
+//! use actix_typed_session::{store::MemoryStore, Session, SessionMiddleware};
 //!
 //! #[get("/")]
 //! async fn counter(session: Session) -> actix_web::Result<impl Responder> {
@@ -65,7 +65,7 @@
 //! the whole struct. Extracting it loads only the struct's own keys.
 //!
 //! ```
-//! use session::SessionData;
+//! use actix_typed_session::SessionData;
 //!
 //! #[derive(SessionData)]
 //! struct Counter {
@@ -136,6 +136,10 @@ pub mod __private {
     pub use crate::typed::*;
 }
 
+#[cfg(feature = "macros")]
+#[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
+#[doc = include_str!("typed.md")]
+pub use actix_typed_session_macros::SessionData;
 pub use clock::Clock;
 pub use config::{CookieLifecycle, Transport, TtlRefresh};
 pub use error::{BoxError, SaveError, SessionError, StoreError};
@@ -144,10 +148,6 @@ pub use guard::{LoadSession, LoadSessionService};
 pub use id::{InvalidSessionId, SessionId};
 pub use middleware::{SessionMiddleware, SessionMiddlewareBuilder, SessionStorage};
 pub use session::{Session, SessionExt, SessionStatus, UserSessionsError};
-#[cfg(feature = "macros")]
-#[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
-#[doc = include_str!("typed.md")]
-pub use session_macros::SessionData;
 pub use transport::MAX_HEADER_TOKEN_BYTES;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]

@@ -64,7 +64,7 @@ impl From<CookieStore> for SessionStorage {
 ///
 /// ```
 /// use actix_web::{cookie::Key, App};
-/// use session::{store::MemoryStore, SessionMiddleware, TtlRefresh};
+/// use actix_typed_session::{store::MemoryStore, SessionMiddleware, TtlRefresh};
 /// use std::time::Duration;
 ///
 /// let key = Key::generate(); // load it from your secrets in production
@@ -125,7 +125,7 @@ impl SessionMiddleware {
 /// ```
 /// use std::time::Duration;
 /// use actix_web::cookie::{Key, SameSite};
-/// use session::{store::MemoryStore, CookieLifecycle, SessionMiddleware, TtlRefresh};
+/// use actix_typed_session::{store::MemoryStore, CookieLifecycle, SessionMiddleware, TtlRefresh};
 ///
 /// # let (current, retired) = (Key::generate(), Key::generate());
 /// let middleware = SessionMiddleware::builder(MemoryStore::new(), current)
@@ -218,7 +218,7 @@ impl SessionMiddlewareBuilder {
     /// size limit.
     ///
     /// ```
-    /// use session::{store::MemoryStore, SessionMiddleware, Transport};
+    /// use actix_typed_session::{store::MemoryStore, SessionMiddleware, Transport};
     ///
     /// let key = actix_web::cookie::Key::generate();
     /// let api = SessionMiddleware::builder(MemoryStore::new(), key)

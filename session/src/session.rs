@@ -101,7 +101,7 @@ struct Handle {
 ///
 /// ```no_run
 /// use actix_web::{get, App, HttpServer, Responder};
-/// use session::{Session, SessionMiddleware, store::MemoryStore};
+/// use actix_typed_session::{Session, SessionMiddleware, store::MemoryStore};
 ///
 /// #[get("/")]
 /// async fn index(session: Session) -> actix_web::Result<impl Responder> {
@@ -166,7 +166,7 @@ impl Session {
     /// Reads `key` as a `T`. `Ok(None)` when the key is absent.
     ///
     /// ```
-    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// # async fn f(session: actix_typed_session::Session) -> Result<(), actix_typed_session::SessionError> {
     /// let user: Option<u64> = session.get("user_id")?;
     /// # Ok(()) }
     /// ```
@@ -181,8 +181,8 @@ impl Session {
     /// recover, remove or overwrite the key:
     ///
     /// ```
-    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
-    /// use session::SessionError;
+    /// # async fn f(session: actix_typed_session::Session) -> Result<(), actix_typed_session::SessionError> {
+    /// use actix_typed_session::SessionError;
     ///
     /// let user: Option<u64> = match session.get("user_id") {
     ///     Err(SessionError::Deserialize { .. }) => {
@@ -221,7 +221,7 @@ impl Session {
     /// The stored JSON text of `key`.
     ///
     /// ```
-    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// # async fn f(session: actix_typed_session::Session) -> Result<(), actix_typed_session::SessionError> {
     /// let json: Option<String> = session.get_raw("user_id")?;
     /// # Ok(()) }
     /// ```
@@ -235,7 +235,7 @@ impl Session {
     /// Stores `value` under `key`, replacing what was there.
     ///
     /// ```
-    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// # async fn f(session: actix_typed_session::Session) -> Result<(), actix_typed_session::SessionError> {
     /// session.insert("user_id", 42u64)?;
     /// # Ok(()) }
     /// ```
@@ -260,7 +260,7 @@ impl Session {
     /// Stores JSON text under `key` as it is (after checking that it is one JSON value).
     ///
     /// ```
-    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// # async fn f(session: actix_typed_session::Session) -> Result<(), actix_typed_session::SessionError> {
     /// session.insert_raw("theme", r#""dark""#.to_owned())?;
     /// assert!(session.insert_raw("theme", "dark".to_owned()).is_err()); // not JSON
     /// # Ok(()) }
@@ -289,7 +289,7 @@ impl Session {
     /// Removes `key`, returning its JSON text if it was present.
     ///
     /// ```
-    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// # async fn f(session: actix_typed_session::Session) -> Result<(), actix_typed_session::SessionError> {
     /// let old_json = session.remove("user_id")?;
     /// # Ok(()) }
     /// ```
@@ -312,7 +312,7 @@ impl Session {
     /// when its value is not a `T`.
     ///
     /// ```
-    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// # async fn f(session: actix_typed_session::Session) -> Result<(), actix_typed_session::SessionError> {
     /// let flash: Option<String> = session.remove_as("flash")?;
     /// # Ok(()) }
     /// ```
@@ -332,7 +332,7 @@ impl Session {
     /// new value, or `None` (and changes nothing) when the key is absent.
     ///
     /// ```
-    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// # async fn f(session: actix_typed_session::Session) -> Result<(), actix_typed_session::SessionError> {
     /// let doubled = session.update("points", |p: u32| p * 2)?; // None if absent
     /// # Ok(()) }
     /// ```
@@ -359,7 +359,7 @@ impl Session {
     /// value now stored.
     ///
     /// ```
-    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// # async fn f(session: actix_typed_session::Session) -> Result<(), actix_typed_session::SessionError> {
     /// let visits = session.update_or("visits", 1u32, |n| n + 1)?;
     /// # Ok(()) }
     /// ```
@@ -382,7 +382,7 @@ impl Session {
     /// True when `key` is present.
     ///
     /// ```
-    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// # async fn f(session: actix_typed_session::Session) -> Result<(), actix_typed_session::SessionError> {
     /// if session.contains_key("user_id")? { /* logged in */ }
     /// # Ok(()) }
     /// ```
@@ -396,7 +396,7 @@ impl Session {
     /// Every key, in no particular order.
     ///
     /// ```
-    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// # async fn f(session: actix_typed_session::Session) -> Result<(), actix_typed_session::SessionError> {
     /// for key in session.keys()? { println!("{key}"); }
     /// # Ok(()) }
     /// ```
@@ -410,7 +410,7 @@ impl Session {
     /// Every key with its JSON text.
     ///
     /// ```
-    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// # async fn f(session: actix_typed_session::Session) -> Result<(), actix_typed_session::SessionError> {
     /// let json_by_key = session.entries()?;
     /// # Ok(()) }
     /// ```
@@ -428,7 +428,7 @@ impl Session {
     /// Removes every key; the session (and its id) stays.
     ///
     /// ```
-    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// # async fn f(session: actix_typed_session::Session) -> Result<(), actix_typed_session::SessionError> {
     /// session.clear();
     /// # Ok(()) }
     /// ```
@@ -443,7 +443,7 @@ impl Session {
     /// inserted afterwards go to a brand-new session.
     ///
     /// ```
-    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// # async fn f(session: actix_typed_session::Session) -> Result<(), actix_typed_session::SessionError> {
     /// session.purge(); // logout
     /// # Ok(()) }
     /// ```
@@ -461,7 +461,7 @@ impl Session {
     /// authentication is worthless after it. The old id stops working.
     ///
     /// ```
-    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// # async fn f(session: actix_typed_session::Session) -> Result<(), actix_typed_session::SessionError> {
     /// // after checking the password:
     /// session.renew();
     /// session.insert("user_id", 42)?;
@@ -485,7 +485,7 @@ impl Session {
     /// other sessions keep the configured lifecycle (Django's `set_expiry`).
     ///
     /// ```
-    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// # async fn f(session: actix_typed_session::Session) -> Result<(), actix_typed_session::SessionError> {
     /// session.set_ttl(std::time::Duration::from_secs(30 * 24 * 3600)); // remember me
     /// # Ok(()) }
     /// ```
@@ -499,7 +499,7 @@ impl Session {
     /// This session's time to live.
     ///
     /// ```
-    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// # async fn f(session: actix_typed_session::Session) -> Result<(), actix_typed_session::SessionError> {
     /// let ttl = session.ttl();
     /// # Ok(()) }
     /// ```
@@ -517,7 +517,7 @@ impl Session {
     /// cookie store keeps no ids.
     ///
     /// ```
-    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// # async fn f(session: actix_typed_session::Session) -> Result<(), actix_typed_session::SessionError> {
     /// if let Some(id) = session.id() { tracing::info!(?id, "session"); }
     /// # Ok(()) }
     /// ```
@@ -553,8 +553,8 @@ impl Session {
     /// What this request has done to the session so far.
     ///
     /// ```
-    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
-    /// assert_eq!(session.status(), session::SessionStatus::Unchanged);
+    /// # async fn f(session: actix_typed_session::Session) -> Result<(), actix_typed_session::SessionError> {
+    /// assert_eq!(session.status(), actix_typed_session::SessionStatus::Unchanged);
     /// # Ok(()) }
     /// ```
     #[must_use]

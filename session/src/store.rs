@@ -7,7 +7,7 @@
 //!
 //! # Implementing a store
 //! Four required methods, five provided. The contract, which
-//! `session::testing::store_suite` checks (feature `testing`):
+//! `actix_typed_session::testing::store_suite` checks (feature `testing`):
 //! - [`load`](SessionStore::load) returns `None` for an unknown or expired id, and only the
 //!   asked-for keys when given [`Keys::Only`]; with `refresh` it also resets the TTL.
 //! - [`save`](SessionStore::save) applies the change set atomically and resets the TTL. When
@@ -30,7 +30,7 @@
 //!
 //! ```
 //! use std::{collections::HashMap, sync::Mutex, time::{Duration, Instant}};
-//! use session::{store::{ChangeSet, Entries, Keys, SaveOutcome, SessionStore}, SessionId, StoreError};
+//! use actix_typed_session::{store::{ChangeSet, Entries, Keys, SaveOutcome, SessionStore}, SessionId, StoreError};
 //!
 //! /// A toy store: one global lock around a map.
 //! #[derive(Debug, Default)]
@@ -71,7 +71,7 @@
 //!     }
 //! }
 //!
-//! let app = actix_web::App::new().wrap(session::SessionMiddleware::new(
+//! let app = actix_web::App::new().wrap(actix_typed_session::SessionMiddleware::new(
 //!     ToyStore::default(),
 //!     actix_web::cookie::Key::generate(),
 //! ));
@@ -143,7 +143,7 @@ impl Keys<'_> {
 /// What one request changed in a session: the only thing the middleware ever writes.
 ///
 /// ```
-/// use session::store::{ChangeSet, Entries};
+/// use actix_typed_session::store::{ChangeSet, Entries};
 ///
 /// let mut entries = Entries::from([("a".to_owned(), "1".to_owned()), ("b".to_owned(), "2".to_owned())]);
 /// let changes = ChangeSet::update().upsert("a", "10").remove("b");

@@ -9,7 +9,7 @@
 //!
 //! ```no_run
 //! # // no_run: the suite waits for real TTLs to pass.
-//! use session::{store::MemoryStore, testing, SessionMiddleware};
+//! use actix_typed_session::{store::MemoryStore, testing, SessionMiddleware};
 //!
 //! #[actix_web::test]
 //! async fn my_store_passes() {

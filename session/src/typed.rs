@@ -1,5 +1,5 @@
 //! Runtime support for `#[derive(SessionData)]`: the only items generated code calls, re-exported
-//! as `session::__private`. Not public API: names and signatures may change in any release.
+//! as `actix_typed_session::__private`. Not public API: names and signatures may change in any release.
 //!
 //! Each field of a derived struct becomes one [`Field`] constant: its key and its JSON codec.
 //! The codec is built, and the field type's serde bounds checked, in one place

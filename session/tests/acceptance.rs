@@ -2,12 +2,12 @@
 
 use std::time::Duration;
 
-use actix_web::cookie::Key;
-use session::{
+use actix_typed_session::{
     store::{ChangeSet, CookieStore, Entries, Keys, MemoryStore, SaveOutcome, SessionStore},
     testing::{self, Capabilities},
     Clock, SessionId, SessionMiddleware, StoreError,
 };
+use actix_web::cookie::Key;
 
 #[actix_web::test]
 async fn memory_store_passes_the_store_suite() {

@@ -4,17 +4,17 @@ mod support;
 
 use std::time::Duration;
 
+use actix_typed_session::{
+    store::{CookieStore, MAX_COOKIE_BYTES},
+    testing::{self, body, set_cookie},
+    Clock, SaveError, Session, SessionMiddleware, TtlRefresh,
+};
 use actix_web::{
     body::MessageBody,
     cookie::{Cookie, Key},
     dev::{Service, ServiceResponse},
     http::{header::SET_COOKIE, StatusCode},
     web, HttpResponse,
-};
-use session::{
-    store::{CookieStore, MAX_COOKIE_BYTES},
-    testing::{self, body, set_cookie},
-    Clock, SaveError, Session, SessionMiddleware, TtlRefresh,
 };
 use support::{get, serve, Logs};
 

@@ -1,11 +1,11 @@
 //! `FileStore` passes the acceptance suite every store passes, on real temp dirs.
 
-use actix_web::cookie::Key;
-use session::{
+use actix_typed_session::{
     store::FileStore,
     testing::{self, Capabilities},
     Clock, SessionMiddleware,
 };
+use actix_web::cookie::Key;
 
 #[actix_web::test]
 async fn file_store_passes_the_store_suite() {

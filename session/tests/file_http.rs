@@ -7,14 +7,14 @@ use std::{
     time::{SystemTime, UNIX_EPOCH},
 };
 
-use actix_web::{
-    cookie::{Cookie, Key},
-    test, App,
-};
-use session::{
+use actix_typed_session::{
     store::FileStore,
     testing::{self, body, get, set_cookie},
     SessionId, SessionMiddleware,
+};
+use actix_web::{
+    cookie::{Cookie, Key},
+    test, App,
 };
 
 /// The middleware's default cookie name.
@@ -82,7 +82,11 @@ fn forged(key: &Key, id: &str) -> String {
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_secs();
-    session::__private::seal_server_cookie(key, COOKIE_NAME, format!("{id}.{now}.86400"))
+    actix_typed_session::__private::seal_server_cookie(
+        key,
+        COOKIE_NAME,
+        format!("{id}.{now}.86400"),
+    )
 }
 
 /// `forged` is a real forgery: with a live session's id it opens that session, so the test

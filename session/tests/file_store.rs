@@ -7,7 +7,7 @@ use std::{
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
-use session::{
+use actix_typed_session::{
     store::{ChangeSet, Entries, FileStore, Keys, SaveOutcome, SessionStore},
     SessionId, StoreError,
 };
@@ -238,7 +238,10 @@ async fn a_directory_that_cannot_be_made_is_an_error() {
     fs::write(&file, "x").unwrap();
     let err = FileStore::new(&file).unwrap_err();
     assert!(
-        matches!(err, session::store::FileStoreError::Directory { .. }),
+        matches!(
+            err,
+            actix_typed_session::store::FileStoreError::Directory { .. }
+        ),
         "{err:?}"
     );
     let err = FileStore::new(file.join("below")).unwrap_err();
@@ -555,7 +558,7 @@ async fn a_directory_other_users_can_write_is_refused() {
         fs::set_permissions(tmp.path(), fs::Permissions::from_mode(mode)).unwrap();
         let err = FileStore::new(tmp.path()).unwrap_err();
         assert!(
-            matches!(err, session::store::FileStoreError::WritableByOthers { mode: m, .. } if m == mode),
+            matches!(err, actix_typed_session::store::FileStoreError::WritableByOthers { mode: m, .. } if m == mode),
             "{mode:o}: {err:?}"
         );
         assert_eq!(

@@ -3,13 +3,13 @@
 
 mod support;
 
-use actix_web::{cookie::Key, http::StatusCode, web, HttpResponse};
-use serde::{Deserialize, Serialize};
-use session::{
+use actix_typed_session::{
     store::{CookieStore, MemoryStore},
     testing::{body, set_cookie},
     Flash, FlashLevel, FlashMessage, SessionMiddleware, SessionStorage,
 };
+use actix_web::{cookie::Key, http::StatusCode, web, HttpResponse};
+use serde::{Deserialize, Serialize};
 use support::{get, serve};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -131,7 +131,7 @@ async fn flash_loads_only_its_key() {
     assert_eq!(body(res).await, "Info:hi");
     assert_eq!(
         store.take_loads(),
-        vec![Some(vec![session::FLASH_KEY.to_owned()])],
+        vec![Some(vec![actix_typed_session::FLASH_KEY.to_owned()])],
         "one load of one key"
     );
 }

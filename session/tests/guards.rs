@@ -3,12 +3,12 @@
 
 mod support;
 
-use actix_web::{cookie::Key, guard, http::StatusCode, test, web, App, HttpResponse};
-use session::{
+use actix_typed_session::{
     store::MemoryStore,
     testing::{get, set_cookie},
     LoadSession, Session, SessionExt as _, SessionMiddleware,
 };
+use actix_web::{cookie::Key, guard, http::StatusCode, test, web, App, HttpResponse};
 
 async fn login(s: Session) -> actix_web::Result<HttpResponse> {
     s.sign_in("ada")?;
@@ -32,7 +32,7 @@ async fn guards_read_a_session_loaded_before_routing() {
             .route(
                 "/guarded",
                 web::get()
-                    .guard(session::guard::signed_in())
+                    .guard(actix_typed_session::guard::signed_in())
                     .to(|| async { "in" }),
             )
             .route(
@@ -91,7 +91,7 @@ async fn a_scope_can_load_the_session_for_its_own_guards() {
 /// loudly here instead.
 #[cfg(debug_assertions)]
 #[actix_web::test]
-#[should_panic(expected = "wrap the app or scope with `session::LoadSession`")]
+#[should_panic(expected = "wrap the app or scope with `actix_typed_session::LoadSession`")]
 async fn a_guard_reading_a_never_loaded_session_panics_in_debug_builds() {
     let app = test::init_service(
         App::new()

@@ -3,8 +3,8 @@
 
 mod support;
 
+use actix_typed_session::{store::MemoryStore, testing::body, SessionMiddleware, StoreError};
 use actix_web::{cookie::Key, http::StatusCode, web, HttpResponse};
-use session::{store::MemoryStore, testing::body, SessionMiddleware, StoreError};
 use support::{get, serve, Logs};
 
 /// What a handler's own call to a store (a `RedisPool::get`, a `SqliteStore::prune`) may

@@ -5,15 +5,15 @@
 mod support;
 
 use actix_http::Request;
+use actix_typed_session::{
+    store::{CookieStore, MemoryStore},
+    testing, Session, SessionMiddleware, SessionStorage, Transport,
+};
 use actix_web::{
     body::{BoxBody, EitherBody},
     cookie::Key,
     dev::{Service, ServiceResponse},
     test, web, App, HttpResponse,
-};
-use session::{
-    store::{CookieStore, MemoryStore},
-    testing, Session, SessionMiddleware, SessionStorage, Transport,
 };
 
 const KEY: [u8; 64] = [7; 64];
@@ -262,7 +262,7 @@ async fn cookie_store_tokens_may_pass_the_cookie_limit_up_to_8_kib() {
 #[actix_web::test]
 async fn header_tokens_expire_with_the_ttl_and_the_maximum_lifetime() {
     use std::time::Duration;
-    let clock = session::Clock::manual();
+    let clock = actix_typed_session::Clock::manual();
     let store = MemoryStore::builder().clock(clock.clone()).build();
     let middleware = |max| {
         SessionMiddleware::builder(store.clone(), Key::from(&KEY))

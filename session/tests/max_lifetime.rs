@@ -12,15 +12,15 @@ mod support;
 
 use std::time::{Duration, SystemTime};
 
+use actix_typed_session::{
+    store::{CookieStore, SessionStore},
+    testing::{body, set_cookie},
+    Clock, CookieLifecycle, SessionMiddleware, SessionMiddlewareBuilder, TtlRefresh,
+};
 use actix_web::{
     body::MessageBody,
     cookie::{Cookie, Key},
     dev::{Service, ServiceResponse},
-};
-use session::{
-    store::{CookieStore, SessionStore},
-    testing::{body, set_cookie},
-    Clock, CookieLifecycle, SessionMiddleware, SessionMiddlewareBuilder, TtlRefresh,
 };
 use support::{get, routes, serve, GivenTtl, Instrumented, Logs, TtlCall};
 

@@ -5,17 +5,17 @@ mod support;
 
 use std::{sync::atomic::Ordering::SeqCst, time::Duration};
 
+use actix_typed_session::{
+    store::{ChangeSet, SessionStore},
+    testing::{body, set_cookie},
+    CookieLifecycle, Session, SessionError, SessionExt, SessionMiddleware,
+    SessionMiddlewareBuilder, TtlRefresh,
+};
 use actix_web::{
     cookie::{Cookie, Key, SameSite},
     dev::ServiceResponse,
     http::StatusCode,
     test, web, App, HttpRequest, HttpResponse,
-};
-use session::{
-    store::{ChangeSet, SessionStore},
-    testing::{body, set_cookie},
-    CookieLifecycle, Session, SessionError, SessionExt, SessionMiddleware,
-    SessionMiddlewareBuilder, TtlRefresh,
 };
 use support::{get, serve, Calls, Instrumented, Logs};
 
@@ -668,7 +668,7 @@ async fn persistent_cookies_are_re_sent_on_writes_for_a_fresh_max_age() {
 // Regression tests for issue 12's core defects: each keeps one promise that main broke.
 
 /// A typed session, to format its `Debug` as `#[tracing::instrument]` would.
-#[derive(session::SessionData, Debug)]
+#[derive(actix_typed_session::SessionData, Debug)]
 struct Visits {
     #[session(default)]
     count: u32,
@@ -908,7 +908,7 @@ async fn a_cookie_sealed_with_a_previous_key_is_resealed_on_a_read() {
         (
             "encrypted",
             Box::new(|k, prev| {
-                SessionMiddleware::builder(session::store::CookieStore::encrypted(), k)
+                SessionMiddleware::builder(actix_typed_session::store::CookieStore::encrypted(), k)
                     .previous_keys(prev)
                     .build()
             }),
@@ -916,7 +916,7 @@ async fn a_cookie_sealed_with_a_previous_key_is_resealed_on_a_read() {
         (
             "signed",
             Box::new(|k, prev| {
-                SessionMiddleware::builder(session::store::CookieStore::signed(), k)
+                SessionMiddleware::builder(actix_typed_session::store::CookieStore::signed(), k)
                     .previous_keys(prev)
                     .build()
             }),

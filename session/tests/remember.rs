@@ -4,12 +4,12 @@
 
 mod support;
 
-use actix_web::cookie::{time, Cookie, Key};
-use session::{
+use actix_typed_session::{
     store::{CookieStore, MemoryStore},
     testing::set_cookie,
     SessionMiddleware, SessionStorage,
 };
+use actix_web::cookie::{time, Cookie, Key};
 use support::{get, serve};
 
 const MONTH: i64 = 30 * 24 * 3600;

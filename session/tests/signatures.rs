@@ -6,16 +6,16 @@ mod support;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use actix_typed_session::{
+    store::{CookieStore, MemoryStore},
+    testing::{self, body, set_cookie},
+    Session, SessionMiddleware,
+};
 use actix_web::{
     cookie::{Cookie, CookieJar, Key},
     web, HttpResponse,
 };
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
-use session::{
-    store::{CookieStore, MemoryStore},
-    testing::{self, body, set_cookie},
-    Session, SessionMiddleware,
-};
 use support::{get, serve};
 
 fn routes(cfg: &mut web::ServiceConfig) {

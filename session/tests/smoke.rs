@@ -1,7 +1,7 @@
 //! A first end-to-end check of the middleware on the memory store.
 
+use actix_typed_session::{store::MemoryStore, Session, SessionMiddleware};
 use actix_web::{cookie::Key, test, web, App, HttpResponse};
-use session::{store::MemoryStore, Session, SessionMiddleware};
 
 #[actix_web::test]
 async fn counter_counts() {

@@ -3,8 +3,8 @@
 
 mod support;
 
+use actix_typed_session::{store::MemoryStore, testing::body, SessionData, SessionMiddleware};
 use actix_web::{cookie::Key, http::StatusCode, web, HttpResponse};
-use session::{store::MemoryStore, testing::body, SessionData, SessionMiddleware};
 use support::{get, serve, Logs};
 
 /// A `u32` under `age`, read through the derive.
@@ -17,7 +17,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
     async fn age(profile: ProfileSession) -> actix_web::Result<HttpResponse> {
         Ok(HttpResponse::Ok().body(profile.age()?.unwrap_or(0).to_string()))
     }
-    session::testing::routes(cfg);
+    actix_typed_session::testing::routes(cfg);
     cfg.route("/age", web::get().to(age));
 }
 
@@ -33,7 +33,7 @@ async fn a_mistyped_value_is_an_opaque_500_that_logs_the_key_and_type_but_not_th
     .await;
     let set = |key: &str| format!("/set/{key}/{SECRET}");
     let res = get(&app, &set("counter"), None).await;
-    let cookie = session::testing::set_cookie(&res).unwrap();
+    let cookie = actix_typed_session::testing::set_cookie(&res).unwrap();
     assert!(get(&app, &set("age"), Some(&cookie))
         .await
         .status()

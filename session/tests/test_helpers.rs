@@ -1,11 +1,11 @@
 //! The helpers apps use in their own tests: a `Session` for a handler, a minted cookie.
 
-use actix_web::{cookie::Key, test, web, App, HttpResponse};
-use session::{
+use actix_typed_session::{
     store::{CookieStore, MemoryStore},
     testing::{self, get},
     Session, SessionMiddleware, SessionStatus,
 };
+use actix_web::{cookie::Key, test, web, App, HttpResponse};
 
 async fn cart(session: Session) -> actix_web::Result<String> {
     session.load().await?;

@@ -7,15 +7,15 @@ use std::{
     sync::Arc,
 };
 
+use actix_typed_session::{
+    store::MemoryStore, Session, SessionData, SessionError, SessionExt as _, SessionMiddleware,
+};
 use actix_web::{
     body::MessageBody,
     cookie::{Cookie, Key},
     dev::ServiceResponse,
     http::StatusCode,
     test, web, App, HttpRequest, HttpResponse,
-};
-use session::{
-    store::MemoryStore, Session, SessionData, SessionError, SessionExt as _, SessionMiddleware,
 };
 use support::Instrumented;
 
@@ -583,7 +583,7 @@ async fn typed_sessions_work_on_the_cookie_store() {
     let app = test::init_service(
         App::new()
             .wrap(SessionMiddleware::new(
-                session::store::CookieStore::encrypted(),
+                actix_typed_session::store::CookieStore::encrypted(),
                 Key::generate(),
             ))
             .route(

@@ -2,12 +2,12 @@
 
 mod support;
 
-use actix_web::{cookie::Key, http::StatusCode, web, HttpResponse};
-use session::{
+use actix_typed_session::{
     store::{CookieStore, MemoryStore, SessionStore},
     testing::{body, set_cookie},
     Session, SessionMiddleware, UserSessionsError,
 };
+use actix_web::{cookie::Key, http::StatusCode, web, HttpResponse};
 use support::{get, serve};
 
 fn routes(cfg: &mut web::ServiceConfig) {
@@ -217,37 +217,40 @@ struct IndexFails(MemoryStore);
 impl SessionStore for IndexFails {
     async fn load(
         &self,
-        id: &session::SessionId,
-        keys: session::store::Keys<'_>,
+        id: &actix_typed_session::SessionId,
+        keys: actix_typed_session::store::Keys<'_>,
         refresh: Option<std::time::Duration>,
-    ) -> Result<Option<session::store::Entries>, session::StoreError> {
+    ) -> Result<Option<actix_typed_session::store::Entries>, actix_typed_session::StoreError> {
         self.0.load(id, keys, refresh).await
     }
     async fn save(
         &self,
-        id: &session::SessionId,
-        changes: &session::store::ChangeSet,
+        id: &actix_typed_session::SessionId,
+        changes: &actix_typed_session::store::ChangeSet,
         ttl: std::time::Duration,
-    ) -> Result<session::store::SaveOutcome, session::StoreError> {
+    ) -> Result<actix_typed_session::store::SaveOutcome, actix_typed_session::StoreError> {
         self.0.save(id, changes, ttl).await
     }
     async fn refresh(
         &self,
-        id: &session::SessionId,
+        id: &actix_typed_session::SessionId,
         ttl: std::time::Duration,
-    ) -> Result<bool, session::StoreError> {
+    ) -> Result<bool, actix_typed_session::StoreError> {
         self.0.refresh(id, ttl).await
     }
-    async fn delete(&self, id: &session::SessionId) -> Result<(), session::StoreError> {
+    async fn delete(
+        &self,
+        id: &actix_typed_session::SessionId,
+    ) -> Result<(), actix_typed_session::StoreError> {
         self.0.delete(id).await
     }
     async fn index_user_session(
         &self,
         _: &str,
-        _: &session::SessionId,
+        _: &actix_typed_session::SessionId,
         _: std::time::Duration,
-    ) -> Result<(), session::StoreError> {
-        Err(session::StoreError::unavailable("index down"))
+    ) -> Result<(), actix_typed_session::StoreError> {
+        Err(actix_typed_session::StoreError::unavailable("index down"))
     }
 }
 

@@ -9,7 +9,7 @@ use std::{
     time::Duration,
 };
 
-use session::{
+use actix_typed_session::{
     store::{ChangeSet, Entries, Keys, SaveOutcome, SessionStore},
     SessionId, StoreError,
 };

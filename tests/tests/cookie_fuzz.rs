@@ -2,6 +2,11 @@
 //! the bytes, the server does not panic, answers no 5xx, and makes no store call for a cookie
 //! that does not verify.
 
+use actix_typed_session::{
+    store::MemoryStore,
+    testing::{self, set_cookie},
+    SessionMiddleware,
+};
 use actix_web::{
     cookie::Key,
     http::header::{HeaderValue, COOKIE},
@@ -10,11 +15,6 @@ use actix_web::{
     App,
 };
 use proptest::{prelude::*, test_runner::Config as ProptestConfig};
-use session::{
-    store::MemoryStore,
-    testing::{self, set_cookie},
-    SessionMiddleware,
-};
 use session_tests::counted::Counted;
 
 /// How a header is made from the genuine cookie value.

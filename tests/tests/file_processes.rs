@@ -10,7 +10,7 @@ use std::{
     time::Duration,
 };
 
-use session::{
+use actix_typed_session::{
     store::{ChangeSet, FileStore, Keys, SessionStore},
     SessionId, StoreError,
 };

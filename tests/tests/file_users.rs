@@ -1,6 +1,6 @@
 //! `FileStore` lists and ends a user's sessions (by scanning its directory).
 
-use session::{
+use actix_typed_session::{
     store::FileStore,
     testing::{self, Capabilities},
 };

@@ -2,8 +2,8 @@
 
 use std::time::Instant;
 
+use actix_typed_session::{store::MemoryStore, testing, SessionMiddleware};
 use actix_web::{cookie::Key, test, App};
-use session::{store::MemoryStore, testing, SessionMiddleware};
 use session_tests::counted::Counted;
 
 const BOUND: u64 = 1_000;
@@ -68,7 +68,7 @@ async fn a_flood_of_new_sessions_stays_within_the_memory_bound_at_flat_cost() {
 /// exceeded (256 kept for a bound of 250). The store now rounds down instead.
 #[actix_web::test]
 async fn memory_store_never_holds_more_sessions_than_its_bound() {
-    use session::{
+    use actix_typed_session::{
         store::{ChangeSet, SessionStore},
         SessionId,
     };

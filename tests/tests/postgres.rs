@@ -6,12 +6,12 @@ mod sql_support;
 
 use std::time::{Duration, Instant};
 
-use actix_web::cookie::Key;
-use session::{
+use actix_typed_session::{
     store::{ChangeSet, Keys, PostgresStore, SessionStore, SqlConfigError},
     testing::{self, body, get, set_cookie, Capabilities},
     SessionId, SessionMiddleware, StoreError,
 };
+use actix_web::cookie::Key;
 use session_tests::postgres_server::PostgresServer;
 use sql_support::{app, HOUR, OPAQUE_500};
 

@@ -5,12 +5,12 @@ use std::{
     time::{Duration, Instant},
 };
 
-use actix_web::{cookie::Key, test, web, App, HttpResponse};
-use session::{
+use actix_typed_session::{
     store::{ChangeSet, Keys, RedisConfigError, RedisPool, RedisStore, SaveOutcome, SessionStore},
     testing::{self, body, get, set_cookie, Capabilities},
     Session, SessionId, SessionMiddleware, SessionMiddlewareBuilder, StoreError, TtlRefresh,
 };
+use actix_web::{cookie::Key, test, web, App, HttpResponse};
 use session_tests::redis_server::{count_commands, RedisServer};
 
 mod redis_support;

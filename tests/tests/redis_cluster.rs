@@ -5,16 +5,16 @@ use std::{
     time::{Duration, Instant},
 };
 
+use actix_typed_session::{
+    store::{RedisConfigError, RedisPool, RedisStore},
+    testing::{self, body, get, set_cookie, Capabilities},
+    SessionMiddleware,
+};
 use actix_web::{
     body::MessageBody,
     cookie::{Cookie, Key},
     dev::{Service, ServiceResponse},
     test, App,
-};
-use session::{
-    store::{RedisConfigError, RedisPool, RedisStore},
-    testing::{self, body, get, set_cookie, Capabilities},
-    SessionMiddleware,
 };
 use session_tests::redis_server::{reshard, RedisCluster};
 

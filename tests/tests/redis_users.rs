@@ -3,12 +3,12 @@
 
 use std::time::Duration;
 
-use actix_web::{cookie::Key, test, App};
-use session::{
+use actix_typed_session::{
     store::{RedisPool, RedisStore, SessionStore},
     testing::{self, body, get, set_cookie, Capabilities},
     SessionMiddleware,
 };
+use actix_web::{cookie::Key, test, App};
 use session_tests::redis_server::{count_commands, RedisCluster, RedisServer};
 
 fn single(server: &RedisServer) -> RedisStore {

@@ -8,12 +8,12 @@ use std::{
     time::{Duration, Instant},
 };
 
-use actix_web::cookie::Key;
-use session::{
+use actix_typed_session::{
     store::{ChangeSet, Keys, SaveOutcome, SessionStore, SqlConfigError, SqliteStore},
     testing::{self, body, get, set_cookie, Capabilities},
     SessionId, SessionMiddleware, StoreError,
 };
+use actix_web::cookie::Key;
 use sql_support::{app, HOUR, OPAQUE_500};
 use sqlx::{Connection as _, SqliteConnection};
 

@@ -6,14 +6,14 @@
 
 use std::{process::ExitCode, time::Duration};
 
-use actix_web::{cookie::Key, App, HttpServer};
-use session::{
+use actix_typed_session::{
     store::{
         CookieStore, FileStore, MemoryStore, PostgresStore, RedisConfigError, RedisStore,
         SqlPruner, SqliteStore,
     },
     CookieLifecycle, SessionMiddleware, SessionStorage, Transport, TtlRefresh,
 };
+use actix_web::{cookie::Key, App, HttpServer};
 
 const USAGE: &str =
     "usage: bench-server --store memory|cookie|redis|redis-cluster|file|sqlite|postgres \

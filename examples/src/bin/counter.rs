@@ -2,8 +2,8 @@
 //!
 //! `cargo run -p examples --bin counter`, then open the printed URL and reload.
 
+use actix_typed_session::{store::MemoryStore, Session, SessionMiddleware};
 use actix_web::{cookie::Key, get, App, HttpServer, Responder};
-use session::{store::MemoryStore, Session, SessionMiddleware};
 
 #[get("/")]
 async fn index(session: Session) -> actix_web::Result<impl Responder> {

@@ -2,8 +2,8 @@
 //!
 //! `cargo run -p examples --bin counter_typed`, then open the printed URL and reload.
 
+use actix_typed_session::{store::MemoryStore, SessionData, SessionMiddleware};
 use actix_web::{cookie::Key, get, App, HttpServer, Responder};
-use session::{store::MemoryStore, SessionData, SessionMiddleware};
 
 /// What this app remembers about a visitor.
 #[derive(SessionData)]

@@ -16,12 +16,12 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use actix_web::{cookie::Key, get, post, web, App, HttpResponse, HttpServer};
-use serde::Deserialize;
-use session::{
+use actix_typed_session::{
     store::MemoryStore, Flash, FlashMessage, Session, SessionData, SessionMiddleware,
     UserSessionsError,
 };
+use actix_web::{cookie::Key, get, post, web, App, HttpResponse, HttpServer};
+use serde::Deserialize;
 
 /// Who is logged in. Both fields are required, so `load()` is `None` until login saves them.
 #[derive(SessionData, Debug)]
@@ -207,8 +207,8 @@ async fn main() -> std::io::Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use actix_typed_session::{store::MemoryStore, SessionMiddleware};
     use actix_web::{cookie::Cookie, http::StatusCode, test, App};
-    use session::{store::MemoryStore, SessionMiddleware};
 
     use super::*;
 

@@ -26,7 +26,7 @@ use crate::{
 ///
 /// ```
 /// use actix_web::{http::StatusCode, ResponseError};
-/// use session::UserSessionsError;
+/// use actix_typed_session::UserSessionsError;
 ///
 /// assert_eq!(UserSessionsError::NotSignedIn.status_code(), StatusCode::UNAUTHORIZED);
 /// ```
@@ -83,7 +83,7 @@ impl Session {
     /// starts the signed-in session empty.
     ///
     /// ```
-    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// # async fn f(session: actix_typed_session::Session) -> Result<(), actix_typed_session::SessionError> {
     /// // after checking the password:
     /// session.sign_in("ada")?;
     /// assert_eq!(session.user()?.as_deref(), Some("ada"));
@@ -120,7 +120,7 @@ impl Session {
     /// The signed-in user, if any.
     ///
     /// ```
-    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// # async fn f(session: actix_typed_session::Session) -> Result<(), actix_typed_session::SessionError> {
     /// match session.user()? {
     ///     Some(user) => println!("hello {user}"),
     ///     None => println!("please sign in"),
@@ -141,7 +141,7 @@ impl Session {
     /// the user's list.
     ///
     /// ```
-    /// # async fn f(session: session::Session) {
+    /// # async fn f(session: actix_typed_session::Session) {
     /// session.sign_out();
     /// # }
     /// ```
@@ -153,7 +153,7 @@ impl Session {
     /// [`current`](UserSession::current).
     ///
     /// ```
-    /// # async fn f(session: session::Session) -> Result<(), session::UserSessionsError> {
+    /// # async fn f(session: actix_typed_session::Session) -> Result<(), actix_typed_session::UserSessionsError> {
     /// for s in session.user_sessions().await? {
     ///     println!("since {:?}, last used {:?}{}", s.signed_in, s.last_used,
     ///         if s.current { " (this one)" } else { "" });
@@ -180,7 +180,7 @@ impl Session {
     /// (or already ended). Ending this very session signs it out.
     ///
     /// ```
-    /// # async fn f(session: session::Session, id: session::SessionId) -> Result<(), session::UserSessionsError> {
+    /// # async fn f(session: actix_typed_session::Session, id: actix_typed_session::SessionId) -> Result<(), actix_typed_session::UserSessionsError> {
     /// let ended = session.end_user_session(&id).await?;
     /// # Ok(()) }
     /// ```
@@ -200,7 +200,7 @@ impl Session {
     /// cookie is removed). Returns how many sessions were live.
     ///
     /// ```
-    /// # async fn f(session: session::Session) -> Result<(), session::UserSessionsError> {
+    /// # async fn f(session: actix_typed_session::Session) -> Result<(), actix_typed_session::UserSessionsError> {
     /// // after a password change:
     /// let ended = session.sign_out_everywhere().await?;
     /// # Ok(()) }

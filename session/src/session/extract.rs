@@ -22,9 +22,9 @@ use crate::{
 ///
 /// ```
 /// use actix_web::HttpRequest;
-/// use session::SessionExt as _;
+/// use actix_typed_session::SessionExt as _;
 ///
-/// async fn user_id(req: HttpRequest) -> Result<Option<u64>, session::SessionError> {
+/// async fn user_id(req: HttpRequest) -> Result<Option<u64>, actix_typed_session::SessionError> {
 ///     let session = req.get_session();
 ///     session.load().await?;
 ///     session.get("user_id")

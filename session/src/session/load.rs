@@ -45,9 +45,9 @@ impl Session {
     /// call it on handles from [`SessionExt`](crate::SessionExt) (e.g. in your own middleware).
     ///
     /// ```
-    /// use session::SessionExt as _;
+    /// use actix_typed_session::SessionExt as _;
     ///
-    /// async fn user(req: actix_web::HttpRequest) -> Result<Option<u64>, session::SessionError> {
+    /// async fn user(req: actix_web::HttpRequest) -> Result<Option<u64>, actix_typed_session::SessionError> {
     ///     let session = req.get_session();
     ///     session.load().await?;
     ///     session.get("user_id")
@@ -67,7 +67,7 @@ impl Session {
     /// what this request already read or changed.
     ///
     /// ```
-    /// # async fn f(session: session::Session) -> Result<(), session::SessionError> {
+    /// # async fn f(session: actix_typed_session::Session) -> Result<(), actix_typed_session::SessionError> {
     /// session.load_keys(&["cart.items"]).await?;
     /// let items: Option<Vec<u32>> = session.get("cart.items")?;
     /// # Ok(()) }

@@ -47,7 +47,7 @@ use crate::{
 /// attacker can choose (search terms, form input echoed into the session).
 ///
 /// ```
-/// use session::{store::CookieStore, SessionMiddleware};
+/// use actix_typed_session::{store::CookieStore, SessionMiddleware};
 ///
 /// let key = actix_web::cookie::Key::generate();
 /// let encrypted = SessionMiddleware::new(CookieStore::encrypted(), key.clone());

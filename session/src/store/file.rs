@@ -89,7 +89,7 @@ const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(5);
 ///
 /// ```
 /// use std::time::Duration;
-/// use session::{store::{ChangeSet, FileStore, Keys, SessionStore}, SessionId};
+/// use actix_typed_session::{store::{ChangeSet, FileStore, Keys, SessionStore}, SessionId};
 ///
 /// # actix_web::rt::System::new().block_on(async {
 /// let dir = tempfile::tempdir()?;
@@ -182,7 +182,7 @@ impl FileStore {
     ///
     /// ```
     /// let dir = tempfile::tempdir().unwrap();
-    /// let store = session::store::FileStore::new(dir.path()).unwrap();
+    /// let store = actix_typed_session::store::FileStore::new(dir.path()).unwrap();
     /// assert_eq!(store.dir(), dir.path());
     /// ```
     ///
@@ -196,7 +196,7 @@ impl FileStore {
     ///
     /// ```
     /// let dir = tempfile::tempdir().unwrap();
-    /// let store = session::store::FileStore::builder(dir.path())
+    /// let store = actix_typed_session::store::FileStore::builder(dir.path())
     ///     .prefix("shop-")
     ///     .durable(false)
     ///     .build()
@@ -272,7 +272,7 @@ impl FileStoreBuilder {
     /// use std::time::Duration;
     ///
     /// let dir = tempfile::tempdir().unwrap();
-    /// let store = session::store::FileStore::builder(dir.path())
+    /// let store = actix_typed_session::store::FileStore::builder(dir.path())
     ///     .lock_timeout(Duration::from_secs(2))
     ///     .build()
     ///     .unwrap();
@@ -294,7 +294,7 @@ impl FileStoreBuilder {
     ///
     /// ```
     /// use std::os::unix::fs::PermissionsExt as _;
-    /// use session::store::{FileStore, FileStoreError};
+    /// use actix_typed_session::store::{FileStore, FileStoreError};
     ///
     /// let dir = tempfile::tempdir().unwrap();
     /// std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();

@@ -32,7 +32,7 @@ pub(crate) const DEFAULT_MAX_SESSIONS: u64 = 100_000;
 /// Clones share the same sessions.
 ///
 /// ```
-/// use session::store::MemoryStore;
+/// use actix_typed_session::store::MemoryStore;
 ///
 /// let store = MemoryStore::builder().max_sessions(10_000).build();
 /// let same = store.clone();

@@ -71,7 +71,7 @@ pub(crate) const DEFAULT_KEY_PREFIX: &str = "session:";
 ///
 /// ```no_run
 /// use actix_web::{cookie::Key, App, HttpServer};
-/// use session::{store::RedisStore, SessionMiddleware};
+/// use actix_typed_session::{store::RedisStore, SessionMiddleware};
 ///
 /// #[actix_web::main]
 /// async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -121,8 +121,8 @@ impl RedisStore {
     /// A store on the Redis at `url`, with the default pool settings and key prefix.
     ///
     /// ```no_run
-    /// let store = session::store::RedisStore::open("redis://127.0.0.1:6379")?;
-    /// # Ok::<(), session::store::RedisConfigError>(())
+    /// let store = actix_typed_session::store::RedisStore::open("redis://127.0.0.1:6379")?;
+    /// # Ok::<(), actix_typed_session::store::RedisConfigError>(())
     /// ```
     ///
     /// # Errors
@@ -134,12 +134,12 @@ impl RedisStore {
     /// A store on the Redis Cluster reachable at any of `nodes`, with the default settings.
     ///
     /// ```no_run
-    /// let store = session::store::RedisStore::open_cluster([
+    /// let store = actix_typed_session::store::RedisStore::open_cluster([
     ///     "redis://10.0.0.1:6379",
     ///     "redis://10.0.0.2:6379",
     ///     "redis://10.0.0.3:6379",
     /// ])?;
-    /// # Ok::<(), session::store::RedisConfigError>(())
+    /// # Ok::<(), actix_typed_session::store::RedisConfigError>(())
     /// ```
     ///
     /// # Errors
@@ -158,11 +158,11 @@ impl RedisStore {
     /// A store on `pool`, with the default key prefix.
     ///
     /// ```no_run
-    /// use session::store::{RedisPool, RedisStore};
+    /// use actix_typed_session::store::{RedisPool, RedisStore};
     ///
     /// let pool = RedisPool::new("redis://127.0.0.1:6379")?;
     /// let store = RedisStore::new(pool.clone()); // the app keeps using `pool` too
-    /// # Ok::<(), session::store::RedisConfigError>(())
+    /// # Ok::<(), actix_typed_session::store::RedisConfigError>(())
     /// ```
     pub fn new(pool: RedisPool) -> Self {
         Self::builder(pool).build()
@@ -171,12 +171,12 @@ impl RedisStore {
     /// A builder for a store on `pool`.
     ///
     /// ```no_run
-    /// use session::store::{RedisPool, RedisStore};
+    /// use actix_typed_session::store::{RedisPool, RedisStore};
     ///
     /// let store = RedisStore::builder(RedisPool::new("redis://127.0.0.1:6379")?)
     ///     .prefix("shop:session:")
     ///     .build();
-    /// # Ok::<(), session::store::RedisConfigError>(())
+    /// # Ok::<(), actix_typed_session::store::RedisConfigError>(())
     /// ```
     pub fn builder(pool: RedisPool) -> RedisStoreBuilder {
         RedisStoreBuilder {
@@ -194,8 +194,8 @@ impl RedisStore {
     /// The Redis key of session `id`.
     ///
     /// ```no_run
-    /// # let store = session::store::RedisStore::open("redis://127.0.0.1:6379").unwrap();
-    /// let id = session::SessionId::generate();
+    /// # let store = actix_typed_session::store::RedisStore::open("redis://127.0.0.1:6379").unwrap();
+    /// let id = actix_typed_session::SessionId::generate();
     /// assert_eq!(store.key(&id), format!("session:{id}"));
     /// ```
     #[must_use]

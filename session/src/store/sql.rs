@@ -35,7 +35,7 @@ const MAX_TABLE_CHARS: usize = 48;
 ///
 /// ```
 /// # #[cfg(feature = "sqlite")] {
-/// use session::store::{SqlConfigError, SqliteStore};
+/// use actix_typed_session::store::{SqlConfigError, SqliteStore};
 ///
 /// let err = SqliteStore::builder("s.db").table("bobby; DROP TABLE students").build();
 /// assert!(matches!(err, Err(SqlConfigError::InvalidTable { .. })));
@@ -172,7 +172,7 @@ fn only(keys: Keys<'_>) -> Option<&[String]> {
 /// use std::time::Duration;
 ///
 /// let dir = tempfile::tempdir().unwrap();
-/// let store = session::store::SqliteStore::open(dir.path().join("s.db")).unwrap();
+/// let store = actix_typed_session::store::SqliteStore::open(dir.path().join("s.db")).unwrap();
 /// let _pruner = store.start_pruning(Duration::from_secs(600)).unwrap();
 /// // Keep `_pruner` for as long as the server runs: dropping it stops pruning.
 /// # });

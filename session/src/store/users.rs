@@ -29,7 +29,7 @@ pub(crate) struct SignedIn {
 ///
 /// ```
 /// use std::time::{Duration, SystemTime};
-/// use session::{store::UserSession, SessionId};
+/// use actix_typed_session::{store::UserSession, SessionId};
 ///
 /// let at = |secs| SystemTime::UNIX_EPOCH + Duration::from_secs(secs);
 /// let json = r#"{"user":"ada","at":1700000000,"ttl":600}"#;

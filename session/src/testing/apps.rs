@@ -27,7 +27,7 @@ where
 /// look at what it did ([`Session::status`], [`Session::get`]). Nothing is saved anywhere.
 ///
 /// ```
-/// use session::{testing, Session, SessionStatus};
+/// use actix_typed_session::{testing, Session, SessionStatus};
 ///
 /// async fn counter(session: Session) -> actix_web::Result<String> {
 ///     Ok(session.update_or("counter", 1u64, |n| n + 1)?.to_string())
@@ -58,7 +58,7 @@ where
 ///
 /// ```
 /// use actix_web::{cookie::Key, test, web, App};
-/// use session::{store::MemoryStore, testing, Session, SessionMiddleware};
+/// use actix_typed_session::{store::MemoryStore, testing, Session, SessionMiddleware};
 ///
 /// # actix_web::rt::System::new().block_on(async {
 /// let middleware = SessionMiddleware::new(MemoryStore::new(), Key::generate());

@@ -12,15 +12,15 @@ use std::{
     time::{Duration, SystemTime},
 };
 
+use actix_typed_session::{
+    store::{ChangeSet, Entries, Keys, MemoryStore, SaveOutcome, SessionStore},
+    testing, Clock, Session, SessionId, SessionMiddleware, StoreError,
+};
 use actix_web::{
     body::MessageBody,
     cookie::Cookie,
     dev::{Service, ServiceResponse},
     test, web, App, HttpResponse,
-};
-use session::{
-    store::{ChangeSet, Entries, Keys, MemoryStore, SaveOutcome, SessionStore},
-    testing, Clock, Session, SessionId, SessionMiddleware, StoreError,
 };
 
 /// The suite's routes plus `/ttl/{secs}` (`Session::set_ttl`, e.g. "remember me") and `/id`

@@ -8,7 +8,7 @@
 
 use std::{io::Write as _, process::ExitCode, time::Duration};
 
-use session::{
+use actix_typed_session::{
     store::{ChangeSet, FileStore, SaveOutcome, SessionStore},
     SessionId,
 };

@@ -4,7 +4,7 @@
 
 use std::io::{BufRead as _, Write as _};
 
-use session::store::FileStore;
+use actix_typed_session::store::FileStore;
 use session_tests::harness::server::Server;
 
 fn main() {

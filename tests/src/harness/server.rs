@@ -3,8 +3,8 @@
 
 use std::{net::SocketAddr, sync::mpsc, thread, time::Duration};
 
+use actix_typed_session::{Session, SessionMiddleware, SessionStorage};
 use actix_web::{cookie::Key, dev::ServerHandle, web, App, HttpResponse, HttpServer};
-use session::{Session, SessionMiddleware, SessionStorage};
 
 /// The middleware's default session cookie name.
 pub const COOKIE_NAME: &str = "session";

@@ -1,10 +1,10 @@
 //! Shared by the single-node and cluster Redis tests: the round-trip budget check.
 
+use actix_typed_session::testing::{get, set_cookie};
 use actix_web::{
     body::MessageBody,
     dev::{Service, ServiceResponse},
 };
-use session::testing::{get, set_cookie};
 use session_tests::redis_server::{count_commands, RedisServer};
 
 /// Requests per route.

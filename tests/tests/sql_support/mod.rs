@@ -4,12 +4,12 @@
 
 use std::{sync::Arc, time::Duration};
 
-use actix_web::{cookie::Key, test, web, App, HttpResponse};
-use session::{
+use actix_typed_session::{
     store::{ChangeSet, Keys, SaveOutcome, SessionStore},
     testing::{body, get, set_cookie},
     Session, SessionId, SessionMiddleware, StoreError,
 };
+use actix_web::{cookie::Key, test, web, App, HttpResponse};
 use session_tests::counted::Counted;
 use tokio::sync::Notify;
 
@@ -21,7 +21,7 @@ macro_rules! app {
         actix_web::test::init_service(
             actix_web::App::new()
                 .wrap(
-                    session::SessionMiddleware::builder($store, $key)
+                    actix_typed_session::SessionMiddleware::builder($store, $key)
                         .cookie_secure(false)
                         .build(),
                 )

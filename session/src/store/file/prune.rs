@@ -57,7 +57,7 @@ impl FileStore {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use session::{store::{ChangeSet, FileStore, SessionStore}, SessionId};
+    /// use actix_typed_session::{store::{ChangeSet, FileStore, SessionStore}, SessionId};
     ///
     /// # actix_web::rt::System::new().block_on(async {
     /// let dir = tempfile::tempdir()?;
@@ -86,7 +86,7 @@ impl FileStore {
     /// use std::time::Duration;
     ///
     /// let dir = tempfile::tempdir().unwrap();
-    /// let store = session::store::FileStore::new(dir.path()).unwrap();
+    /// let store = actix_typed_session::store::FileStore::new(dir.path()).unwrap();
     /// let pruner = store.start_pruning(Duration::from_secs(10 * 60)).unwrap();
     /// // … run the server …
     /// pruner.stop();

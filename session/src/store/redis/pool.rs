@@ -63,9 +63,9 @@ pub(crate) const DEFAULT_IDLE_CHECK: Duration = Duration::from_secs(30);
 ///
 /// ```no_run
 /// use std::time::Duration;
-/// use session::store::{RedisPool, RedisStore};
+/// use actix_typed_session::store::{RedisPool, RedisStore};
 ///
-/// # fn main() -> Result<(), session::store::RedisConfigError> {
+/// # fn main() -> Result<(), actix_typed_session::store::RedisConfigError> {
 /// let pool = RedisPool::builder("redis://127.0.0.1:6379")
 ///     .response_timeout(Duration::from_millis(250))
 ///     .connections(2)
@@ -151,8 +151,8 @@ impl RedisPool {
     /// [`RedisPoolBuilder`]. No connection is made until one is needed.
     ///
     /// ```no_run
-    /// let pool = session::store::RedisPool::new("redis://127.0.0.1:6379")?;
-    /// # Ok::<(), session::store::RedisConfigError>(())
+    /// let pool = actix_typed_session::store::RedisPool::new("redis://127.0.0.1:6379")?;
+    /// # Ok::<(), actix_typed_session::store::RedisConfigError>(())
     /// ```
     ///
     /// # Errors
@@ -164,10 +164,10 @@ impl RedisPool {
     /// A builder for connections to the Redis at `url`.
     ///
     /// ```no_run
-    /// let pool = session::store::RedisPool::builder("redis://127.0.0.1:6379")
+    /// let pool = actix_typed_session::store::RedisPool::builder("redis://127.0.0.1:6379")
     ///     .connections(2)
     ///     .build()?;
-    /// # Ok::<(), session::store::RedisConfigError>(())
+    /// # Ok::<(), actix_typed_session::store::RedisConfigError>(())
     /// ```
     pub fn builder(url: impl Into<String>) -> RedisPoolBuilder {
         RedisPoolBuilder::new(Source::Url(url.into()))
@@ -185,8 +185,8 @@ impl RedisPool {
     /// let theirs = deadpool_redis::Config::from_url("redis://127.0.0.1:6379")
     ///     .create_pool(Some(deadpool_redis::Runtime::Tokio1))
     ///     .unwrap();
-    /// let pool = session::store::RedisPool::from_deadpool_redis(theirs).build()?;
-    /// # Ok::<(), session::store::RedisConfigError>(())
+    /// let pool = actix_typed_session::store::RedisPool::from_deadpool_redis(theirs).build()?;
+    /// # Ok::<(), actix_typed_session::store::RedisConfigError>(())
     /// ```
     pub fn from_deadpool_redis(pool: deadpool_redis::Pool) -> RedisPoolBuilder {
         RedisPoolBuilder::new(Source::DeadpoolRedis(pool))
@@ -196,8 +196,8 @@ impl RedisPool {
     /// defaults of [`RedisPoolBuilder`].
     ///
     /// ```no_run
-    /// let pool = session::store::RedisPool::cluster(["redis://10.0.0.1:6379", "redis://10.0.0.2:6379"])?;
-    /// # Ok::<(), session::store::RedisConfigError>(())
+    /// let pool = actix_typed_session::store::RedisPool::cluster(["redis://10.0.0.1:6379", "redis://10.0.0.2:6379"])?;
+    /// # Ok::<(), actix_typed_session::store::RedisConfigError>(())
     /// ```
     ///
     /// # Errors
@@ -220,10 +220,10 @@ impl RedisPool {
     /// connection per node.
     ///
     /// ```no_run
-    /// let pool = session::store::RedisPool::cluster_builder(["redis://10.0.0.1:6379"])
+    /// let pool = actix_typed_session::store::RedisPool::cluster_builder(["redis://10.0.0.1:6379"])
     ///     .connections(2)
     ///     .build()?;
-    /// # Ok::<(), session::store::RedisConfigError>(())
+    /// # Ok::<(), actix_typed_session::store::RedisConfigError>(())
     /// ```
     #[cfg(feature = "redis-cluster")]
     #[cfg_attr(docsrs, doc(cfg(feature = "redis-cluster")))]
@@ -243,7 +243,7 @@ impl RedisPool {
     /// (`redis::pipe().atomic()`) is fine.
     ///
     /// ```no_run
-    /// # async fn f(pool: session::store::RedisPool) -> Result<(), Box<dyn std::error::Error>> {
+    /// # async fn f(pool: actix_typed_session::store::RedisPool) -> Result<(), Box<dyn std::error::Error>> {
     /// let mut conn = pool.get().await?;
     /// let pong: String = redis::cmd("PING").query_async(&mut conn).await?;
     /// # Ok(()) }

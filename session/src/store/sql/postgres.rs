@@ -67,7 +67,7 @@ const MAX_CONNECTIONS: u32 = 16;
 ///
 /// ```no_run
 /// use actix_web::{cookie::Key, App, HttpServer};
-/// use session::{store::PostgresStore, SessionMiddleware};
+/// use actix_typed_session::{store::PostgresStore, SessionMiddleware};
 ///
 /// #[actix_web::main]
 /// async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -195,9 +195,9 @@ impl PostgresStore {
     /// default table and timeout. Nothing is connected until the first call.
     ///
     /// ```
-    /// let store = session::store::PostgresStore::open("postgres://app@localhost/app")?;
+    /// let store = actix_typed_session::store::PostgresStore::open("postgres://app@localhost/app")?;
     /// assert_eq!(store.table(), "sessions");
-    /// # Ok::<(), session::store::SqlConfigError>(())
+    /// # Ok::<(), actix_typed_session::store::SqlConfigError>(())
     /// ```
     ///
     /// # Errors
@@ -211,11 +211,11 @@ impl PostgresStore {
     /// ```
     /// use std::time::Duration;
     ///
-    /// let store = session::store::PostgresStore::builder("postgres://app@localhost/app")?
+    /// let store = actix_typed_session::store::PostgresStore::builder("postgres://app@localhost/app")?
     ///     .table("web_sessions")
     ///     .timeout(Duration::from_secs(2))
     ///     .build()?;
-    /// # Ok::<(), session::store::SqlConfigError>(())
+    /// # Ok::<(), actix_typed_session::store::SqlConfigError>(())
     /// ```
     ///
     /// # Errors
@@ -233,7 +233,7 @@ impl PostgresStore {
     /// store's timeout still bounds every call).
     ///
     /// ```
-    /// use session::store::PostgresStore;
+    /// use actix_typed_session::store::PostgresStore;
     ///
     /// # actix_web::rt::System::new().block_on(async {
     /// let pool = sqlx::PgPool::connect_lazy("postgres://app@localhost/app")?;
@@ -281,7 +281,7 @@ impl PostgresStore {
     ///
     /// ```no_run
     /// # actix_web::rt::System::new().block_on(async {
-    /// let store = session::store::PostgresStore::open("postgres://app@localhost/app")?;
+    /// let store = actix_typed_session::store::PostgresStore::open("postgres://app@localhost/app")?;
     /// let deleted = store.prune().await?;
     /// # Ok::<_, Box<dyn std::error::Error>>(())
     /// # }).unwrap();
@@ -301,7 +301,7 @@ impl PostgresStore {
     /// use std::time::Duration;
     ///
     /// # actix_web::rt::System::new().block_on(async {
-    /// let store = session::store::PostgresStore::open("postgres://app@localhost/app").unwrap();
+    /// let store = actix_typed_session::store::PostgresStore::open("postgres://app@localhost/app").unwrap();
     /// let pruner = store.start_pruning(Duration::from_secs(10 * 60)).unwrap();
     /// // … run the server …
     /// pruner.stop();

@@ -78,7 +78,7 @@ const MAX_READERS: u32 = 4;
 ///
 /// ```
 /// use std::time::Duration;
-/// use session::{store::{ChangeSet, Keys, SessionStore, SqliteStore}, SessionId};
+/// use actix_typed_session::{store::{ChangeSet, Keys, SessionStore, SqliteStore}, SessionId};
 ///
 /// # actix_web::rt::System::new().block_on(async {
 /// let dir = tempfile::tempdir()?;
@@ -212,7 +212,7 @@ impl SqliteStore {
     ///
     /// ```
     /// let dir = tempfile::tempdir().unwrap();
-    /// let store = session::store::SqliteStore::open(dir.path().join("sessions.db")).unwrap();
+    /// let store = actix_typed_session::store::SqliteStore::open(dir.path().join("sessions.db")).unwrap();
     /// assert_eq!(store.table(), "sessions");
     /// ```
     ///
@@ -228,7 +228,7 @@ impl SqliteStore {
     /// use std::time::Duration;
     ///
     /// let dir = tempfile::tempdir().unwrap();
-    /// let store = session::store::SqliteStore::builder(dir.path().join("app.db"))
+    /// let store = actix_typed_session::store::SqliteStore::builder(dir.path().join("app.db"))
     ///     .table("web_sessions")
     ///     .timeout(Duration::from_secs(2))
     ///     .build()
@@ -249,7 +249,7 @@ impl SqliteStore {
     /// apply: set WAL and a `busy_timeout` on it for the behaviour described above.
     ///
     /// ```
-    /// use session::store::SqliteStore;
+    /// use actix_typed_session::store::SqliteStore;
     ///
     /// # actix_web::rt::System::new().block_on(async {
     /// let pool = sqlx::SqlitePool::connect_lazy("sqlite::memory:")?;
@@ -290,7 +290,7 @@ impl SqliteStore {
     /// ```
     /// # actix_web::rt::System::new().block_on(async {
     /// let dir = tempfile::tempdir()?;
-    /// let store = session::store::SqliteStore::open(dir.path().join("sessions.db"))?;
+    /// let store = actix_typed_session::store::SqliteStore::open(dir.path().join("sessions.db"))?;
     /// store.create_schema().await?;
     /// assert!(dir.path().join("sessions.db").exists());
     /// # Ok::<_, Box<dyn std::error::Error>>(())
@@ -308,7 +308,7 @@ impl SqliteStore {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use session::{store::{ChangeSet, SessionStore, SqliteStore}, SessionId};
+    /// use actix_typed_session::{store::{ChangeSet, SessionStore, SqliteStore}, SessionId};
     ///
     /// # actix_web::rt::System::new().block_on(async {
     /// let dir = tempfile::tempdir()?;
@@ -336,7 +336,7 @@ impl SqliteStore {
     ///
     /// # actix_web::rt::System::new().block_on(async {
     /// let dir = tempfile::tempdir().unwrap();
-    /// let store = session::store::SqliteStore::open(dir.path().join("s.db")).unwrap();
+    /// let store = actix_typed_session::store::SqliteStore::open(dir.path().join("s.db")).unwrap();
     /// let pruner = store.start_pruning(Duration::from_secs(10 * 60)).unwrap();
     /// // … run the server …
     /// pruner.stop();

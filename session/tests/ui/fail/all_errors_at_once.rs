@@ -1,5 +1,5 @@
 // Several mistakes in one struct: every one is reported, not just the first.
-use session::SessionData;
+use actix_typed_session::SessionData;
 
 #[derive(SessionData)]
 #[session(prefx = "cart")]

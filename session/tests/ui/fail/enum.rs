@@ -1,4 +1,4 @@
-use session::SessionData;
+use actix_typed_session::SessionData;
 
 #[derive(SessionData)]
 enum Step {

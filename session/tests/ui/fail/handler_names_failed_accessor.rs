@@ -2,7 +2,7 @@
 // "cannot find type `CartSession`" (here through a glob import) nor a missing method or
 // `FromRequest`.
 mod model {
-    use session::SessionData;
+    use actix_typed_session::SessionData;
 
     #[derive(SessionData)]
     #[session(prefx = "cart")]

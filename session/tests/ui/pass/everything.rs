@@ -2,7 +2,7 @@
 //! even where the app uses none of the generated methods.
 #![deny(warnings, missing_docs, missing_debug_implementations)]
 
-use session::SessionData;
+use actix_typed_session::SessionData;
 
 /// A cart.
 #[derive(SessionData, Debug)]
@@ -33,7 +33,7 @@ mod defaults {
 
 /// A private struct in a module: the accessor keeps its visibility.
 mod private {
-    #[derive(session::SessionData)]
+    #[derive(actix_typed_session::SessionData)]
     pub(crate) struct Flags {
         #[session(default)]
         pub(crate) beta: bool,
@@ -46,7 +46,7 @@ fn main() {
     assert_eq!(CartSession::KEYS.len(), 6);
     assert_eq!(private::FlagsSession::KEYS, ["beta"]);
     // Setters take the value or a reference to it.
-    let _ = |c: &CartSession| -> Result<(), session::SessionError> {
+    let _ = |c: &CartSession| -> Result<(), actix_typed_session::SessionError> {
         c.set_visits(3)?;
         c.set_user(None)?;
         c.set_user(Some(4))?;

@@ -1,9 +1,9 @@
 //! `#[session(crate = "...")]` for apps that reach the library under another name.
 mod reexport {
-    pub use session as sessions;
+    pub use actix_typed_session as sessions;
 }
 
-#[derive(session::SessionData)]
+#[derive(actix_typed_session::SessionData)]
 #[session(crate = "crate::reexport::sessions")]
 struct Counter {
     #[session(default)]
