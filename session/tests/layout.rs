@@ -117,10 +117,7 @@ fn the_checker_sees_an_import() {
         "middleware"
     ));
     assert!(names_module("    x: crate::middleware::Foo,", "middleware"));
-    assert!(names_module(
-        "use crate::{actix_typed_session::Meta, x};",
-        "session"
-    ));
+    assert!(names_module("use crate::{session::Meta, x};", "session"));
     assert!(names_module(
         "use crate::{a, b::{c, d},\n session};",
         "session"
