@@ -19,7 +19,7 @@ use actix_web::{
 use percent_encoding::percent_decode_str;
 
 use self::seal::Purpose;
-pub(crate) use self::verified::VerifiedCookies;
+pub(crate) use self::verified::{VerifiedCookies, DEFAULT_VERIFIED_COOKIES};
 use crate::{
     config::{Config, CookieLifecycle},
     SaveError, SessionId,
@@ -335,7 +335,7 @@ mod tests {
         }
         let shared = |key: &Key| Middleware {
             config: Config::new(key.clone()),
-            verified: VerifiedCookies::new(),
+            verified: VerifiedCookies::new(DEFAULT_VERIFIED_COOKIES),
         };
         let key = Key::generate();
         let ours = shared(&key);

@@ -2,33 +2,36 @@
 
 use crate::cookie::Incoming;
 
-/// How many verified server-side cookies a middleware remembers.
-const VERIFIED_COOKIES: usize = 4096;
+/// How many verified server-side cookies a middleware remembers by default.
+pub(crate) const DEFAULT_VERIFIED_COOKIES: usize = 4096;
 
 /// A browser sends the same server-side cookie with every request of a session, and that
 /// cookie's text only ever verifies to the same id, creation time and TTL under the same keys.
 /// So each distinct cookie is verified once and its result remembered (bounded, coldest
 /// forgotten first); later requests pay a lookup instead of an HMAC. Only authentic cookies are
 /// remembered, the maximum lifetime is still checked on every request, and the lookup compares
-/// cookie texts in constant time, so timing tells nothing about remembered cookies.
-pub(crate) struct VerifiedCookies(quick_cache::sync::Cache<CookieText, Incoming>);
+/// cookie texts in constant time, so timing tells nothing about remembered cookies. A capacity
+/// of 0 turns it off (`None`).
+pub(crate) struct VerifiedCookies(Option<quick_cache::sync::Cache<CookieText, Incoming>>);
 
 impl VerifiedCookies {
-    pub(crate) fn new() -> Self {
-        Self(quick_cache::sync::Cache::new(VERIFIED_COOKIES))
+    pub(crate) fn new(capacity: usize) -> Self {
+        Self((capacity > 0).then(|| quick_cache::sync::Cache::new(capacity)))
     }
 
     pub(crate) fn get(&self, cookie: &str) -> Option<Incoming> {
-        self.0.get(&Presented(cookie))
+        self.0.as_ref()?.get(&Presented(cookie))
     }
 
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.0.len()
+        self.0.as_ref().map_or(0, quick_cache::sync::Cache::len)
     }
 
     pub(crate) fn remember(&self, cookie: &str, incoming: Incoming) {
-        self.0.insert(CookieText(cookie.to_owned()), incoming);
+        if let Some(cache) = &self.0 {
+            cache.insert(CookieText(cookie.to_owned()), incoming);
+        }
     }
 }
 
@@ -101,5 +104,22 @@ mod tests {
                 assert!(!constant_time_eq(a, std::str::from_utf8(&other).unwrap()));
             }
         }
+    }
+
+    #[test]
+    fn a_capacity_of_zero_remembers_nothing() {
+        let id = crate::SessionId::generate();
+        let incoming = Incoming::Id {
+            id,
+            meta: crate::cookie::Meta::from_parts(1, 60).unwrap(),
+            stale_key: false,
+        };
+        let off = VerifiedCookies::new(0);
+        off.remember("cookie", incoming.clone());
+        assert!(off.get("cookie").is_none());
+        assert_eq!(off.len(), 0);
+        let on = VerifiedCookies::new(16);
+        on.remember("cookie", incoming);
+        assert!(on.get("cookie").is_some());
     }
 }

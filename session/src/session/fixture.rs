@@ -8,7 +8,7 @@ use actix_web::cookie::Key;
 use super::{state::Loaded, Backend, Session, Storage};
 use crate::{
     config::Config,
-    cookie::{server_token, set_cookie_text, Meta, VerifiedCookies},
+    cookie::{server_token, set_cookie_text, Meta, VerifiedCookies, DEFAULT_VERIFIED_COOKIES},
     store::{ChangeSet, Entries, MemoryStore},
     transport::Carrier,
     SessionId, StoreError,
@@ -21,7 +21,7 @@ impl Session {
         let backend = Backend {
             config: Config::new(Key::generate()),
             storage: Storage::Server(Arc::new(MemoryStore::new())),
-            verified: VerifiedCookies::new(),
+            verified: VerifiedCookies::new(DEFAULT_VERIFIED_COOKIES),
         };
         let session = Self::new(Some(Arc::new(backend)), None, Carrier::Cookie);
         {

@@ -18,12 +18,20 @@ mod users;
 
 /// Sessions kept by [`MemoryStore::default`] before the least useful ones are evicted.
 pub(crate) const DEFAULT_MAX_SESSIONS: u64 = 100_000;
+/// Bytes of session data kept by [`MemoryStore::default`] before the least useful sessions are
+/// evicted.
+const DEFAULT_MAX_BYTES: u64 = 256 << 20;
+/// What a session costs beyond its keys and values (the record, the map, the cache's slot), and
+/// what each entry costs beyond its key and value (two `String`s and a map slot): estimates, so
+/// that many tiny sessions are bounded too.
+const RECORD_OVERHEAD: u64 = 128;
+const ENTRY_OVERHEAD: u64 = 64;
 
 /// Sessions in this process's memory, shared by all its actix workers.
 ///
-/// Built on `quick_cache`'s sharded concurrent cache: the number of sessions is bounded (a
-/// flood of new visitors evicts the coldest sessions, with an eviction policy that resists
-/// scans, instead of exhausting memory), every session expires at its own TTL (expired ones are
+/// Built on `quick_cache`'s sharded concurrent cache: the number of sessions and the bytes they
+/// hold are both bounded (a flood of new visitors, or of big sessions, evicts the coldest
+/// sessions, with an eviction policy that resists scans, instead of exhausting memory), every session expires at its own TTL (expired ones are
 /// refused on read and swept out as new sessions arrive), and each change set is applied in
 /// place under the session's shard lock, so concurrent requests changing different keys both
 /// keep their change and no write copies the session. Sessions are lost when the process exits;
@@ -43,7 +51,10 @@ pub struct MemoryStore {
 }
 
 struct Inner {
-    cache: Cache<SessionId, Record>,
+    cache: Cache<SessionId, Record, Weight>,
+    /// The heaviest session one shard of the cache can hold: heavier ones are refused with an
+    /// error (the cache would drop them silently).
+    max_weight: u64,
     /// Sessions created so far: every `sweep_every`-th one triggers a sweep of expired ones.
     created: AtomicU64,
     sweep_every: u64,
@@ -61,6 +72,57 @@ impl Record {
     fn live(&self, now: Instant) -> bool {
         self.expires_at > now
     }
+
+    /// The bytes this session holds, estimated: keys, values and fixed overheads.
+    fn bytes(&self) -> u64 {
+        let entries: u64 = self
+            .entries
+            .iter()
+            .map(|(key, value)| entry_bytes(key, value))
+            .sum();
+        RECORD_OVERHEAD + entries
+    }
+
+    /// [`bytes`](Self::bytes) once `changes` are applied, without applying them (so that a
+    /// change too big to keep is refused before it touches the session).
+    fn bytes_after(&self, changes: &ChangeSet) -> u64 {
+        let mut bytes = if changes.cleared {
+            RECORD_OVERHEAD
+        } else {
+            self.bytes()
+        };
+        let old = |key: &str| match self.entries.get(key) {
+            Some(value) if !changes.cleared => entry_bytes(key, value),
+            _ => 0,
+        };
+        // Saturating: a hand-made change set may name a key twice; this is an estimate.
+        for key in &changes.removals {
+            bytes = bytes.saturating_sub(old(key));
+        }
+        for (key, value) in &changes.upserts {
+            let removed = changes.removals.contains(key);
+            bytes =
+                bytes.saturating_sub(if removed { 0 } else { old(key) }) + entry_bytes(key, value);
+        }
+        bytes
+    }
+}
+
+fn entry_bytes(key: &str, value: &str) -> u64 {
+    ENTRY_OVERHEAD + key.len() as u64 + value.len() as u64
+}
+
+/// A session's weight in the cache: its bytes, but at least `unit` (the byte budget's share of
+/// one session), so that the byte bound also bounds the number of sessions.
+#[derive(Debug, Clone)]
+struct Weight {
+    unit: u64,
+}
+
+impl quick_cache::Weighter<SessionId, Record> for Weight {
+    fn weight(&self, _id: &SessionId, record: &Record) -> u64 {
+        record.bytes().max(self.unit)
+    }
 }
 
 /// Builds a [`MemoryStore`].
@@ -68,6 +130,7 @@ impl Record {
 #[must_use]
 pub struct MemoryStoreBuilder {
     max_sessions: u64,
+    max_bytes: u64,
     clock: Clock,
 }
 
@@ -75,6 +138,24 @@ impl MemoryStoreBuilder {
     /// The most sessions kept at once (default 100,000).
     pub fn max_sessions(mut self, max: u64) -> Self {
         self.max_sessions = max;
+        self
+    }
+
+    /// The most bytes of session data kept at once (default 256 MiB), counting each session's
+    /// keys and values plus an estimate of the memory around them (about 128 bytes a session
+    /// and 64 an entry); the store itself and the allocator's slack come on top. When either
+    /// bound is reached, the coldest sessions are evicted. A session bigger than a share of
+    /// this budget (a 1/N of it, N being the cache's shard count: 8 on a 2-core machine)
+    /// cannot be kept: saving it fails with [`StoreError::Other`] instead.
+    ///
+    /// ```
+    /// use actix_typed_session::store::MemoryStore;
+    ///
+    /// // 100,000 sessions of 64 KiB would need 6.4 GB: this store keeps at most 1 GiB of them.
+    /// let store = MemoryStore::builder().max_bytes(1 << 30).build();
+    /// ```
+    pub fn max_bytes(mut self, max: u64) -> Self {
+        self.max_bytes = max;
         self
     }
 
@@ -89,9 +170,11 @@ impl MemoryStoreBuilder {
     /// Builds the store.
     pub fn build(self) -> MemoryStore {
         let max = usize::try_from(self.max_sessions.max(1)).unwrap_or(usize::MAX);
+        let (cache, max_weight) = bounded_cache(max, self.max_bytes);
         MemoryStore {
             inner: Arc::new(Inner {
-                cache: bounded_cache(max),
+                max_weight,
+                cache,
                 created: AtomicU64::new(0),
                 // A sweep visits every session; doing it once per quarter of the capacity in
                 // new sessions keeps its cost at a few visits per new session.
@@ -103,31 +186,45 @@ impl MemoryStoreBuilder {
     }
 }
 
-/// A cache that holds at most `max` sessions. quick_cache splits its capacity over shards and
-/// rounds each shard's share up, so `Cache::new(250)` on 8 shards keeps 256; when that happens
-/// the capacity is rounded down to a multiple of the shard count instead (at most one session
-/// per shard fewer than asked).
-fn bounded_cache(max: usize) -> Cache<SessionId, Record> {
-    let cache = Cache::new(max);
-    if cache.capacity() <= max as u64 {
-        return cache;
-    }
-    // Shard counts are powers of two: the largest one that fits `max` keeps every shard useful.
-    let largest_fitting = 1usize << max.ilog2();
-    let shards = cache.num_shards().min(largest_fitting);
-    let capacity = max / shards * shards;
+/// quick_cache's share of a shard's weight for its "hot" section (its default): it admits no
+/// entry heavier than that.
+const HOT_ALLOCATION: f64 = 0.97;
+
+/// A cache that holds at most `max` sessions and about `max_bytes` of them, and the heaviest
+/// session it admits. Each session weighs its bytes but at least `max_bytes / max` (see
+/// [`Weight`]), so the weight capacity bounds both. quick_cache splits the capacity over
+/// shards and rounds each shard's share up, so the session count is rounded down to a multiple
+/// of the shard count (at most one session per shard fewer than asked), and the weight capacity
+/// is that many units exactly. Every shard holds at least two sessions' worth, or (one session
+/// in all) is all "hot", so that a session of one unit is always admitted.
+fn bounded_cache(max: usize, max_bytes: u64) -> (Cache<SessionId, Record, Weight>, u64) {
+    let default_shards = Cache::<u8, u8>::new(max).num_shards();
+    // Shard counts are powers of two: the largest one that leaves each shard two sessions.
+    let shards = default_shards.min(1usize << (max / 2).max(1).ilog2());
+    let sessions = max / shards * shards;
+    let unit = (max_bytes / sessions as u64).max(1);
+    let hot = if sessions / shards < 2 {
+        1.0
+    } else {
+        HOT_ALLOCATION
+    };
+    let shard_weight = sessions as u64 / shards as u64 * unit;
+    // As quick_cache computes its admission limit.
+    let max_weight = ((shard_weight as f64 * hot) as u64).clamp(shard_weight.min(1), shard_weight);
     let options = quick_cache::OptionsBuilder::new()
         .shards(shards)
-        .estimated_items_capacity(capacity)
-        .weight_capacity(capacity as u64)
+        .hot_allocation(hot)
+        .estimated_items_capacity(sessions)
+        .weight_capacity(sessions as u64 * unit)
         .build()
         .expect("every option is set");
-    Cache::with_options(
+    let cache = Cache::with_options(
         options,
+        Weight { unit },
         Default::default(),
         Default::default(),
-        Default::default(),
-    )
+    );
+    (cache, max_weight)
 }
 
 impl MemoryStore {
@@ -141,6 +238,7 @@ impl MemoryStore {
     pub fn builder() -> MemoryStoreBuilder {
         MemoryStoreBuilder {
             max_sessions: DEFAULT_MAX_SESSIONS,
+            max_bytes: DEFAULT_MAX_BYTES,
             clock: Clock::system(),
         }
     }
@@ -182,13 +280,29 @@ impl MemoryStore {
         }
     }
 
-    fn insert_new(&self, id: &SessionId, changes: &ChangeSet, ttl: Duration) {
+    /// The record `changes` create, unless it is too big to keep.
+    fn new_record(&self, changes: &ChangeSet, ttl: Duration) -> Result<Record, StoreError> {
         let mut entries = Entries::new();
         changes.apply_to(&mut entries);
         let record = Record {
             entries,
             expires_at: self.inner.clock.instant_after(ttl),
         };
+        self.check_fits(record.bytes())?;
+        Ok(record)
+    }
+
+    fn check_fits(&self, bytes: u64) -> Result<(), StoreError> {
+        if bytes <= self.inner.max_weight {
+            return Ok(());
+        }
+        let max = self.inner.max_weight;
+        Err(StoreError::Other(
+            format!("a session of about {bytes} bytes exceeds the memory store's limit of {max} bytes per session (raise `max_bytes`)").into(),
+        ))
+    }
+
+    fn insert(&self, id: &SessionId, record: Record) {
         self.inner.cache.insert(id.clone(), record);
         let created = self.inner.created.fetch_add(1, Ordering::Relaxed) + 1;
         if created % self.inner.sweep_every == 0 {
@@ -234,14 +348,20 @@ impl SessionStore for MemoryStore {
         ttl: Duration,
     ) -> Result<SaveOutcome, StoreError> {
         let expires_at = self.inner.clock.instant_after(ttl);
-        let updated = self.with_live(id, |record| {
+        // Checked before anything changes: a change too big to keep leaves the session as it
+        // was, and the request fails instead of the session silently vanishing.
+        let updated: Option<Result<(), StoreError>> = self.with_live(id, |record| {
+            let bytes = record.bytes_after(changes);
+            self.check_fits(bytes)?;
             changes.apply_to(&mut record.entries);
             record.expires_at = expires_at;
+            Ok(())
         });
         Ok(match (updated, changes.is_new()) {
-            (Some(()), _) => SaveOutcome::Saved,
+            (Some(result), _) => result.map(|()| SaveOutcome::Saved)?,
             (None, true) => {
-                self.insert_new(id, changes, ttl);
+                let record = self.new_record(changes, ttl)?;
+                self.insert(id, record);
                 SaveOutcome::Saved
             }
             (None, false) => SaveOutcome::Gone,
@@ -271,11 +391,12 @@ impl SessionStore for MemoryStore {
         changes: &ChangeSet,
         ttl: Duration,
     ) -> Result<SaveOutcome, StoreError> {
+        let record = self.new_record(changes, ttl)?;
         let taken = self.inner.cache.remove(old);
         if !taken.is_some_and(|(_, record)| record.live(self.inner.clock.instant())) {
             return Ok(SaveOutcome::Gone);
         }
-        self.insert_new(new, changes, ttl);
+        self.insert(new, record);
         Ok(SaveOutcome::Saved)
     }
 
@@ -367,17 +488,104 @@ mod tests {
         );
     }
 
-    #[test]
-    fn the_capacity_never_exceeds_the_bound() {
-        for max in [1, 2, 3, 10, 100, 250, 1000, 1023, 4000, 100_001] {
+    /// Raw count, without the sweep `len()` does.
+    fn kept(store: &MemoryStore) -> u64 {
+        store.inner.cache.len() as u64
+    }
+
+    #[actix_web::test]
+    async fn the_session_count_never_exceeds_the_bound() {
+        for max in [1, 2, 3, 10, 100, 250, 1000, 1023] {
             let store = MemoryStore::builder().max_sessions(max).build();
-            let capacity = store.inner.cache.capacity();
-            assert!(capacity <= max, "{max}: {capacity}");
-            let shards = store.inner.cache.num_shards() as u64;
-            assert!(
-                capacity + shards > max,
-                "{max}: {capacity} on {shards} shards"
-            );
+            for _ in 0..3 * max {
+                let changes = ChangeSet::create().upsert("k", "1");
+                store
+                    .save(&SessionId::generate(), &changes, TTL)
+                    .await
+                    .unwrap();
+            }
+            assert!(kept(&store) <= max, "{max}: {} kept", kept(&store));
+            assert!(kept(&store) > 0, "{max}: nothing kept");
+        }
+    }
+
+    #[actix_web::test]
+    async fn big_sessions_are_bounded_in_bytes() {
+        let store = MemoryStore::builder().max_bytes(1 << 20).build();
+        let blob = "x".repeat(64 << 10);
+        for _ in 0..100 {
+            let changes = ChangeSet::create().upsert("blob", &blob);
+            store
+                .save(&SessionId::generate(), &changes, TTL)
+                .await
+                .unwrap();
+        }
+        let kept = kept(&store);
+        assert!(
+            kept > 0 && kept * (64 << 10) <= 1 << 20,
+            "{kept} sessions of 64 KiB kept"
+        );
+    }
+
+    #[actix_web::test]
+    async fn a_session_too_big_to_keep_is_an_error_not_a_silent_loss() {
+        let store = MemoryStore::builder().max_bytes(1 << 20).build();
+        let limit = store.inner.max_weight as usize;
+        let huge = "x".repeat(limit);
+        let err = store
+            .save(
+                &SessionId::generate(),
+                &ChangeSet::create().upsert("k", &huge),
+                TTL,
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("unavailable") || matches!(err, StoreError::Other(_)),
+            "{err}"
+        );
+
+        // Growing a kept session past the limit fails and leaves it as it was.
+        let id = SessionId::generate();
+        store
+            .save(&id, &ChangeSet::create().upsert("k", "1"), TTL)
+            .await
+            .unwrap();
+        let grow = ChangeSet::update().upsert("k", "2").upsert("huge", &huge);
+        assert!(store.save(&id, &grow, TTL).await.is_err());
+        let entries = store.load(&id, Keys::All, None).await.unwrap().unwrap();
+        assert_eq!(entries, Entries::from([("k".to_owned(), "1".to_owned())]));
+
+        // Renewing into a too-big session keeps the old one.
+        let new = SessionId::generate();
+        let renew = ChangeSet::create().upsert("huge", &huge);
+        assert!(store.renew(&id, &new, &renew, TTL).await.is_err());
+        assert!(store.load(&id, Keys::All, None).await.unwrap().is_some());
+    }
+
+    #[test]
+    fn bytes_after_predicts_bytes() {
+        let record = Record {
+            entries: Entries::from([
+                ("a".to_owned(), "1".to_owned()),
+                ("bb".to_owned(), "22".to_owned()),
+            ]),
+            expires_at: Instant::now(),
+        };
+        let cases = [
+            ChangeSet::update(),
+            ChangeSet::update().upsert("a", "longer"),
+            ChangeSet::update().upsert("c", "3"),
+            ChangeSet::update().remove("bb"),
+            ChangeSet::update().remove("a").upsert("a", "x"),
+            ChangeSet::update().remove("zz"),
+            ChangeSet::update().clear().upsert("a", "1"),
+            ChangeSet::update().clear(),
+        ];
+        for changes in cases {
+            let mut after = record.clone();
+            changes.apply_to(&mut after.entries);
+            assert_eq!(record.bytes_after(&changes), after.bytes(), "{changes:?}");
         }
     }
 
