@@ -284,21 +284,13 @@ async fn session_cookie(
     Ok(cookies.into_iter().find(|c| c.name() == "session"))
 }
 
-#[tokio::test]
-async fn counter_counts_across_reloads() -> Outcome {
-    let app = App::start(env!("CARGO_BIN_EXE_counter"), &[]);
+/// Starts a chromedriver and one browser for `app`, runs `test` within [`TEST`], then quits the
+/// browser.
+async fn in_a_browser(app: App, test: impl AsyncFnOnce(&Client, &App) -> Outcome) -> Outcome {
     let driver = Driver::start();
     bounded(async {
         let c = driver.browser(None).await?;
-        c.goto(&app.at("/")).await?;
-        for visit in 1..=3 {
-            if visit > 1 {
-                c.refresh().await?;
-            }
-            let body = text(&c, "body").await?;
-            let expected = format!("You have visited this page {visit} time(s).");
-            assert_eq!(body.trim(), expected);
-        }
+        test(&c, &app).await?;
         c.close().await?;
         Ok(())
     })
@@ -306,25 +298,42 @@ async fn counter_counts_across_reloads() -> Outcome {
 }
 
 #[tokio::test]
-async fn shop_signs_in_keeps_the_cart_flashes_once_and_signs_out() -> Outcome {
-    let app = App::shop(&[]);
-    let driver = Driver::start();
-    bounded(async {
-        let c = driver.browser(None).await?;
-        c.goto(&app.at("/")).await?;
-        assert!(has(&c, "#sign-in").await?, "a guest is offered to sign in");
-        submit(&c, "#add-1").await?;
-        submit(&c, "#add-4").await?;
-        assert_eq!(text(&c, ".flash").await?, "Teapot is in your cart.");
-        assert_eq!(text(&c, "#count").await?, "2");
+async fn counter_counts_across_reloads() -> Outcome {
+    in_a_browser(
+        App::start(env!("CARGO_BIN_EXE_counter"), &[]),
+        async |c, app| {
+            c.goto(&app.at("/")).await?;
+            for visit in 1..=3 {
+                if visit > 1 {
+                    c.refresh().await?;
+                }
+                let body = text(c, "body").await?;
+                let expected = format!("You have visited this page {visit} time(s).");
+                assert_eq!(body.trim(), expected);
+            }
+            Ok(())
+        },
+    )
+    .await
+}
 
-        sign_in(&c, &app, "ada", false).await?;
-        assert_eq!(text(&c, ".flash.success").await?, "Welcome, ada!");
+#[tokio::test]
+async fn shop_signs_in_keeps_the_cart_flashes_once_and_signs_out() -> Outcome {
+    in_a_browser(App::shop(&[]), async |c, app| {
+        c.goto(&app.at("/")).await?;
+        assert!(has(c, "#sign-in").await?, "a guest is offered to sign in");
+        submit(c, "#add-1").await?;
+        submit(c, "#add-4").await?;
+        assert_eq!(text(c, ".flash").await?, "Teapot is in your cart.");
+        assert_eq!(text(c, "#count").await?, "2");
+
+        sign_in(c, app, "ada", false).await?;
+        assert_eq!(text(c, ".flash.success").await?, "Welcome, ada!");
         c.refresh().await?;
-        assert_eq!(text(&c, "#user").await?, "ada", "still signed in");
-        assert!(!has(&c, ".flash").await?, "a flash message is shown once");
+        assert_eq!(text(c, "#user").await?, "ada", "still signed in");
+        assert!(!has(c, ".flash").await?, "a flash message is shown once");
         assert_eq!(
-            text(&c, "#count").await?,
+            text(c, "#count").await?,
             "2",
             "the guest's cart moved along"
         );
@@ -332,11 +341,11 @@ async fn shop_signs_in_keeps_the_cart_flashes_once_and_signs_out() -> Outcome {
         c.goto(&app.at("/cart")).await?;
         let note = c.find(Locator::Css("#note")).await?;
         note.send_keys("Ring twice, please.").await?;
-        submit(&c, "#save-note").await?;
-        assert_eq!(text(&c, ".flash").await?, "Note saved.");
-        screenshot(&c).await?;
+        submit(c, "#save-note").await?;
+        assert_eq!(text(c, ".flash").await?, "Note saved.");
+        screenshot(c).await?;
         c.refresh().await?;
-        let items = text(&c, "#items").await?;
+        let items = text(c, "#items").await?;
         assert!(
             items.contains("Green tea") && items.contains("Teapot") && items.contains("€33.50"),
             "the cart survives reloads: {items}"
@@ -346,20 +355,19 @@ async fn shop_signs_in_keeps_the_cart_flashes_once_and_signs_out() -> Outcome {
         let note = "</textarea><b id=\"injected\">ring twice</b>";
         c.find(Locator::Css("#note")).await?.clear().await?;
         c.find(Locator::Css("#note")).await?.send_keys(note).await?;
-        submit(&c, "#save-note").await?;
+        submit(c, "#save-note").await?;
         let shown = c.find(Locator::Css("#note")).await?.prop("value").await?;
         assert_eq!(shown.as_deref(), Some(note), "the note, as text");
-        assert!(!has(&c, "#injected").await?, "no markup from the note");
+        assert!(!has(c, "#injected").await?, "no markup from the note");
 
-        submit(&c, "nav form button").await?;
-        assert!(has(&c, "#sign-in").await?, "signed out");
+        submit(c, "nav form button").await?;
+        assert!(has(c, "#sign-in").await?, "signed out");
         assert_eq!(
-            text(&c, "#count").await?,
+            text(c, "#count").await?,
             "0",
             "the cart went with the session"
         );
-        assert!(session_cookie(&c).await?.is_none(), "the cookie is gone");
-        c.close().await?;
+        assert!(session_cookie(c).await?.is_none(), "the cookie is gone");
         Ok(())
     })
     .await
@@ -460,13 +468,10 @@ async fn remember_me_survives_a_browser_restart_a_session_cookie_does_not() -> O
 
 #[tokio::test]
 async fn http_only_session_cookie_is_invisible_to_scripts() -> Outcome {
-    let app = App::shop(&[]);
-    let driver = Driver::start();
-    bounded(async {
-        let c = driver.browser(None).await?;
+    in_a_browser(App::shop(&[]), async |c, app| {
         c.goto(&app.at("/")).await?;
-        submit(&c, "#add-2").await?;
-        let cookie = session_cookie(&c).await?.ok_or("a session cookie")?;
+        submit(c, "#add-2").await?;
+        let cookie = session_cookie(c).await?.ok_or("a session cookie")?;
         assert_eq!(cookie.http_only(), Some(true), "{cookie}");
         // A script's own cookie is readable, the session's is not.
         let seen = c
@@ -478,7 +483,6 @@ async fn http_only_session_cookie_is_invisible_to_scripts() -> Outcome {
         let seen = seen.as_str().ok_or("a string")?;
         assert!(seen.contains("probe=1"), "{seen}");
         assert!(!seen.contains("session="), "{seen}");
-        c.close().await?;
         Ok(())
     })
     .await
@@ -486,21 +490,18 @@ async fn http_only_session_cookie_is_invisible_to_scripts() -> Outcome {
 
 #[tokio::test]
 async fn cookie_store_session_over_4_kib_is_an_error_page() -> Outcome {
-    let app = App::shop(&["--store", "cookie"]);
-    let driver = Driver::start();
-    bounded(async {
-        let c = driver.browser(None).await?;
+    in_a_browser(App::shop(&["--store", "cookie"]), async |c, app| {
         c.goto(&app.at("/")).await?;
-        submit(&c, "#add-3").await?;
-        sign_in(&c, &app, "ada", false).await?;
+        submit(c, "#add-3").await?;
+        sign_in(c, app, "ada", false).await?;
         c.goto(&app.at("/cart")).await?;
         c.find(Locator::Css("#note"))
             .await?
             .send_keys("leave at the door")
             .await?;
-        submit(&c, "#save-note").await?;
-        assert_eq!(text(&c, ".flash").await?, "Note saved.");
-        let before = session_cookie(&c).await?.ok_or("a session cookie")?;
+        submit(c, "#save-note").await?;
+        assert_eq!(text(c, ".flash").await?, "Note saved.");
+        let before = session_cookie(c).await?.ok_or("a session cookie")?;
 
         // 5000 characters: typed in by a script, the form posted by a click.
         c.execute(
@@ -508,27 +509,22 @@ async fn cookie_store_session_over_4_kib_is_an_error_page() -> Outcome {
             vec![],
         )
         .await?;
-        submit(&c, "#save-note").await?;
-        let shown = text(&c, "#too-large").await?;
+        submit(c, "#save-note").await?;
+        let shown = text(c, "#too-large").await?;
         assert!(
             shown.contains("over the browsers' limit of 4096 bytes"),
             "{shown}"
         );
-        let after = session_cookie(&c)
+        let after = session_cookie(c)
             .await?
             .ok_or("the cookie is still there")?;
         assert_eq!(after.value(), before.value(), "the previous cookie is kept");
 
         c.goto(&app.at("/cart")).await?;
-        assert_eq!(
-            text(&c, "#user").await?,
-            "ada",
-            "the previous session works"
-        );
-        assert!(text(&c, "#items").await?.contains("Mug"));
+        assert_eq!(text(c, "#user").await?, "ada", "the previous session works");
+        assert!(text(c, "#items").await?.contains("Mug"));
         let note = c.find(Locator::Css("#note")).await?.prop("value").await?;
         assert_eq!(note.as_deref(), Some("leave at the door"));
-        c.close().await?;
         Ok(())
     })
     .await
