@@ -24,6 +24,7 @@ use std::{
 };
 
 use fantoccini::{wd::TimeoutConfiguration, Client, ClientBuilder, Locator};
+use rustix::process::{kill_process_group, Pid, Signal};
 use serde_json::json;
 
 type Outcome = Result<(), Box<dyn Error>>;
@@ -95,11 +96,10 @@ impl Started {
 impl Drop for Started {
     fn drop(&mut self) {
         // The group's id is the leader's pid (`process_group(0)`).
-        let group = format!("-{}", self.child.id());
-        let _ = Command::new("kill")
-            .args(["-s", "KILL", "--", &group])
-            .stderr(Stdio::null())
-            .status();
+        let group = i32::try_from(self.child.id()).ok().and_then(Pid::from_raw);
+        if let Some(group) = group {
+            let _ = kill_process_group(group, Signal::KILL);
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -211,23 +211,23 @@ impl Driver {
 
 /// The text of the first element matching `css`, waiting for it up to [`WAIT`].
 async fn text(c: &Client, css: &str) -> Result<String, Box<dyn Error>> {
-    Ok(c.wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css(css))
-        .await?
-        .text()
-        .await?)
+    Ok(find(c, css).await?.text().await?)
+}
+
+/// The first element matching `css`, waiting for it up to [`WAIT`].
+async fn find(c: &Client, css: &str) -> Result<fantoccini::elements::Element, Box<dyn Error>> {
+    match c.wait().at_most(WAIT).for_element(Locator::Css(css)).await {
+        Ok(found) => Ok(found),
+        Err(err) => {
+            let url = c.current_url().await.map(String::from).unwrap_or_default();
+            Err(format!("no `{css}` on {url} within {WAIT:?}: {err}").into())
+        }
+    }
 }
 
 /// Clicks the first element matching `css`, waiting for it up to [`WAIT`].
 async fn click(c: &Client, css: &str) -> Outcome {
-    c.wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css(css))
-        .await?
-        .click()
-        .await?;
-    Ok(())
+    Ok(find(c, css).await?.click().await?)
 }
 
 /// Clicks a form's button and waits (up to [`WAIT`]) until the page it leads to has loaded, so
@@ -262,12 +262,7 @@ async fn has(c: &Client, css: &str) -> Result<bool, Box<dyn Error>> {
 /// Signs in on the shop's form, ticking "remember me" if asked, and checks the greeting.
 async fn sign_in(c: &Client, app: &App, name: &str, remember: bool) -> Outcome {
     c.goto(&app.at("/login")).await?;
-    c.wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css("#name"))
-        .await?
-        .send_keys(name)
-        .await?;
+    find(c, "#name").await?.send_keys(name).await?;
     if remember {
         click(c, "#remember").await?;
     }
@@ -339,7 +334,7 @@ async fn shop_signs_in_keeps_the_cart_flashes_once_and_signs_out() -> Outcome {
         );
 
         c.goto(&app.at("/cart")).await?;
-        let note = c.find(Locator::Css("#note")).await?;
+        let note = find(c, "#note").await?;
         note.send_keys("Ring twice, please.").await?;
         submit(c, "#save-note").await?;
         assert_eq!(text(c, ".flash").await?, "Note saved.");
@@ -353,10 +348,10 @@ async fn shop_signs_in_keeps_the_cart_flashes_once_and_signs_out() -> Outcome {
 
         // A note that would break out of its textarea, were it not escaped.
         let note = "</textarea><b id=\"injected\">ring twice</b>";
-        c.find(Locator::Css("#note")).await?.clear().await?;
-        c.find(Locator::Css("#note")).await?.send_keys(note).await?;
+        find(c, "#note").await?.clear().await?;
+        find(c, "#note").await?.send_keys(note).await?;
         submit(c, "#save-note").await?;
-        let shown = c.find(Locator::Css("#note")).await?.prop("value").await?;
+        let shown = find(c, "#note").await?.prop("value").await?;
         assert_eq!(shown.as_deref(), Some(note), "the note, as text");
         assert!(!has(c, "#injected").await?, "no markup from the note");
 
@@ -495,7 +490,7 @@ async fn cookie_store_session_over_4_kib_is_an_error_page() -> Outcome {
         submit(c, "#add-3").await?;
         sign_in(c, app, "ada", false).await?;
         c.goto(&app.at("/cart")).await?;
-        c.find(Locator::Css("#note"))
+        find(c, "#note")
             .await?
             .send_keys("leave at the door")
             .await?;
@@ -523,7 +518,7 @@ async fn cookie_store_session_over_4_kib_is_an_error_page() -> Outcome {
         c.goto(&app.at("/cart")).await?;
         assert_eq!(text(c, "#user").await?, "ada", "the previous session works");
         assert!(text(c, "#items").await?.contains("Mug"));
-        let note = c.find(Locator::Css("#note")).await?.prop("value").await?;
+        let note = find(c, "#note").await?.prop("value").await?;
         assert_eq!(note.as_deref(), Some("leave at the door"));
         Ok(())
     })
