@@ -436,17 +436,21 @@ fn option(name: &str, env: &str) -> Option<String> {
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
+    let usage = |problem: String| -> ! {
+        eprintln!("{problem}\nusage: shop [--port N] [--store memory|cookie]");
+        std::process::exit(2)
+    };
     let port: u16 = match option("--port", "PORT") {
         Some(port) => port
             .parse()
-            .map_err(|_| std::io::Error::other(format!("not a port: {port}")))?,
+            .unwrap_or_else(|_| usage(format!("not a port: {port}"))),
         None => 8080,
     };
     let store = option("--store", "STORE").unwrap_or_else(|| "memory".to_owned());
     let memory = match store.as_str() {
         "memory" => Some(MemoryStore::new()),
         "cookie" => None,
-        other => return Err(std::io::Error::other(format!("unknown store: {other}"))),
+        other => usage(format!("unknown store: {other}")),
     };
     let key = Key::generate(); // production apps load a fixed key from their secrets
     let server = HttpServer::new(move || {
