@@ -20,6 +20,7 @@ use std::{
     os::unix::process::CommandExt as _,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
+    sync::{Mutex, MutexGuard, PoisonError},
     time::{Duration, Instant},
 };
 
@@ -136,17 +137,24 @@ impl App {
     }
 }
 
+/// Held by each [`Driver`]: under `cargo test`, whose tests share a process, browsers start one
+/// at a time too (nextest runs this suite serially through its `browser` test group).
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
 /// A chromedriver on a free port; [`Driver::browser`] opens headless Chromium windows.
-/// Fields drop in order: the process group goes before its temporary directory.
+/// Fields drop in order: the process group goes before its temporary directory and the lock.
 struct Driver {
     process: Started,
     url: String,
     chromium: PathBuf,
     dir: tempfile::TempDir,
+    _turn: MutexGuard<'static, ()>,
 }
 
 impl Driver {
     fn start() -> Self {
+        // A test that failed while holding the lock poisoned it; the next may still run.
+        let turn = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
         let chromium = installed("chromium");
         let dir = tempfile::tempdir().unwrap();
         let port = support::free_port();
@@ -159,6 +167,7 @@ impl Driver {
             url: format!("http://127.0.0.1:{port}"),
             chromium,
             dir,
+            _turn: turn,
         }
     }
 
