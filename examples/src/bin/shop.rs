@@ -1,0 +1,628 @@
+//! A small shop, server-rendered HTML with plain forms and links (no JavaScript): typed sessions
+//! for the login and the cart, sign-in that renews the id, "remember me", flash messages, the
+//! user's sessions with "log out everywhere", and sign-out.
+//!
+//! `cargo run -p examples --bin shop`, then open <http://127.0.0.1:8080/> and sign in as `ada`
+//! or `grace`. Options (or the environment variables `PORT` and `STORE`):
+//! - `--port N`: listen on 127.0.0.1:N (default 8080);
+//! - `--store cookie`: keep each session encrypted in its browser's cookie instead of in
+//!   memory; a session that outgrows the 4096-byte cookie (write a long note on the cart) is an
+//!   error page, never a cookie the browser silently drops.
+//!
+//! The browser suite (`examples/tests/browser.rs`) drives this app in headless Chromium.
+
+use std::time::{Duration, SystemTime};
+
+use actix_typed_session::{
+    store::{CookieStore, MemoryStore},
+    Flash, FlashLevel, FlashMessage, SaveError, SessionData, SessionMiddleware, SessionStorage,
+    UserSessionsError,
+};
+use actix_web::{
+    body::EitherBody,
+    cookie::Key,
+    dev::ServiceResponse,
+    get,
+    http::StatusCode,
+    middleware::{ErrorHandlerResponse, ErrorHandlers},
+    post, web, App, HttpResponse, HttpServer,
+};
+use serde::Deserialize;
+
+/// Who is signed in. Both fields are required, so `load()` is `None` until sign-in saves them.
+#[derive(SessionData, Debug)]
+#[session(prefix = "auth")]
+struct Login {
+    /// The account's id.
+    user_id: u64,
+    /// The name shown on pages.
+    name: String,
+}
+
+/// What the visitor is about to buy; guests have one too.
+#[derive(SessionData)]
+#[session(prefix = "cart")]
+struct Cart {
+    /// Product ids, in the order they were added.
+    #[session(default)]
+    items: Vec<u32>,
+    /// A discount code, if one was entered.
+    coupon: Option<String>,
+    /// A note for the order: free text, so the way to grow a cookie-store session past 4 KiB.
+    note: Option<String>,
+}
+
+/// The demo's accounts; a real app checks a password here.
+const USERS: &[(&str, u64)] = &[("ada", 1), ("grace", 2)];
+
+/// The catalogue: id, name, price in cents.
+const PRODUCTS: &[(u32, &str, u32)] = &[
+    (1, "Green tea", 450),
+    (2, "Coffee beans", 1290),
+    (3, "Mug", 800),
+    (4, "Teapot", 2900),
+];
+
+/// How long "remember me" keeps a visitor signed in, across browser restarts.
+const REMEMBER: Duration = Duration::from_secs(30 * 24 * 3600);
+
+type Reply = actix_web::Result<HttpResponse>;
+
+/// Text made safe to put inside HTML elements and quoted attributes.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn price(cents: u32) -> String {
+    format!("€{}.{:02}", cents / 100, cents % 100)
+}
+
+fn product(id: u32) -> Option<(u32, &'static str, u32)> {
+    PRODUCTS.iter().copied().find(|p| p.0 == id)
+}
+
+const STYLE: &str = "body{font-family:sans-serif;max-width:42rem;margin:2rem auto;color:#222}\
+nav{display:flex;gap:1rem;align-items:center;border-bottom:1px solid #ccc;padding-bottom:.5rem}\
+form{margin:1rem 0}nav form{margin:0 0 0 auto}table{border-collapse:collapse;width:100%}\
+td,th{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #eee}textarea{width:100%;box-sizing:border-box}\
+.flash{padding:.5rem 1rem;border-radius:4px}.success{background:#dfd}.info{background:#def}\
+.warning{background:#ffd}.error{background:#fdd}button{cursor:pointer;padding:.2rem .8rem}";
+
+/// A whole HTML document.
+fn document(title: &str, body: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{} · shop</title>\
+         <style>{STYLE}</style></head><body>{body}</body></html>",
+        escape(title)
+    )
+}
+
+fn html(status: StatusCode, document: String) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(document)
+}
+
+/// After a form: 303 to a page (Post/Redirect/Get, so a reload does not post again).
+fn see_other(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header(("Location", to))
+        .finish()
+}
+
+/// A page of the shop: the navigation (who is signed in, the cart's size), the flash messages
+/// queued for this visitor (each shown once: taking them empties the queue), then `main`.
+fn page(auth: &LoginSession, cart: &CartSession, flash: &Flash, title: &str, main: &str) -> Reply {
+    let account = match auth.name()? {
+        Some(name) => format!(
+            "<a href=\"/sessions\">Your sessions</a><form method=\"post\" action=\"/logout\">\
+             Signed in as <b id=\"user\">{}</b> <button>Sign out</button></form>",
+            escape(&name)
+        ),
+        None => "<a id=\"sign-in\" href=\"/login\">Sign in</a>".to_owned(),
+    };
+    let flashes: String = flash
+        .take::<String>()?
+        .iter()
+        .map(|FlashMessage { level, message }| {
+            let level = match level {
+                FlashLevel::Success => "success",
+                FlashLevel::Warning => "warning",
+                FlashLevel::Error => "error",
+                _ => "info",
+            };
+            format!("<p class=\"flash {level}\">{}</p>", escape(message))
+        })
+        .collect();
+    let body = format!(
+        "<nav><a href=\"/\">Shop</a><a href=\"/cart\">Cart (<span id=\"count\">{}</span>)</a>\
+         {account}</nav>{flashes}<h1>{}</h1>{main}",
+        cart.items()?.len(),
+        escape(title)
+    );
+    Ok(html(StatusCode::OK, document(title, &body)))
+}
+
+#[get("/")]
+async fn shop(auth: LoginSession, cart: CartSession, flash: Flash) -> Reply {
+    let rows: String = PRODUCTS
+        .iter()
+        .map(|&(id, name, cents)| {
+            format!(
+                "<tr><td>{name}</td><td>{}</td><td><form method=\"post\" action=\"/cart/add\">\
+                 <input type=\"hidden\" name=\"item\" value=\"{id}\">\
+                 <button id=\"add-{id}\">Add to cart</button></form></td></tr>",
+                price(cents)
+            )
+        })
+        .collect();
+    page(
+        &auth,
+        &cart,
+        &flash,
+        "Shop",
+        &format!("<table>{rows}</table>"),
+    )
+}
+
+#[get("/cart")]
+async fn show_cart(auth: LoginSession, cart: CartSession, flash: Flash) -> Reply {
+    let items: Vec<_> = cart.items()?.into_iter().filter_map(product).collect();
+    let rows: String = items
+        .iter()
+        .map(|(_, name, cents)| format!("<tr><td>{name}</td><td>{}</td></tr>", price(*cents)))
+        .collect();
+    let total = price(items.iter().map(|p| p.2).sum());
+    let coupon = cart.coupon()?.map(|c| escape(&c)).unwrap_or_default();
+    let note = cart.note()?.map(|n| escape(&n)).unwrap_or_default();
+    let checkout_form = if auth.name()?.is_some() {
+        "<form method=\"post\" action=\"/checkout\"><button id=\"checkout\">Check out</button></form>"
+    } else {
+        "<p><a href=\"/login\">Sign in</a> to check out.</p>"
+    };
+    let main = format!(
+        "<table id=\"items\">{rows}<tr><th>Total</th><th>{total}</th></tr></table>\
+         <form method=\"post\" action=\"/cart/coupon\"><label>Coupon \
+         <input name=\"code\" value=\"{coupon}\"></label> <button>Apply</button></form>\
+         <form method=\"post\" action=\"/cart/note\"><p><label>Note for the order<br>\
+         <textarea id=\"note\" name=\"note\" rows=\"3\" cols=\"50\">{note}</textarea></label></p>\
+         <button id=\"save-note\">Save note</button></form>{checkout_form}"
+    );
+    page(&auth, &cart, &flash, "Your cart", &main)
+}
+
+#[derive(Deserialize)]
+struct AddItem {
+    item: u32,
+}
+
+#[post("/cart/add")]
+async fn add_item(cart: CartSession, flash: Flash, form: web::Form<AddItem>) -> Reply {
+    let Some((id, name, _)) = product(form.item) else {
+        return Ok(HttpResponse::BadRequest().body("no such product\n"));
+    };
+    cart.update_items(|mut items| {
+        items.push(id);
+        items
+    })?;
+    flash.success(format!("{name} is in your cart."))?;
+    Ok(see_other("/"))
+}
+
+#[derive(Deserialize)]
+struct Coupon {
+    code: String,
+}
+
+#[post("/cart/coupon")]
+async fn apply_coupon(cart: CartSession, form: web::Form<Coupon>) -> Reply {
+    let code = form.into_inner().code;
+    cart.set_coupon((!code.is_empty()).then_some(code))?;
+    Ok(see_other("/cart"))
+}
+
+#[derive(Deserialize)]
+struct Note {
+    note: String,
+}
+
+#[post("/cart/note")]
+async fn save_note(cart: CartSession, flash: Flash, form: web::Form<Note>) -> Reply {
+    let note = form.into_inner().note;
+    cart.set_note((!note.is_empty()).then_some(note))?;
+    flash.info("Note saved.")?;
+    Ok(see_other("/cart"))
+}
+
+#[post("/checkout")]
+async fn checkout(auth: LoginSession, cart: CartSession, flash: Flash) -> Reply {
+    let Some(user) = auth.load()? else {
+        flash.warning("Sign in to check out.")?;
+        return Ok(see_other("/login"));
+    };
+    let count = cart.items()?.len();
+    if count == 0 {
+        flash.warning("Your cart is empty.")?;
+        return Ok(see_other("/cart"));
+    }
+    cart.remove_all()?;
+    flash.success(format!(
+        "Thank you, {} (#{}): {count} item(s) ordered.",
+        user.name, user.user_id
+    ))?;
+    Ok(see_other("/"))
+}
+
+#[get("/login")]
+async fn login_form(auth: LoginSession, cart: CartSession, flash: Flash) -> Reply {
+    let main = "<form method=\"post\" action=\"/login\">\
+        <p><label>Name <input id=\"name\" name=\"name\" autofocus></label> (ada or grace)</p>\
+        <p><label><input id=\"remember\" type=\"checkbox\" name=\"remember\" value=\"on\"> \
+        Remember me for 30 days</label></p><button id=\"log-in\">Sign in</button></form>";
+    page(&auth, &cart, &flash, "Sign in", main)
+}
+
+/// The sign-in form; `remember` is present only when the box is ticked.
+#[derive(Deserialize)]
+struct SignIn {
+    name: String,
+    remember: Option<String>,
+}
+
+#[post("/login")]
+async fn log_in(auth: LoginSession, flash: Flash, form: web::Form<SignIn>) -> Reply {
+    let Some(&(name, user_id)) = USERS.iter().find(|(n, _)| *n == form.name) else {
+        flash.error("Unknown user: try ada or grace.")?;
+        return Ok(see_other("/login"));
+    };
+    // A new session id, so an id planted before sign-in is worthless; the data (the cart)
+    // moves along, and the session is listed among the user's sessions.
+    auth.session().sign_in(name)?;
+    if form.remember.is_some() {
+        // Its own TTL makes this session's cookie persistent; others stay browser-session.
+        auth.session().set_ttl(REMEMBER);
+    }
+    auth.save(&Login {
+        user_id,
+        name: name.to_owned(),
+    })?;
+    flash.success(format!("Welcome, {name}!"))?;
+    Ok(see_other("/"))
+}
+
+#[post("/logout")]
+async fn log_out(auth: LoginSession) -> HttpResponse {
+    // Deletes the whole session (cart included) and its cookie.
+    auth.session().sign_out();
+    see_other("/")
+}
+
+/// "5 min ago": enough precision for a list of devices.
+fn ago(then: SystemTime) -> String {
+    let secs = SystemTime::now()
+        .duration_since(then)
+        .unwrap_or_default()
+        .as_secs();
+    match secs {
+        0..60 => format!("{secs} s ago"),
+        60..3600 => format!("{} min ago", secs / 60),
+        3600..86_400 => format!("{} h ago", secs / 3600),
+        _ => format!("{} days ago", secs / 86_400),
+    }
+}
+
+/// Every browser the user is signed in on, and a button to end them all.
+#[get("/sessions")]
+async fn sessions(auth: LoginSession, cart: CartSession, flash: Flash) -> Reply {
+    let main = match auth.session().user_sessions().await {
+        Ok(rows) => {
+            let rows: String = rows
+                .iter()
+                .map(|s| {
+                    // A prefix only: the id is a credential.
+                    let id = s.id.as_str().get(..8).unwrap_or_default();
+                    let this = if s.current { " (this browser)" } else { "" };
+                    format!(
+                        "<tr><td><code>{id}…</code>{this}</td><td>{}</td><td>{}</td></tr>",
+                        ago(s.signed_in),
+                        ago(s.last_used)
+                    )
+                })
+                .collect();
+            format!(
+                "<table id=\"sessions\"><tr><th>Session</th><th>Signed in</th><th>Last used</th>\
+                 </tr>{rows}</table><form method=\"post\" action=\"/logout-everywhere\">\
+                 <p><button id=\"everywhere\">Log out everywhere</button></p></form>"
+            )
+        }
+        Err(UserSessionsError::NotSignedIn) => return Ok(see_other("/login")),
+        Err(UserSessionsError::Unsupported(_)) => "<p>This app keeps sessions in cookies, so \
+            there is no list of them on the server (run it on the memory store).</p>"
+            .to_owned(),
+        Err(err) => return Err(err.into()),
+    };
+    page(&auth, &cart, &flash, "Your sessions", &main)
+}
+
+/// "Log out everywhere", e.g. after a password change: this browser included.
+#[post("/logout-everywhere")]
+async fn log_out_everywhere(auth: LoginSession) -> Reply {
+    auth.session().sign_out_everywhere().await?;
+    Ok(see_other("/"))
+}
+
+fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(shop)
+        .service(show_cart)
+        .service(add_item)
+        .service(apply_coupon)
+        .service(save_note)
+        .service(checkout)
+        .service(login_form)
+        .service(log_in)
+        .service(log_out)
+        .service(sessions)
+        .service(log_out_everywhere);
+}
+
+/// A 500 whose cause is a session too large for its cookie becomes a page saying so; the
+/// browser keeps its previous cookie (none was sent), so the previous session still works.
+fn explain_500<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let too_large = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<SaveError>())
+        .and_then(|e| match e {
+            SaveError::CookieTooLarge { size, limit } => Some((*size, *limit)),
+            _ => None,
+        });
+    let Some((size, limit)) = too_large else {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    };
+    let body = format!(
+        "<h1>Your session is too large</h1><p class=\"flash error\" id=\"too-large\">It would \
+         need a {size}-byte cookie, over the browsers' limit of {limit} bytes, so this change \
+         was not saved. Your previous session is unchanged.</p><p><a href=\"/cart\">Back to \
+         your cart</a></p>"
+    );
+    let (req, _) = res.into_parts();
+    let page = html(StatusCode::INTERNAL_SERVER_ERROR, document("Error", &body));
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, page).map_into_right_body(),
+    ))
+}
+
+/// The app, on any store: what `main` serves and the unit tests call.
+fn app(
+    storage: SessionStorage,
+    key: Key,
+) -> App<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<EitherBody<impl actix_web::body::MessageBody>>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        // Plain HTTP on localhost, so no `Secure`; keep the default (on) behind HTTPS.
+        .wrap(
+            SessionMiddleware::builder(storage, key)
+                .cookie_secure(false)
+                .build(),
+        )
+        // Outside the session middleware, so it sees the 500 of a failed save.
+        .wrap(ErrorHandlers::new().handler(StatusCode::INTERNAL_SERVER_ERROR, explain_500))
+        .configure(routes)
+}
+
+/// `--name value` from the command line, else the environment variable `env`.
+fn option(name: &str, env: &str) -> Option<String> {
+    let mut args = std::env::args().skip_while(|a| a != name).skip(1);
+    args.next().or_else(|| std::env::var(env).ok())
+}
+
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {
+    let usage = |problem: String| -> ! {
+        eprintln!("{problem}\nusage: shop [--port N] [--store memory|cookie]");
+        std::process::exit(2)
+    };
+    let port: u16 = match option("--port", "PORT") {
+        Some(port) => port
+            .parse()
+            .unwrap_or_else(|_| usage(format!("not a port: {port}"))),
+        None => 8080,
+    };
+    let store = option("--store", "STORE").unwrap_or_else(|| "memory".to_owned());
+    let memory = match store.as_str() {
+        "memory" => Some(MemoryStore::new()),
+        "cookie" => None,
+        other => usage(format!("unknown store: {other}")),
+    };
+    let key = Key::generate(); // production apps load a fixed key from their secrets
+    let server = HttpServer::new(move || {
+        let storage = match &memory {
+            // One memory store shared by every worker.
+            Some(memory) => memory.clone().into(),
+            None => CookieStore::encrypted().into(),
+        };
+        app(storage, key.clone())
+    })
+    .bind(("127.0.0.1", port))?;
+    println!("shop listening on http://127.0.0.1:{port}/ (store: {store}; Ctrl-C to stop)");
+    server.run().await
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::{cookie::Cookie, test as web_test};
+
+    use super::*;
+
+    /// An app under test and the cookie jar of one browser: `send` carries the session
+    /// cookie and keeps what the response sets.
+    struct Browser {
+        jar: Option<Cookie<'static>>,
+    }
+
+    impl Browser {
+        fn new() -> Self {
+            Self { jar: None }
+        }
+
+        async fn send<S, B>(&mut self, app: &S, req: web_test::TestRequest) -> (StatusCode, String)
+        where
+            S: actix_web::dev::Service<
+                actix_http::Request,
+                Response = ServiceResponse<B>,
+                Error = actix_web::Error,
+            >,
+            B: actix_web::body::MessageBody,
+        {
+            let req = match &self.jar {
+                Some(cookie) => req.cookie(cookie.clone()),
+                None => req,
+            };
+            let res = web_test::call_service(app, req.to_request()).await;
+            if let Some(cookie) = res.response().cookies().find(|c| c.name() == "session") {
+                self.jar = (!cookie.value().is_empty()).then(|| cookie.into_owned());
+            }
+            let status = res.status();
+            let body = String::from_utf8(web_test::read_body(res).await.to_vec()).unwrap();
+            (status, body)
+        }
+    }
+
+    fn get(uri: &str) -> web_test::TestRequest {
+        web_test::TestRequest::get().uri(uri)
+    }
+
+    fn form(uri: &str, fields: &[(&str, &str)]) -> web_test::TestRequest {
+        web_test::TestRequest::post().uri(uri).set_form(fields)
+    }
+
+    #[test]
+    fn escape_makes_text_inert() {
+        assert_eq!(
+            escape(r#"<script>alert("x" & 'y')</script>"#),
+            "&lt;script&gt;alert(&quot;x&quot; &amp; &#39;y&#39;)&lt;/script&gt;"
+        );
+    }
+
+    /// Walks the whole flow as a browser would, carrying the session cookie.
+    #[actix_web::test]
+    async fn guest_cart_survives_sign_in_and_checkout_needs_it() {
+        let app = web_test::init_service(app(MemoryStore::new().into(), Key::generate())).await;
+        let mut b = Browser::new();
+        let (status, _) = b.send(&app, form("/checkout", &[])).await;
+        assert_eq!(
+            status,
+            StatusCode::SEE_OTHER,
+            "checkout sends guests to sign in"
+        );
+        assert!(b
+            .send(&app, get("/login"))
+            .await
+            .1
+            .contains("Sign in to check out."));
+        b.send(&app, form("/cart/add", &[("item", "1")])).await;
+        b.send(&app, form("/cart/add", &[("item", "4")])).await;
+        let before = b.jar.clone();
+        b.send(&app, form("/login", &[("name", "nobody")])).await;
+        assert!(b.send(&app, get("/login")).await.1.contains("Unknown user"));
+        b.send(&app, form("/login", &[("name", "ada"), ("remember", "on")]))
+            .await;
+        assert_ne!(b.jar, before, "sign-in renews the session id");
+        let remembered = b
+            .jar
+            .as_ref()
+            .and_then(|c| c.max_age())
+            .map(|a| a.whole_days());
+        assert_eq!(remembered, Some(30), "remember me: a persistent cookie");
+        let home = b.send(&app, get("/")).await.1;
+        assert!(home.contains("Welcome, ada!") && home.contains("<b id=\"user\">ada</b>"));
+        assert!(
+            !b.send(&app, get("/")).await.1.contains("Welcome"),
+            "shown once"
+        );
+        b.send(&app, form("/cart/note", &[("note", "<b>ring twice</b>")]))
+            .await;
+        let cart = b.send(&app, get("/cart")).await.1;
+        assert!(cart.contains("Green tea") && cart.contains("Teapot") && cart.contains("€33.50"));
+        assert!(
+            cart.contains("&lt;b&gt;ring twice&lt;/b&gt;"),
+            "escaped: {cart}"
+        );
+        b.send(&app, form("/checkout", &[])).await;
+        let home = b.send(&app, get("/")).await.1;
+        assert!(
+            home.contains("Thank you, ada (#1): 2 item(s) ordered."),
+            "{home}"
+        );
+        assert!(home.contains("Cart (<span id=\"count\">0</span>)"));
+        let listed = b.send(&app, get("/sessions")).await.1;
+        assert_eq!(listed.matches("<tr><td><code>").count(), 1, "{listed}");
+        assert!(listed.contains("(this browser)"));
+        b.send(&app, form("/logout", &[])).await;
+        assert_eq!(b.jar, None, "sign-out removes the cookie");
+        assert!(b.send(&app, get("/")).await.1.contains("id=\"sign-in\""));
+        assert_eq!(
+            b.jar, None,
+            "a signed-out visitor gets no new session by reading"
+        );
+    }
+
+    /// Two browsers signed in as ada: either sees both, and "log out everywhere" ends both.
+    #[actix_web::test]
+    async fn log_out_everywhere_ends_every_browser() {
+        let app = web_test::init_service(app(MemoryStore::new().into(), Key::generate())).await;
+        let (mut laptop, mut phone) = (Browser::new(), Browser::new());
+        for b in [&mut laptop, &mut phone] {
+            b.send(&app, form("/login", &[("name", "ada")])).await;
+            assert_eq!(
+                b.jar.as_ref().and_then(|c| c.max_age()),
+                None,
+                "browser-session"
+            );
+        }
+        let listed = phone.send(&app, get("/sessions")).await.1;
+        assert_eq!(listed.matches("<tr><td><code>").count(), 2, "{listed}");
+        laptop.send(&app, form("/logout-everywhere", &[])).await;
+        let (status, _) = phone.send(&app, get("/sessions")).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "the phone is signed out too");
+    }
+
+    /// On the cookie store a session over 4 KiB is a page that says so, and the previous
+    /// cookie (still the browser's) keeps working.
+    #[actix_web::test]
+    async fn cookie_store_oversize_is_an_error_page() {
+        let app =
+            web_test::init_service(app(CookieStore::encrypted().into(), Key::generate())).await;
+        let mut b = Browser::new();
+        b.send(&app, form("/cart/add", &[("item", "2")])).await;
+        let note = "x".repeat(5000);
+        let (status, page) = b.send(&app, form("/cart/note", &[("note", &note)])).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(page.contains("Your session is too large"), "{page}");
+        let cart = b.send(&app, get("/cart")).await.1;
+        assert!(
+            cart.contains("Coffee beans") && !cart.contains("xxxx"),
+            "{cart}"
+        );
+        let listed = b.send(&app, get("/sessions")).await;
+        assert_eq!(listed.0, StatusCode::SEE_OTHER, "not signed in");
+    }
+}
