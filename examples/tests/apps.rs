@@ -9,7 +9,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use support::{free_port, Server};
+use support::{free_port, Answer, Server};
 
 /// A throwaway `redis-server` on a free loopback port, killed by its pid on drop.
 struct Redis {
@@ -53,16 +53,14 @@ struct Can {
     server_side: bool,
 }
 
-fn status_body(server: &Server, path: &str, cookie: Option<&str>) -> (u16, String) {
-    let res = server.get(path, cookie);
-    (res.status, res.body)
-}
-
 fn sign_in_and_sessions(server: &Server, can: Can) {
     let anon = server.get("/counter", None).cookie().unwrap();
     assert_eq!(
-        status_body(server, "/whoami", Some(&anon)),
-        (404, "anonymous".into())
+        server.get("/whoami", Some(&anon)).answer(),
+        Answer {
+            status: 404,
+            body: "anonymous".into()
+        }
     );
     assert_eq!(
         server.get("/sessions", Some(&anon)).status,
@@ -71,12 +69,12 @@ fn sign_in_and_sessions(server: &Server, can: Can) {
     );
 
     let login = server.get("/login/ada", Some(&anon));
-    assert_eq!((login.status, login.body.as_str()), (200, "ok"));
+    assert_eq!(login.answer(), Answer::ok("ok"));
     let laptop = login.cookie().expect("sign-in sets a cookie");
     assert_ne!(laptop, anon, "a new cookie");
     assert_eq!(
-        status_body(server, "/whoami", Some(&laptop)),
-        (200, "ada".into())
+        server.get("/whoami", Some(&laptop)).answer(),
+        Answer::ok("ada")
     );
     assert_eq!(
         server.get("/read", Some(&laptop)).body,
@@ -105,12 +103,12 @@ fn sign_in_and_sessions(server: &Server, can: Can) {
         return;
     }
     assert_eq!(
-        status_body(server, "/sessions", Some(&laptop)),
-        (200, "2".into())
+        server.get("/sessions", Some(&laptop)).answer(),
+        Answer::ok("2")
     );
     assert_eq!(
-        status_body(server, "/sessions", Some(&bob)),
-        (200, "1".into())
+        server.get("/sessions", Some(&bob)).answer(),
+        Answer::ok("1")
     );
 
     let logout = server.get("/logout", Some(&phone));
@@ -128,7 +126,7 @@ fn sign_in_and_sessions(server: &Server, can: Can) {
 
     let tablet = server.get("/login/ada", None).cookie().unwrap();
     let everywhere = server.get("/logout-everywhere", Some(&laptop));
-    assert_eq!((everywhere.status, everywhere.body.as_str()), (200, "ok"));
+    assert_eq!(everywhere.answer(), Answer::ok("ok"));
     assert!(
         everywhere.set_cookie().unwrap().contains("Max-Age=0"),
         "this one too"
@@ -178,10 +176,7 @@ fn flash_messages(server: &Server) {
         cookie = res.cookie().unwrap_or(cookie);
     }
     let shown = server.get("/flashes", Some(&cookie));
-    assert_eq!(
-        (shown.status, shown.body.as_str()),
-        (200, "first\nsecond\nthird")
-    );
+    assert_eq!(shown.answer(), Answer::ok("first\nsecond\nthird"));
     cookie = shown.cookie().unwrap_or(cookie);
     assert_eq!(
         server.get("/flashes", Some(&cookie)).body,
@@ -196,8 +191,8 @@ fn guards(server: &Server, can: Can) {
     assert_eq!(server.get("/guarded", Some(&anon)).status, 404, "anonymous");
     let signed = server.get("/login/ada", Some(&anon)).cookie().unwrap();
     assert_eq!(
-        status_body(server, "/guarded", Some(&signed)),
-        (200, "in".into())
+        server.get("/guarded", Some(&signed)).answer(),
+        Answer::ok("in")
     );
     assert_eq!(server.get("/logout", Some(&signed)).status, 200);
     // A replayed cookie-store cookie still opens: its sessions cannot be revoked.

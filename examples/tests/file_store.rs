@@ -13,7 +13,7 @@ use std::{
 };
 
 use actix_typed_session::store::FileStore;
-use support::{Response, Server};
+use support::{Answer, Response, Server};
 
 fn file_server(dir: &Path) -> Server {
     Server::start(&["--store", "file", "--dir", dir.to_str().unwrap()])
@@ -40,7 +40,7 @@ fn two_servers_on_one_directory_share_sessions() {
             s.spawn(move || {
                 for i in 0..40 {
                     let res = server.get(&format!("/set/{tag}{i}/{i}"), Some(cookie));
-                    assert_eq!((res.status, res.body.as_str()), (200, "ok"));
+                    assert_eq!(res.answer(), Answer::ok("ok"));
                 }
             });
         }

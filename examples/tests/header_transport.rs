@@ -4,7 +4,7 @@
 mod support;
 
 use session_tests::redis_server::RedisServer;
-use support::{Response, Server};
+use support::{Answer, Response, Server};
 
 /// Where the sessions of a store live, which decides what a renewal can revoke.
 #[derive(Clone, Copy, PartialEq)]
@@ -44,7 +44,7 @@ fn serves_header_sessions(server: &Server, sessions: Sessions) {
     // A change to a server-side session keeps its token; a cookie-store one is re-sealed.
     let step = |path: &str, expected: &str, token: &mut String| {
         let res = server.get_token(path, token);
-        assert_eq!((res.status, res.body.as_str()), (200, expected), "{path}");
+        assert_eq!(res.answer(), Answer::ok(expected), "{path}");
         match sessions {
             Sessions::ServerSide => assert!(res.token().is_none(), "{path}: {res:?}"),
             Sessions::InTheToken => *token = answered(&res),
@@ -121,7 +121,7 @@ fn tampered_tokens_are_fresh_sessions_answered_empty() {
     let forged = String::from_utf8(forged).unwrap();
     for bad in [forged.as_str(), "garbage", &token[..token.len() - 4]] {
         let res = server.get_token("/read", bad);
-        assert_eq!((res.status, res.body.as_str()), (200, "0"), "{bad:.60}");
+        assert_eq!(res.answer(), Answer::ok("0"), "{bad:.60}");
         assert_eq!(res.token(), Some(""), "{bad:.60}");
     }
     assert_eq!(server.get_token("/read", &token).body, "1");

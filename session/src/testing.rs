@@ -7,6 +7,11 @@
 //!   covers the [`CookieStore`](crate::store::CookieStore), with [`Capabilities`] saying what
 //!   the store can promise.
 //!
+//! For your own tests: [`routes`], the routes of the project's `bench-server` (a counter, keys,
+//! renew and purge, sign-in, flash messages), and [`suite_routes`], those plus the ones the suite
+//! needs; [`get`], [`set_cookie`] and [`body`] to drive an `actix_web::test` service;
+//! [`session_with`] and [`mint_cookie`] for a handler's unit tests and a ready session cookie.
+//!
 //! ```no_run
 //! # // no_run: the suite waits for real TTLs to pass.
 //! use actix_typed_session::{store::MemoryStore, testing, SessionMiddleware};
@@ -28,21 +33,23 @@ use actix_web::{
     body::MessageBody,
     cookie::Cookie,
     dev::{Service, ServiceResponse},
-    test, web, HttpResponse,
+    test,
 };
-use tokio::sync::{Barrier, Notify};
+use tokio::sync::Notify;
 
 mod apps;
 mod http_suite;
+mod routes;
 mod store_suite;
 mod users;
 
 pub use self::{
     apps::{mint_cookie, session_with},
     http_suite::http_suite,
+    routes::{routes, suite_routes},
     store_suite::store_suite,
 };
-use crate::{Clock, Session};
+use crate::Clock;
 
 /// What a store promises, so the suite checks exactly that.
 #[derive(Debug, Clone)]
@@ -113,88 +120,6 @@ struct Gate {
     go: Notify,
 }
 
-/// The routes [`http_suite`] drives, for your own tests too (all GET): `/noop`; `/read` (the
-/// `u64` under `counter`, 0 if absent); `/counter` (increments it); `/set/{k}/{v}`;
-/// `/get/{k}` (404 if absent); `/remove/{k}`; `/clear`; `/renew`; `/purge`;
-/// `/purge-then-set` (purges, then sets `flash`); `/slow-set/{k}/{v}` (waits on a
-/// `web::Data<tokio::sync::Barrier>` before setting, to line up concurrent requests);
-/// `/slow-renew` (used by [`http_suite`] only: once loaded, waits for the suite's go-ahead, then
-/// renews and sets `late`).
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    async fn read(s: Session) -> actix_web::Result<HttpResponse> {
-        Ok(HttpResponse::Ok().body(s.get::<u64>("counter")?.unwrap_or(0).to_string()))
-    }
-    async fn counter(s: Session) -> actix_web::Result<HttpResponse> {
-        Ok(HttpResponse::Ok().body(s.update_or("counter", 1u64, |n| n + 1)?.to_string()))
-    }
-    async fn set(s: Session, p: web::Path<(String, String)>) -> actix_web::Result<HttpResponse> {
-        let (k, v) = p.into_inner();
-        s.insert(k, v)?;
-        Ok(HttpResponse::Ok().finish())
-    }
-    async fn slow_set(
-        s: Session,
-        p: web::Path<(String, String)>,
-        barrier: web::Data<Barrier>,
-    ) -> actix_web::Result<HttpResponse> {
-        // Both requests have loaded the session before either writes.
-        barrier.wait().await;
-        set(s, p).await
-    }
-    async fn slow_renew(s: Session, gate: web::Data<Gate>) -> actix_web::Result<HttpResponse> {
-        gate.loaded.notify_one();
-        gate.go.notified().await;
-        s.renew();
-        s.insert("late", "renewed")?;
-        Ok(HttpResponse::Ok().finish())
-    }
-    async fn get_key(s: Session, k: web::Path<String>) -> actix_web::Result<HttpResponse> {
-        Ok(match s.get::<String>(&k)? {
-            Some(v) => HttpResponse::Ok().body(v),
-            None => HttpResponse::NotFound().finish(),
-        })
-    }
-    async fn remove(s: Session, k: web::Path<String>) -> actix_web::Result<HttpResponse> {
-        s.remove(&k)?;
-        Ok(HttpResponse::Ok().finish())
-    }
-    async fn purge_then_set(s: Session) -> actix_web::Result<HttpResponse> {
-        s.purge();
-        s.insert("flash", "bye")?;
-        Ok(HttpResponse::Ok().finish())
-    }
-    cfg.route("/noop", web::get().to(HttpResponse::Ok))
-        .route("/read", web::get().to(read))
-        .route("/counter", web::get().to(counter))
-        .route("/set/{k}/{v}", web::get().to(set))
-        .route("/slow-set/{k}/{v}", web::get().to(slow_set))
-        .route("/slow-renew", web::get().to(slow_renew))
-        .route("/get/{k}", web::get().to(get_key))
-        .route("/remove/{k}", web::get().to(remove))
-        .route(
-            "/clear",
-            web::get().to(|s: Session| async move {
-                s.clear();
-                HttpResponse::Ok().finish()
-            }),
-        )
-        .route(
-            "/renew",
-            web::get().to(|s: Session| async move {
-                s.renew();
-                HttpResponse::Ok().finish()
-            }),
-        )
-        .route(
-            "/purge",
-            web::get().to(|s: Session| async move {
-                s.purge();
-                HttpResponse::Ok().finish()
-            }),
-        )
-        .route("/purge-then-set", web::get().to(purge_then_set));
-}
-
 /// The `Set-Cookie` of a response, if any.
 #[must_use]
 pub fn set_cookie<B>(res: &ServiceResponse<B>) -> Option<Cookie<'static>> {
@@ -209,13 +134,13 @@ fn vary<B>(res: &ServiceResponse<B>) -> Option<String> {
 }
 
 /// Sends `GET uri` to a test service, with `cookie` if given.
-pub async fn get<S, B>(app: &S, uri: &str, cookie: Option<Cookie<'static>>) -> ServiceResponse<B>
+pub async fn get<S, B>(app: &S, uri: &str, cookie: Option<&Cookie<'_>>) -> ServiceResponse<B>
 where
     S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
 {
     let mut req = test::TestRequest::get().uri(uri);
     if let Some(c) = cookie {
-        req = req.cookie(c);
+        req = req.cookie(c.clone().into_owned());
     }
     test::call_service(app, req.to_request()).await
 }

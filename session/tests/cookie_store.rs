@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use actix_typed_session::{
     store::{CookieStore, MAX_COOKIE_BYTES},
-    testing::{self, body, set_cookie},
+    testing::{self, body, get, set_cookie},
     Clock, SaveError, Session, SessionMiddleware, TtlRefresh,
 };
 use actix_web::{
@@ -16,11 +16,11 @@ use actix_web::{
     http::{header::SET_COOKIE, StatusCode},
     web, HttpResponse,
 };
-use support::{get, serve, Logs};
+use support::{serve, Logs};
 
 type Reply = actix_web::Result<HttpResponse>;
 
-/// The suite's routes plus fillers of chosen sizes.
+/// The suite's routes plus fillers of chosen sizes in bytes (`/fill/{kib}` is in KiB).
 fn routes(cfg: &mut web::ServiceConfig) {
     async fn fill(s: Session, len: web::Path<usize>) -> Reply {
         s.insert("blob", "x".repeat(*len))?;
@@ -46,7 +46,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
         Ok(HttpResponse::Ok().finish())
     }
     testing::routes(cfg);
-    cfg.route("/fill/{len}", web::get().to(fill))
+    cfg.route("/fill-bytes/{len}", web::get().to(fill))
         .route("/noise/{len}", web::get().to(noise))
         .route("/text/{len}", web::get().to(text));
 }
@@ -221,7 +221,7 @@ async fn rotated_keys_open_and_are_resealed_on_write() {
     );
 }
 
-/// The largest `/fill/{n}` that still fits, found by bisection, and what happens one byte over.
+/// The largest `/fill-bytes/{n}` that still fits, found by bisection, and what happens one byte over.
 ///
 /// `slack`: compressed sizes wobble by a byte or two with the timestamps inside the payload, so
 /// there the checks stand `slack` bytes off the boundary found.
@@ -292,12 +292,12 @@ async fn size_boundary(store: CookieStore, route: &str, slack: usize) {
 
 #[actix_web::test]
 async fn encrypted_sessions_over_4096_bytes_are_an_error_and_the_largest_fit() {
-    size_boundary(CookieStore::encrypted(), "fill", 0).await;
+    size_boundary(CookieStore::encrypted(), "fill-bytes", 0).await;
 }
 
 #[actix_web::test]
 async fn signed_sessions_over_4096_bytes_are_an_error_and_the_largest_fit() {
-    size_boundary(CookieStore::signed(), "fill", 0).await;
+    size_boundary(CookieStore::signed(), "fill-bytes", 0).await;
 }
 
 #[cfg(feature = "cookie-compression")]

@@ -43,7 +43,7 @@ async fn two_stores_on_one_directory_share_sessions() {
     let res = get(&a, "/set/k/v1", None).await;
     assert!(res.status().is_success());
     let cookie = set_cookie(&res).expect("a session cookie");
-    let c = || Some(cookie.clone());
+    let c = || Some(&cookie);
 
     assert_eq!(body(get(&b, "/get/k", c()).await).await, "v1");
     assert!(get(&b, "/set/other/v2", c()).await.status().is_success());
@@ -104,7 +104,7 @@ async fn forged_cookies_pass_the_signature_check() {
         .expect("the session's file");
     let id = &file["session-".len()..file.len() - ".json".len()];
     let cookie = Cookie::new(COOKIE_NAME, forged(&key, id));
-    assert_eq!(body(get(&app, "/get/k", Some(cookie)).await).await, "v");
+    assert_eq!(body(get(&app, "/get/k", Some(&cookie)).await).await, "v");
 }
 
 /// Cookie values aimed at paths outside the directory, signed or not, only ever get a fresh
@@ -147,14 +147,14 @@ async fn cookie_values_never_reach_outside_the_directory() {
     values.extend(targets.iter().cloned());
     let mut fresh = Vec::new();
     for value in &values {
-        let evil = || Some(Cookie::new(COOKIE_NAME, value.clone()));
-        let res = get(&app, "/set/k/v", evil()).await;
+        let evil = Cookie::new(COOKIE_NAME, value.clone());
+        let res = get(&app, "/set/k/v", Some(&evil)).await;
         assert!(res.status().is_success(), "{value:?}: {}", res.status());
         let cookie = set_cookie(&res).expect("a fresh session");
         assert_ne!(cookie.value(), value);
         fresh.push(cookie);
         // The forged session's "data" is never served.
-        assert_eq!(get(&app, "/get/admin", evil()).await.status(), 404);
+        assert_eq!(get(&app, "/get/admin", Some(&evil)).await.status(), 404);
     }
 
     assert_eq!(
@@ -181,7 +181,7 @@ async fn cookie_values_never_reach_outside_the_directory() {
         assert!(SessionId::try_from(id).is_ok(), "{name}");
     }
     // The fresh sessions work.
-    let res = get(&app, "/get/k", Some(fresh[0].clone())).await;
+    let res = get(&app, "/get/k", Some(&fresh[0])).await;
     assert_eq!(body(res).await, "v");
 }
 
@@ -201,12 +201,9 @@ async fn a_corrupt_file_becomes_a_fresh_session() {
     let whole = fs::read(&file).unwrap();
     fs::write(&file, &whole[..whole.len() - 3]).unwrap();
 
-    assert_eq!(
-        get(&app, "/get/k", Some(cookie.clone())).await.status(),
-        404
-    );
-    let res = get(&app, "/set/k/w", Some(cookie)).await;
+    assert_eq!(get(&app, "/get/k", Some(&cookie)).await.status(), 404);
+    let res = get(&app, "/set/k/w", Some(&cookie)).await;
     assert!(res.status().is_success());
     let new = set_cookie(&res).unwrap();
-    assert_eq!(body(get(&app, "/get/k", Some(new)).await).await, "w");
+    assert_eq!(body(get(&app, "/get/k", Some(&new)).await).await, "w");
 }

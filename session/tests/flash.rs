@@ -5,12 +5,12 @@ mod support;
 
 use actix_typed_session::{
     store::{CookieStore, MemoryStore},
-    testing::{body, set_cookie},
+    testing::{body, get, set_cookie},
     Flash, FlashLevel, FlashMessage, SessionMiddleware, SessionStorage,
 };
 use actix_web::{cookie::Key, http::StatusCode, web, HttpResponse};
 use serde::{Deserialize, Serialize};
-use support::{get, serve};
+use support::serve;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Notice {
@@ -63,7 +63,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
     }
     support::routes(cfg);
     cfg.route("/flash/{level}/{text}", web::get().to(add))
-        .route("/flashes", web::get().to(show))
+        .route("/flashes-by-level", web::get().to(show))
         .route("/typed-flash", web::get().to(typed_add))
         .route("/typed-flashes", web::get().to(typed_show));
 }
@@ -80,14 +80,14 @@ async fn flashes_are_shown_once_in_order(storage: impl Into<SessionStorage>) {
         assert_eq!(res.status(), StatusCode::OK);
         cookie = set_cookie(&res).unwrap_or(cookie);
     }
-    let res = get(&app, "/flashes", Some(&cookie)).await;
+    let res = get(&app, "/flashes-by-level", Some(&cookie)).await;
     cookie = set_cookie(&res).unwrap_or(cookie);
     assert_eq!(
         body(res).await,
         "Info:hello\nSuccess:saved\nWarning:careful\nError:failed",
         "every level, oldest first"
     );
-    let res = get(&app, "/flashes", Some(&cookie)).await;
+    let res = get(&app, "/flashes-by-level", Some(&cookie)).await;
     assert!(
         set_cookie(&res).is_none(),
         "reading an empty queue writes nothing"
@@ -127,7 +127,7 @@ async fn flash_loads_only_its_key() {
     store.take_loads();
     let _ = get(&app, "/noop", Some(&cookie)).await;
     assert!(store.take_loads().is_empty(), "no load without a Flash");
-    let res = get(&app, "/flashes", Some(&cookie)).await;
+    let res = get(&app, "/flashes-by-level", Some(&cookie)).await;
     assert_eq!(body(res).await, "Info:hi");
     assert_eq!(
         store.take_loads(),

@@ -54,7 +54,7 @@ async fn guards_read_a_session_loaded_before_routing() {
     }
     let cookie = set_cookie(&get(&app, "/login", None).await).unwrap();
     for uri in ["/guarded", "/admin"] {
-        let res = get(&app, uri, Some(cookie.clone())).await;
+        let res = get(&app, uri, Some(&cookie)).await;
         assert_eq!(res.status(), StatusCode::OK, "{uri}");
     }
 }
@@ -82,7 +82,7 @@ async fn a_scope_can_load_the_session_for_its_own_guards() {
     );
     let cookie = set_cookie(&get(&app, "/login", None).await).unwrap();
     assert_eq!(
-        get(&app, "/admin", Some(cookie)).await.status(),
+        get(&app, "/admin", Some(&cookie)).await.status(),
         StatusCode::OK
     );
 }

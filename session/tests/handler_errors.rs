@@ -3,9 +3,13 @@
 
 mod support;
 
-use actix_typed_session::{store::MemoryStore, testing::body, SessionMiddleware, StoreError};
+use actix_typed_session::{
+    store::MemoryStore,
+    testing::{body, get},
+    SessionMiddleware, StoreError,
+};
 use actix_web::{cookie::Key, http::StatusCode, web, HttpResponse};
-use support::{get, serve, Logs};
+use support::{serve, Logs};
 
 /// What a handler's own call to a store (a `RedisPool::get`, a `SqliteStore::prune`) may
 /// return; the cause quotes something the client must not see.

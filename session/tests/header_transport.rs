@@ -7,28 +7,18 @@ mod support;
 use actix_http::Request;
 use actix_typed_session::{
     store::{CookieStore, MemoryStore},
-    testing, Session, SessionMiddleware, SessionStorage, Transport,
+    testing, SessionMiddleware, SessionStorage, Transport,
 };
 use actix_web::{
     body::{BoxBody, EitherBody},
     cookie::Key,
     dev::{Service, ServiceResponse},
-    test, web, App, HttpResponse,
+    test, App,
 };
 
 const KEY: [u8; 64] = [7; 64];
 
 type Response = ServiceResponse<EitherBody<BoxBody>>;
-
-/// The suite's routes plus `/fill/{kib}` (a string of `kib` KiB under `blob`).
-fn routes(cfg: &mut web::ServiceConfig) {
-    async fn fill(s: Session, kib: web::Path<usize>) -> actix_web::Result<HttpResponse> {
-        s.insert("blob", "x".repeat(*kib * 1024))?;
-        Ok(HttpResponse::Ok().finish())
-    }
-    testing::routes(cfg);
-    cfg.route("/fill/{kib}", web::get().to(fill));
-}
 
 async fn app(
     storage: impl Into<SessionStorage>,
@@ -40,7 +30,7 @@ async fn app(
         .transport(transport)
         .previous_keys(previous)
         .build();
-    test::init_service(App::new().wrap(middleware).configure(routes)).await
+    test::init_service(App::new().wrap(middleware).configure(testing::routes)).await
 }
 
 /// One answer, as the client sees it.
@@ -272,11 +262,12 @@ async fn header_tokens_expire_with_the_ttl_and_the_maximum_lifetime() {
             .max_lifetime(max)
             .build()
     };
-    let ttl_only = test::init_service(App::new().wrap(middleware(None)).configure(routes)).await;
+    let ttl_only =
+        test::init_service(App::new().wrap(middleware(None)).configure(testing::routes)).await;
     let capped = test::init_service(
         App::new()
             .wrap(middleware(Some(Duration::from_secs(150))))
-            .configure(routes),
+            .configure(testing::routes),
     )
     .await;
     let token = send(&ttl_only, "/counter", &[]).await.token.unwrap();

@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime};
 
 use actix_typed_session::{
     store::{CookieStore, SessionStore},
-    testing::{body, set_cookie},
+    testing::{body, get, set_cookie},
     Clock, CookieLifecycle, SessionMiddleware, SessionMiddlewareBuilder, TtlRefresh,
 };
 use actix_web::{
@@ -22,7 +22,7 @@ use actix_web::{
     cookie::{Cookie, Key},
     dev::{Service, ServiceResponse},
 };
-use support::{get, routes, serve, GivenTtl, Instrumented, Logs, TtlCall};
+use support::{routes, serve, GivenTtl, Instrumented, Logs, TtlCall};
 
 const DAY: Duration = Duration::from_secs(24 * 60 * 60);
 /// The lifetime of the tests that wait for it.

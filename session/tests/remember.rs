@@ -6,11 +6,11 @@ mod support;
 
 use actix_typed_session::{
     store::{CookieStore, MemoryStore},
-    testing::set_cookie,
+    testing::{get, set_cookie},
     SessionMiddleware, SessionStorage,
 };
 use actix_web::cookie::{time, Cookie, Key};
-use support::{get, serve};
+use support::serve;
 
 const MONTH: i64 = 30 * 24 * 3600;
 

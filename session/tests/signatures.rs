@@ -8,23 +8,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use actix_typed_session::{
     store::{CookieStore, MemoryStore},
-    testing::{self, body, set_cookie},
-    Session, SessionMiddleware,
+    testing::{body, get, set_cookie},
+    SessionMiddleware,
 };
-use actix_web::{
-    cookie::{Cookie, CookieJar, Key},
-    web, HttpResponse,
-};
+use actix_web::cookie::{Cookie, CookieJar, Key};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
-use support::{get, serve};
-
-fn routes(cfg: &mut web::ServiceConfig) {
-    async fn id(s: Session) -> HttpResponse {
-        HttpResponse::Ok().body(s.id().map(|id| id.to_string()).unwrap_or_default())
-    }
-    testing::routes(cfg);
-    cfg.route("/id", web::get().to(id));
-}
+use support::{routes, serve};
 
 fn now() -> u64 {
     SystemTime::now()

@@ -1,6 +1,10 @@
 //! A first end-to-end check of the middleware on the memory store.
 
-use actix_typed_session::{store::MemoryStore, Session, SessionMiddleware};
+use actix_typed_session::{
+    store::MemoryStore,
+    testing::{body, get, set_cookie},
+    Session, SessionMiddleware,
+};
 use actix_web::{cookie::Key, test, web, App, HttpResponse};
 
 #[actix_web::test]
@@ -17,21 +21,9 @@ async fn counter_counts() {
             ),
     )
     .await;
-    let res = test::call_service(&app, test::TestRequest::get().uri("/").to_request()).await;
-    let cookie = res
-        .response()
-        .cookies()
-        .next()
-        .expect("a cookie")
-        .into_owned();
-    assert_eq!(test::read_body(res).await, "1");
-    let res = test::call_service(
-        &app,
-        test::TestRequest::get()
-            .uri("/")
-            .cookie(cookie)
-            .to_request(),
-    )
-    .await;
-    assert_eq!(test::read_body(res).await, "2");
+    let res = get(&app, "/", None).await;
+    let cookie = set_cookie(&res).expect("a cookie");
+    assert_eq!(body(res).await, "1");
+    let res = get(&app, "/", Some(&cookie)).await;
+    assert_eq!(body(res).await, "2");
 }

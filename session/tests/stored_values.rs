@@ -3,9 +3,13 @@
 
 mod support;
 
-use actix_typed_session::{store::MemoryStore, testing::body, SessionData, SessionMiddleware};
+use actix_typed_session::{
+    store::MemoryStore,
+    testing::{body, get},
+    SessionData, SessionMiddleware,
+};
 use actix_web::{cookie::Key, http::StatusCode, web, HttpResponse};
-use support::{get, serve, Logs};
+use support::{serve, Logs};
 
 /// A `u32` under `age`, read through the derive.
 #[derive(SessionData)]

@@ -45,7 +45,7 @@ async fn minted_cookies_open(middleware: SessionMiddleware) {
     ))
     .await;
     assert_eq!(
-        testing::body(get(&app, "/", Some(cookie)).await).await,
+        testing::body(get(&app, "/", Some(&cookie)).await).await,
         "ada"
     );
 }

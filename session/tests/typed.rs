@@ -8,15 +8,11 @@ use std::{
 };
 
 use actix_typed_session::{
-    store::MemoryStore, Session, SessionData, SessionError, SessionExt as _, SessionMiddleware,
+    store::MemoryStore,
+    testing::{body, get, set_cookie},
+    Session, SessionData, SessionError, SessionExt as _, SessionMiddleware,
 };
-use actix_web::{
-    body::MessageBody,
-    cookie::{Cookie, Key},
-    dev::ServiceResponse,
-    http::StatusCode,
-    test, web, App, HttpRequest, HttpResponse,
-};
+use actix_web::{cookie::Key, http::StatusCode, test, web, App, HttpRequest, HttpResponse};
 use support::Instrumented;
 
 mod support;
@@ -98,19 +94,20 @@ where
             .route("/dump", web::get().to(dump)),
     )
     .await;
-    let seeded = test::call_service(&app, request("/seed", None).to_request()).await;
-    let cookie = session_cookie(&seeded).expect("the seed request sets a cookie");
-    let acted = test::call_service(&app, request("/act", Some(cookie.clone())).to_request()).await;
+    let seeded = get(&app, "/seed", None).await;
+    let cookie = set_cookie(&seeded).expect("the seed request sets a cookie");
+    let acted = get(&app, "/act", Some(&cookie)).await;
     assert_eq!(acted.status(), StatusCode::OK);
-    let cookie = session_cookie(&acted).unwrap_or(cookie);
-    let body = body_text(acted).await;
-    let dumped =
-        body_text(test::call_service(&app, request("/dump", Some(cookie)).to_request()).await)
-            .await;
+    let cookie = set_cookie(&acted).unwrap_or(cookie);
+    let answer = body(acted).await;
+    let dumped = body(get(&app, "/dump", Some(&cookie)).await).await;
     let mut stored: HashMap<String, serde_json::Value> =
         serde_json::from_str(&dumped).expect("dump is JSON");
     assert_eq!(stored.remove("seeded"), Some(serde_json::json!(true)));
-    Outcome { body, stored }
+    Outcome {
+        body: answer,
+        stored,
+    }
 }
 
 async fn dump(s: Session) -> actix_web::Result<HttpResponse> {
@@ -120,26 +117,6 @@ async fn dump(s: Session) -> actix_web::Result<HttpResponse> {
         .map(|(k, v)| (k, serde_json::from_str(&v).expect("stored JSON")))
         .collect();
     Ok(HttpResponse::Ok().json(entries))
-}
-
-/// A GET request to `uri`, with the session cookie when there is one.
-fn request(uri: &str, cookie: Option<Cookie<'static>>) -> test::TestRequest {
-    let req = test::TestRequest::get().uri(uri);
-    match cookie {
-        Some(cookie) => req.cookie(cookie),
-        None => req,
-    }
-}
-
-fn session_cookie<B>(res: &ServiceResponse<B>) -> Option<Cookie<'static>> {
-    res.response()
-        .cookies()
-        .find(|c| c.name() == "session")
-        .map(Cookie::into_owned)
-}
-
-async fn body_text<B: MessageBody>(res: ServiceResponse<B>) -> String {
-    String::from_utf8(test::read_body(res).await.to_vec()).expect("UTF-8 body")
 }
 
 fn json(pairs: &[(&str, serde_json::Value)]) -> HashMap<String, serde_json::Value> {
@@ -445,13 +422,10 @@ async fn from_session_wraps_an_untyped_handle() {
             ),
     )
     .await;
-    let first = test::call_service(&app, request("/", None).to_request()).await;
-    let cookie = session_cookie(&first).expect("cookie");
-    assert_eq!(body_text(first).await, "1");
-    assert_eq!(
-        body_text(test::call_service(&app, request("/", Some(cookie)).to_request()).await).await,
-        "2"
-    );
+    let first = get(&app, "/", None).await;
+    let cookie = set_cookie(&first).expect("cookie");
+    assert_eq!(body(first).await, "1");
+    assert_eq!(body(get(&app, "/", Some(&cookie)).await).await, "2");
 }
 
 #[actix_web::test]
@@ -461,9 +435,9 @@ async fn without_middleware_extraction_is_an_opaque_500() {
         web::get().to(|c: CartSession| async move { show(c.visits()) }),
     ))
     .await;
-    let res = test::call_service(&app, request("/", None).to_request()).await;
+    let res = get(&app, "/", None).await;
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    assert_eq!(body_text(res).await, "Internal Server Error");
+    assert_eq!(body(res).await, "Internal Server Error");
 }
 
 /// A route that stores `entries` (key, JSON text) in the session.
@@ -533,49 +507,35 @@ async fn typed_then_untyped_in_one_request_share_state() {
             ),
     )
     .await;
-    let cookie =
-        session_cookie(&test::call_service(&app, request("/seed", None).to_request()).await)
-            .expect("cookie");
+    let cookie = set_cookie(&get(&app, "/seed", None).await).expect("cookie");
     store.take_loads();
 
-    let res = test::call_service(
-        &app,
-        request("/typed-only", Some(cookie.clone())).to_request(),
-    )
-    .await;
-    assert_eq!(body_text(res).await, "5");
+    let res = get(&app, "/typed-only", Some(&cookie)).await;
+    assert_eq!(body(res).await, "5");
     assert_eq!(
         store.take_loads(),
         vec![all_cart_keys()],
         "one load, own keys only"
     );
 
-    let res = test::call_service(
-        &app,
-        request("/typed-first", Some(cookie.clone())).to_request(),
-    )
-    .await;
+    let res = get(&app, "/typed-first", Some(&cookie)).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(
-        body_text(res).await,
+        body(res).await,
         r#"(Some(6), None, Some("kept")) (6, None)"#
     );
     assert_eq!(store.take_loads(), vec![all_cart_keys(), None]);
 
-    let res = test::call_service(
-        &app,
-        request("/untyped-first", Some(cookie.clone())).to_request(),
-    )
-    .await;
-    assert_eq!(body_text(res).await, r#"Some(70) Some("changed")"#);
+    let res = get(&app, "/untyped-first", Some(&cookie)).await;
+    assert_eq!(body(res).await, r#"Some(70) Some("changed")"#);
     assert_eq!(
         store.take_loads(),
         vec![None],
         "the typed extraction reuses the loaded session"
     );
 
-    let res = test::call_service(&app, request("/typed-only", Some(cookie)).to_request()).await;
-    assert_eq!(body_text(res).await, "70");
+    let res = get(&app, "/typed-only", Some(&cookie)).await;
+    assert_eq!(body(res).await, "70");
 }
 
 #[actix_web::test]
@@ -595,13 +555,10 @@ async fn typed_sessions_work_on_the_cookie_store() {
             ),
     )
     .await;
-    let first = test::call_service(&app, request("/", None).to_request()).await;
-    let cookie = session_cookie(&first).expect("cookie");
-    assert_eq!(body_text(first).await, "1");
-    assert_eq!(
-        body_text(test::call_service(&app, request("/", Some(cookie)).to_request()).await).await,
-        "2"
-    );
+    let first = get(&app, "/", None).await;
+    let cookie = set_cookie(&first).expect("cookie");
+    assert_eq!(body(first).await, "1");
+    assert_eq!(body(get(&app, "/", Some(&cookie)).await).await, "2");
 }
 
 /// Round trips as the docs promise: two typed extractors load their own keys one after the
@@ -642,27 +599,19 @@ async fn extractor_order_decides_the_loads() {
             ),
     )
     .await;
-    let cookie =
-        session_cookie(&test::call_service(&app, request("/seed", None).to_request()).await)
-            .expect("cookie");
+    let cookie = set_cookie(&get(&app, "/seed", None).await).expect("cookie");
     store.take_loads();
     let login_keys = Some(vec!["user_id".to_owned(), "name".to_owned()]);
 
-    let res = test::call_service(
-        &app,
-        request("/two-typed", Some(cookie.clone())).to_request(),
-    );
-    assert_eq!(body_text(res.await).await, "1 Some(9)");
+    let res = get(&app, "/two-typed", Some(&cookie));
+    assert_eq!(body(res.await).await, "1 Some(9)");
     assert_eq!(store.take_loads(), vec![all_cart_keys(), login_keys]);
 
-    let res = test::call_service(
-        &app,
-        request("/session-first", Some(cookie.clone())).to_request(),
-    );
-    assert_eq!(body_text(res.await).await, r#"Some(1) 1 Some("ada")"#);
+    let res = get(&app, "/session-first", Some(&cookie));
+    assert_eq!(body(res.await).await, r#"Some(1) 1 Some("ada")"#);
     assert_eq!(store.take_loads(), vec![None]);
 
-    let res = test::call_service(&app, request("/typed-first", Some(cookie)).to_request());
-    assert_eq!(body_text(res.await).await, "1 Some(9)");
+    let res = get(&app, "/typed-first", Some(&cookie));
+    assert_eq!(body(res.await).await, "1 Some(9)");
     assert_eq!(store.take_loads(), vec![all_cart_keys(), None]);
 }

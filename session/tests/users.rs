@@ -4,23 +4,16 @@ mod support;
 
 use actix_typed_session::{
     store::{CookieStore, MemoryStore, SessionStore},
-    testing::{body, set_cookie},
+    testing::{body, get, set_cookie},
     Session, SessionMiddleware, UserSessionsError,
 };
 use actix_web::{cookie::Key, http::StatusCode, web, HttpResponse};
-use support::{get, serve};
+use support::serve;
 
+/// [`support::routes`] (with DESIGN.md's `/login/{user}`, `/whoami` and `/logout`) plus
+/// `/user-sessions` ("{sessions} {of which current}"), `/sign-out-everywhere` (how many ended) and
+/// `/end-others`, which answer `UserSessionsError`'s own statuses.
 fn routes(cfg: &mut web::ServiceConfig) {
-    async fn login(s: Session, user: web::Path<String>) -> actix_web::Result<HttpResponse> {
-        s.sign_in(user.into_inner())?;
-        Ok(HttpResponse::Ok().body("ok"))
-    }
-    async fn whoami(s: Session) -> actix_web::Result<HttpResponse> {
-        Ok(match s.user()? {
-            Some(user) => HttpResponse::Ok().body(user),
-            None => HttpResponse::NotFound().body("anonymous"),
-        })
-    }
     async fn sessions(s: Session) -> Result<HttpResponse, UserSessionsError> {
         let rows = s.user_sessions().await?;
         let current = rows.iter().filter(|r| r.current).count();
@@ -38,18 +31,9 @@ fn routes(cfg: &mut web::ServiceConfig) {
         Ok(HttpResponse::Ok().body(ended.to_string()))
     }
     support::routes(cfg);
-    cfg.route("/login/{user}", web::get().to(login))
-        .route("/whoami", web::get().to(whoami))
-        .route("/sessions", web::get().to(sessions))
-        .route("/logout-everywhere", web::get().to(everywhere))
-        .route("/end-others", web::get().to(end_other))
-        .route(
-            "/logout",
-            web::get().to(|s: Session| async move {
-                s.sign_out();
-                HttpResponse::Ok().body("ok")
-            }),
-        );
+    cfg.route("/user-sessions", web::get().to(sessions))
+        .route("/sign-out-everywhere", web::get().to(everywhere))
+        .route("/end-others", web::get().to(end_other));
 }
 
 #[actix_web::test]
@@ -100,10 +84,13 @@ async fn a_users_sessions_are_listed_and_ended_one_by_one_or_all() {
     let (laptop, phone, tablet) = (login("ada").await, login("ada").await, login("ada").await);
     let bob = login("bob").await;
     assert_eq!(
-        body(get(&app, "/sessions", Some(&laptop)).await).await,
+        body(get(&app, "/user-sessions", Some(&laptop)).await).await,
         "3 1"
     );
-    assert_eq!(body(get(&app, "/sessions", Some(&bob)).await).await, "1 1");
+    assert_eq!(
+        body(get(&app, "/user-sessions", Some(&bob)).await).await,
+        "1 1"
+    );
     assert_eq!(
         store.user_sessions("ada").await.unwrap().len(),
         3,
@@ -117,7 +104,7 @@ async fn a_users_sessions_are_listed_and_ended_one_by_one_or_all() {
         "logout removes the cookie"
     );
     assert_eq!(
-        body(get(&app, "/sessions", Some(&laptop)).await).await,
+        body(get(&app, "/user-sessions", Some(&laptop)).await).await,
         "2 1"
     );
 
@@ -134,7 +121,7 @@ async fn a_users_sessions_are_listed_and_ended_one_by_one_or_all() {
 
     // Log out everywhere, this session included; other users keep theirs.
     let phone = login("ada").await;
-    let res = get(&app, "/logout-everywhere", Some(&laptop)).await;
+    let res = get(&app, "/sign-out-everywhere", Some(&laptop)).await;
     assert!(
         set_cookie(&res).unwrap().value().is_empty(),
         "this cookie is removed"
@@ -165,7 +152,7 @@ async fn anonymous_sessions_have_no_list() {
     )
     .await;
     let anon = set_cookie(&get(&app, "/set/a/b", None).await).unwrap();
-    for uri in ["/sessions", "/logout-everywhere"] {
+    for uri in ["/user-sessions", "/sign-out-everywhere"] {
         assert_eq!(
             get(&app, uri, Some(&anon)).await.status(),
             StatusCode::UNAUTHORIZED,
@@ -183,7 +170,7 @@ async fn the_cookie_store_signs_in_but_cannot_list_sessions() {
     .await;
     let signed = set_cookie(&get(&app, "/login/ada", None).await).unwrap();
     assert_eq!(body(get(&app, "/whoami", Some(&signed)).await).await, "ada");
-    for uri in ["/sessions", "/logout-everywhere"] {
+    for uri in ["/user-sessions", "/sign-out-everywhere"] {
         let res = get(&app, uri, Some(&signed)).await;
         assert_eq!(res.status(), StatusCode::NOT_IMPLEMENTED, "{uri}");
         assert!(set_cookie(&res).is_none(), "{uri} changes nothing");
@@ -199,7 +186,7 @@ async fn a_store_without_user_methods_signs_in_and_answers_501_for_lists() {
     let app = serve(routes, SessionMiddleware::new(store, Key::generate())).await;
     let signed = set_cookie(&get(&app, "/login/ada", None).await).unwrap();
     assert_eq!(body(get(&app, "/whoami", Some(&signed)).await).await, "ada");
-    for uri in ["/sessions", "/logout-everywhere"] {
+    for uri in ["/user-sessions", "/sign-out-everywhere"] {
         let res = get(&app, uri, Some(&signed)).await;
         assert_eq!(res.status(), StatusCode::NOT_IMPLEMENTED, "{uri}");
     }

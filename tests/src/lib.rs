@@ -14,6 +14,16 @@
 //!   harness on every store with its faults, the cookie fuzz and the session flood.
 //! - `examples/tests/`: black-box HTTP against the example binaries, `bench-server` above all
 //!   (DESIGN.md's route table is their contract).
+//!
+//! `session/tests/README.md` lists the in-process tests file by file.
+//!
+//! Helpers, one set for all: in-process tests mount `actix_typed_session::testing::routes`
+//! (bench-server's own routes, so they drive the app the benchmarks measure) and send requests
+//! with `testing::{get, set_cookie, body}`; `tests/tests/sql_support` and `redis_support` hold
+//! the checks the SQL stores and the two Redis setups share; `examples/tests/support` is the
+//! black-box client. Real servers are started by [`redis_server`] and [`postgres_server`] here,
+//! and the concurrency harness (with its own routes, which answer whether the store had the
+//! session) lives in [`harness`].
 
 pub mod counted;
 pub mod harness;

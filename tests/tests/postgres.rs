@@ -179,10 +179,10 @@ async fn postgres_corrupt_rows_are_a_fresh_session() {
     let res = get(&app, "/counter", None).await;
     let cookie = set_cookie(&res).unwrap();
     server.psql("UPDATE sessions SET data = '[\"garbage\"]'");
-    let res = get(&app, "/read", Some(cookie.clone())).await;
+    let res = get(&app, "/read", Some(&cookie)).await;
     assert_eq!(res.status(), 200);
     assert_eq!(body(res).await, "0");
-    let res = get(&app, "/counter", Some(cookie)).await;
+    let res = get(&app, "/counter", Some(&cookie)).await;
     assert_eq!(res.status(), 200);
     assert!(set_cookie(&res).is_some(), "a new session");
     assert_eq!(body(res).await, "1");
@@ -206,7 +206,7 @@ async fn postgres_stopped_fails_only_session_routes_and_recovers_after_restart()
     server.stop();
     for uri in ["/counter", "/read", "/set/a/b", "/renew", "/purge"] {
         let started = Instant::now();
-        let res = get(&app, uri, Some(cookie.clone())).await;
+        let res = get(&app, uri, Some(&cookie)).await;
         let took = started.elapsed();
         assert_eq!(res.status(), 500, "{uri} with PostgreSQL down");
         assert!(
@@ -223,7 +223,7 @@ async fn postgres_stopped_fails_only_session_routes_and_recovers_after_restart()
         matches!(err, StoreError::Unavailable(_) | StoreError::Timeout),
         "{err:?}"
     );
-    let res = get(&app, "/noop", Some(cookie.clone())).await;
+    let res = get(&app, "/noop", Some(&cookie)).await;
     assert_eq!(res.status(), 200, "routes without the session keep working");
 
     server.restart();
@@ -231,7 +231,7 @@ async fn postgres_stopped_fails_only_session_routes_and_recovers_after_restart()
     // be replacing connections when the first request arrives. Bounded: 10 s.
     let deadline = Instant::now() + Duration::from_secs(10);
     let res = loop {
-        let res = get(&app, "/read", Some(cookie.clone())).await;
+        let res = get(&app, "/read", Some(&cookie)).await;
         if res.status() == 200 || Instant::now() > deadline {
             break res;
         }

@@ -41,7 +41,7 @@ fn builder(store: &RedisStore, key: &Key) -> SessionMiddlewareBuilder {
 /// The bench-server routes behind a middleware, as an `actix_web::test` service.
 macro_rules! app {
     ($middleware:expr) => {
-        test::init_service(App::new().wrap($middleware).configure(examples::routes)).await
+        test::init_service(App::new().wrap($middleware).configure(testing::routes)).await
     };
 }
 
@@ -165,14 +165,8 @@ async fn round_trips_per_request_stay_within_budget() {
     let server = RedisServer::start();
     let store = store(&server);
     let app = app!(middleware(&store, &Key::generate()));
-    let budgets = [
-        ("/noop", 0, true),
-        ("/read", 1, true),
-        ("/counter", 2, true),
-        ("/renew", 2, true),
-        ("/purge", 2, true),
-    ];
-    let report = redis_support::check_round_trips(&app, &[&server], &budgets).await;
+    let report =
+        redis_support::check_round_trips(&app, &[&server], &redis_support::budgets(2)).await;
     eprintln!("{}", report.join("\n"));
 }
 
@@ -199,7 +193,7 @@ async fn every_update_resets_the_ttl_in_redis() {
         ("/remove/a", "a removal"),
     ] {
         let _ = server.cli(&["EXPIRE", &redis_key, "50"]);
-        let res = get(&app, uri, Some(cookie.clone())).await;
+        let res = get(&app, uri, Some(&cookie)).await;
         assert_eq!(res.status(), 200);
         assert!(
             (990..=1000).contains(&ttl(&server)),
@@ -209,7 +203,7 @@ async fn every_update_resets_the_ttl_in_redis() {
 
     // Refresh-on-update: a read leaves the TTL alone.
     let _ = server.cli(&["EXPIRE", &redis_key, "50"]);
-    let res = get(&app, "/read", Some(cookie.clone())).await;
+    let res = get(&app, "/read", Some(&cookie)).await;
     assert_eq!(body(res).await, "2", "one update counted");
     // A positive range: -1 (no expiry) and -2 (gone) are failures too.
     assert!(
@@ -230,12 +224,12 @@ async fn refresh_on_access_folds_the_ttl_reset_into_the_read() {
     let cookie = set_cookie(&res).unwrap();
     let redis_key = only_session_key(&server);
     // Let Redis learn the script before counting.
-    let res = get(&app, "/read", Some(cookie.clone())).await;
+    let res = get(&app, "/read", Some(&cookie)).await;
     assert_eq!(res.status(), 200);
 
     let _ = server.cli(&["EXPIRE", &redis_key, "50"]);
     let count = count_commands(&[&server], async {
-        let res = get(&app, "/read", Some(cookie.clone())).await;
+        let res = get(&app, "/read", Some(&cookie)).await;
         assert_eq!(body(res).await, "1");
     })
     .await;
@@ -269,9 +263,9 @@ async fn a_session_expires_when_its_ttl_runs_out() {
         assert!(Instant::now() < deadline, "the key did not expire");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let res = get(&app, "/read", Some(cookie.clone())).await;
+    let res = get(&app, "/read", Some(&cookie)).await;
     assert_eq!(body(res).await, "0", "an expired session reads as empty");
-    let res = get(&app, "/counter", Some(cookie.clone())).await;
+    let res = get(&app, "/counter", Some(&cookie)).await;
     let fresh = set_cookie(&res).expect("a fresh session gets a cookie");
     assert_ne!(fresh.value(), cookie.value(), "never the expired id again");
     assert_eq!(body(res).await, "1");
@@ -297,10 +291,10 @@ async fn sessions_are_hashes_with_a_marker_and_other_values_are_a_fresh_session(
     );
 
     // Removing the last key keeps the session.
-    let res = get(&app, "/remove/name", Some(cookie.clone())).await;
+    let res = get(&app, "/remove/name", Some(&cookie)).await;
     assert_eq!(res.status(), 200);
     assert_eq!(server.cli(&["EXISTS", &redis_key]).trim(), "1");
-    let res = get(&app, "/set/again/1", Some(cookie.clone())).await;
+    let res = get(&app, "/set/again/1", Some(&cookie)).await;
     assert!(
         set_cookie(&res).is_none_or(|c| c.value() == cookie.value()),
         "same session"
@@ -310,12 +304,12 @@ async fn sessions_are_hashes_with_a_marker_and_other_values_are_a_fresh_session(
     // Something else under the key: the visitor gets a fresh session, not an error.
     let _ = server.cli(&["DEL", &redis_key]);
     let _ = server.cli(&["SET", &redis_key, "not a hash"]);
-    let res = get(&app, "/counter", Some(cookie.clone())).await;
+    let res = get(&app, "/counter", Some(&cookie)).await;
     assert_eq!(res.status(), 200);
     assert_eq!(body(res).await, "1");
     let _ = server.cli(&["DEL", &redis_key]);
     let _ = server.cli(&["HSET", &redis_key, "counter", "41"]);
-    let res = get(&app, "/read", Some(cookie.clone())).await;
+    let res = get(&app, "/read", Some(&cookie)).await;
     assert_eq!(res.status(), 200);
     assert_eq!(
         body(res).await,
@@ -341,19 +335,19 @@ async fn a_mistyped_stored_value_is_an_opaque_500_until_removed() {
         "1"
     );
 
-    let res = get(&app, "/read", Some(cookie.clone())).await;
+    let res = get(&app, "/read", Some(&cookie)).await;
     assert_eq!(res.status(), 500, "`/read` takes `counter` as a u64");
     assert_eq!(body(res).await, OPAQUE_500);
-    let res = get(&app, "/get/name", Some(cookie.clone())).await;
+    let res = get(&app, "/get/name", Some(&cookie)).await;
     assert_eq!(
         body(res).await,
         "ferris",
         "the rest of the session is intact"
     );
 
-    let res = get(&app, "/remove/counter", Some(cookie.clone())).await;
+    let res = get(&app, "/remove/counter", Some(&cookie)).await;
     assert_eq!(res.status(), 200);
-    let res = get(&app, "/read", Some(cookie.clone())).await;
+    let res = get(&app, "/read", Some(&cookie)).await;
     assert_eq!(body(res).await, "0", "recovered");
 }
 
@@ -365,15 +359,15 @@ async fn concurrent_requests_changing_different_keys_are_all_kept() {
     let res = get(&app, "/counter", None).await;
     let cookie = set_cookie(&res).unwrap();
     let uris: Vec<String> = (0..16).map(|i| format!("/set/k{i}/v{i}")).collect();
-    let requests = uris.iter().map(|uri| get(&app, uri, Some(cookie.clone())));
+    let requests = uris.iter().map(|uri| get(&app, uri, Some(&cookie)));
     for res in futures_util::future::join_all(requests).await {
         assert_eq!(res.status(), 200);
     }
     for i in 0..16 {
-        let res = get(&app, &format!("/get/k{i}"), Some(cookie.clone())).await;
+        let res = get(&app, &format!("/get/k{i}"), Some(&cookie)).await;
         assert_eq!(body(res).await, format!("v{i}"), "k{i} kept");
     }
-    let res = get(&app, "/read", Some(cookie.clone())).await;
+    let res = get(&app, "/read", Some(&cookie)).await;
     assert_eq!(body(res).await, "1");
 }
 
@@ -387,7 +381,7 @@ async fn logout_while_another_request_writes_stays_logged_out() {
     let app = test::init_service(
         App::new()
             .wrap(middleware(&store, &Key::generate()))
-            .configure(examples::routes)
+            .configure(testing::routes)
             .route(
                 "/slow-set",
                 web::get().to(move |s: Session| {
@@ -406,10 +400,10 @@ async fn logout_while_another_request_writes_stays_logged_out() {
     let cookie = set_cookie(&res).unwrap();
     let redis_key = only_session_key(&server);
 
-    let slow = get(&app, "/slow-set", Some(cookie.clone()));
+    let slow = get(&app, "/slow-set", Some(&cookie));
     let logout = async {
         loaded.notified().await;
-        let res = get(&app, "/purge", Some(cookie.clone())).await;
+        let res = get(&app, "/purge", Some(&cookie)).await;
         assert_eq!(res.status(), 200);
         assert_eq!(
             server.cli(&["EXISTS", &redis_key]).trim(),
@@ -429,7 +423,7 @@ async fn logout_while_another_request_writes_stays_logged_out() {
         "0",
         "the late write did not resurrect the session"
     );
-    let res = get(&app, "/get/user", Some(cookie.clone())).await;
+    let res = get(&app, "/get/user", Some(&cookie)).await;
     assert_eq!(res.status(), 404, "still logged out");
 }
 
@@ -445,7 +439,7 @@ async fn redis_killed_fails_only_session_routes_and_recovers_after_restart() {
     server.kill();
     for uri in ["/counter", "/read", "/set/a/b", "/renew", "/purge"] {
         let started = Instant::now();
-        let res = get(&app, uri, Some(cookie.clone())).await;
+        let res = get(&app, uri, Some(&cookie)).await;
         let took = started.elapsed();
         assert_eq!(res.status(), 500, "{uri} with Redis down");
         assert!(
@@ -455,7 +449,7 @@ async fn redis_killed_fails_only_session_routes_and_recovers_after_restart() {
         let text = body(res).await;
         assert_eq!(text, OPAQUE_500, "{uri}: opaque 500");
     }
-    let res = get(&app, "/noop", Some(cookie.clone())).await;
+    let res = get(&app, "/noop", Some(&cookie)).await;
     assert_eq!(
         res.status(),
         200,
@@ -464,11 +458,11 @@ async fn redis_killed_fails_only_session_routes_and_recovers_after_restart() {
 
     // Same port, empty Redis: the very first request works, with a fresh session.
     server.restart();
-    let res = get(&app, "/counter", Some(cookie.clone())).await;
+    let res = get(&app, "/counter", Some(&cookie)).await;
     assert_eq!(res.status(), 200, "works again without restarting the app");
     let cookie = set_cookie(&res).expect("a fresh session");
     assert_eq!(body(res).await, "1");
-    let res = get(&app, "/counter", Some(cookie.clone())).await;
+    let res = get(&app, "/counter", Some(&cookie)).await;
     assert_eq!(body(res).await, "2");
 }
 
@@ -480,7 +474,7 @@ async fn a_redis_restart_between_requests_fails_no_request() {
     // Several pooled connections, all idle when Redis goes away.
     let res = get(&app, "/counter", None).await;
     let cookie = set_cookie(&res).unwrap();
-    let reads = (0..4).map(|_| get(&app, "/read", Some(cookie.clone())));
+    let reads = (0..4).map(|_| get(&app, "/read", Some(&cookie)));
     for res in futures_util::future::join_all(reads).await {
         assert_eq!(res.status(), 200);
     }
@@ -489,7 +483,7 @@ async fn a_redis_restart_between_requests_fails_no_request() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     server.restart();
     for i in 0..8 {
-        let res = get(&app, "/read", Some(cookie.clone())).await;
+        let res = get(&app, "/read", Some(&cookie)).await;
         assert_eq!(res.status(), 200, "request {i} after the restart");
     }
 }
@@ -505,11 +499,11 @@ async fn redis_that_stops_answering_times_out_and_recovers() {
 
     server.pause();
     let started = Instant::now();
-    let res = get(&app, "/counter", Some(cookie.clone())).await;
+    let res = get(&app, "/counter", Some(&cookie)).await;
     let took = started.elapsed();
     let status = res.status();
     let text = body(res).await;
-    let res = get(&app, "/noop", Some(cookie.clone())).await;
+    let res = get(&app, "/noop", Some(&cookie)).await;
     let noop = res.status();
     server.resume();
     assert_eq!(status, 500, "a frozen Redis fails the request");
@@ -520,7 +514,7 @@ async fn redis_that_stops_answering_times_out_and_recovers() {
     assert_eq!(text, OPAQUE_500, "opaque 500");
     assert_eq!(noop, 200);
 
-    let res = get(&app, "/counter", Some(cookie.clone())).await;
+    let res = get(&app, "/counter", Some(&cookie)).await;
     assert_eq!(res.status(), 200, "works again once Redis answers");
     assert_eq!(body(res).await, "2", "the session survived the pause");
 }
@@ -640,7 +634,7 @@ async fn unwatched_connections_cost_one_failed_request_per_restart() {
     let app = app!(middleware(&store, &Key::generate()));
     let res = get(&app, "/counter", None).await;
     let cookie = set_cookie(&res).unwrap();
-    let reads = (0..4).map(|_| get(&app, "/read", Some(cookie.clone())));
+    let reads = (0..4).map(|_| get(&app, "/read", Some(&cookie)));
     for res in futures_util::future::join_all(reads).await {
         assert_eq!(res.status(), 200);
     }
@@ -649,7 +643,7 @@ async fn unwatched_connections_cost_one_failed_request_per_restart() {
     server.restart();
     let mut failed = 0;
     for _ in 0..8 {
-        let res = get(&app, "/read", Some(cookie.clone())).await;
+        let res = get(&app, "/read", Some(&cookie)).await;
         match res.status().as_u16() {
             200 => {}
             500 => failed += 1,

@@ -32,7 +32,7 @@ fn store(cluster: &RedisCluster) -> RedisStore {
 /// The bench-server routes behind a middleware, as an `actix_web::test` service.
 macro_rules! app {
     ($middleware:expr) => {
-        test::init_service(App::new().wrap($middleware).configure(examples::routes)).await
+        test::init_service(App::new().wrap($middleware).configure(testing::routes)).await
     };
 }
 
@@ -82,14 +82,9 @@ async fn round_trips_per_request_on_a_cluster() {
     let app = app!(middleware(&store, &Key::generate()));
     // Renewal moves a session between slots: `DEL` of the old key, then the save script on
     // the new one, plus the load: three commands instead of two.
-    let budgets = [
-        ("/noop", 0, true),
-        ("/read", 1, true),
-        ("/counter", 2, true),
-        ("/renew", 3, true),
-        ("/purge", 2, true),
-    ];
-    let report = redis_support::check_round_trips(&app, &cluster.masters(), &budgets).await;
+    let report =
+        redis_support::check_round_trips(&app, &cluster.masters(), &redis_support::budgets(3))
+            .await;
     eprintln!("{}", report.join("\n"));
 }
 
@@ -129,8 +124,8 @@ impl Load {
             while !self.done.get() {
                 let i = n % cookies.len();
                 n += Self::WORKERS;
-                let cookie = Some(cookies[i].clone());
-                let counted = get(app, "/counter", cookie.clone()).await.status();
+                let cookie = Some(&cookies[i]);
+                let counted = get(app, "/counter", cookie).await.status();
                 let res = get(app, "/get/owner", cookie).await;
                 let status = res.status();
                 let text = body(res).await;
@@ -247,7 +242,7 @@ async fn a_master_killed_under_load_fails_over_without_restarting_the_app() {
     );
     // Every session written before the kill survived on the promoted replica.
     for (i, cookie) in cookies.iter().enumerate() {
-        let res = get(&app, "/get/owner", Some(cookie.clone())).await;
+        let res = get(&app, "/get/owner", Some(cookie)).await;
         assert_eq!(
             body(res).await,
             format!("s{i}"),
@@ -303,7 +298,7 @@ async fn resharding_under_load_keeps_every_session() {
         load.report(began)
     );
     for (i, cookie) in cookies.iter().enumerate() {
-        let res = get(&app, "/get/owner", Some(cookie.clone())).await;
+        let res = get(&app, "/get/owner", Some(cookie)).await;
         assert_eq!(
             body(res).await,
             format!("s{i}"),

@@ -8,7 +8,10 @@ use actix_typed_session::{
     testing::{self, body, get, set_cookie, Capabilities},
     SessionMiddleware,
 };
-use actix_web::{cookie::Key, test, App};
+use actix_web::{
+    cookie::{Cookie, Key},
+    test, App,
+};
 use session_tests::redis_server::{count_commands, RedisCluster, RedisServer};
 
 fn single(server: &RedisServer) -> RedisStore {
@@ -55,7 +58,7 @@ async fn a_users_set_does_not_grow_as_sessions_end_and_expire() {
                     .cookie_secure(false)
                     .build(),
             )
-            .configure(examples::routes),
+            .configure(testing::routes),
     )
     .await;
     let set = "session:user:ada";
@@ -63,12 +66,9 @@ async fn a_users_set_does_not_grow_as_sessions_end_and_expire() {
     let keeper = set_cookie(&get(&app, "/login/ada", None).await).unwrap();
     for _ in 0..30 {
         let cookie = set_cookie(&get(&app, "/login/ada", None).await).unwrap();
-        assert_eq!(get(&app, "/logout", Some(cookie)).await.status(), 200);
+        assert_eq!(get(&app, "/logout", Some(&cookie)).await.status(), 200);
     }
-    assert_eq!(
-        body(get(&app, "/sessions", Some(keeper.clone())).await).await,
-        "1"
-    );
+    assert_eq!(body(get(&app, "/sessions", Some(&keeper)).await).await, "1");
     assert_eq!(card(), 1, "ended sessions left the set when it was listed");
 
     // Expired behind the set's back, their recorded expiry passed.
@@ -89,10 +89,7 @@ async fn a_users_set_does_not_grow_as_sessions_end_and_expire() {
         2,
         "expired sessions left the set on sign-in; the live one stayed"
     );
-    assert_eq!(
-        body(get(&app, "/sessions", Some(keeper.clone())).await).await,
-        "2"
-    );
+    assert_eq!(body(get(&app, "/sessions", Some(&keeper)).await).await, "2");
     assert_eq!(store.end_user_sessions("ada").await.unwrap(), 2);
     assert_eq!(
         server.cli(&["EXISTS", set]).trim(),
@@ -112,28 +109,25 @@ async fn round_trips_of_sign_in_sessions_flash_and_guards() {
                     .cookie_secure(false)
                     .build(),
             )
-            .configure(examples::routes),
+            .configure(testing::routes),
     )
     .await;
     // Warm up: scripts loaded, connections open, a set that exists.
     let warm = set_cookie(&get(&app, "/login/ada", None).await).unwrap();
-    assert_eq!(
-        body(get(&app, "/sessions", Some(warm.clone())).await).await,
-        "1"
-    );
+    assert_eq!(body(get(&app, "/sessions", Some(&warm)).await).await, "1");
     let spare = set_cookie(&get(&app, "/login/bob", None).await).unwrap();
     assert_eq!(
-        get(&app, "/logout-everywhere", Some(spare)).await.status(),
+        get(&app, "/logout-everywhere", Some(&spare)).await.status(),
         200
     );
 
-    let trips = |uri: &'static str, cookie| {
+    let trips = |uri: &'static str, cookie: Option<Cookie<'static>>| {
         let app = &app;
         let server = &server;
         async move {
             let mut out = None;
             let count = count_commands(&[server], async {
-                let res = get(app, uri, cookie).await;
+                let res = get(app, uri, cookie.as_ref()).await;
                 assert_eq!(res.status(), 200, "{uri}");
                 out = set_cookie(&res);
             })

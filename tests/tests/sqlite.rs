@@ -205,10 +205,10 @@ async fn sqlite_corrupt_rows_are_a_fresh_session() {
     let res = get(&app, "/counter", None).await;
     let cookie = set_cookie(&res).unwrap();
     exec(&store, "UPDATE sessions SET data = 'garbage'").await;
-    let res = get(&app, "/read", Some(cookie.clone())).await;
+    let res = get(&app, "/read", Some(&cookie)).await;
     assert_eq!(res.status(), 200);
     assert_eq!(body(res).await, "0");
-    let res = get(&app, "/counter", Some(cookie)).await;
+    let res = get(&app, "/counter", Some(&cookie)).await;
     assert_eq!(res.status(), 200);
     assert!(set_cookie(&res).is_some(), "a new session");
     assert_eq!(body(res).await, "1");
@@ -239,7 +239,7 @@ async fn sqlite_locked_database_fails_only_session_writes_and_recovers() {
         .unwrap();
     for uri in ["/counter", "/set/a/b", "/renew", "/purge"] {
         let started = Instant::now();
-        let res = get(&app, uri, Some(cookie.clone())).await;
+        let res = get(&app, uri, Some(&cookie)).await;
         let took = started.elapsed();
         assert_eq!(res.status(), 500, "{uri} with the database locked");
         assert!(
@@ -253,11 +253,11 @@ async fn sqlite_locked_database_fails_only_session_writes_and_recovers() {
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Timeout), "{err:?}");
-    let res = get(&app, "/noop", Some(cookie.clone())).await;
+    let res = get(&app, "/noop", Some(&cookie)).await;
     assert_eq!(res.status(), 200, "routes without the session keep working");
 
     sqlx::raw_sql("COMMIT").execute(&mut holder).await.unwrap();
-    let res = get(&app, "/counter", Some(cookie.clone())).await;
+    let res = get(&app, "/counter", Some(&cookie)).await;
     assert_eq!(res.status(), 200, "works again once the lock is released");
     assert_eq!(body(res).await, "2");
 }

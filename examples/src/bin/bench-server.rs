@@ -1,4 +1,5 @@
-//! The benchmark and black-box test server. See the "bench-server" section of DESIGN.md:
+//! The benchmark and black-box test server. See the "bench-server" section of DESIGN.md; its
+//! routes are the library's `testing::routes`, which the in-process tests drive too:
 //!
 //! `bench-server --store memory|cookie|redis|redis-cluster|file|sqlite|postgres [--port 8080]
 //! [--workers 1] [--redis redis://127.0.0.1:6379[,URL…]] [--dir PATH] [--database URL-or-PATH]
@@ -12,7 +13,7 @@ use actix_typed_session::{
         CookieStore, FileStore, MemoryStore, PostgresStore, RedisConfigError, RedisStore,
         SqlPruner, SqliteStore,
     },
-    CookieLifecycle, SessionMiddleware, SessionStorage, Transport, TtlRefresh,
+    testing, CookieLifecycle, SessionMiddleware, SessionStorage, Transport, TtlRefresh,
 };
 use actix_web::{cookie::Key, App, HttpServer};
 
@@ -201,7 +202,7 @@ async fn serve(args: Args) -> Result<(), String> {
     let server = HttpServer::new(move || {
         App::new()
             .wrap(middleware.clone())
-            .configure(examples::routes)
+            .configure(testing::routes)
     })
     .workers(args.workers)
     .bind(("127.0.0.1", args.port))

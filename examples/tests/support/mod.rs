@@ -96,6 +96,23 @@ impl Drop for Server {
     }
 }
 
+/// A response's status and body, to compare both at once.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Answer {
+    pub status: u16,
+    pub body: String,
+}
+
+impl Answer {
+    /// 200 with `body`.
+    pub fn ok(body: &str) -> Self {
+        Self {
+            status: 200,
+            body: body.to_owned(),
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct Response {
     pub status: u16,
@@ -104,6 +121,14 @@ pub struct Response {
 }
 
 impl Response {
+    /// The status and body.
+    pub fn answer(&self) -> Answer {
+        Answer {
+            status: self.status,
+            body: self.body.clone(),
+        }
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()

@@ -106,8 +106,8 @@ impl SessionExt for actix_web::guard::GuardContext<'_> {
         debug_assert!(
             session.was_accessed(),
             "a guard asked for the session before it was loaded: guards run before extractors, \
-             so wrap the app or scope with `session::LoadSession` (after `SessionMiddleware`) \
-             to load it before routing"
+             so wrap the app or scope with `actix_typed_session::LoadSession` \
+             (after `SessionMiddleware`) to load it before routing"
         );
         session
     }

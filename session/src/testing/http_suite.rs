@@ -5,7 +5,7 @@ use std::{sync::Arc, time::Duration};
 use actix_web::{cookie::Cookie, test, web, App};
 use tokio::sync::Barrier;
 
-use super::{body, get, routes, set_cookie, vary, Capabilities, Gate};
+use super::{body, get, set_cookie, suite_routes, vary, Capabilities, Gate};
 use crate::SessionMiddleware;
 
 /// Runs every HTTP-level check on middlewares made by `make` (called once per check, so each
@@ -26,35 +26,31 @@ where
             .app_data(web::Data::from(barrier))
             .app_data(web::Data::from(gate.clone()))
             .wrap(make())
-            .configure(routes),
+            .configure(suite_routes),
     )
     .await;
     let app = &app;
-    let call = |uri: &str, cookie: Option<&Cookie<'static>>| {
-        let (uri, cookie) = (uri.to_owned(), cookie.cloned());
-        async move { get(app, &uri, cookie).await }
-    };
 
     // A visitor without a cookie who does not touch the session gets no cookie.
-    let res = call("/noop", None).await;
+    let res = get(app, "/noop", None).await;
     assert!(
         set_cookie(&res).is_none(),
         "untouched sessions set no cookie"
     );
-    let res = call("/read", None).await;
+    let res = get(app, "/read", None).await;
     assert!(
         set_cookie(&res).is_none(),
         "reading an empty new session sets no cookie"
     );
 
     // Counting.
-    let res = call("/counter", None).await;
+    let res = get(app, "/counter", None).await;
     let cookie = set_cookie(&res).expect("a changed session sets a cookie");
     assert_eq!(body(res).await, "1");
-    let res = call("/counter", Some(&cookie)).await;
+    let res = get(app, "/counter", Some(&cookie)).await;
     let cookie = set_cookie(&res).unwrap_or(cookie);
     assert_eq!(body(res).await, "2");
-    let res = call("/read", Some(&cookie)).await;
+    let res = get(app, "/read", Some(&cookie)).await;
     assert!(
         set_cookie(&res).is_none(),
         "an unchanged session is not re-sent with refresh-on-update"
@@ -65,7 +61,7 @@ where
         "a read session varies on Cookie"
     );
     assert_eq!(body(res).await, "2");
-    let res = call("/noop", Some(&cookie)).await;
+    let res = get(app, "/noop", Some(&cookie)).await;
     assert!(
         set_cookie(&res).is_none() && vary(&res).is_none(),
         "/noop leaves the session alone"
@@ -77,7 +73,7 @@ where
     let mid = value.len() / 2;
     value[mid] = if value[mid] == b'A' { b'B' } else { b'A' };
     tampered.set_value(String::from_utf8(value).unwrap());
-    let res = call("/read", Some(&tampered)).await;
+    let res = get(app, "/read", Some(&tampered)).await;
     assert_eq!(
         res.status(),
         200,
@@ -85,41 +81,41 @@ where
     );
     assert_eq!(body(res).await, "0");
     let garbage = Cookie::new(cookie.name().to_owned(), "%%garbage\u{7f}".to_owned());
-    let res = call("/read", Some(&garbage)).await;
+    let res = get(app, "/read", Some(&garbage)).await;
     assert_eq!(res.status(), 200);
     assert_eq!(body(res).await, "0");
 
     // Remove, clear.
-    let res = call("/set/name/ferris", Some(&cookie)).await;
+    let res = get(app, "/set/name/ferris", Some(&cookie)).await;
     let cookie = set_cookie(&res).unwrap_or(cookie);
-    let res = call("/get/name", Some(&cookie)).await;
+    let res = get(app, "/get/name", Some(&cookie)).await;
     assert_eq!(body(res).await, "ferris");
-    let res = call("/remove/name", Some(&cookie)).await;
+    let res = get(app, "/remove/name", Some(&cookie)).await;
     let cookie = set_cookie(&res).unwrap_or(cookie);
-    let res = call("/get/name", Some(&cookie)).await;
+    let res = get(app, "/get/name", Some(&cookie)).await;
     assert_eq!(res.status(), 404, "removed keys are gone");
-    let res = call("/clear", Some(&cookie)).await;
+    let res = get(app, "/clear", Some(&cookie)).await;
     let cookie = set_cookie(&res).unwrap_or(cookie);
-    let res = call("/read", Some(&cookie)).await;
+    let res = get(app, "/read", Some(&cookie)).await;
     assert_eq!(body(res).await, "0", "clear empties the session");
 
     // Renew: same data, new cookie; the old one dies where the store can revoke.
-    let res = call("/counter", Some(&cookie)).await;
+    let res = get(app, "/counter", Some(&cookie)).await;
     let cookie = set_cookie(&res).unwrap_or(cookie);
-    let res = call("/renew", Some(&cookie)).await;
+    let res = get(app, "/renew", Some(&cookie)).await;
     let renewed = set_cookie(&res).expect("renew sets a new cookie");
     if caps.revocable {
         assert_ne!(renewed.value(), cookie.value(), "renew changes the cookie");
     }
-    let res = call("/read", Some(&renewed)).await;
+    let res = get(app, "/read", Some(&renewed)).await;
     assert_eq!(body(res).await, "1", "renew keeps the data");
     if caps.revocable {
-        let res = call("/read", Some(&cookie)).await;
+        let res = get(app, "/read", Some(&cookie)).await;
         assert_eq!(body(res).await, "0", "the pre-renewal cookie is dead");
     }
 
     // Purge: a removal cookie with the same attributes; the old cookie dies where revocable.
-    let res = call("/purge", Some(&renewed)).await;
+    let res = get(app, "/purge", Some(&renewed)).await;
     let removal = set_cookie(&res).expect("purge sends a removal cookie");
     assert_eq!(removal.value(), "", "the removal cookie is empty");
     assert_eq!(
@@ -137,25 +133,25 @@ where
         "the removal cookie has the same Domain"
     );
     if caps.revocable {
-        let res = call("/read", Some(&renewed)).await;
+        let res = get(app, "/read", Some(&renewed)).await;
         assert_eq!(body(res).await, "0", "a purged session is gone");
     }
 
     // Logging out then writing starts a new session.
-    let res = call("/purge-then-set", Some(&renewed)).await;
+    let res = get(app, "/purge-then-set", Some(&renewed)).await;
     let fresh = set_cookie(&res).expect("a session started after purge sets a cookie");
     assert!(!fresh.value().is_empty());
-    let res = call("/get/flash", Some(&fresh)).await;
+    let res = get(app, "/get/flash", Some(&fresh)).await;
     assert_eq!(body(res).await, "bye");
 
     // A slow login racing a logout: request A loads the session, request B purges it and
     // completes, then A renews and writes.
-    let res = call("/counter", None).await;
+    let res = get(app, "/counter", None).await;
     let cookie = set_cookie(&res).expect("a changed session sets a cookie");
     let race = async {
-        tokio::join!(call("/slow-renew", Some(&cookie)), async {
+        tokio::join!(get(app, "/slow-renew", Some(&cookie)), async {
             gate.loaded.notified().await;
-            let purged = call("/purge", Some(&cookie)).await;
+            let purged = get(app, "/purge", Some(&cookie)).await;
             gate.go.notify_one();
             purged
         })
@@ -182,14 +178,14 @@ where
             let Some(cookie) = cookie.filter(|c| !c.value().is_empty()) else {
                 continue;
             };
-            let res = call("/read", Some(cookie)).await;
+            let res = get(app, "/read", Some(cookie)).await;
             assert_eq!(
                 body(res).await,
                 "0",
                 "a renewal after a concurrent purge does not undo the logout: {what} opens the \
                  purged data"
             );
-            let res = call("/get/late", Some(cookie)).await;
+            let res = get(app, "/get/late", Some(cookie)).await;
             assert_eq!(
                 res.status(),
                 404,
@@ -202,26 +198,26 @@ where
         // response carries, and the renewal re-issues the whole session it holds. Whichever
         // response the browser applies last wins; neither is an error or a half-written cookie.
         let after = after.expect("the renewal re-issues the session");
-        let res = call("/read", Some(&after)).await;
+        let res = get(app, "/read", Some(&after)).await;
         assert_eq!(
             body(res).await,
             "1",
             "the renewal's cookie holds its session"
         );
-        let res = call("/get/late", Some(&after)).await;
+        let res = get(app, "/get/late", Some(&after)).await;
         assert_eq!(body(res).await, "renewed");
     }
 
     if caps.merges_concurrent_changes {
-        let res = call("/counter", None).await;
+        let res = get(app, "/counter", None).await;
         let cookie = set_cookie(&res).unwrap();
         let (a, b) = tokio::join!(
-            call("/slow-set/left/1", Some(&cookie)),
-            call("/slow-set/right/2", Some(&cookie))
+            get(app, "/slow-set/left/1", Some(&cookie)),
+            get(app, "/slow-set/right/2", Some(&cookie))
         );
         assert_eq!((a.status().as_u16(), b.status().as_u16()), (200, 200));
         for key in ["left", "right"] {
-            let res = call(&format!("/get/{key}"), Some(&cookie)).await;
+            let res = get(app, &format!("/get/{key}"), Some(&cookie)).await;
             assert_eq!(
                 body(res).await,
                 key.replace("left", "1").replace("right", "2"),

@@ -1,4 +1,4 @@
-//! Test support: a store wrapper that counts calls, records the TTLs it is given and can fail on
+//! Test support: the routes most tests serve, a store wrapper that counts calls, records the TTLs it is given and can fail on
 //! demand, and a log capture.
 
 #![allow(dead_code)]
@@ -18,12 +18,11 @@ use actix_typed_session::{
 };
 use actix_web::{
     body::MessageBody,
-    cookie::Cookie,
     dev::{Service, ServiceResponse},
     test, web, App, HttpResponse,
 };
 
-/// The suite's routes plus `/ttl/{secs}` (`Session::set_ttl`, e.g. "remember me") and `/id`
+/// [`testing::suite_routes`] plus `/ttl/{secs}` (`Session::set_ttl`, e.g. "remember me") and `/id`
 /// (the session's id, empty when it has none).
 pub fn routes(cfg: &mut web::ServiceConfig) {
     async fn set_ttl(s: Session, secs: web::Path<u64>) -> HttpResponse {
@@ -33,7 +32,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     async fn id(s: Session) -> HttpResponse {
         HttpResponse::Ok().body(s.id().map(|i| i.to_string()).unwrap_or_default())
     }
-    testing::routes(cfg);
+    testing::suite_routes(cfg);
     cfg.route("/ttl/{secs}", web::get().to(set_ttl))
         .route("/id", web::get().to(id));
 }
@@ -48,14 +47,6 @@ pub async fn serve(
     Error = actix_web::Error,
 > {
     test::init_service(App::new().wrap(mw).configure(routes)).await
-}
-
-/// `GET uri` with `cookie`, if any.
-pub async fn get<S, B>(app: &S, uri: &str, cookie: Option<&Cookie<'static>>) -> ServiceResponse<B>
-where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-{
-    testing::get(app, uri, cookie.cloned()).await
 }
 
 /// Counts every store call, records which keys each load asked for and every TTL the store is

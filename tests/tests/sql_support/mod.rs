@@ -6,7 +6,7 @@ use std::{sync::Arc, time::Duration};
 
 use actix_typed_session::{
     store::{ChangeSet, Keys, SaveOutcome, SessionStore},
-    testing::{body, get, set_cookie},
+    testing::{self, body, get, set_cookie},
     Session, SessionId, SessionMiddleware, StoreError,
 };
 use actix_web::{cookie::Key, test, web, App, HttpResponse};
@@ -25,7 +25,7 @@ macro_rules! app {
                         .cookie_secure(false)
                         .build(),
                 )
-                .configure(examples::routes),
+                .configure(actix_typed_session::testing::routes),
         )
         .await
     };
@@ -50,7 +50,7 @@ pub async fn round_trips_stay_within_budget<S: SessionStore + Clone>(
         ("/renew", 2),
     ] {
         let (calls, stmts) = (counted.calls(), statements());
-        let res = get(&app, uri, Some(cookie.clone())).await;
+        let res = get(&app, uri, Some(&cookie)).await;
         assert_eq!(res.status(), 200, "{uri}");
         let cookie_after = set_cookie(&res);
         let used = counted.calls() - calls;
@@ -65,7 +65,7 @@ pub async fn round_trips_stay_within_budget<S: SessionStore + Clone>(
         if uri == "/renew" {
             let renewed = cookie_after.expect("renew sets a cookie");
             let (calls, stmts) = (counted.calls(), statements());
-            let res = get(&app, "/purge", Some(renewed)).await;
+            let res = get(&app, "/purge", Some(&renewed)).await;
             assert_eq!(res.status(), 200);
             assert_eq!(counted.calls() - calls, 2, "/purge: load and delete");
             if let (Some(before), Some(after)) = (stmts, statements()) {
@@ -81,15 +81,15 @@ pub async fn concurrent_changes_are_all_kept<S: SessionStore + Clone>(store: S) 
     let res = get(&app, "/counter", None).await;
     let cookie = set_cookie(&res).unwrap();
     let uris: Vec<String> = (0..16).map(|i| format!("/set/k{i}/v{i}")).collect();
-    let requests = uris.iter().map(|uri| get(&app, uri, Some(cookie.clone())));
+    let requests = uris.iter().map(|uri| get(&app, uri, Some(&cookie)));
     for res in futures_util::future::join_all(requests).await {
         assert_eq!(res.status(), 200);
     }
     for i in 0..16 {
-        let res = get(&app, &format!("/get/k{i}"), Some(cookie.clone())).await;
+        let res = get(&app, &format!("/get/k{i}"), Some(&cookie)).await;
         assert_eq!(body(res).await, format!("v{i}"), "k{i} kept");
     }
-    let res = get(&app, "/read", Some(cookie.clone())).await;
+    let res = get(&app, "/read", Some(&cookie)).await;
     assert_eq!(body(res).await, "1", "the counter kept too");
 }
 
@@ -106,7 +106,7 @@ pub async fn logout_beats_a_late_write<S: SessionStore + Clone>(store: S, rows: 
                     .cookie_secure(false)
                     .build(),
             )
-            .configure(examples::routes)
+            .configure(testing::routes)
             .route(
                 "/slow-set",
                 web::get().to(move |s: Session| {
@@ -125,10 +125,10 @@ pub async fn logout_beats_a_late_write<S: SessionStore + Clone>(store: S, rows: 
     let res = get(&app, "/set/user/alice", None).await;
     let cookie = set_cookie(&res).unwrap();
     assert_eq!(rows(), 1);
-    let slow = get(&app, "/slow-set", Some(cookie.clone()));
+    let slow = get(&app, "/slow-set", Some(&cookie));
     let logout = async {
         loaded.notified().await;
-        let res = get(&app, "/purge", Some(cookie.clone())).await;
+        let res = get(&app, "/purge", Some(&cookie)).await;
         assert_eq!(res.status(), 200);
         assert_eq!(rows(), 0, "purge deleted the row");
         release.notify_one();
@@ -140,7 +140,7 @@ pub async fn logout_beats_a_late_write<S: SessionStore + Clone>(store: S, rows: 
     .expect("the race completes");
     assert_eq!(slow.status(), 200);
     assert_eq!(rows(), 0, "the late write did not resurrect the session");
-    let res = get(&app, "/get/user", Some(cookie.clone())).await;
+    let res = get(&app, "/get/user", Some(&cookie)).await;
     assert_eq!(res.status(), 404, "still logged out");
 }
 

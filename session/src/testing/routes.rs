@@ -1,13 +1,32 @@
-//! The routes of `bench-server`, shared with the integration tests so that they exercise the
-//! very app the benchmarks measure. See the "bench-server" section of DESIGN.md.
+//! The routes of `bench-server` (the route table of the "bench-server" section of DESIGN.md),
+//! shared with the HTTP acceptance suite and the integration tests so that they exercise the very
+//! app the benchmarks measure, and [`suite_routes`]: those plus the few that only tests need.
 
-use actix_typed_session::{Flash, LoadSession, Session, SessionData, UserSessionsError};
 use actix_web::{web, HttpResponse, ResponseError as _};
+use tokio::sync::Barrier;
 
-/// Mounts the bench-server routes: `/noop`, `/read`, `/counter`, `/typed`, `/set/{key}/{value}`,
-/// `/get/{key}`, `/remove/{key}`, `/fill/{kib}`, `/renew`, `/purge`, and what apps build on
-/// sessions: `/login/{user}`, `/whoami`, `/logout`, `/sessions`, `/logout-everywhere`, `/remember`, `/flash/{text}`, `/flashes`, `/guarded`. All GET,
-/// plain text.
+use super::Gate;
+use crate::{Flash, LoadSession, Session, SessionData, UserSessionsError};
+
+/// Mounts the routes of `bench-server`, as DESIGN.md's route table defines them (all GET, plain
+/// text): `/noop`, `/read`, `/counter`, `/typed`, `/set/{key}/{value}`, `/get/{key}` (404
+/// `absent` when absent), `/remove/{key}`, `/fill/{kib}`, `/renew`, `/purge`, and what apps build
+/// on sessions: `/login/{user}`, `/whoami`, `/logout`, `/sessions`, `/logout-everywhere`,
+/// `/remember`, `/flash/{text}`, `/flashes`, `/guarded`.
+///
+/// ```
+/// use actix_web::{cookie::Key, test, App};
+/// use actix_typed_session::{store::MemoryStore, testing, SessionMiddleware};
+///
+/// # actix_web::rt::System::new().block_on(async {
+/// let middleware = SessionMiddleware::new(MemoryStore::new(), Key::generate());
+/// let app = test::init_service(App::new().wrap(middleware).configure(testing::routes)).await;
+/// let res = testing::get(&app, "/counter", None).await;
+/// let cookie = testing::set_cookie(&res).expect("a new session");
+/// let res = testing::get(&app, "/typed", Some(&cookie)).await;
+/// assert_eq!(testing::body(res).await, "2");
+/// # });
+/// ```
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/noop", web::get().to(noop))
         .route("/read", web::get().to(read))
@@ -29,12 +48,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/flashes", web::get().to(flashes))
         // Only this scope loads the session before routing, so its guard can read it.
         .service(
-            web::scope("/guarded").wrap(LoadSession).route(
-                "",
-                web::get()
-                    .guard(actix_typed_session::guard::signed_in())
-                    .to(guarded),
-            ),
+            web::scope("/guarded")
+                .wrap(LoadSession)
+                .route("", web::get().guard(crate::guard::signed_in()).to(guarded)),
         );
 }
 
@@ -64,6 +80,7 @@ async fn counter(session: Session) -> Reply {
 /// `/typed`'s view of the session: the very `counter` key of `/counter`, through a derived
 /// accessor, so the two routes measure the same work with and without the derive.
 #[derive(SessionData)]
+#[session(crate = "crate")]
 struct Counter {
     #[session(default)]
     counter: u64,
@@ -181,4 +198,46 @@ async fn flashes(flash: Flash) -> Reply {
 /// Reached only when the guard saw a signed-in user; 404 otherwise (no route matches).
 async fn guarded() -> HttpResponse {
     text("in")
+}
+
+/// The routes [`http_suite`](super::http_suite) drives: [`routes`] plus `/clear`;
+/// `/purge-then-set` (purges, then sets `flash` to `bye`); `/slow-set/{key}/{value}` (waits on a
+/// `web::Data<tokio::sync::Barrier>` before setting, to line up concurrent requests);
+/// `/slow-renew` (used by the suite only: once loaded, waits for the suite's go-ahead, then renews
+/// and sets `late`). All GET.
+pub fn suite_routes(cfg: &mut web::ServiceConfig) {
+    routes(cfg);
+    cfg.route("/clear", web::get().to(clear))
+        .route("/purge-then-set", web::get().to(purge_then_set))
+        .route("/slow-set/{key}/{value}", web::get().to(slow_set))
+        .route("/slow-renew", web::get().to(slow_renew));
+}
+
+async fn clear(session: Session) -> HttpResponse {
+    session.clear();
+    text("ok")
+}
+
+async fn purge_then_set(session: Session) -> Reply {
+    session.purge();
+    session.insert("flash", "bye")?;
+    Ok(text("ok"))
+}
+
+async fn slow_set(
+    session: Session,
+    path: web::Path<(String, String)>,
+    barrier: web::Data<Barrier>,
+) -> Reply {
+    // Both requests have loaded the session before either writes.
+    barrier.wait().await;
+    set(session, path).await
+}
+
+async fn slow_renew(session: Session, gate: web::Data<Gate>) -> Reply {
+    gate.loaded.notify_one();
+    gate.go.notified().await;
+    session.renew();
+    session.insert("late", "renewed")?;
+    Ok(text("ok"))
 }

@@ -1,8 +1,10 @@
-//! bench-server's `/typed` is the `/counter` of DESIGN.md through `#[derive(SessionData)]`: the
-//! same key, the same answers, on every store the server offers.
+//! bench-server's `/typed` (in `testing::routes`) is the `/counter` of DESIGN.md through
+//! `#[derive(SessionData)]`: the same key, the same answers, on a server-side store and on the
+//! cookie store.
 
 use actix_typed_session::{
     store::{CookieStore, MemoryStore},
+    testing::{self, body, get, set_cookie},
     SessionMiddleware, SessionStorage,
 };
 use actix_web::{cookie::Key, test, App};
@@ -11,22 +13,16 @@ async fn typed_and_untyped_count_together(storage: SessionStorage) {
     let app = test::init_service(
         App::new()
             .wrap(SessionMiddleware::new(storage, Key::generate()))
-            .configure(examples::routes),
+            .configure(testing::routes),
     )
     .await;
     let mut cookie = None;
     let mut answers = Vec::new();
     for uri in ["/typed", "/typed", "/counter", "/typed", "/read"] {
-        let mut req = test::TestRequest::get().uri(uri);
-        if let Some(c) = &cookie {
-            req = req.cookie(Clone::clone(c));
-        }
-        let res = test::call_service(&app, req.to_request()).await;
+        let res = get(&app, uri, cookie.as_ref()).await;
         assert!(res.status().is_success(), "{uri}: {}", res.status());
-        if let Some(c) = res.response().cookies().find(|c| c.name() == "session") {
-            cookie = Some(c.into_owned());
-        }
-        answers.push(String::from_utf8(test::read_body(res).await.to_vec()).unwrap());
+        cookie = set_cookie(&res).or(cookie);
+        answers.push(body(res).await);
     }
     assert_eq!(answers, ["1", "2", "3", "4", "4"]);
 }
