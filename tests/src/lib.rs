@@ -19,3 +19,4 @@ pub mod counted;
 pub mod harness;
 pub mod postgres_server;
 pub mod redis_server;
+pub mod test_ca;
