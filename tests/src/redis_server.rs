@@ -213,7 +213,9 @@ impl RedisServer {
                 == Some("+PONG");
         }
         let text = std::fs::read(log).unwrap_or_default();
-        let run = text.get(usize::try_from(log_start).unwrap_or(0)..).unwrap_or(&[]);
+        let run = text
+            .get(usize::try_from(log_start).unwrap_or(0)..)
+            .unwrap_or(&[]);
         String::from_utf8_lossy(run).contains("Ready to accept connections")
     }
 
@@ -226,7 +228,11 @@ impl RedisServer {
     /// `redis://127.0.0.1:{port}`, or `rediss://…` for a [TLS](Self::start_tls) server.
     #[must_use]
     pub fn url(&self) -> String {
-        let scheme = if self.tls.is_some() { "rediss" } else { "redis" };
+        let scheme = if self.tls.is_some() {
+            "rediss"
+        } else {
+            "redis"
+        };
         format!("{scheme}://127.0.0.1:{}", self.port)
     }
 

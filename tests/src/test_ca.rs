@@ -114,8 +114,21 @@ impl TestCa {
         let (ca_cert, ca_key) = (s(&self.cert), s(&self.key));
         openssl(
             &[
-                "x509", "-req", "-days", "1", "-in", &csr_s, "-CA", &ca_cert, "-CAkey", &ca_key,
-                "-CAcreateserial", "-extfile", &ext_s, "-out", &cert_s,
+                "x509",
+                "-req",
+                "-days",
+                "1",
+                "-in",
+                &csr_s,
+                "-CA",
+                &ca_cert,
+                "-CAkey",
+                &ca_key,
+                "-CAcreateserial",
+                "-extfile",
+                &ext_s,
+                "-out",
+                &cert_s,
             ],
             &self.dir,
         );

@@ -38,7 +38,11 @@ async fn sessions_round_trip_over_tls() {
         .build()
         .unwrap();
     let store = RedisStore::new(pool);
-    testing::store_suite(&store, Capabilities::server_side().lists_user_sessions(true)).await;
+    testing::store_suite(
+        &store,
+        Capabilities::server_side().lists_user_sessions(true),
+    )
+    .await;
 }
 
 #[actix_web::test]
@@ -49,7 +53,10 @@ async fn tls_refuses_plain_text_and_unknown_cas() {
     // A plain-text client cannot talk to the TLS port.
     let plain_url = server.url().replacen("rediss://", "redis://", 1);
     let plain = RedisStore::new(builder(&plain_url).build().unwrap());
-    let err = plain.refresh(&id, Duration::from_secs(60)).await.unwrap_err();
+    let err = plain
+        .refresh(&id, Duration::from_secs(60))
+        .await
+        .unwrap_err();
     assert!(
         matches!(err, StoreError::Unavailable(_) | StoreError::Timeout),
         "{err:?}"
@@ -72,7 +79,10 @@ async fn tls_refuses_plain_text_and_unknown_cas() {
 
     // Nor a client that trusts only the system's roots (the default).
     let system = RedisStore::new(builder(&server.url()).build().unwrap());
-    let err = system.refresh(&id, Duration::from_secs(60)).await.unwrap_err();
+    let err = system
+        .refresh(&id, Duration::from_secs(60))
+        .await
+        .unwrap_err();
     assert!(chain(&err).contains("UnknownIssuer"), "{}", chain(&err));
 
     // The right CA works on the same server: the failures above were the trust, not the server.
@@ -105,7 +115,11 @@ fn acl_line(text: &str, what: &str) -> String {
         .map(|l| l.trim_start_matches("///").trim())
         .filter(|l| l.starts_with("ACL SETUSER "))
         .collect();
-    assert_eq!(lines.len(), 1, "one `ACL SETUSER` line in {what}: {lines:?}");
+    assert_eq!(
+        lines.len(),
+        1,
+        "one `ACL SETUSER` line in {what}: {lines:?}"
+    );
     lines[0].to_owned()
 }
 
@@ -115,17 +129,28 @@ async fn the_documented_acl_is_enough() {
     let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
     let docs = std::fs::read_to_string(format!("{root}/session/src/store/redis.rs")).unwrap();
     let acl = acl_line(&readme, "README.md");
-    assert_eq!(acl, acl_line(&docs, "RedisStore's docs"), "the two lists agree");
+    assert_eq!(
+        acl,
+        acl_line(&docs, "RedisStore's docs"),
+        "the two lists agree"
+    );
 
     let server = RedisServer::start();
     let args: Vec<&str> = acl.split_whitespace().collect();
     assert_eq!(server.cli(&args).trim(), "OK", "{acl}");
     // The default user may no longer run anything either: the store must log in.
-    assert_eq!(server.cli(&["ACL", "SETUSER", "default", "off"]).trim(), "OK");
+    assert_eq!(
+        server.cli(&["ACL", "SETUSER", "default", "off"]).trim(),
+        "OK"
+    );
 
     let url = format!("redis://sessions:password@127.0.0.1:{}", server.port());
     let store = RedisStore::new(builder(&url).build().unwrap());
-    testing::store_suite(&store, Capabilities::server_side().lists_user_sessions(true)).await;
+    testing::store_suite(
+        &store,
+        Capabilities::server_side().lists_user_sessions(true),
+    )
+    .await;
     // Idle connections are PINGed: that is on the list too.
     let mut conn = store.pool().get().await.unwrap();
     let pong: String = redis::cmd("PING").query_async(&mut conn).await.unwrap();
