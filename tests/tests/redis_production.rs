@@ -8,7 +8,10 @@ use actix_typed_session::{
     testing::{self, Capabilities},
     SessionId, StoreError,
 };
-use session_tests::{redis_server::RedisServer, test_ca::TestCa};
+use session_tests::{
+    redis_server::{RedisCluster, RedisServer},
+    test_ca::TestCa,
+};
 
 fn builder(url: &str) -> actix_typed_session::store::RedisPoolBuilder {
     RedisPool::builder(url)
@@ -123,8 +126,8 @@ fn acl_line(text: &str, what: &str) -> String {
     lines[0].to_owned()
 }
 
-#[actix_web::test]
-async fn the_documented_acl_is_enough() {
+/// The ACL line README.md and `RedisStore`'s docs both give (checked to be the same).
+fn documented_acl() -> String {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
     let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
     let docs = std::fs::read_to_string(format!("{root}/session/src/store/redis.rs")).unwrap();
@@ -134,7 +137,15 @@ async fn the_documented_acl_is_enough() {
         acl_line(&docs, "RedisStore's docs"),
         "the two lists agree"
     );
+    acl
+}
 
+/// What the docs say a cluster needs on top of [`documented_acl`].
+const CLUSTER_EXTRA: &str = "+cluster|slots +asking";
+
+#[actix_web::test]
+async fn the_documented_acl_is_enough() {
+    let acl = documented_acl();
     let server = RedisServer::start();
     let args: Vec<&str> = acl.split_whitespace().collect();
     assert_eq!(server.cli(&args).trim(), "OK", "{acl}");
@@ -162,4 +173,32 @@ async fn the_documented_acl_is_enough() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Some("NOPERM"), "{err}");
+}
+
+#[actix_web::test]
+async fn the_documented_acl_is_enough_on_a_cluster() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
+    assert!(readme.contains(&format!("`{CLUSTER_EXTRA}` on a cluster")));
+    let acl = format!("{} {CLUSTER_EXTRA}", documented_acl());
+    let cluster = RedisCluster::start(3, 0);
+    let args: Vec<&str> = acl.split_whitespace().collect();
+    for node in cluster.nodes() {
+        assert_eq!(node.cli(&args).trim(), "OK", "{acl}");
+    }
+    let urls = cluster
+        .nodes()
+        .iter()
+        .map(|node| format!("redis://sessions:password@127.0.0.1:{}", node.port()));
+    let pool = RedisPool::cluster_builder(urls)
+        .connect_timeout(Duration::from_millis(1000))
+        .response_timeout(Duration::from_millis(1000))
+        .build()
+        .unwrap();
+    let store = RedisStore::new(pool);
+    testing::store_suite(
+        &store,
+        Capabilities::server_side().lists_user_sessions(true),
+    )
+    .await;
 }

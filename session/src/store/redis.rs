@@ -91,7 +91,7 @@ pub(crate) const DEFAULT_KEY_PREFIX: &str = "session:";
 /// ```
 ///
 /// Connect as it with `redis://sessions:password@host:6379`; with a database other than 0 add
-/// `+select`, on a cluster `+cluster|slots +asking`.
+/// `+select`, on a cluster `+cluster|slots +asking` (tested too).
 ///
 /// ```no_run
 /// use actix_web::{cookie::Key, App, HttpServer};
