@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use actix_typed_session::{
-    store::{RedisPool, RedisStore, SessionStore},
+    store::{RedisPool, RedisPoolBuilder, RedisStore, SessionStore},
     testing::{self, Capabilities},
     SessionId, StoreError,
 };
@@ -13,10 +13,19 @@ use session_tests::{
     test_ca::TestCa,
 };
 
-fn builder(url: &str) -> actix_typed_session::store::RedisPoolBuilder {
-    RedisPool::builder(url)
+fn builder(url: &str) -> RedisPoolBuilder {
+    timeouts(RedisPool::builder(url))
+}
+
+fn timeouts(builder: RedisPoolBuilder) -> RedisPoolBuilder {
+    builder
         .connect_timeout(Duration::from_millis(1000))
         .response_timeout(Duration::from_millis(1000))
+}
+
+/// The acceptance suite, user-session listing included (its scripts use the most commands).
+async fn passes_the_suite(store: &RedisStore) {
+    testing::store_suite(store, Capabilities::server_side().lists_user_sessions(true)).await;
 }
 
 /// The error chain of a store error, as one line.
@@ -41,11 +50,7 @@ async fn sessions_round_trip_over_tls() {
         .build()
         .unwrap();
     let store = RedisStore::new(pool);
-    testing::store_suite(
-        &store,
-        Capabilities::server_side().lists_user_sessions(true),
-    )
-    .await;
+    passes_the_suite(&store).await;
 }
 
 #[actix_web::test]
@@ -157,11 +162,7 @@ async fn the_documented_acl_is_enough() {
 
     let url = format!("redis://sessions:password@127.0.0.1:{}", server.port());
     let store = RedisStore::new(builder(&url).build().unwrap());
-    testing::store_suite(
-        &store,
-        Capabilities::server_side().lists_user_sessions(true),
-    )
-    .await;
+    passes_the_suite(&store).await;
     // Idle connections are PINGed: that is on the list too.
     let mut conn = store.pool().get().await.unwrap();
     let pong: String = redis::cmd("PING").query_async(&mut conn).await.unwrap();
@@ -190,15 +191,7 @@ async fn the_documented_acl_is_enough_on_a_cluster() {
         .nodes()
         .iter()
         .map(|node| format!("redis://sessions:password@127.0.0.1:{}", node.port()));
-    let pool = RedisPool::cluster_builder(urls)
-        .connect_timeout(Duration::from_millis(1000))
-        .response_timeout(Duration::from_millis(1000))
-        .build()
-        .unwrap();
+    let pool = timeouts(RedisPool::cluster_builder(urls)).build().unwrap();
     let store = RedisStore::new(pool);
-    testing::store_suite(
-        &store,
-        Capabilities::server_side().lists_user_sessions(true),
-    )
-    .await;
+    passes_the_suite(&store).await;
 }
