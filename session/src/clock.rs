@@ -91,6 +91,7 @@ impl Clock {
     }
 
     /// Milliseconds since the Unix epoch.
+    #[cfg(feature = "file")]
     pub(crate) fn unix_millis(&self) -> u64 {
         u64::try_from(self.since_epoch().as_millis()).unwrap_or(u64::MAX)
     }

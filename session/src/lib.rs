@@ -50,7 +50,9 @@
 //! | feature | default | gives |
 //! |---|---|---|
 //! | `macros` | yes | `#[derive(SessionData)]` |
-//! | `redis` | no | `store::RedisStore` and `store::RedisPool` on redis-rs (or your deadpool-redis pool) |
+//! | `redis` | no | `store::RedisStore` and `store::RedisPool` on redis-rs |
+//! | `redis-rustls` | no | `rediss://` URLs: TLS to Redis on rustls, your own CA with `RedisPoolBuilder::tls_root_certificates` |
+//! | `deadpool-redis` | no | `RedisPool::from_deadpool_redis`: the Redis store on your deadpool-redis pool |
 //! | `redis-cluster` | no | Redis Cluster for the Redis store |
 //! | `file` | no | `store::FileStore` (Unix only) |
 //! | `sqlite` | no | `store::SqliteStore` on sqlx (bundled SQLite) |

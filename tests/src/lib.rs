@@ -29,3 +29,15 @@ pub mod counted;
 pub mod harness;
 pub mod postgres_server;
 pub mod redis_server;
+pub mod test_ca;
+
+/// The Rust examples of README.md, compiled and run as doctests (`cargo test --doc`), so they
+/// cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
+
+/// The Rust examples of MIGRATING.md, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../MIGRATING.md")]
+pub struct MigratingDoctests;

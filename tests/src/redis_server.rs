@@ -1,5 +1,6 @@
 //! Real `redis-server` processes for tests: one server, or a cluster of them, on free loopback
-//! ports, without persistence, stopped (by pid) when dropped.
+//! ports, without persistence, stopped (by pid) when dropped; a server can speak TLS only
+//! ([`RedisServer::start_tls`], with certificates from a [`TestCa`]).
 //!
 //! A missing `redis-server` is a test failure, never a skip: install it with
 //! `apt-get install redis-server` (the README's test command does).
@@ -15,6 +16,8 @@ use std::{
     time::{Duration, Instant},
 };
 
+use crate::test_ca::{ServerCert, TestCa};
+
 /// How long a server may take to start answering.
 const START_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -24,6 +27,8 @@ pub struct RedisServer {
     port: u16,
     extra: Vec<String>,
     dir: PathBuf,
+    /// TLS only (no plain-text port): the CA and the server's certificate.
+    tls: Option<(TestCa, ServerCert)>,
     _tmp: Option<tempfile::TempDir>,
     child: Option<Child>,
 }
@@ -79,9 +84,30 @@ impl RedisServer {
     /// When `redis-server` is not installed or does not start.
     #[must_use]
     pub fn start_with(extra: &[&str]) -> Self {
+        Self::start_in(extra, false)
+    }
+
+    /// A server that speaks only TLS (`--port 0 --tls-port`), with a certificate for
+    /// `127.0.0.1` signed by a CA made for it ([`tls_ca`](Self::tls_ca)); clients need no
+    /// certificate of their own. Its [`url`](Self::url) is `rediss://`; [`cli`](Self::cli)
+    /// and the command counters do not work on it (they speak plain text).
+    ///
+    /// # Panics
+    /// When `redis-server` or `openssl` is not installed, or the server does not start.
+    #[must_use]
+    pub fn start_tls() -> Self {
+        Self::start_in(&[], true)
+    }
+
+    fn start_in(extra: &[&str], tls: bool) -> Self {
         let tmp = tempfile::tempdir().expect("a temp dir for redis-server");
         let dir = tmp.path().to_owned();
         let extra: Vec<String> = extra.iter().map(|s| (*s).to_owned()).collect();
+        let mut tls = tls.then(|| {
+            let ca = TestCa::new(&dir, "redis");
+            let cert = ca.issue_server();
+            (ca, cert)
+        });
         // The port is free when picked but may be taken before redis binds it: retry.
         for _ in 0..5 {
             let port = free_ports(1)[0];
@@ -89,6 +115,7 @@ impl RedisServer {
                 port,
                 extra: extra.clone(),
                 dir: dir.clone(),
+                tls: tls.take(),
                 _tmp: None,
                 child: None,
             };
@@ -96,6 +123,7 @@ impl RedisServer {
                 server._tmp = Some(tmp);
                 return server;
             }
+            tls = server.tls.take();
         }
         panic!(
             "redis-server did not start on any of 5 free ports; see {}",
@@ -109,6 +137,7 @@ impl RedisServer {
             port,
             extra,
             dir: dir.to_owned(),
+            tls: None,
             _tmp: None,
             child: None,
         };
@@ -118,8 +147,30 @@ impl RedisServer {
     fn launch(&mut self) -> Result<(), String> {
         assert!(self.child.is_none(), "the server is already running");
         let log = self.dir.join(format!("redis-{}.log", self.port));
+        // A restart appends to the log: only what this run writes counts.
+        let log_start = std::fs::metadata(&log).map_or(0, |m| m.len());
+        let port = self.port.to_string();
+        let ports: Vec<String> = match &self.tls {
+            None => vec!["--port".into(), port],
+            Some((ca, cert)) => [
+                "--port",
+                "0",
+                "--tls-port",
+                &port,
+                "--tls-cert-file",
+                &cert.cert.to_string_lossy(),
+                "--tls-key-file",
+                &cert.key.to_string_lossy(),
+                "--tls-ca-cert-file",
+                &ca.cert_path().to_string_lossy(),
+                "--tls-auth-clients",
+                "no",
+            ]
+            .map(String::from)
+            .to_vec(),
+        };
         let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string()])
+            .args(&ports)
             .args(["--bind", "127.0.0.1"])
             .args(["--save", ""])
             .args(["--appendonly", "no"])
@@ -138,9 +189,7 @@ impl RedisServer {
         self.child = Some(child);
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
-            if raw_command(self.port, &["PING"], Duration::from_millis(200)).as_deref()
-                == Some("+PONG")
-            {
+            if self.answers(&log, log_start) {
                 return Ok(());
             }
             let exited = self.child.as_mut().unwrap().try_wait().ok().flatten();
@@ -156,16 +205,41 @@ impl RedisServer {
         }
     }
 
+    /// True once the server answers `PING`; for a TLS server (which a plain-text `PING`
+    /// cannot reach), once this run's log says it accepts connections.
+    fn answers(&self, log: &Path, log_start: u64) -> bool {
+        if self.tls.is_none() {
+            return raw_command(self.port, &["PING"], Duration::from_millis(200)).as_deref()
+                == Some("+PONG");
+        }
+        let text = std::fs::read(log).unwrap_or_default();
+        let run = text
+            .get(usize::try_from(log_start).unwrap_or(0)..)
+            .unwrap_or(&[]);
+        String::from_utf8_lossy(run).contains("Ready to accept connections")
+    }
+
     /// The port it listens on.
     #[must_use]
     pub fn port(&self) -> u16 {
         self.port
     }
 
-    /// `redis://127.0.0.1:{port}`.
+    /// `redis://127.0.0.1:{port}`, or `rediss://…` for a [TLS](Self::start_tls) server.
     #[must_use]
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
+        let scheme = if self.tls.is_some() {
+            "rediss"
+        } else {
+            "redis"
+        };
+        format!("{scheme}://127.0.0.1:{}", self.port)
+    }
+
+    /// The CA that signed a [TLS](Self::start_tls) server's certificate.
+    #[must_use]
+    pub fn tls_ca(&self) -> Option<&TestCa> {
+        self.tls.as_ref().map(|(ca, _)| ca)
     }
 
     /// The process id, while running.

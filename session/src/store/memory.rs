@@ -305,7 +305,7 @@ impl MemoryStore {
     fn insert(&self, id: &SessionId, record: Record) {
         self.inner.cache.insert(id.clone(), record);
         let created = self.inner.created.fetch_add(1, Ordering::Relaxed) + 1;
-        if created % self.inner.sweep_every == 0 {
+        if created.is_multiple_of(self.inner.sweep_every) {
             self.sweep();
         }
     }

@@ -69,6 +69,30 @@ pub(crate) const DEFAULT_KEY_PREFIX: &str = "session:";
 /// restarting the app. Writes Redis acknowledged but had not yet replicated when the master
 /// died are lost: Redis replication is asynchronous.
 ///
+/// # TLS
+/// With the `redis-rustls` feature, `rediss://` URLs connect over TLS (rustls), trusting the
+/// system's root certificates, or your own CA with `RedisPoolBuilder::tls_root_certificates`.
+///
+/// # Redis commands (for ACLs and managed Redis)
+/// The store sends `EVALSHA` (its Lua scripts), `SCRIPT LOAD` (only for a script Redis does not
+/// know yet: once after a restart), `HGETALL`, `HMGET`, `PEXPIRE`, `DEL`, and `PING` for
+/// connections idle for a while. Connections open with `HELLO` (RESP3; `AUTH` instead when
+/// Redis refuses it; neither needs a grant), `SELECT` for a database other than 0, and `CLIENT SETINFO`, whose refusal
+/// is ignored. The scripts run `HGETALL`, `HMGET`, `HGET`, `HSET`, `HDEL`, `EXISTS`, `PEXPIRE`,
+/// `PTTL`, `DEL`, `ZADD`, `ZRANGE`, `ZRANGEBYSCORE`, `ZREM` and `ZSCORE`, which ACLs check
+/// as well; on a cluster the store sends those of them that list a user's sessions itself, and
+/// the cluster client also needs `CLUSTER SLOTS` and `ASKING`. Every key starts with the
+/// prefix. No `EVAL`, `KEYS`, `SCAN`, pub/sub or administrative command is used. An ACL user for
+/// the default prefix (a test runs the store's acceptance suite as exactly this user, with the
+/// default user switched off):
+///
+/// ```text
+/// ACL SETUSER sessions on >password ~session:* resetchannels -@all +evalsha +script|load +hgetall +hmget +hget +hset +hdel +exists +pexpire +pttl +del +zadd +zrange +zrangebyscore +zrem +zscore +ping
+/// ```
+///
+/// Connect as it with `redis://sessions:password@host:6379`; with a database other than 0 add
+/// `+select`, on a cluster `+cluster|slots +asking` (tested too).
+///
 /// ```no_run
 /// use actix_web::{cookie::Key, App, HttpServer};
 /// use actix_typed_session::{store::RedisStore, SessionMiddleware};

@@ -44,6 +44,10 @@ use ::redis::{
 
 use crate::StoreError;
 
+#[cfg(feature = "deadpool-redis")]
+mod deadpool;
+mod tls;
+
 /// Default for [`RedisPoolBuilder::connect_timeout`].
 pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 /// Default for [`RedisPoolBuilder::response_timeout`].
@@ -111,6 +115,7 @@ pub enum RedisConfigError {
 
 enum Source {
     Url(String),
+    #[cfg(feature = "deadpool-redis")]
     DeadpoolRedis(deadpool_redis::Pool),
     #[cfg(feature = "redis-cluster")]
     Cluster(Vec<String>),
@@ -120,6 +125,7 @@ enum Source {
 #[must_use]
 pub struct RedisPoolBuilder {
     source: Source,
+    tls: tls::Tls,
     connect_timeout: Duration,
     response_timeout: Duration,
     idle_check: Duration,
@@ -131,6 +137,7 @@ impl fmt::Debug for RedisPoolBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let source = match &self.source {
             Source::Url(_) => "url",
+            #[cfg(feature = "deadpool-redis")]
             Source::DeadpoolRedis(_) => "deadpool-redis pool",
             #[cfg(feature = "redis-cluster")]
             Source::Cluster(_) => "cluster",
@@ -147,7 +154,7 @@ impl fmt::Debug for RedisPoolBuilder {
 
 impl RedisPool {
     /// Connections to the Redis at `url` (`redis://[user:password@]host[:port][/db]`, or
-    /// `rediss://` if the `redis` crate's TLS features are on), with the defaults of
+    /// `rediss://` for TLS with the `redis-rustls` feature), with the defaults of
     /// [`RedisPoolBuilder`]. No connection is made until one is needed.
     ///
     /// ```no_run
@@ -171,25 +178,6 @@ impl RedisPool {
     /// ```
     pub fn builder(url: impl Into<String>) -> RedisPoolBuilder {
         RedisPoolBuilder::new(Source::Url(url.into()))
-    }
-
-    /// A builder that takes its connections from your own deadpool-redis pool.
-    ///
-    /// Each connection is taken out of `pool` once (costing that pool's `PING`) and then kept
-    /// and shared by this pool, so requests pay no `PING`; `pool` creates replacements as
-    /// needed. Those connections speak whatever protocol `pool` chose, so with RESP2 a dropped
-    /// connection is only noticed when a command fails on it: after a Redis restart, the first
-    /// request then fails and the other connections are `PING`ed before reuse.
-    ///
-    /// ```no_run
-    /// let theirs = deadpool_redis::Config::from_url("redis://127.0.0.1:6379")
-    ///     .create_pool(Some(deadpool_redis::Runtime::Tokio1))
-    ///     .unwrap();
-    /// let pool = actix_typed_session::store::RedisPool::from_deadpool_redis(theirs).build()?;
-    /// # Ok::<(), actix_typed_session::store::RedisConfigError>(())
-    /// ```
-    pub fn from_deadpool_redis(pool: deadpool_redis::Pool) -> RedisPoolBuilder {
-        RedisPoolBuilder::new(Source::DeadpoolRedis(pool))
     }
 
     /// Connections to the Redis Cluster reachable at any of `nodes` (node URLs), with the
@@ -281,6 +269,7 @@ impl RedisPoolBuilder {
     fn new(source: Source) -> Self {
         Self {
             source,
+            tls: tls::Tls::default(),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             response_timeout: DEFAULT_RESPONSE_TIMEOUT,
             idle_check: DEFAULT_IDLE_CHECK,
@@ -339,12 +328,13 @@ impl RedisPoolBuilder {
                         .set_protocol(ProtocolVersion::RESP3),
                 );
                 Factory::Single(Box::new(Single {
-                    resp3: Client::open(resp3).map_err(RedisConfigError::Url)?,
-                    resp2: Client::open(info).map_err(RedisConfigError::Url)?,
+                    resp3: self.tls.client(resp3).map_err(RedisConfigError::Url)?,
+                    resp2: self.tls.client(info).map_err(RedisConfigError::Url)?,
                     resp3_refused: AtomicBool::new(false),
                     config,
                 }))
             }
+            #[cfg(feature = "deadpool-redis")]
             Source::DeadpoolRedis(pool) => Factory::DeadpoolRedis(pool),
             #[cfg(feature = "redis-cluster")]
             Source::Cluster(nodes) => {
@@ -356,7 +346,8 @@ impl RedisPoolBuilder {
                     .map(|url| url.as_str().into_connection_info())
                     .collect::<RedisResult<Vec<_>>>()
                     .map_err(RedisConfigError::Url)?;
-                let client = ::redis::cluster::ClusterClientBuilder::new(infos)
+                let client = (self.tls)
+                    .cluster(::redis::cluster::ClusterClientBuilder::new(infos))
                     .connection_timeout(self.connect_timeout)
                     .response_timeout(self.response_timeout)
                     // Room for one redirection or retry, within the store's deadline.
@@ -421,6 +412,7 @@ struct Single {
 
 enum Factory {
     Single(Box<Single>),
+    #[cfg(feature = "deadpool-redis")]
     DeadpoolRedis(deadpool_redis::Pool),
     #[cfg(feature = "redis-cluster")]
     Cluster(Box<::redis::cluster::ClusterClient>),
@@ -598,18 +590,8 @@ impl Shared {
     async fn connect(&self) -> RedisResult<RedisConnection> {
         match &self.factory {
             Factory::Single(single) => self.connect_single(single).await,
-            Factory::DeadpoolRedis(pool) => {
-                let conn = pool.get().await.map_err(|err| match err {
-                    deadpool_redis::PoolError::Backend(err) => err,
-                    // Keep the pool's error as the source of an I/O error.
-                    other => RedisError::from(std::io::Error::other(other)),
-                })?;
-                let conn = deadpool_redis::Connection::take(conn);
-                Ok(RedisConnection {
-                    inner: Inner::Single(conn),
-                    health: Health::new(false, &self.clock),
-                })
-            }
+            #[cfg(feature = "deadpool-redis")]
+            Factory::DeadpoolRedis(pool) => self.connect_deadpool(pool).await,
             #[cfg(feature = "redis-cluster")]
             Factory::Cluster(client) => Ok(RedisConnection {
                 inner: Inner::Cluster(client.get_async_connection().await?),
