@@ -152,6 +152,22 @@ fn upserts(changes: &ChangeSet) -> Result<String, StoreError> {
     serde_json::to_string(&map).map_err(|err| StoreError::Other(err.into()))
 }
 
+/// The statements of a SQL store's user methods and of its `user_id` migration, made once
+/// for its table (each store's `users.rs` writes them in its dialect).
+struct UserStatements {
+    /// Whether the table has the `user_id` column.
+    has_column: String,
+    add_column: String,
+    /// `(id, JSON text under USER_KEY)` of the rows whose user to fill in.
+    signed_in: String,
+    backfill: String,
+    index: String,
+    /// `(id, JSON text under USER_KEY, expiry in Unix ms)` of a user's live rows.
+    list: String,
+    /// Deletes a user's live rows, or only the one of an id when one is given.
+    end: String,
+}
+
 /// What a change set makes of the session's `user_id` column (the user signed in under
 /// [`USER_KEY`]): `Some(user)` when it writes or removes that key or clears the session
 /// (`Some(None)`: no user, also for a value this crate did not write), `None` when it leaves

@@ -14,7 +14,8 @@ use tokio::sync::OnceCell;
 
 use super::{
     check_table, created, created_user, decode, encode, millis, now_ms, only, patch, sql_error,
-    user_change, within, written, SqlConfigError, SqlPruner, DEFAULT_SQL_TIMEOUT, DEFAULT_TABLE,
+    user_change, within, written, SqlConfigError, SqlPruner, UserStatements, DEFAULT_SQL_TIMEOUT,
+    DEFAULT_TABLE,
 };
 use crate::{
     store::{ChangeSet, Entries, Keys, SaveOutcome, SessionStore, UserSession},
@@ -107,7 +108,7 @@ struct Inner {
     timeout: Duration,
     schema: OnceCell<()>,
     sql: Statements,
-    users: users::Statements,
+    users: UserStatements,
 }
 
 /// Every statement the store sends, made once for its table.
@@ -407,7 +408,7 @@ impl SqliteStoreBuilder {
                 pool,
                 writer,
                 sql: Statements::new(&self.table),
-                users: users::Statements::new(&self.table),
+                users: users::statements(&self.table),
                 table: self.table,
                 timeout: self.timeout,
                 schema: OnceCell::new(),
@@ -605,25 +606,6 @@ impl SessionStore for SqliteStore {
         .await
     }
 
-    /// Nothing to do: the save that wrote the sign-in set the row's `user_id`.
-    async fn index_user_session(
-        &self,
-        _user: &str,
-        _id: &SessionId,
-        _ttl: Duration,
-    ) -> Result<(), StoreError> {
-        Ok(())
-    }
-
-    async fn user_sessions(&self, user: &str) -> Result<Vec<UserSession>, StoreError> {
-        self.list_user(user).await
-    }
-
-    async fn end_user_session(&self, user: &str, id: &SessionId) -> Result<bool, StoreError> {
-        self.end_user(user, id).await
-    }
-
-    async fn end_user_sessions(&self, user: &str) -> Result<usize, StoreError> {
-        self.end_all(user).await
-    }
+    // The save that writes a sign-in sets the row's `user_id`: nothing to index.
+    user_methods_without_index!(sql);
 }

@@ -4,53 +4,41 @@
 
 use sqlx::{PgConnection, Postgres, Row as _, Transaction};
 
-use super::{Inner, PostgresStore};
+use super::Inner;
 use crate::{
     store::{
-        sql::{sql_error, user_rows, within},
+        sql::{sql_error, user_rows, within, UserStatements},
         SignedIn, UserSession, USER_KEY,
     },
     SessionId, StoreError,
 };
 
-/// The statements of the user methods and of the migration, made once for the table.
-pub(super) struct Statements {
-    has_column: String,
-    add_column: String,
-    signed_in: String,
-    backfill: String,
-    index: String,
-    list: String,
-    end_one: String,
-    end_all: String,
-}
-
-impl Statements {
-    pub(super) fn new(t: &str) -> Self {
-        let record = format!("data->>'{USER_KEY}'");
-        Self {
-            has_column: "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = \
-                 to_regclass($1) AND attname = 'user_id' AND NOT attisdropped)"
-                .to_owned(),
-            add_column: format!("ALTER TABLE {t} ADD COLUMN IF NOT EXISTS user_id TEXT"),
-            signed_in: format!("SELECT id, {record} FROM {t} WHERE {record} IS NOT NULL"),
-            // $1 ids, $2 their users.
-            backfill: format!(
-                "UPDATE {t} SET user_id = u.user_id \
-                 FROM unnest($1::text[], $2::text[]) AS u(id, user_id) WHERE {t}.id = u.id"
-            ),
-            index: format!(
-                "CREATE INDEX IF NOT EXISTS {t}_user_id ON {t} (user_id) WHERE user_id IS NOT NULL"
-            ),
-            list: format!(
-                "SELECT id, {record}, (extract(epoch FROM expires_at) * 1000)::int8 FROM {t} \
-                 WHERE user_id = $1 AND expires_at > now()"
-            ),
-            end_one: format!(
-                "DELETE FROM {t} WHERE id = $2 AND user_id = $1 AND expires_at > now()"
-            ),
-            end_all: format!("DELETE FROM {t} WHERE user_id = $1 AND expires_at > now()"),
-        }
+/// The user statements in this dialect.
+pub(super) fn statements(t: &str) -> UserStatements {
+    let record = format!("data->>'{USER_KEY}'");
+    UserStatements {
+        has_column: "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = \
+             to_regclass($1) AND attname = 'user_id' AND NOT attisdropped)"
+            .to_owned(),
+        add_column: format!("ALTER TABLE {t} ADD COLUMN IF NOT EXISTS user_id TEXT"),
+        signed_in: format!("SELECT id, {record} FROM {t} WHERE {record} IS NOT NULL"),
+        // $1 ids, $2 their users.
+        backfill: format!(
+            "UPDATE {t} SET user_id = u.user_id \
+             FROM unnest($1::text[], $2::text[]) AS u(id, user_id) WHERE {t}.id = u.id"
+        ),
+        index: format!(
+            "CREATE INDEX IF NOT EXISTS {t}_user_id ON {t} (user_id) WHERE user_id IS NOT NULL"
+        ),
+        list: format!(
+            "SELECT id, {record}, (extract(epoch FROM expires_at) * 1000)::int8 FROM {t} \
+             WHERE user_id = $1 AND expires_at > now()"
+        ),
+        // $1 user, $2 the one id or NULL for all.
+        end: format!(
+            "DELETE FROM {t} WHERE user_id = $1 AND expires_at > now() \
+             AND ($2::text IS NULL OR id = $2)"
+        ),
     }
 }
 
@@ -102,46 +90,27 @@ impl Inner {
             .map_err(sql_error)
     }
 
-    /// Runs the user statement `sql` with the user and `id` (if any), within the timeout.
-    async fn end(&self, sql: &str, user: &str, id: Option<&SessionId>) -> Result<u64, StoreError> {
+    /// The live sessions of `user`.
+    pub(super) async fn list_user(&self, user: &str) -> Result<Vec<UserSession>, StoreError> {
+        let listing = sqlx::query(&self.users.list).bind(user);
         within(self.timeout, async {
             self.schema().await?;
-            let query = sqlx::query(sql).bind(user);
-            let query = match id {
-                Some(id) => query.bind(id.as_str()),
-                None => query,
-            };
-            let done = query.execute(&self.pool).await.map_err(sql_error)?;
-            Ok(done.rows_affected())
-        })
-        .await
-    }
-}
-
-/// The user methods of [`PostgresStore`]; the trait impl in `postgres.rs` forwards here.
-impl PostgresStore {
-    pub(super) async fn list_user(&self, user: &str) -> Result<Vec<UserSession>, StoreError> {
-        let inner = &*self.inner;
-        within(inner.timeout, async {
-            inner.schema().await?;
-            let rows = sqlx::query(&inner.users.list)
-                .bind(user)
-                .fetch_all(&inner.pool)
-                .await
-                .map_err(sql_error)?;
+            let rows = listing.fetch_all(&self.pool).await.map_err(sql_error)?;
             user_rows(user, rows)
         })
         .await
     }
 
-    pub(super) async fn end_user(&self, user: &str, id: &SessionId) -> Result<bool, StoreError> {
-        let inner = &*self.inner;
-        Ok(inner.end(&inner.users.end_one, user, Some(id)).await? > 0)
-    }
-
-    pub(super) async fn end_all(&self, user: &str) -> Result<usize, StoreError> {
-        let inner = &*self.inner;
-        let ended = inner.end(&inner.users.end_all, user, None).await?;
-        Ok(usize::try_from(ended).unwrap_or(usize::MAX))
+    /// Deletes `user`'s live rows (only `id`'s, given one); answers how many.
+    pub(super) async fn end(&self, user: &str, id: Option<&SessionId>) -> Result<u64, StoreError> {
+        let deletion = sqlx::query(&self.users.end)
+            .bind(user)
+            .bind(id.map(SessionId::as_str));
+        within(self.timeout, async {
+            self.schema().await?;
+            let done = deletion.execute(&self.pool).await.map_err(sql_error)?;
+            Ok(done.rows_affected())
+        })
+        .await
     }
 }

@@ -4,58 +4,44 @@
 
 use sqlx::Row as _;
 
-use super::{Inner, SqliteStore};
+use super::Inner;
 use crate::{
     store::{
-        sql::{now_ms, sql_error, user_rows, within},
+        sql::{now_ms, sql_error, user_rows, within, UserStatements},
         SignedIn, UserSession, USER_KEY,
     },
     SessionId, StoreError,
 };
 
-/// The statements of the user methods and of the migration, made once for the table.
-pub(super) struct Statements {
-    has_column: String,
-    add_column: String,
-    signed_in: String,
-    backfill: String,
-    index: String,
-    list: String,
-    end_one: String,
-    end_all: String,
-}
-
-impl Statements {
-    pub(super) fn new(t: &str) -> Self {
-        // The JSON text under USER_KEY, NULL for a corrupt row (json_extract would fail on it).
-        let record = format!(
-            "CASE WHEN json_valid(data) AND json_type(data) = 'object' \
-             THEN json_extract(data, '$.\"{USER_KEY}\"') END"
-        );
-        Self {
-            has_column: format!(
-                "SELECT count(*) FROM pragma_table_info('{t}') WHERE name = 'user_id'"
-            ),
-            add_column: format!("ALTER TABLE {t} ADD COLUMN user_id TEXT"),
-            signed_in: format!(
-                "SELECT id, record FROM (SELECT id, {record} AS record FROM {t} \
-                 WHERE user_id IS NULL) WHERE record IS NOT NULL"
-            ),
-            // ?1 user, ?2 id, ?3 the record the user was read from (unchanged since).
-            backfill: format!(
-                "UPDATE {t} SET user_id = ?1 WHERE id = ?2 AND user_id IS NULL AND {record} = ?3"
-            ),
-            index: format!(
-                "CREATE INDEX IF NOT EXISTS {t}_user_id ON {t} (user_id) WHERE user_id IS NOT NULL"
-            ),
-            // ?1 user, ?2 now (Unix ms).
-            list: format!(
-                "SELECT id, {record}, expires_at FROM {t} WHERE user_id = ?1 AND expires_at > ?2"
-            ),
-            // ?1 user, ?2 now, ?3 id.
-            end_one: format!("DELETE FROM {t} WHERE id = ?3 AND user_id = ?1 AND expires_at > ?2"),
-            end_all: format!("DELETE FROM {t} WHERE user_id = ?1 AND expires_at > ?2"),
-        }
+/// The user statements in this dialect.
+pub(super) fn statements(t: &str) -> UserStatements {
+    // The JSON text under USER_KEY, NULL for a corrupt row (json_extract would fail on it).
+    let record = format!(
+        "CASE WHEN json_valid(data) AND json_type(data) = 'object' \
+         THEN json_extract(data, '$.\"{USER_KEY}\"') END"
+    );
+    UserStatements {
+        has_column: format!("SELECT count(*) FROM pragma_table_info('{t}') WHERE name = 'user_id'"),
+        add_column: format!("ALTER TABLE {t} ADD COLUMN user_id TEXT"),
+        signed_in: format!(
+            "SELECT id, record FROM (SELECT id, {record} AS record FROM {t} \
+             WHERE user_id IS NULL) WHERE record IS NOT NULL"
+        ),
+        // ?1 user, ?2 id, ?3 the record the user was read from (unchanged since).
+        backfill: format!(
+            "UPDATE {t} SET user_id = ?1 WHERE id = ?2 AND user_id IS NULL AND {record} = ?3"
+        ),
+        index: format!(
+            "CREATE INDEX IF NOT EXISTS {t}_user_id ON {t} (user_id) WHERE user_id IS NOT NULL"
+        ),
+        // ?1 user, ?2 now (Unix ms).
+        list: format!(
+            "SELECT id, {record}, expires_at FROM {t} WHERE user_id = ?1 AND expires_at > ?2"
+        ),
+        // ?1 user, ?2 now, ?3 the one id or NULL for all.
+        end: format!(
+            "DELETE FROM {t} WHERE user_id = ?1 AND expires_at > ?2 AND (?3 IS NULL OR id = ?3)"
+        ),
     }
 }
 
@@ -108,32 +94,14 @@ impl Inner {
         Ok(())
     }
 
-    /// Runs the user statement `sql` with the user, now and `id` (if any), within the timeout.
-    async fn end(&self, sql: &str, user: &str, id: Option<&SessionId>) -> Result<u64, StoreError> {
+    /// The live sessions of `user`.
+    pub(super) async fn list_user(&self, user: &str) -> Result<Vec<UserSession>, StoreError> {
         within(self.timeout, async {
             self.schema().await?;
-            let query = sqlx::query(sql).bind(user).bind(now_ms());
-            let query = match id {
-                Some(id) => query.bind(id.as_str()),
-                None => query,
-            };
-            let done = query.execute(&self.writer).await.map_err(sql_error)?;
-            Ok(done.rows_affected())
-        })
-        .await
-    }
-}
-
-/// The user methods of [`SqliteStore`]; the trait impl in `sqlite.rs` forwards here.
-impl SqliteStore {
-    pub(super) async fn list_user(&self, user: &str) -> Result<Vec<UserSession>, StoreError> {
-        let inner = &*self.inner;
-        within(inner.timeout, async {
-            inner.schema().await?;
-            let rows = sqlx::query(&inner.users.list)
+            let rows = sqlx::query(&self.users.list)
                 .bind(user)
                 .bind(now_ms())
-                .fetch_all(&inner.pool)
+                .fetch_all(&self.pool)
                 .await
                 .map_err(sql_error)?;
             user_rows(user, rows)
@@ -141,14 +109,18 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn end_user(&self, user: &str, id: &SessionId) -> Result<bool, StoreError> {
-        let inner = &*self.inner;
-        Ok(inner.end(&inner.users.end_one, user, Some(id)).await? > 0)
-    }
-
-    pub(super) async fn end_all(&self, user: &str) -> Result<usize, StoreError> {
-        let inner = &*self.inner;
-        let ended = inner.end(&inner.users.end_all, user, None).await?;
-        Ok(usize::try_from(ended).unwrap_or(usize::MAX))
+    /// Deletes `user`'s live rows (only `id`'s, given one); answers how many.
+    pub(super) async fn end(&self, user: &str, id: Option<&SessionId>) -> Result<u64, StoreError> {
+        within(self.timeout, async {
+            self.schema().await?;
+            let done = sqlx::query(&self.users.end)
+                .bind(user)
+                .bind(now_ms())
+                .bind(id.map(SessionId::as_str))
+                .execute(&self.writer)
+                .await;
+            Ok(done.map_err(sql_error)?.rows_affected())
+        })
+        .await
     }
 }
