@@ -6,11 +6,11 @@
 use actix_typed_session::{
     store::MemoryStore,
     testing::{self, set_cookie},
-    SessionMiddleware,
+    SessionMiddleware, Transport,
 };
 use actix_web::{
     cookie::Key,
-    http::header::{HeaderValue, COOKIE},
+    http::header::{HeaderName, HeaderValue, AUTHORIZATION, COOKIE},
     rt::System,
     test::{call_service, init_service, TestRequest},
     App,
@@ -51,7 +51,9 @@ fn mutation() -> impl Strategy<Value = Mutation> {
     ]
 }
 
-fn apply(genuine: &[u8], m: &Mutation) -> Vec<u8> {
+/// The header value made by `m` from the genuine token: `prefix` and the mutated token (a raw
+/// header is random bytes on its own).
+fn apply(genuine: &[u8], m: &Mutation, prefix: &[u8]) -> Vec<u8> {
     let at = |i: usize| i % (genuine.len() + 1);
     let value = match m {
         Mutation::Flip(i, b) => {
@@ -81,7 +83,7 @@ fn apply(genuine: &[u8], m: &Mutation) -> Vec<u8> {
         Mutation::Random(bytes) => bytes.clone(),
         Mutation::RawHeader(bytes) => return bytes.clone(),
     };
-    let mut header = b"session=".to_vec();
+    let mut header = prefix.to_vec();
     header.extend(value);
     header
 }
@@ -110,10 +112,21 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-#[test]
-fn garbage_cookies_never_panic_never_500_and_never_reach_the_store() {
+/// Which header carries the token, and how the middleware is told to read it there.
+struct Carrier {
+    transport: Transport,
+    header: HeaderName,
+    /// What precedes the token in the header's value.
+    prefix: &'static [u8],
+}
+
+/// Throws `cases` mutated tokens at a memory-store app in the carrier's header and asserts:
+/// no panic, no 5xx, no store call for a header that cannot hold the genuine token. Returns
+/// how many headers were sendable, and how many of those still held the genuine token.
+fn throw_garbage(carrier: Carrier, cases: u32) -> (usize, usize) {
     let system = System::new();
     let store = Counted::new(MemoryStore::new());
+    let cookie = carrier.header == COOKIE;
     let (app, genuine) = system.block_on({
         let store = store.clone();
         async move {
@@ -122,6 +135,7 @@ fn garbage_cookies_never_panic_never_500_and_never_reach_the_store() {
                     .wrap(
                         SessionMiddleware::builder(store, Key::generate())
                             .cookie_secure(false)
+                            .transport(carrier.transport)
                             .build(),
                     )
                     .configure(testing::routes),
@@ -129,48 +143,85 @@ fn garbage_cookies_never_panic_never_500_and_never_reach_the_store() {
             .await;
             let res = testing::get(&app, "/set/k/v", None).await;
             assert_eq!(res.status(), 200);
-            let genuine = set_cookie(&res)
-                .expect("a session cookie")
-                .value()
-                .to_owned();
-            (app, genuine)
+            let token = if cookie {
+                set_cookie(&res)
+                    .expect("a session cookie")
+                    .value()
+                    .to_owned()
+            } else {
+                let token = res.headers().get("x-session").expect("a token");
+                token.to_str().unwrap().to_owned()
+            };
+            (app, token)
         }
     });
     let genuine = genuine.into_bytes();
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(2000);
+    let (header, prefix) = (carrier.header, carrier.prefix);
     let verified = std::cell::Cell::new(0usize);
     let sent = std::cell::Cell::new(0usize);
     proptest!(ProptestConfig::with_cases(cases), |(m in mutation())| {
-        let header = apply(&genuine, &m);
+        let bytes = apply(&genuine, &m, prefix);
         // Bytes a header cannot carry never reach the middleware (the HTTP parser refuses them).
-        let Ok(value) = HeaderValue::from_bytes(&header) else { return Ok(()) };
-        let may_verify = contains(&header, &genuine) || contains(&percent_decoded(&header), &genuine);
+        let Ok(value) = HeaderValue::from_bytes(&bytes) else { return Ok(()) };
+        let may_verify = contains(&bytes, &genuine) || contains(&percent_decoded(&bytes), &genuine);
         sent.set(sent.get() + 1);
         let before = store.calls();
         let status = system.block_on(async {
-            let req = TestRequest::get().uri("/read").insert_header((COOKIE, value)).to_request();
+            let req = TestRequest::get().uri("/read").insert_header((header.clone(), value)).to_request();
             call_service(&app, req).await.status()
         });
         let calls = store.calls() - before;
-        prop_assert!(status.as_u16() < 500, "{status} for {m:?}");
+        prop_assert!(status.as_u16() < 500, "{} for {:?} in {}", status, m, header);
         if may_verify {
             verified.set(verified.get() + 1);
         } else {
-            prop_assert_eq!(calls, 0, "a store call for a cookie that cannot verify: {:?}", m);
+            prop_assert_eq!(calls, 0, "a store call for a token that cannot verify: {:?}", m);
         }
     });
-    println!(
-        "{} headers sent, {} still held the genuine cookie",
-        sent.get(),
-        verified.get()
-    );
     assert!(
         sent.get() > cases as usize / 2,
-        "most generated headers were not even sendable"
+        "most generated {header} headers were not even sendable"
     );
+    (sent.get(), verified.get())
+}
+
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(default)
+}
+
+#[test]
+fn garbage_cookies_never_panic_never_500_and_never_reach_the_store() {
+    let carrier = Carrier {
+        transport: Transport::Cookie,
+        header: COOKIE,
+        prefix: b"session=",
+    };
+    let (sent, verified) = throw_garbage(carrier, cases(2000));
+    println!("{sent} headers sent, {verified} still held the genuine cookie");
+}
+
+/// The same mutations as session tokens in headers (`X-Session`, `Authorization: Bearer`).
+#[test]
+fn garbage_header_tokens_never_panic_never_500_and_never_reach_the_store() {
+    for (transport, header, prefix) in [
+        (
+            Transport::header(),
+            HeaderName::from_static("x-session"),
+            &b""[..],
+        ),
+        (Transport::bearer(), AUTHORIZATION, &b"Bearer "[..]),
+    ] {
+        let carrier = Carrier {
+            transport,
+            header,
+            prefix,
+        };
+        let (sent, verified) = throw_garbage(carrier, cases(1000));
+        println!("{sent} headers sent, {verified} still held the genuine token");
+    }
 }
 
 /// Any JSON value: strings of arbitrary unicode (controls and NUL included) as values and
@@ -283,10 +334,7 @@ fn random_json_values_round_trip_through_real_stores() {
             SqliteStore::open(dir.path().join("s.db")).unwrap().into(),
         ),
     ];
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(300);
+    let cases = cases(300);
     for (name, store) in stores {
         let system = System::new();
         let app = system.block_on(init_service(
