@@ -244,3 +244,22 @@ fn cookie_store_serves_the_app_routes_it_can() {
         Can { server_side: false },
     );
 }
+
+#[test]
+fn sqlite_store_serves_the_app_routes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sessions.db");
+    all_routes(
+        &Server::start(&["--store", "sqlite", "--database", db.to_str().unwrap()]),
+        Can { server_side: true },
+    );
+}
+
+#[test]
+fn postgres_store_serves_the_app_routes() {
+    let db = session_tests::postgres_server::PostgresServer::start();
+    all_routes(
+        &Server::start(&["--store", "postgres", "--database", &db.url()]),
+        Can { server_side: true },
+    );
+}

@@ -132,3 +132,28 @@ fn sqlite_keeps_acknowledged_writes_when_the_server_is_killed() {
     assert_eq!(b.get("/read", Some(&cookie)).body, acked.to_string());
     assert_eq!(b.get("/get/last", Some(&cookie)).body, "write");
 }
+
+/// A user signed in through two processes on one SQLite file: each lists both sessions, and
+/// logging out everywhere through one ends the session the other issued.
+#[test]
+fn two_servers_on_one_sqlite_file_share_a_users_sessions() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sessions.db");
+    let (a, b) = (sqlite_server(&db), sqlite_server(&db));
+    let laptop = a.get("/login/ada", None).cookie().unwrap();
+    let phone = b.get("/login/ada", None).cookie().unwrap();
+    let bob = b.get("/login/bob", None).cookie().unwrap();
+    for server in [&a, &b] {
+        let listed = server.get("/sessions", Some(&laptop));
+        assert_eq!((listed.status, listed.body.as_str()), (200, "2"));
+    }
+    let everywhere = b.get("/logout-everywhere", Some(&phone));
+    assert_eq!((everywhere.status, everywhere.body.as_str()), (200, "ok"));
+    assert_eq!(
+        a.get("/whoami", Some(&laptop)).status,
+        404,
+        "ended in a too"
+    );
+    assert_eq!(a.get("/whoami", Some(&bob)).body, "bob", "bob keeps his");
+    assert_eq!(a.get("/sessions", Some(&bob)).body, "1");
+}

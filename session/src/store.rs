@@ -81,6 +81,57 @@ use std::{collections::HashMap, future::Future, pin::Pin, time::Duration};
 
 use crate::{SessionId, StoreError};
 
+/// The four user methods of a [`SessionStore`] impl for a store that finds a user's sessions
+/// in what it holds (a directory scan, an indexed column) rather than in a list kept beside
+/// them: `index_user_session` has nothing to do (the write listed the session). With no
+/// argument the others forward to the store's inherent `list_user`, `end_user` and `end_all`;
+/// with `sql`, to its `inner`'s `list_user` and `end` (deletes the user's live rows, or the
+/// one of a given id, and answers how many).
+#[cfg(any(feature = "sqlite", feature = "postgres", all(feature = "file", unix)))]
+macro_rules! user_methods_without_index {
+    (@index) => {
+        async fn index_user_session(
+            &self,
+            _user: &str,
+            _id: &SessionId,
+            _ttl: Duration,
+        ) -> Result<(), StoreError> {
+            Ok(())
+        }
+    };
+    () => {
+        user_methods_without_index!(@index);
+
+        async fn user_sessions(&self, user: &str) -> Result<Vec<UserSession>, StoreError> {
+            self.list_user(user).await
+        }
+
+        async fn end_user_session(&self, user: &str, id: &SessionId) -> Result<bool, StoreError> {
+            self.end_user(user, id).await
+        }
+
+        async fn end_user_sessions(&self, user: &str) -> Result<usize, StoreError> {
+            self.end_all(user).await
+        }
+    };
+    (sql) => {
+        user_methods_without_index!(@index);
+
+        async fn user_sessions(&self, user: &str) -> Result<Vec<UserSession>, StoreError> {
+            self.inner.list_user(user).await
+        }
+
+        async fn end_user_session(&self, user: &str, id: &SessionId) -> Result<bool, StoreError> {
+            Ok(self.inner.end(user, Some(id)).await? > 0)
+        }
+
+        async fn end_user_sessions(&self, user: &str) -> Result<usize, StoreError> {
+            let ended = self.inner.end(user, None).await?;
+            Ok(usize::try_from(ended).unwrap_or(usize::MAX))
+        }
+    };
+}
+
 mod cookie;
 #[cfg(all(feature = "file", unix))]
 mod file;

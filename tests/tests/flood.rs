@@ -1,4 +1,5 @@
-//! Resource bounds under abuse: a flood of anonymous sessions against a bounded memory store.
+//! Resource bounds under abuse: a flood of anonymous sessions against a bounded memory store,
+//! and against the file store, whose only bound is pruning (it has no cap on sessions).
 
 use std::time::Instant;
 
@@ -93,4 +94,84 @@ async fn memory_store_never_holds_more_sessions_than_its_bound() {
         }
     }
     assert!(over.is_empty(), "the bound was exceeded: {over:?}");
+}
+
+/// Session files (not lock or temporary files) in `dir`.
+fn session_files(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter(|e| {
+            let name = e.as_ref().unwrap().file_name();
+            let name = name.to_string_lossy();
+            name.starts_with("session-") && name.ends_with(".json")
+        })
+        .count()
+}
+
+/// The file store keeps no cap on sessions: its directory is bounded by the TTL and pruning.
+/// Under a flood of new sessions with a 1 s TTL and pruning every 200 ms, the directory never
+/// holds more files than the sessions created within the last TTL + interval + one second of
+/// slack (a pruning pass and scheduling), and it holds far fewer than the flood created.
+#[actix_web::test]
+async fn a_flood_of_new_sessions_in_the_file_store_is_kept_down_by_pruning() {
+    use std::time::Duration;
+
+    use actix_typed_session::store::FileStore;
+
+    const TTL: Duration = Duration::from_secs(1);
+    const EVERY: Duration = Duration::from_millis(200);
+    const SLACK: Duration = Duration::from_secs(1);
+    const FLOOD_FOR: Duration = Duration::from_secs(6);
+    let dir = tempfile::tempdir().unwrap();
+    let store = FileStore::builder(dir.path())
+        .durable(false)
+        .build()
+        .unwrap();
+    let _pruner = store.start_pruning(EVERY).unwrap();
+    let app = test::init_service(
+        App::new()
+            .wrap(
+                SessionMiddleware::builder(store, Key::generate())
+                    .cookie_secure(false)
+                    .ttl(TTL)
+                    .build(),
+            )
+            .configure(testing::routes),
+    )
+    .await;
+    let began = Instant::now();
+    let mut created: Vec<Instant> = Vec::new();
+    let mut most = 0;
+    while began.elapsed() < FLOOD_FOR {
+        let res = testing::get(&app, &format!("/set/k/{}", created.len()), None).await;
+        assert_eq!(res.status(), 200);
+        created.push(Instant::now());
+        if created.len().is_multiple_of(25) {
+            // Counted before the window, so a file created meanwhile cannot break the bound.
+            let files = session_files(dir.path());
+            let now = Instant::now();
+            let window = TTL + EVERY + SLACK;
+            let recent = created
+                .iter()
+                .filter(|t| now.duration_since(**t) <= window)
+                .count();
+            most = most.max(files);
+            assert!(
+                files <= recent,
+                "{files} session files, but only {recent} sessions were created in the last {window:?}"
+            );
+        }
+    }
+    println!(
+        "{} new sessions in {FLOOD_FOR:?}, at most {most} session files at once",
+        created.len()
+    );
+    assert!(
+        created.len() >= 2 * most.max(1),
+        "pruning did not keep the directory down: {most} files for {} sessions",
+        created.len()
+    );
+    // Once the flood stops, pruning empties the directory.
+    tokio::time::sleep(TTL + EVERY * 3).await;
+    assert_eq!(session_files(dir.path()), 0, "expired files are all pruned");
 }

@@ -310,10 +310,11 @@ fn harness_postgres_restart_loses_nothing() {
     assert_recovered(&ops, &faults);
 }
 
-/// A `harness-server` process (the harness's server on a `FileStore` in `dir`) on `port`
-/// (0: any), and its address.
-fn spawn_file_server(
-    dir: &std::path::Path,
+/// A `harness-server` process (the harness's server on `store`, `file` or `sqlite`, at
+/// `path`) on `port` (0: any), and its address.
+fn spawn_server(
+    store: &str,
+    path: &std::path::Path,
     port: u16,
 ) -> (std::process::Child, std::net::SocketAddr) {
     use std::{
@@ -321,7 +322,8 @@ fn spawn_file_server(
         process::{Command, Stdio},
     };
     let mut child = Command::new(env!("CARGO_BIN_EXE_harness-server"))
-        .arg(dir)
+        .arg(store)
+        .arg(path)
         .arg(port.to_string())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -334,27 +336,45 @@ fn spawn_file_server(
     (child, line.trim().parse().expect("an address"))
 }
 
-/// Two processes (`harness-server`) on one directory, clients spread over both: the file
-/// store's locks keep every acknowledged write across processes.
-#[test]
-fn harness_file_store_across_two_processes_keeps_every_acknowledged_write() {
-    let dir = tempfile::tempdir().unwrap();
-    let (children, addrs): (Vec<_>, Vec<_>) =
-        (0..2).map(|_| spawn_file_server(dir.path(), 0)).unzip();
+/// Runs every seed against two `harness-server` processes on `store` at `path`, clients
+/// spread over both.
+fn run_two_processes(name: &str, store: &str, path: &std::path::Path) {
+    let (children, addrs): (Vec<_>, Vec<_>) = (0..2).map(|_| spawn_server(store, path, 0)).unzip();
     for seed in fixed_seeds() {
-        println!("file, two processes: seed {seed} (replay with HARNESS_SEED={seed})");
+        println!("{name}: seed {seed} (replay with HARNESS_SEED={seed})");
         let (ops, faults) = harness::run(
             &addrs,
             harness::server::COOKIE_NAME,
             &Config::short(seed),
             None,
         );
-        harness::assert_run("file, 2 processes", seed, &ops, &faults, GRACE);
+        harness::assert_run(name, seed, &ops, &faults, GRACE);
     }
     for mut c in children {
         drop(c.stdin.take());
         let _ = c.wait();
     }
+}
+
+/// Two processes (`harness-server`) on one directory, clients spread over both: the file
+/// store's locks keep every acknowledged write across processes.
+#[test]
+fn harness_file_store_across_two_processes_keeps_every_acknowledged_write() {
+    let dir = tempfile::tempdir().unwrap();
+    run_two_processes("file, 2 processes", "file", dir.path());
+}
+
+/// Two processes (`harness-server`) on one SQLite database file, clients spread over both:
+/// each save merges in one statement under SQLite's write lock, so every acknowledged write
+/// is kept across processes.
+#[test]
+fn harness_sqlite_store_across_two_processes_keeps_every_acknowledged_write() {
+    let dir = tempfile::tempdir().unwrap();
+    run_two_processes(
+        "sqlite, 2 processes",
+        "sqlite",
+        &dir.path().join("sessions.db"),
+    );
 }
 
 /// One of two processes on one directory SIGKILLed mid-run (mid-write, under this load) and
@@ -364,8 +384,8 @@ fn harness_file_store_across_two_processes_keeps_every_acknowledged_write() {
 #[test]
 fn harness_file_store_survives_a_process_killed_mid_write() {
     let dir = tempfile::tempdir().unwrap();
-    let (a, addr_a) = spawn_file_server(dir.path(), 0);
-    let (b, addr_b) = spawn_file_server(dir.path(), 0);
+    let (a, addr_a) = spawn_server("file", dir.path(), 0);
+    let (b, addr_b) = spawn_server("file", dir.path(), 0);
     let victim = Arc::new(Mutex::new(a));
     let v = victim.clone();
     let path = dir.path().to_owned();
@@ -383,7 +403,7 @@ fn harness_file_store_survives_a_process_killed_mid_write() {
             let mut child = v.lock().unwrap();
             child.kill().unwrap();
             let _ = child.wait();
-            *child = spawn_file_server(&path, addr_a.port()).0;
+            *child = spawn_server("file", &path, addr_a.port()).0;
         },
     );
     assert_recovered(&ops, &faults);

@@ -29,7 +29,8 @@ fn rows(server: &PostgresServer, table: &str) -> u64 {
 #[actix_web::test]
 async fn postgres_store_passes_the_store_suite() {
     let server = PostgresServer::start();
-    testing::store_suite(&store(&server), Capabilities::server_side()).await;
+    let caps = Capabilities::server_side().lists_user_sessions(true);
+    testing::store_suite(&store(&server), caps).await;
 }
 
 #[actix_web::test]
@@ -311,4 +312,31 @@ async fn postgres_schema_creation_is_safe_when_stores_start_at_once() {
     for result in futures_util::future::join_all(first).await {
         result.unwrap();
     }
+}
+
+/// A table made by the previous schema (no `user_id` column) gets the column, its index and
+/// its signed-in rows' users when stores open it, several at once.
+#[actix_web::test]
+async fn postgres_previous_schema_is_migrated_for_user_listing() {
+    let server = PostgresServer::start();
+    server.psql(
+        "CREATE TABLE sessions (id TEXT PRIMARY KEY, data JSONB NOT NULL, \
+         expires_at TIMESTAMPTZ NOT NULL)",
+    );
+    let (ada, rows) = sql_support::previous_schema_rows();
+    for (id, data) in &rows {
+        let data = data.replace('\'', "''");
+        server.psql(&format!(
+            "INSERT INTO sessions VALUES ('{id}', '{data}'::jsonb, now() + interval '1 hour')"
+        ));
+    }
+    let stores: Vec<PostgresStore> = (0..4).map(|_| store(&server)).collect();
+    let schemas = stores.iter().map(|s| s.create_schema());
+    for result in futures_util::future::join_all(schemas).await {
+        result.unwrap();
+    }
+    let indexed =
+        server.psql("SELECT count(*) FROM pg_indexes WHERE indexname = 'sessions_user_id'");
+    assert_eq!(indexed, "1");
+    sql_support::previous_schema_is_migrated(&stores[0], &ada).await;
 }

@@ -40,7 +40,8 @@ async fn rows(store: &SqliteStore) -> i64 {
 #[actix_web::test]
 async fn sqlite_store_passes_the_store_suite() {
     let dir = tempfile::tempdir().unwrap();
-    testing::store_suite(&store(dir.path()), Capabilities::server_side()).await;
+    let caps = Capabilities::server_side().lists_user_sessions(true);
+    testing::store_suite(&store(dir.path()), caps).await;
 }
 
 #[actix_web::test]
@@ -303,4 +304,46 @@ async fn sqlite_schema_creation_is_safe_when_stores_start_at_once() {
     for result in futures_util::future::join_all(first).await {
         result.unwrap();
     }
+}
+
+/// A table made by the previous schema (no `user_id` column) gets the column, its index and
+/// its signed-in rows' users when stores open it, several at once.
+#[actix_web::test]
+async fn sqlite_previous_schema_is_migrated_for_user_listing() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = store(dir.path());
+    exec(
+        &old,
+        "CREATE TABLE sessions (id TEXT PRIMARY KEY NOT NULL, data TEXT NOT NULL, \
+         expires_at INTEGER NOT NULL)",
+    )
+    .await;
+    let (ada, rows) = sql_support::previous_schema_rows();
+    let expires = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis()
+        + HOUR.as_millis();
+    for (id, data) in &rows {
+        sqlx::query("INSERT INTO sessions VALUES (?1, ?2, ?3)")
+            .bind(id)
+            .bind(data)
+            .bind(i64::try_from(expires).unwrap())
+            .execute(old.pool())
+            .await
+            .unwrap();
+    }
+    let stores: Vec<SqliteStore> = (0..4).map(|_| store(dir.path())).collect();
+    let schemas = stores.iter().map(|s| s.create_schema());
+    for result in futures_util::future::join_all(schemas).await {
+        result.unwrap();
+    }
+    let indexed: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'sessions_user_id'",
+    )
+    .fetch_one(old.pool())
+    .await
+    .unwrap();
+    assert_eq!(indexed, 1);
+    sql_support::previous_schema_is_migrated(&stores[0], &ada).await;
 }

@@ -482,28 +482,8 @@ impl SessionStore for FileStore {
         .await
     }
 
-    /// Nothing to do: a written session is listed already (see `users.rs`: a directory scan).
-    async fn index_user_session(
-        &self,
-        _user: &str,
-        _id: &SessionId,
-        _ttl: Duration,
-    ) -> Result<(), StoreError> {
-        Ok(())
-    }
-
-    /// Scans the directory: time in proportion to all sessions, no index to keep in step.
-    async fn user_sessions(&self, user: &str) -> Result<Vec<UserSession>, StoreError> {
-        self.list_user(user).await
-    }
-
-    async fn end_user_session(&self, user: &str, id: &SessionId) -> Result<bool, StoreError> {
-        self.end_user(user, id).await
-    }
-
-    async fn end_user_sessions(&self, user: &str) -> Result<usize, StoreError> {
-        self.end_all(user).await
-    }
+    // Listed by a directory scan (see `users.rs`): nothing to index on sign-in.
+    user_methods_without_index!();
 }
 
 impl Inner {

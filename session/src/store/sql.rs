@@ -11,15 +11,15 @@ use std::{
     future::Future,
     io,
     sync::{Arc, Weak},
-    time::Duration,
+    time::{Duration, UNIX_EPOCH},
 };
 
 #[cfg(feature = "postgres")]
 pub use self::postgres::{PostgresStore, PostgresStoreBuilder};
 #[cfg(feature = "sqlite")]
 pub use self::sqlite::{SqliteStore, SqliteStoreBuilder};
-use super::{ChangeSet, Entries, Keys, SaveOutcome};
-use crate::StoreError;
+use super::{ChangeSet, Entries, Keys, SaveOutcome, SignedIn, UserSession, USER_KEY};
+use crate::{SessionId, StoreError};
 
 /// The table the SQL stores use unless told otherwise.
 pub(crate) const DEFAULT_TABLE: &str = "sessions";
@@ -149,6 +149,91 @@ fn upserts(changes: &ChangeSet) -> Result<String, StoreError> {
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
+    serde_json::to_string(&map).map_err(|err| StoreError::Other(err.into()))
+}
+
+/// The statements of a SQL store's user methods and of its `user_id` migration, made once
+/// for its table (each store's `users.rs` writes them in its dialect).
+struct UserStatements {
+    /// Whether the table has the `user_id` column.
+    has_column: String,
+    add_column: String,
+    /// `(id, JSON text under USER_KEY)` of the rows whose user to fill in.
+    signed_in: String,
+    backfill: String,
+    index: String,
+    /// `(id, JSON text under USER_KEY, expiry in Unix ms)` of a user's live rows.
+    list: String,
+    /// Deletes a user's live rows, or only the one of an id when one is given.
+    end: String,
+}
+
+/// What a change set makes of the session's `user_id` column (the user signed in under
+/// [`USER_KEY`]): `Some(user)` when it writes or removes that key or clears the session
+/// (`Some(None)`: no user, also for a value this crate did not write), `None` when it leaves
+/// the column as it is.
+fn user_change(changes: &ChangeSet) -> Option<Option<String>> {
+    if let Some((_, json)) = changes.upserts().iter().find(|(key, _)| key == USER_KEY) {
+        return Some(
+            serde_json::from_str::<SignedIn>(json)
+                .ok()
+                .map(|record| record.user),
+        );
+    }
+    let removed = changes.removals().iter().any(|key| key == USER_KEY);
+    (removed || changes.is_cleared()).then_some(None)
+}
+
+/// The `user_id` of the session a change set creates from nothing (a renewal's new row).
+fn created_user(changes: &ChangeSet) -> Option<String> {
+    user_change(changes).flatten()
+}
+
+/// A user's listed rows, each `(id, the JSON text under USER_KEY, expiry in Unix ms)`; rows
+/// that do not bind `user` (or whose id this crate would not have written) are left out.
+fn user_rows<R>(user: &str, rows: Vec<R>) -> Result<Vec<UserSession>, StoreError>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let mut listed = Vec::with_capacity(rows.len());
+    for row in rows {
+        let id: String = row.try_get(0).map_err(sql_error)?;
+        let record: Option<String> = row.try_get(1).map_err(sql_error)?;
+        let expires_ms: i64 = row.try_get(2).map_err(sql_error)?;
+        let (Ok(id), Some(record), Ok(ms)) =
+            (SessionId::try_from(id), record, u64::try_from(expires_ms))
+        else {
+            continue;
+        };
+        let expires = UNIX_EPOCH + Duration::from_millis(ms);
+        listed.extend(UserSession::from_stored(user, id, &record, expires));
+    }
+    Ok(listed)
+}
+
+#[cfg(feature = "sqlite")]
+/// Now, in Unix milliseconds.
+fn now_ms() -> i64 {
+    let since = std::time::SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    millis(since)
+}
+
+#[cfg(feature = "sqlite")]
+/// A change set as a JSON merge patch (RFC 7396, SQLite's `json_patch`): upserted keys map to
+/// their JSON text as a string, removed keys to `null`.
+fn patch(changes: &ChangeSet) -> Result<String, StoreError> {
+    let mut map: HashMap<&str, Option<&str>> = HashMap::new();
+    for key in changes.removals() {
+        map.insert(key, None);
+    }
+    for (key, value) in changes.upserts() {
+        map.insert(key, Some(value));
+    }
     serde_json::to_string(&map).map_err(|err| StoreError::Other(err.into()))
 }
 

@@ -1,18 +1,38 @@
-//! The harness's server (`session_tests::harness::server`) on a `FileStore`, as its own
-//! process, for the multi-process harness runs: `harness-server DIR [PORT]` prints its address
-//! on one line, then serves until stdin closes (or it is killed).
+//! The harness's server (`session_tests::harness::server`) as its own process, for the
+//! multi-process harness runs: `harness-server file DIR [PORT]` on a `FileStore` in `DIR`, or
+//! `harness-server sqlite FILE [PORT]` on a `SqliteStore` in the database `FILE`. It prints its
+//! address on one line, then serves until stdin closes (or it is killed).
 
-use std::io::{BufRead as _, Write as _};
+use std::{
+    io::{BufRead as _, Write as _},
+    time::Duration,
+};
 
-use actix_typed_session::store::FileStore;
+use actix_typed_session::{
+    store::{FileStore, SqliteStore},
+    SessionStorage,
+};
 use session_tests::harness::server::Server;
 
+/// The SQLite store's timeout: two processes take turns on one write lock under the
+/// harness's load, so give a writer time to get it.
+const SQLITE_TIMEOUT: Duration = Duration::from_secs(3);
+
 fn main() {
+    let usage = "usage: harness-server file|sqlite PATH [PORT]";
     let mut args = std::env::args().skip(1);
-    let dir = args.next().expect("usage: harness-server DIR [PORT]");
+    let (store, path) = (args.next().expect(usage), args.next().expect(usage));
     let port = args.next().map_or(0, |p| p.parse().expect("a port"));
-    let server = Server::start_on(port, 2, move || {
-        FileStore::new(dir).expect("open the store")
+    let server = Server::start_on(port, 2, move || -> SessionStorage {
+        match store.as_str() {
+            "file" => FileStore::new(path).expect("open the store").into(),
+            "sqlite" => SqliteStore::builder(path)
+                .timeout(SQLITE_TIMEOUT)
+                .build()
+                .expect("open the store")
+                .into(),
+            other => panic!("unknown store {other:?}; {usage}"),
+        }
     });
     println!("{}", server.addr());
     std::io::stdout().flush().unwrap();

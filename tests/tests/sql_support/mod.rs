@@ -5,7 +5,7 @@
 use std::{sync::Arc, time::Duration};
 
 use actix_typed_session::{
-    store::{ChangeSet, Keys, SaveOutcome, SessionStore},
+    store::{ChangeSet, Keys, SaveOutcome, SessionStore, USER_KEY},
     testing::{self, body, get, set_cookie},
     Session, SessionId, SessionMiddleware, StoreError,
 };
@@ -255,4 +255,54 @@ pub async fn corrupt_row_is_reported<S: SessionStore>(store: &S, id: &SessionId)
             assert!(matches!(err, StoreError::Corrupt(_)), "{keys:?}: {err:?}");
         }
     }
+}
+
+/// Rows of a table made by the previous schema (no `user_id` column), as `(id, data)` with
+/// `data` the stored JSON object: ada's two signed-in sessions, bob's one, one anonymous,
+/// one whose user record is not one this crate wrote.
+pub fn previous_schema_rows() -> (Vec<SessionId>, Vec<(String, String)>) {
+    let signed_in = |user: &str| {
+        let record = serde_json::json!({ "user": user, "at": 1, "ttl": HOUR.as_secs() });
+        serde_json::json!({ USER_KEY: record.to_string(), "cart": "[1]" }).to_string()
+    };
+    let ada = [SessionId::generate(), SessionId::generate()];
+    let rows = vec![
+        (ada[0].to_string(), signed_in("ada")),
+        (ada[1].to_string(), signed_in("ada")),
+        (SessionId::generate().to_string(), signed_in("bob")),
+        (
+            SessionId::generate().to_string(),
+            r#"{"cart":"[1]"}"#.to_owned(),
+        ),
+        (
+            SessionId::generate().to_string(),
+            serde_json::json!({ USER_KEY: "\"ada\"" }).to_string(),
+        ),
+    ];
+    (ada.to_vec(), rows)
+}
+
+/// `store`, opened on the rows of [`previous_schema_rows`], migrates the table: ada's
+/// sessions are listed and end, bob's stay, and new sign-ins are listed too.
+pub async fn previous_schema_is_migrated<S: SessionStore>(store: &S, ada: &[SessionId]) {
+    let mut listed: Vec<_> = store
+        .user_sessions("ada")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| row.id)
+        .collect();
+    listed.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    let mut expected = ada.to_vec();
+    expected.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    assert_eq!(
+        listed, expected,
+        "the old table's signed-in sessions are listed"
+    );
+    assert_eq!(store.user_sessions("bob").await.unwrap().len(), 1);
+    assert_eq!(store.end_user_sessions("ada").await.unwrap(), 2);
+    for id in ada {
+        assert!(store.load(id, Keys::All, None).await.unwrap().is_none());
+    }
+    assert_eq!(store.user_sessions("bob").await.unwrap().len(), 1);
 }

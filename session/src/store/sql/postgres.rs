@@ -1,5 +1,7 @@
 //! The PostgreSQL store.
 
+mod users;
+
 use std::{fmt, io, str::FromStr as _, sync::Arc, time::Duration};
 
 use sqlx::{
@@ -9,11 +11,12 @@ use sqlx::{
 use tokio::sync::OnceCell;
 
 use super::{
-    check_table, created, decode, encode, millis, only, sql_error, upserts, within, written,
-    SqlConfigError, SqlPruner, DEFAULT_SQL_TIMEOUT, DEFAULT_TABLE,
+    check_table, created, created_user, decode, encode, millis, only, sql_error, upserts,
+    user_change, within, written, SqlConfigError, SqlPruner, UserStatements, DEFAULT_SQL_TIMEOUT,
+    DEFAULT_TABLE,
 };
 use crate::{
-    store::{ChangeSet, Entries, Keys, SaveOutcome, SessionStore},
+    store::{ChangeSet, Entries, Keys, SaveOutcome, SessionStore, UserSession},
     SessionId, StoreError,
 };
 
@@ -25,10 +28,14 @@ const MAX_CONNECTIONS: u32 = 16;
 ///
 /// # Layout
 /// One row per session in a table (default `sessions`): `id TEXT PRIMARY KEY,
-/// data JSONB, expires_at TIMESTAMPTZ`, indexed on `expires_at`. The store creates the table on
+/// data JSONB, expires_at TIMESTAMPTZ, user_id TEXT`, indexed on `expires_at` and on `user_id`
+/// (the user signed in under [`USER_KEY`](crate::store::USER_KEY), set by the save or renewal
+/// that writes that key, so a user's sessions are listed and ended with one statement each; a
+/// table made by an earlier version gets the column, its index and its rows' users on first
+/// use, within the schema transaction). The store creates the table on
 /// first use with `CREATE TABLE IF NOT EXISTS` under a transaction-scoped advisory lock, so
 /// several processes starting at once do not race on the catalog; or create it yourself
-/// beforehand with that shape. `data` is a JSON object mapping each session key to its value's
+/// beforehand with that shape (and both indexes). `data` is a JSON object mapping each session key to its value's
 /// JSON text *as a JSON string*: JSONB would otherwise reformat values (whitespace, key order,
 /// numbers), and a session value must load back byte for byte as it was written.
 ///
@@ -95,6 +102,7 @@ struct Inner {
     timeout: Duration,
     schema: OnceCell<()>,
     sql: Statements,
+    users: UserStatements,
 }
 
 /// Every statement the store sends, made once for its table.
@@ -127,7 +135,7 @@ impl Statements {
         Self {
             create_table: format!(
                 "CREATE TABLE IF NOT EXISTS {t} (id TEXT PRIMARY KEY, data JSONB NOT NULL, \
-                 expires_at TIMESTAMPTZ NOT NULL)"
+                 expires_at TIMESTAMPTZ NOT NULL, user_id TEXT)"
             ),
             create_index: format!(
                 "CREATE INDEX IF NOT EXISTS {t}_expires_at ON {t} (expires_at)"
@@ -143,32 +151,36 @@ impl Statements {
                  WHERE {live} RETURNING {}",
                 only("$2")
             ),
-            // $2 cleared, $3 removed keys, $4 upserts, $5 TTL. Corrupt rows count as gone.
+            // $2 cleared, $3 removed keys, $4 upserts, $5 TTL, $6 whether the user changes,
+            // $7 the user. Corrupt rows count as gone.
             update: format!(
                 "UPDATE {t} SET data = (CASE WHEN $2 THEN '{{}}'::jsonb ELSE data END \
-                 - $3::text[]) || $4::jsonb, expires_at = now() + $5::float8 * interval '1 millisecond' \
+                 - $3::text[]) || $4::jsonb, expires_at = now() + $5::float8 * interval '1 millisecond', \
+                 user_id = CASE WHEN $6 THEN $7::text ELSE user_id END \
                  WHERE {live} AND jsonb_typeof(data) = 'object'"
             ),
             // An expired or corrupt row under the id is replaced, a live one merged into.
             create: format!(
-                "INSERT INTO {t} AS s (id, data, expires_at) \
-                 VALUES ($1, $4::jsonb, now() + $5::float8 * interval '1 millisecond') \
+                "INSERT INTO {t} AS s (id, data, expires_at, user_id) \
+                 VALUES ($1, $4::jsonb, now() + $5::float8 * interval '1 millisecond', $7::text) \
                  ON CONFLICT (id) DO UPDATE SET data = (CASE WHEN $2 OR s.expires_at <= now() \
                  OR jsonb_typeof(s.data) <> 'object' THEN '{{}}'::jsonb ELSE s.data END \
-                 - $3::text[]) || $4::jsonb, expires_at = excluded.expires_at"
+                 - $3::text[]) || $4::jsonb, expires_at = excluded.expires_at, \
+                 user_id = CASE WHEN $6 THEN $7::text WHEN $2 OR s.expires_at <= now() \
+                 OR jsonb_typeof(s.data) <> 'object' THEN NULL ELSE s.user_id END"
             ),
             refresh: format!(
                 "UPDATE {t} SET expires_at = now() + $2::float8 * interval '1 millisecond' WHERE {live}"
             ),
             delete: format!("DELETE FROM {t} WHERE id = $1"),
-            // $1 old id, $2 new id, $3 data, $4 TTL: the insert happens only if the delete
-            // found a live row, all in one statement.
+            // $1 old id, $2 new id, $3 data, $4 TTL, $5 user: the insert happens only if the
+            // delete found a live row, all in one statement.
             renew: format!(
                 "WITH old AS (DELETE FROM {t} WHERE {live} RETURNING id) \
-                 INSERT INTO {t} (id, data, expires_at) \
-                 SELECT $2, $3::jsonb, now() + $4::float8 * interval '1 millisecond' FROM old \
-                 ON CONFLICT (id) DO UPDATE SET data = excluded.data, \
-                 expires_at = excluded.expires_at"
+                 INSERT INTO {t} (id, data, expires_at, user_id) \
+                 SELECT $2, $3::jsonb, now() + $4::float8 * interval '1 millisecond', $5::text \
+                 FROM old ON CONFLICT (id) DO UPDATE SET data = excluded.data, \
+                 expires_at = excluded.expires_at, user_id = excluded.user_id"
             ),
             prune: format!("DELETE FROM {t} WHERE expires_at <= now()"),
         }
@@ -356,6 +368,7 @@ impl PostgresStoreBuilder {
             inner: Arc::new(Inner {
                 pool,
                 sql: Statements::new(&self.table),
+                users: users::statements(&self.table),
                 table: self.table,
                 timeout: self.timeout,
                 schema: OnceCell::new(),
@@ -391,6 +404,7 @@ impl Inner {
                         .await
                         .map_err(sql_error)?;
                 }
+                self.migrate_user_column(&mut tx).await?;
                 tx.commit().await.map_err(sql_error)
             })
             .await
@@ -449,7 +463,7 @@ impl SessionStore for PostgresStore {
         ttl: Duration,
     ) -> Result<SaveOutcome, StoreError> {
         let inner = &*self.inner;
-        let upserts = upserts(changes)?;
+        let (upserts, user) = (upserts(changes)?, user_change(changes));
         within(inner.timeout, async {
             inner.schema().await?;
             let sql = if changes.is_new() {
@@ -463,6 +477,8 @@ impl SessionStore for PostgresStore {
                 .bind(changes.removals())
                 .bind(upserts.as_str())
                 .bind(millis(ttl))
+                .bind(user.is_some())
+                .bind(user.as_ref().and_then(Option::as_deref))
                 .execute(&inner.pool)
                 .await
                 .map_err(sql_error)?;
@@ -510,7 +526,7 @@ impl SessionStore for PostgresStore {
         ttl: Duration,
     ) -> Result<SaveOutcome, StoreError> {
         let inner = &*self.inner;
-        let data = encode(&created(changes))?;
+        let (data, user) = (encode(&created(changes))?, created_user(changes));
         within(inner.timeout, async {
             inner.schema().await?;
             let done = sqlx::query(&inner.sql.renew)
@@ -518,6 +534,7 @@ impl SessionStore for PostgresStore {
                 .bind(new.as_str())
                 .bind(data.as_str())
                 .bind(millis(ttl))
+                .bind(user.as_deref())
                 .execute(&inner.pool)
                 .await
                 .map_err(sql_error)?;
@@ -525,4 +542,7 @@ impl SessionStore for PostgresStore {
         })
         .await
     }
+
+    // The save that writes a sign-in sets the row's `user_id`: nothing to index.
+    user_methods_without_index!(sql);
 }

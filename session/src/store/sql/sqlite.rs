@@ -1,12 +1,8 @@
 //! The SQLite store.
 
-use std::{
-    collections::HashMap,
-    fmt, io,
-    path::Path,
-    sync::Arc,
-    time::{Duration, SystemTime, UNIX_EPOCH},
-};
+mod users;
+
+use std::{fmt, io, path::Path, sync::Arc, time::Duration};
 
 use sqlx::{
     sqlite::{
@@ -17,11 +13,12 @@ use sqlx::{
 use tokio::sync::OnceCell;
 
 use super::{
-    check_table, created, decode, encode, millis, only, sql_error, within, written, SqlConfigError,
-    SqlPruner, DEFAULT_SQL_TIMEOUT, DEFAULT_TABLE,
+    check_table, created, created_user, decode, encode, millis, now_ms, only, patch, sql_error,
+    user_change, within, written, SqlConfigError, SqlPruner, UserStatements, DEFAULT_SQL_TIMEOUT,
+    DEFAULT_TABLE,
 };
 use crate::{
-    store::{ChangeSet, Entries, Keys, SaveOutcome, SessionStore},
+    store::{ChangeSet, Entries, Keys, SaveOutcome, SessionStore, UserSession},
     SessionId, StoreError,
 };
 
@@ -35,9 +32,13 @@ const MAX_READERS: u32 = 4;
 /// # Layout
 /// One row per session in a table (default `sessions`, created on first use with
 /// `CREATE TABLE IF NOT EXISTS`, which is safe when several processes start at once):
-/// `id TEXT PRIMARY KEY, data TEXT, expires_at INTEGER` (Unix milliseconds), indexed on
-/// `expires_at`. `data` is a JSON object mapping each session key to its value's JSON text as a
-/// JSON string, so values load back exactly as they were written, byte for byte.
+/// `id TEXT PRIMARY KEY, data TEXT, expires_at INTEGER` (Unix milliseconds), `user_id TEXT`,
+/// indexed on `expires_at` and on `user_id`. `data` is a JSON object mapping each session key to
+/// its value's JSON text as a JSON string, so values load back exactly as they were written,
+/// byte for byte. `user_id` is the user signed in under [`USER_KEY`](crate::store::USER_KEY),
+/// set by the save or renewal that writes that key (and cleared by one that removes it), so a
+/// user's sessions are listed and ended with one statement each. A table made by an earlier
+/// version gets the column, its index and its rows' users on first use.
 ///
 /// # One statement per call
 /// Each store call is one SQL statement (renew: one transaction of two), so through
@@ -107,6 +108,7 @@ struct Inner {
     timeout: Duration,
     schema: OnceCell<()>,
     sql: Statements,
+    users: UserStatements,
 }
 
 /// Every statement the store sends, made once for its table.
@@ -139,7 +141,7 @@ impl Statements {
         Self {
             schema: format!(
                 "CREATE TABLE IF NOT EXISTS {t} (id TEXT PRIMARY KEY NOT NULL, data TEXT NOT NULL, \
-                 expires_at INTEGER NOT NULL); \
+                 expires_at INTEGER NOT NULL, user_id TEXT); \
                  CREATE INDEX IF NOT EXISTS {t}_expires_at ON {t} (expires_at)"
             ),
             load: format!("SELECT data FROM {t} WHERE id = ?1 AND expires_at > ?2"),
@@ -155,25 +157,30 @@ impl Statements {
                 "UPDATE {t} SET expires_at = ?4 WHERE id = ?1 AND expires_at > ?2 RETURNING {}",
                 only("data")
             ),
-            // ?3 cleared, ?4 patch, ?5 new expiry. Corrupt rows count as gone.
+            // ?3 cleared, ?4 patch, ?5 new expiry, ?6 whether the user changes, ?7 the user.
+            // Corrupt rows count as gone.
             update: format!(
                 "UPDATE {t} SET data = json_patch(CASE WHEN ?3 THEN '{{}}' ELSE data END, ?4), \
-                 expires_at = ?5 WHERE id = ?1 AND expires_at > ?2 AND json_valid(data)"
+                 expires_at = ?5, user_id = CASE WHEN ?6 THEN ?7 ELSE user_id END \
+                 WHERE id = ?1 AND expires_at > ?2 AND json_valid(data)"
             ),
             // An expired or corrupt row under the id is replaced, a live one merged into.
             create: format!(
-                "INSERT INTO {t} (id, data, expires_at) VALUES (?1, json_patch('{{}}', ?4), ?5) \
+                "INSERT INTO {t} (id, data, expires_at, user_id) \
+                 VALUES (?1, json_patch('{{}}', ?4), ?5, ?7) \
                  ON CONFLICT (id) DO UPDATE SET data = json_patch(CASE WHEN ?3 OR expires_at <= ?2 \
                  OR NOT json_valid(data) THEN '{{}}' ELSE data END, ?4), \
-                 expires_at = excluded.expires_at"
+                 expires_at = excluded.expires_at, user_id = CASE WHEN ?6 THEN ?7 \
+                 WHEN ?3 OR expires_at <= ?2 OR NOT json_valid(data) THEN NULL ELSE user_id END"
             ),
             refresh: format!("UPDATE {t} SET expires_at = ?3 WHERE id = ?1 AND expires_at > ?2"),
             delete: format!("DELETE FROM {t} WHERE id = ?1"),
             renew_delete: format!("DELETE FROM {t} WHERE id = ?1 AND expires_at > ?2"),
-            // ?1 new id, ?2 data, ?3 expiry.
+            // ?1 new id, ?2 data, ?3 expiry, ?4 user.
             renew_insert: format!(
-                "INSERT INTO {t} (id, data, expires_at) VALUES (?1, ?2, ?3) ON CONFLICT (id) \
-                 DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at"
+                "INSERT INTO {t} (id, data, expires_at, user_id) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (id) DO UPDATE SET data = excluded.data, \
+                 expires_at = excluded.expires_at, user_id = excluded.user_id"
             ),
             prune: format!("DELETE FROM {t} WHERE expires_at <= ?1"),
         }
@@ -401,6 +408,7 @@ impl SqliteStoreBuilder {
                 pool,
                 writer,
                 sql: Statements::new(&self.table),
+                users: users::statements(&self.table),
                 table: self.table,
                 timeout: self.timeout,
                 schema: OnceCell::new(),
@@ -418,14 +426,6 @@ impl fmt::Debug for SqliteStore {
     }
 }
 
-/// Now, in Unix milliseconds.
-fn now_ms() -> i64 {
-    let since = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    millis(since)
-}
-
 impl Inner {
     async fn schema(&self) -> Result<(), StoreError> {
         self.schema
@@ -433,8 +433,8 @@ impl Inner {
                 sqlx::raw_sql(&self.sql.schema)
                     .execute(&self.writer)
                     .await
-                    .map(drop)
-                    .map_err(sql_error)
+                    .map_err(sql_error)?;
+                self.migrate_user_column().await
             })
             .await
             .copied()
@@ -508,6 +508,7 @@ impl SessionStore for SqliteStore {
     ) -> Result<SaveOutcome, StoreError> {
         let inner = &*self.inner;
         let patch = patch(changes)?;
+        let user = user_change(changes);
         within(inner.timeout, async {
             inner.schema().await?;
             let now = now_ms();
@@ -522,6 +523,8 @@ impl SessionStore for SqliteStore {
                 .bind(changes.is_cleared())
                 .bind(patch.as_str())
                 .bind(now.saturating_add(millis(ttl)))
+                .bind(user.is_some())
+                .bind(user.as_ref().and_then(Option::as_deref))
                 .execute(&inner.writer)
                 .await
                 .map_err(sql_error)?;
@@ -572,7 +575,7 @@ impl SessionStore for SqliteStore {
         ttl: Duration,
     ) -> Result<SaveOutcome, StoreError> {
         let inner = &*self.inner;
-        let data = encode(&created(changes))?;
+        let (data, user) = (encode(&created(changes))?, created_user(changes));
         within(inner.timeout, async {
             inner.schema().await?;
             let now = now_ms();
@@ -593,6 +596,7 @@ impl SessionStore for SqliteStore {
                 .bind(new.as_str())
                 .bind(data.as_str())
                 .bind(now.saturating_add(millis(ttl)))
+                .bind(user.as_deref())
                 .execute(&mut *tx)
                 .await
                 .map_err(sql_error)?;
@@ -601,17 +605,7 @@ impl SessionStore for SqliteStore {
         })
         .await
     }
-}
 
-/// A change set as a JSON merge patch (RFC 7396, SQLite's `json_patch`): upserted keys map to
-/// their JSON text as a string, removed keys to `null`.
-fn patch(changes: &ChangeSet) -> Result<String, StoreError> {
-    let mut map: HashMap<&str, Option<&str>> = HashMap::new();
-    for key in changes.removals() {
-        map.insert(key, None);
-    }
-    for (key, value) in changes.upserts() {
-        map.insert(key, Some(value));
-    }
-    serde_json::to_string(&map).map_err(|err| StoreError::Other(err.into()))
+    // The save that writes a sign-in sets the row's `user_id`: nothing to index.
+    user_methods_without_index!(sql);
 }
