@@ -20,7 +20,7 @@ use futures_util::future::LocalBoxFuture;
 use crate::{
     config::Transport,
     config::{Config, CookieLifecycle, TtlRefresh},
-    cookie::{removal_cookie, set_cookie_header, VerifiedCookies, DEFAULT_VERIFIED_COOKIES},
+    cookie::{removal_cookie, set_cookie_header},
     error::SaveError,
     session::{Backend, RequestSlot, Storage, TokenUpdate},
     store::{CookieStore, SessionStore},
@@ -101,7 +101,6 @@ impl SessionMiddleware {
         SessionMiddlewareBuilder {
             config: Config::new(key),
             storage: store.into().0,
-            verified_cookies: DEFAULT_VERIFIED_COOKIES,
         }
     }
 }
@@ -147,14 +146,12 @@ impl SessionMiddleware {
 pub struct SessionMiddlewareBuilder {
     config: Config,
     storage: Storage,
-    verified_cookies: usize,
 }
 
 impl std::fmt::Debug for SessionMiddlewareBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SessionMiddlewareBuilder")
             .field("config", &self.config)
-            .field("verified_cookies", &self.verified_cookies)
             .finish_non_exhaustive()
     }
 }
@@ -256,33 +253,12 @@ impl SessionMiddlewareBuilder {
         self
     }
 
-    /// How many verified server-side session cookies to remember (default 4,096; 0 turns
-    /// the memory off). A browser sends the same cookie with every request, so a remembered
-    /// cookie costs a hash lookup instead of an HMAC-SHA256 check; only authentic cookies are
-    /// remembered (the coldest forgotten first), looked up in constant time, and the maximum
-    /// lifetime is still checked on every request. The cookie store's sealed cookies change
-    /// with every write and are never remembered. Each entry takes about 200 bytes.
-    ///
-    /// ```
-    /// use actix_typed_session::{store::MemoryStore, SessionMiddleware};
-    ///
-    /// let key = actix_web::cookie::Key::generate();
-    /// let middleware = SessionMiddleware::builder(MemoryStore::new(), key)
-    ///     .verified_cookies(0)
-    ///     .build();
-    /// ```
-    pub fn verified_cookies(mut self, capacity: usize) -> Self {
-        self.verified_cookies = capacity;
-        self
-    }
-
     /// Builds the middleware.
     pub fn build(self) -> SessionMiddleware {
         SessionMiddleware {
             shared: Arc::new(Backend {
                 config: self.config,
                 storage: self.storage,
-                verified: VerifiedCookies::new(self.verified_cookies),
             }),
         }
     }

@@ -25,7 +25,7 @@ pub(crate) use self::{commit::TokenUpdate, extract::RequestSlot};
 use crate::{
     clock::Clock,
     config::Config,
-    cookie::{Incoming, VerifiedCookies, MAX_TTL},
+    cookie::{Incoming, MAX_TTL},
     store::{DynStore, Entries, Keys},
     transport::Carrier,
     SessionError, SessionId,
@@ -43,8 +43,6 @@ pub(crate) enum Storage {
 pub(crate) struct Backend {
     pub(crate) config: Config,
     pub(crate) storage: Storage,
-    /// Server-side cookies whose signature was verified, with what they said.
-    pub(crate) verified: VerifiedCookies,
 }
 
 impl fmt::Debug for Backend {
@@ -207,7 +205,7 @@ impl Session {
     fn with_entry<R>(
         &self,
         key: &str,
-        f: impl FnOnce(Option<&String>) -> R,
+        f: impl FnOnce(Option<&str>) -> R,
     ) -> Result<R, SessionError> {
         let state = self.state();
         if !state.has_key(key) {
@@ -215,7 +213,7 @@ impl Session {
                 key: key.to_owned(),
             });
         }
-        Ok(f(state.entries.get(key)))
+        Ok(f(state.entries.get(key).map(|v| &**v)))
     }
 
     /// The stored JSON text of `key`.
@@ -229,7 +227,7 @@ impl Session {
     /// # Errors
     /// [`SessionError::NotLoaded`] when the key has not been loaded.
     pub fn get_raw(&self, key: &str) -> Result<Option<String>, SessionError> {
-        self.with_entry(key, |json| json.cloned())
+        self.with_entry(key, |json| json.map(str::to_owned))
     }
 
     /// Stores `value` under `key`, replacing what was there.
@@ -282,7 +280,7 @@ impl Session {
     /// Stores JSON text that this crate serialized itself: no second parse.
     pub(crate) fn insert_json(&self, key: String, json: String) {
         let mut state = self.state();
-        state.entries.insert(key.clone(), json);
+        state.entries.insert(key.clone(), json.into());
         state.changes.insert(key);
     }
 
@@ -305,7 +303,7 @@ impl Session {
         }
         let old = state.entries.remove(key);
         state.changes.insert(key.to_owned());
-        Ok(old)
+        Ok(old.map(|v| v.to_string()))
     }
 
     /// Removes `key`, returning its value as a `T` if it was present. The key is removed even
@@ -422,7 +420,7 @@ impl Session {
         if !state.covers(Keys::All) {
             return Err(SessionError::NotLoaded { key: "*".into() });
         }
-        Ok(state.entries.clone())
+        Ok(state.entries())
     }
 
     /// Removes every key; the session (and its id) stays.

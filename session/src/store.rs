@@ -133,6 +133,8 @@ macro_rules! user_methods_without_index {
 }
 
 mod cookie;
+mod value;
+pub(crate) use value::{Value, Values};
 #[cfg(all(feature = "file", unix))]
 mod file;
 mod memory;
@@ -180,7 +182,7 @@ pub enum Keys<'a> {
 impl Keys<'_> {
     /// Copies the selected keys out of `entries`.
     #[must_use]
-    pub fn select(&self, entries: &Entries) -> Entries {
+    pub fn select<V: Clone>(&self, entries: &HashMap<String, V>) -> HashMap<String, V> {
         match self {
             Keys::All => entries.clone(),
             Keys::Only(keys) => keys
@@ -471,6 +473,8 @@ pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Object-safe mirror of [`SessionStore`], so the session handle need not be generic.
 pub(crate) trait DynStore: Send + Sync + 'static {
+    /// For the built-in stores' fast paths.
+    fn as_any(&self) -> &dyn std::any::Any;
     fn load<'a>(
         &'a self,
         id: &'a SessionId,
@@ -515,6 +519,9 @@ pub(crate) trait DynStore: Send + Sync + 'static {
 }
 
 impl<S: SessionStore> DynStore for S {
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
     fn load<'a>(
         &'a self,
         id: &'a SessionId,

@@ -3,8 +3,7 @@
 //!
 //! `bench-server --store memory|cookie|redis|redis-cluster|file|sqlite|postgres [--port 8080]
 //! [--workers 1] [--redis redis://127.0.0.1:6379[,URL…]] [--dir PATH] [--database URL-or-PATH]
-//! [--ttl SECONDS] [--refresh update|access|request] [--transport cookie|header]
-//! [--verified-cookies N]`
+//! [--ttl SECONDS] [--refresh update|access|request] [--transport cookie|header]`
 
 use std::{process::ExitCode, time::Duration};
 
@@ -21,7 +20,7 @@ const USAGE: &str =
     "usage: bench-server --store memory|cookie|redis|redis-cluster|file|sqlite|postgres \
 [--port 8080] [--workers 1] [--redis redis://127.0.0.1:6379[,URL...]] [--dir PATH] \
 [--database URL-or-PATH] [--ttl SECONDS] [--refresh update|access|request] \
-[--transport cookie|header] [--verified-cookies N]";
+[--transport cookie|header]";
 
 /// How often the SQL stores delete expired rows.
 const PRUNE_EVERY: Duration = Duration::from_secs(10 * 60);
@@ -40,7 +39,6 @@ struct Args {
     ttl: Option<Duration>,
     refresh: TtlRefresh,
     transport: Transport,
-    verified_cookies: Option<usize>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -54,7 +52,6 @@ fn parse_args() -> Result<Args, String> {
         ttl: None,
         refresh: TtlRefresh::OnUpdate,
         transport: Transport::Cookie,
-        verified_cookies: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -87,12 +84,6 @@ fn parse_args() -> Result<Args, String> {
                     "header" => Transport::header(),
                     other => return Err(format!("--transport: unknown transport {other:?}")),
                 };
-            }
-            "--verified-cookies" => {
-                let n = value()?
-                    .parse()
-                    .map_err(|e| format!("--verified-cookies: {e}"))?;
-                args.verified_cookies = Some(n);
             }
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument {other:?}")),
@@ -194,9 +185,6 @@ async fn serve(args: Args) -> Result<(), String> {
         builder = builder
             .ttl(ttl)
             .cookie_lifecycle(CookieLifecycle::Persistent);
-    }
-    if let Some(capacity) = args.verified_cookies {
-        builder = builder.verified_cookies(capacity);
     }
     let middleware = builder.build();
     let server = HttpServer::new(move || {

@@ -111,7 +111,7 @@ impl Session {
             state.cleared = true;
         }
         state.renewed_to = Some(SessionId::generate());
-        state.entries.insert(USER_KEY.to_owned(), json);
+        state.entries.insert(USER_KEY.to_owned(), json.into());
         state.changes.insert(USER_KEY.to_owned());
         state.signing_in = Some(user);
         Ok(())
@@ -281,7 +281,7 @@ pub(super) fn note_ttl(state: &mut SessionState, ttl: Duration) {
     };
     record.ttl = ttl.as_secs();
     if let Ok(json) = serde_json::to_string(&record) {
-        state.entries.insert(USER_KEY.to_owned(), json);
+        state.entries.insert(USER_KEY.to_owned(), json.into());
         state.changes.insert(USER_KEY.to_owned());
     }
 }

@@ -8,7 +8,7 @@ use actix_web::cookie::Key;
 use super::{state::Loaded, Backend, Session, Storage};
 use crate::{
     config::Config,
-    cookie::{server_token, set_cookie_text, Meta, VerifiedCookies, DEFAULT_VERIFIED_COOKIES},
+    cookie::{server_token, set_cookie_text, Meta},
     store::{ChangeSet, Entries, MemoryStore},
     transport::Carrier,
     SessionId, StoreError,
@@ -21,12 +21,11 @@ impl Session {
         let backend = Backend {
             config: Config::new(Key::generate()),
             storage: Storage::Server(Arc::new(MemoryStore::new())),
-            verified: VerifiedCookies::new(DEFAULT_VERIFIED_COOKIES),
         };
         let session = Self::new(Some(Arc::new(backend)), None, Carrier::Cookie);
         {
             let mut state = session.state();
-            state.entries = entries;
+            state.entries = entries.into_iter().map(|(k, v)| (k, v.into())).collect();
             state.loaded = Loaded::All;
             state.exists = Some(true);
         }

@@ -7,7 +7,7 @@ use super::{Backend, Session, Storage};
 use crate::{
     config::TtlRefresh,
     cookie::{parse_server_cookie, CookieFacts, Incoming},
-    store::{Entries, Keys},
+    store::{Entries, Keys, MemoryStore, Values},
     SessionError, StoreError,
 };
 
@@ -27,9 +27,7 @@ impl Session {
                     return None;
                 }
                 Some(match &shared.storage {
-                    Storage::Server(_) => {
-                        parse_server_cookie(&shared.config, &shared.verified, raw)?
-                    }
+                    Storage::Server(_) => parse_server_cookie(&shared.config, raw)?,
                     Storage::Cookie(_) => Incoming::Sealed,
                 })
             })
@@ -151,10 +149,17 @@ impl Session {
         shared: &Backend,
         keys: Keys<'_>,
         refresh: Option<Duration>,
-    ) -> Result<Option<Entries>, StoreError> {
+    ) -> Result<Option<Values>, StoreError> {
+        let owned = |entries: Option<Entries>| {
+            entries.map(|entries| entries.into_iter().map(|(k, v)| (k, v.into())).collect())
+        };
         match (&shared.storage, self.verified()) {
             (Storage::Server(store), Some(Incoming::Id { id, .. })) => {
-                store.load(id, keys, refresh).await
+                // The built-in memory store shares its values instead of copying them.
+                if let Some(memory) = store.as_any().downcast_ref::<MemoryStore>() {
+                    return Ok(memory.load_shared(id, keys, refresh));
+                }
+                store.load(id, keys, refresh).await.map(owned)
             }
             (Storage::Cookie(store), Some(Incoming::Sealed)) => {
                 let sealed = self.0.raw_token.as_deref().unwrap_or_default();
@@ -165,7 +170,7 @@ impl Session {
                     meta: opened.meta,
                     stale_key: opened.stale_key,
                 });
-                Ok(Some(opened.entries))
+                Ok(owned(Some(opened.entries)))
             }
             _ => Ok(None),
         }

@@ -9,7 +9,7 @@ use std::{
 use crate::{
     config::{Config, TtlRefresh},
     cookie::{CookieFacts, Incoming, Meta},
-    store::{ChangeSet, Entries, Keys},
+    store::{ChangeSet, Entries, Keys, Values},
     SessionId, SessionStatus,
 };
 
@@ -27,7 +27,7 @@ pub(super) struct SessionState {
     /// Whether the store holds the incoming session; `None` until a load tells.
     pub(super) exists: Option<bool>,
     /// Loaded entries with this request's changes applied.
-    pub(super) entries: Entries,
+    pub(super) entries: Values,
     /// Keys this request changed: upserted with their value in `entries`, or removed (absent
     /// from `entries`).
     pub(super) changes: BTreeSet<String>,
@@ -53,7 +53,7 @@ impl SessionState {
         Self {
             loaded: Loaded::Nothing,
             exists: None,
-            entries: Entries::new(),
+            entries: Values::new(),
             changes: BTreeSet::new(),
             cleared: false,
             purged: false,
@@ -128,16 +128,24 @@ impl SessionState {
         self.changes
             .iter()
             .fold(base, |cs, key| match self.entries.get(key) {
-                Some(value) => cs.upsert(key.clone(), value.clone()),
+                Some(value) => cs.upsert(key.clone(), &**value),
                 None if self.cleared => cs,
                 None => cs.remove(key.clone()),
             })
     }
 
     pub(super) fn full_change_set(&self) -> ChangeSet {
-        self.entries.iter().fold(ChangeSet::create(), |cs, (k, v)| {
-            cs.upsert(k.clone(), v.clone())
-        })
+        self.entries
+            .iter()
+            .fold(ChangeSet::create(), |cs, (k, v)| cs.upsert(k.clone(), &**v))
+    }
+
+    /// The values as the public API shows them (a copy).
+    pub(super) fn entries(&self) -> Entries {
+        self.entries
+            .iter()
+            .map(|(k, v)| (k.clone(), v.to_string()))
+            .collect()
     }
 }
 

@@ -241,10 +241,10 @@ impl CookieStore {
     }
 
     /// Seals the whole session with the current key, valid for `ttl` from now.
-    pub(crate) fn seal(
+    pub(crate) fn seal<V: std::ops::Deref<Target = str>>(
         &self,
         config: &Config,
-        entries: &Entries,
+        entries: &std::collections::HashMap<String, V>,
         meta: Meta,
         ttl: Duration,
     ) -> Result<String, StoreError> {

@@ -1,6 +1,7 @@
 //! The in-process store: the default.
 
 use std::{
+    collections::HashMap,
     fmt,
     sync::{
         atomic::{AtomicU64, Ordering},
@@ -11,7 +12,7 @@ use std::{
 
 use quick_cache::sync::{Cache, EntryAction, EntryResult};
 
-use super::{ChangeSet, Entries, Keys, SaveOutcome, SessionStore, UserSession};
+use super::{ChangeSet, Entries, Keys, SaveOutcome, SessionStore, UserSession, Value, Values};
 use crate::{clock::Clock, SessionId, StoreError};
 
 mod users;
@@ -64,7 +65,8 @@ struct Inner {
 
 #[derive(Debug, Clone)]
 struct Record {
-    entries: Entries,
+    /// Shared with the requests that load them: a load copies no value.
+    entries: HashMap<String, Arc<str>>,
     expires_at: Instant,
 }
 
@@ -262,6 +264,30 @@ impl MemoryStore {
         self.inner.cache.retain(|_, record| record.live(now));
     }
 
+    /// [`SessionStore::load`] without copying the values: the session handle's fast path.
+    pub(crate) fn load_shared(
+        &self,
+        id: &SessionId,
+        keys: Keys<'_>,
+        refresh: Option<Duration>,
+    ) -> Option<Values> {
+        let expires_at = refresh.map(|ttl| self.inner.clock.instant_after(ttl));
+        self.with_live(id, |record| {
+            if let Some(expires_at) = expires_at {
+                record.expires_at = expires_at;
+            }
+            let share =
+                |(key, value): (&String, &Arc<str>)| (key.clone(), Value::from(value.clone()));
+            match keys {
+                Keys::All => record.entries.iter().map(share).collect(),
+                Keys::Only(keys) => keys
+                    .iter()
+                    .filter_map(|key| record.entries.get_key_value(key).map(share))
+                    .collect(),
+            }
+        })
+    }
+
     /// Runs `f` on the live record of `id`, in place, under its shard's lock. `None` when there
     /// is no live record (an expired one is removed on the way).
     fn with_live<T>(&self, id: &SessionId, f: impl FnOnce(&mut Record) -> T) -> Option<T> {
@@ -282,7 +308,7 @@ impl MemoryStore {
 
     /// The record `changes` create, unless it is too big to keep.
     fn new_record(&self, changes: &ChangeSet, ttl: Duration) -> Result<Record, StoreError> {
-        let mut entries = Entries::new();
+        let mut entries = HashMap::new();
         changes.apply_to(&mut entries);
         let record = Record {
             entries,
@@ -332,12 +358,12 @@ impl SessionStore for MemoryStore {
         keys: Keys<'_>,
         refresh: Option<Duration>,
     ) -> Result<Option<Entries>, StoreError> {
-        let expires_at = refresh.map(|ttl| self.inner.clock.instant_after(ttl));
-        Ok(self.with_live(id, |record| {
-            if let Some(expires_at) = expires_at {
-                record.expires_at = expires_at;
-            }
-            keys.select(&record.entries)
+        let shared = self.load_shared(id, keys, refresh);
+        Ok(shared.map(|values| {
+            values
+                .into_iter()
+                .map(|(key, value)| (key, value.to_string()))
+                .collect()
         }))
     }
 
@@ -566,10 +592,7 @@ mod tests {
     #[test]
     fn bytes_after_predicts_bytes() {
         let record = Record {
-            entries: Entries::from([
-                ("a".to_owned(), "1".to_owned()),
-                ("bb".to_owned(), "22".to_owned()),
-            ]),
+            entries: HashMap::from([("a".to_owned(), "1".into()), ("bb".to_owned(), "22".into())]),
             expires_at: Instant::now(),
         };
         let cases = [
