@@ -150,16 +150,15 @@ impl Session {
         keys: Keys<'_>,
         refresh: Option<Duration>,
     ) -> Result<Option<Values>, StoreError> {
-        let owned = |entries: Option<Entries>| {
-            entries.map(|entries| entries.into_iter().map(|(k, v)| (k, v.into())).collect())
-        };
         match (&shared.storage, self.verified()) {
             (Storage::Server(store), Some(Incoming::Id { id, .. })) => {
                 // The built-in memory store shares its values instead of copying them.
                 if let Some(memory) = store.as_any().downcast_ref::<MemoryStore>() {
                     return Ok(memory.load_shared(id, keys, refresh));
                 }
-                store.load(id, keys, refresh).await.map(owned)
+                // Other stores' values arrive owned: moved in, not copied.
+                let loaded: Option<Entries> = store.load(id, keys, refresh).await?;
+                Ok(loaded.map(|entries| entries.into_iter().map(|(k, v)| (k, v.into())).collect()))
             }
             (Storage::Cookie(store), Some(Incoming::Sealed)) => {
                 let sealed = self.0.raw_token.as_deref().unwrap_or_default();
@@ -170,7 +169,7 @@ impl Session {
                     meta: opened.meta,
                     stale_key: opened.stale_key,
                 });
-                Ok(owned(Some(opened.entries)))
+                Ok(Some(opened.entries))
             }
             _ => Ok(None),
         }

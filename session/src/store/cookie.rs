@@ -13,7 +13,7 @@ use crate::{
         seal::{self, Protection, Purpose},
         Meta,
     },
-    store::Entries,
+    store::Values,
     StoreError,
 };
 
@@ -70,7 +70,8 @@ const MAX_INFLATED_BYTES: u64 = 1 << 20;
 /// A cookie opened and checked.
 #[derive(Debug)]
 pub(crate) struct Opened {
-    pub(crate) entries: Entries,
+    /// Straight into the request's map: no second map per load.
+    pub(crate) entries: Values,
     pub(crate) meta: Meta,
     pub(crate) stale_key: bool,
 }
@@ -99,7 +100,7 @@ fn payload(exp: u64, meta: Meta, entries: &[(&str, &RawValue)]) -> Result<String
 }
 
 /// The three numbers (the TTL perhaps marked `p`: its own) and the entries of a [`payload`].
-fn parse_payload(text: &str) -> Result<(u64, u64, (u64, bool), Entries), String> {
+fn parse_payload(text: &str) -> Result<(u64, u64, (u64, bool), Values), String> {
     let mut parts = text.splitn(4, '.');
     let mut next = || parts.next().ok_or_else(|| "bad header".to_owned());
     let number = |part: &str| part.parse::<u64>().map_err(|_| "bad header".to_owned());
@@ -115,18 +116,18 @@ fn parse_payload(text: &str) -> Result<(u64, u64, (u64, bool), Entries), String>
     Ok((exp, created, ttl, d))
 }
 
-/// The entries object straight into [`Entries`]: each value kept as its JSON text.
-fn entries<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Entries, D::Error> {
+/// The entries object straight into [`Values`]: each value kept as its JSON text.
+fn entries<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Values, D::Error> {
     struct Visitor;
     impl<'de> serde::de::Visitor<'de> for Visitor {
-        type Value = Entries;
+        type Value = Values;
         fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
             f.write_str("a map of JSON values")
         }
-        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Entries, A::Error> {
-            let mut entries = Entries::with_capacity(map.size_hint().unwrap_or(0));
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Values, A::Error> {
+            let mut entries = Values::with_capacity(map.size_hint().unwrap_or(0));
             while let Some((key, value)) = map.next_entry::<String, &'de RawValue>()? {
-                entries.insert(key, value.get().to_owned());
+                entries.insert(key, value.get().into());
             }
             Ok(entries)
         }
@@ -303,6 +304,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::store::Entries;
 
     fn config() -> Config {
         Config::new(Key::from(&[3; 64]))
@@ -332,7 +334,7 @@ mod tests {
         assert_eq!(parse_payload(&own).unwrap().2, (60, true));
         assert_eq!(
             entries,
-            Entries::from([("k.\"q".to_owned(), value.get().to_owned())])
+            Values::from([("k.\"q".to_owned(), value.get().into())])
         );
         for bad in [
             "",
@@ -355,7 +357,7 @@ mod tests {
     fn authentic_cookies_open() {
         for store in stores() {
             let opened = store.open(&config(), &sealed(&store)).unwrap();
-            assert_eq!(opened.entries["k"], "\"v\"");
+            assert_eq!(&*opened.entries["k"], "\"v\"");
             assert!(!opened.stale_key);
         }
     }
