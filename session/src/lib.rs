@@ -55,7 +55,7 @@
 //! | `deadpool-redis` | no | `RedisPool::from_deadpool_redis`: the Redis store on your deadpool-redis pool |
 //! | `redis-cluster` | no | Redis Cluster for the Redis store |
 //! | `file` | no | `store::FileStore` (Unix only) |
-//! | `sqlite` | no | `store::SqliteStore` on sqlx (bundled SQLite) |
+//! | `sqlite` | no | `store::SqliteStore` on rusqlite (bundled SQLite) |
 //! | `postgres` | no | `store::PostgresStore` on sqlx (your `sqlx::PgPool` or a URL) |
 //! | `cookie-compression` | no | `CookieStore::compressed` (read its CRIME/BREACH caveat) |
 //! | `testing` | no | `testing`: the acceptance suite for your own store, and helpers for your app's tests |

@@ -15,26 +15,32 @@ use actix_typed_session::{
 };
 use actix_web::cookie::Key;
 use sql_support::{app, HOUR, OPAQUE_500};
-use sqlx::{Connection as _, SqliteConnection};
 
 fn store(dir: &Path) -> SqliteStore {
     SqliteStore::open(dir.join("sessions.db")).unwrap()
 }
 
+/// A connection of its own to the database file at `path`, as another process would have.
+fn connect(path: &Path) -> rusqlite::Connection {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.busy_timeout(Duration::from_secs(5)).unwrap();
+    conn
+}
+
 /// Runs one SQL statement on the store's database, outside the store.
 async fn exec(store: &SqliteStore, sql: &str) -> u64 {
-    sqlx::query(sql)
-        .execute(store.pool())
-        .await
+    connect(store.path()).execute(sql, []).unwrap() as u64
+}
+
+/// One number a query answers, outside the store.
+fn scalar(store: &SqliteStore, sql: &str) -> i64 {
+    connect(store.path())
+        .query_row(sql, [], |row| row.get(0))
         .unwrap()
-        .rows_affected()
 }
 
 async fn rows(store: &SqliteStore) -> i64 {
-    sqlx::query_scalar(&format!("SELECT count(*) FROM {}", store.table()))
-        .fetch_one(store.pool())
-        .await
-        .unwrap()
+    scalar(store, &format!("SELECT count(*) FROM {}", store.table()))
 }
 
 #[actix_web::test]
@@ -96,25 +102,8 @@ async fn sqlite_stores_sharing_a_file_merge_concurrent_changes() {
 async fn sqlite_logout_beats_a_late_write() {
     let dir = tempfile::tempdir().unwrap();
     let store = store(dir.path());
-    // The row count is read from another thread's runtime: the check runs inside requests.
-    let path = dir.path().join("sessions.db");
-    let rows = move || {
-        let path = path.clone();
-        std::thread::spawn(move || {
-            actix_web::rt::System::new().block_on(async {
-                let mut conn = SqliteConnection::connect(&format!("sqlite://{}", path.display()))
-                    .await
-                    .unwrap();
-                let n: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions")
-                    .fetch_one(&mut conn)
-                    .await
-                    .unwrap();
-                n as u64
-            })
-        })
-        .join()
-        .unwrap()
-    };
+    let counted = store.clone();
+    let rows = move || scalar(&counted, "SELECT count(*) FROM sessions") as u64;
     sql_support::logout_beats_a_late_write(store.clone(), rows).await;
     sql_support::deleted_sessions_stay_deleted(&store).await;
 }
@@ -216,7 +205,7 @@ async fn sqlite_corrupt_rows_are_a_fresh_session() {
 }
 
 /// Another connection holds the write lock past the store's timeout: writes fail with an
-/// opaque 500 within the timeout, routes without the session keep working, and everything
+/// opaque 500 within the timeout, reads and routes without the session keep working, and everything
 /// works again once the lock is released, without a restart.
 #[actix_web::test]
 async fn sqlite_locked_database_fails_only_session_writes_and_recovers() {
@@ -231,13 +220,8 @@ async fn sqlite_locked_database_fails_only_session_writes_and_recovers() {
     let res = get(&app, "/counter", None).await;
     let cookie = set_cookie(&res).unwrap();
 
-    let mut holder = SqliteConnection::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
-    sqlx::raw_sql("BEGIN EXCLUSIVE")
-        .execute(&mut holder)
-        .await
-        .unwrap();
+    let holder = connect(&path);
+    holder.execute_batch("BEGIN EXCLUSIVE").unwrap();
     for uri in ["/counter", "/set/a/b", "/renew", "/purge"] {
         let started = Instant::now();
         let res = get(&app, uri, Some(&cookie)).await;
@@ -256,8 +240,14 @@ async fn sqlite_locked_database_fails_only_session_writes_and_recovers() {
     assert!(matches!(err, StoreError::Timeout), "{err:?}");
     let res = get(&app, "/noop", Some(&cookie)).await;
     assert_eq!(res.status(), 200, "routes without the session keep working");
+    // WAL: reads do not wait for the lock, and run on this thread without waiting.
+    let started = Instant::now();
+    let res = get(&app, "/read", Some(&cookie)).await;
+    assert_eq!(res.status(), 200, "reading the session needs no lock");
+    assert_eq!(body(res).await, "1");
+    assert!(started.elapsed() < timeout, "a read waited for the lock");
 
-    sqlx::raw_sql("COMMIT").execute(&mut holder).await.unwrap();
+    holder.execute_batch("COMMIT").unwrap();
     let res = get(&app, "/counter", Some(&cookie)).await;
     assert_eq!(res.status(), 200, "works again once the lock is released");
     assert_eq!(body(res).await, "2");
@@ -288,11 +278,7 @@ async fn sqlite_table_names_are_checked_and_used() {
         .unwrap();
     let id = SessionId::generate();
     store.save(&id, &ChangeSet::create(), HOUR).await.unwrap();
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM web_sessions")
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
-    assert_eq!(n, 1);
+    assert_eq!(scalar(&store, "SELECT count(*) FROM web_sessions"), 1);
 }
 
 /// Many stores on a new file create the schema at once: none fails.
@@ -324,26 +310,23 @@ async fn sqlite_previous_schema_is_migrated_for_user_listing() {
         .unwrap()
         .as_millis()
         + HOUR.as_millis();
+    let conn = connect(old.path());
     for (id, data) in &rows {
-        sqlx::query("INSERT INTO sessions VALUES (?1, ?2, ?3)")
-            .bind(id)
-            .bind(data)
-            .bind(i64::try_from(expires).unwrap())
-            .execute(old.pool())
-            .await
-            .unwrap();
+        conn.execute(
+            "INSERT INTO sessions VALUES (?1, ?2, ?3)",
+            rusqlite::params![id, data, i64::try_from(expires).unwrap()],
+        )
+        .unwrap();
     }
     let stores: Vec<SqliteStore> = (0..4).map(|_| store(dir.path())).collect();
     let schemas = stores.iter().map(|s| s.create_schema());
     for result in futures_util::future::join_all(schemas).await {
         result.unwrap();
     }
-    let indexed: i64 = sqlx::query_scalar(
+    let indexed = scalar(
+        &old,
         "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'sessions_user_id'",
-    )
-    .fetch_one(old.pool())
-    .await
-    .unwrap();
+    );
     assert_eq!(indexed, 1);
     sql_support::previous_schema_is_migrated(&stores[0], &ada).await;
 }

@@ -1,5 +1,5 @@
-//! The SQL stores, on sqlx: [`SqliteStore`] (feature `sqlite`) and [`PostgresStore`] (feature
-//! `postgres`), and what they share: table-name checks, error mapping, deadlines, pruning.
+//! The SQL stores: [`SqliteStore`] (feature `sqlite`, on rusqlite) and [`PostgresStore`]
+//! (feature `postgres`, on sqlx), and what they share: table-name checks, error mapping, deadlines, pruning.
 
 #[cfg(feature = "postgres")]
 mod postgres;
@@ -54,8 +54,9 @@ pub enum SqlConfigError {
         /// The name given.
         table: String,
     },
-    /// The database URL or path could not be parsed.
-    #[error("invalid database URL or path")]
+    /// The database URL could not be parsed.
+    #[cfg(feature = "postgres")]
+    #[error("invalid database URL")]
     Url(#[source] sqlx::Error),
 }
 
@@ -76,6 +77,7 @@ fn check_table(table: &str) -> Result<(), SqlConfigError> {
     }
 }
 
+#[cfg(feature = "postgres")]
 /// Maps a sqlx error onto the store's error kinds.
 fn sql_error(err: sqlx::Error) -> StoreError {
     match &err {
@@ -86,18 +88,12 @@ fn sql_error(err: sqlx::Error) -> StoreError {
     }
 }
 
-/// An error that means "waited too long": SQLite's busy/locked (after `busy_timeout`) or
-/// PostgreSQL's `query_canceled` (a `statement_timeout`) and lock timeouts.
+#[cfg(feature = "postgres")]
+/// An error that means "waited too long": PostgreSQL's `query_canceled` (a
+/// `statement_timeout`) and lock timeouts.
 fn is_busy(db: &dyn sqlx::error::DatabaseError) -> bool {
-    let Some(code) = db.code() else { return false };
-    if code.len() == 5 {
-        // A PostgreSQL SQLSTATE: query_canceled, lock_not_available.
-        matches!(&*code, "57014" | "55P03")
-    } else {
-        // An SQLite extended result code (at most four digits): the primary code is the low
-        // byte, 5 BUSY or 6 LOCKED.
-        code.parse::<i32>().is_ok_and(|n| matches!(n & 0xff, 5 | 6))
-    }
+    db.code()
+        .is_some_and(|code| matches!(&*code, "57014" | "55P03"))
 }
 
 /// Runs `work` within `deadline`, as [`StoreError::Timeout`] past it.
@@ -191,18 +187,9 @@ fn created_user(changes: &ChangeSet) -> Option<String> {
 
 /// A user's listed rows, each `(id, the JSON text under USER_KEY, expiry in Unix ms)`; rows
 /// that do not bind `user` (or whose id this crate would not have written) are left out.
-fn user_rows<R>(user: &str, rows: Vec<R>) -> Result<Vec<UserSession>, StoreError>
-where
-    R: sqlx::Row,
-    usize: sqlx::ColumnIndex<R>,
-    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
+fn listed(user: &str, rows: Vec<(String, Option<String>, i64)>) -> Vec<UserSession> {
     let mut listed = Vec::with_capacity(rows.len());
-    for row in rows {
-        let id: String = row.try_get(0).map_err(sql_error)?;
-        let record: Option<String> = row.try_get(1).map_err(sql_error)?;
-        let expires_ms: i64 = row.try_get(2).map_err(sql_error)?;
+    for (id, record, expires_ms) in rows {
         let (Ok(id), Some(record), Ok(ms)) =
             (SessionId::try_from(id), record, u64::try_from(expires_ms))
         else {
@@ -211,7 +198,7 @@ where
         let expires = UNIX_EPOCH + Duration::from_millis(ms);
         listed.extend(UserSession::from_stored(user, id, &record, expires));
     }
-    Ok(listed)
+    listed
 }
 
 #[cfg(feature = "sqlite")]

@@ -1,30 +1,22 @@
 //! The SQLite store.
 
+mod db;
 mod users;
 
-use std::{fmt, io, path::Path, sync::Arc, time::Duration};
+use std::sync::Arc;
+use std::{fmt, io, path::Path, path::PathBuf, time::Duration};
 
-use sqlx::{
-    sqlite::{
-        SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-    },
-    Row as _,
-};
-use tokio::sync::OnceCell;
+use rusqlite::{params, OptionalExtension as _};
 
+use self::db::{sqlite_error, Db};
 use super::{
-    check_table, created, created_user, decode, encode, millis, now_ms, only, patch, sql_error,
-    user_change, within, written, SqlConfigError, SqlPruner, UserStatements, DEFAULT_SQL_TIMEOUT,
-    DEFAULT_TABLE,
+    check_table, created, created_user, decode, encode, millis, now_ms, only, patch, user_change,
+    written, SqlConfigError, SqlPruner, DEFAULT_SQL_TIMEOUT, DEFAULT_TABLE,
 };
 use crate::{
     store::{ChangeSet, Entries, Keys, SaveOutcome, SessionStore, UserSession},
     SessionId, StoreError,
 };
-
-/// Read connections [`SqliteStore::open`] keeps (WAL readers run in parallel); writes go
-/// through one more connection of their own, as SQLite has one write lock anyway.
-const MAX_READERS: u32 = 4;
 
 /// Sessions in an SQLite database file: durable, shared by every process on the machine that
 /// opens the same file, no server to run.
@@ -41,7 +33,7 @@ const MAX_READERS: u32 = 4;
 /// version gets the column, its index and its rows' users on first use.
 ///
 /// # One statement per call
-/// Each store call is one SQL statement (renew: one transaction of two), so through
+/// Each store call is one SQL statement (renew: two in one savepoint), so through
 /// [`SessionMiddleware`](crate::SessionMiddleware) a request that does not use its session costs
 /// no statement, one that reads it one, one that changes it two (load, then save). A save merges
 /// the change set into the stored row in that one `UPDATE`, with SQLite's JSON1 `json_patch`:
@@ -50,7 +42,7 @@ const MAX_READERS: u32 = 4;
 /// keep their change, in one process or several; when two change the same key the last write
 /// wins. An update of a session that no longer exists (logged out, expired) matches no row,
 /// writes nothing and answers [`SaveOutcome::Gone`]; a renewal deletes the old row and creates
-/// the new one in one transaction only if the old row was live. Partial loads
+/// the new one only if the old row was live, atomically. Partial loads
 /// ([`Keys::Only`]) pick the keys out inside SQLite.
 ///
 /// (A row per session key was the alternative; the JSON row needs one row write per save
@@ -62,6 +54,18 @@ const MAX_READERS: u32 = 4;
 /// the log is flushed to disk only at checkpoints, so a power loss or OS crash may lose the last
 /// transactions (never corrupting the database). Readers never block the writer. Writers take
 /// turns; a writer waits for the lock up to the store's timeout (`busy_timeout`).
+///
+/// # Threads
+/// SQLite is called directly (rusqlite, bundled SQLite), not through an async driver:
+/// - reads (a load without refresh, listing a user's sessions) run on the calling thread, on
+///   a read connection of their own: a WAL read does not wait for writers, and it costs less
+///   than handing it to another thread and back. (If SQLite ever answers such a read "busy",
+///   it goes the writers' way instead of waiting on this thread.)
+/// - writes go to one writer thread per store, which takes every write queued meanwhile and
+///   commits them in one `BEGIN IMMEDIATE` transaction (group commit); each call is answered
+///   only after its transaction committed, and a call whose caller stopped waiting (past the
+///   timeout) before its batch began is dropped unrun. A write that fails on its own (say a
+///   row too big) fails alone; one that rolls the whole transaction back fails the batch.
 ///
 /// # Expiry and pruning
 /// Expired rows are never served: loads, updates and refreshes only match rows whose
@@ -97,18 +101,8 @@ pub struct SqliteStore {
 }
 
 struct Inner {
-    /// Reads.
-    pool: SqlitePool,
-    /// Writes: one connection, so this process's writers queue here instead of sleeping in
-    /// SQLite's busy handler (which retries after 1 ms, 2 ms, 5 ms, ...). Other processes
-    /// still wait for the lock up to `busy_timeout`. The same pool as `pool` when the
-    /// application gave its own.
-    writer: SqlitePool,
     table: String,
-    timeout: Duration,
-    schema: OnceCell<()>,
-    sql: Statements,
-    users: UserStatements,
+    db: Db,
 }
 
 /// Every statement the store sends, made once for its table.
@@ -191,26 +185,9 @@ impl Statements {
 #[derive(Debug)]
 #[must_use]
 pub struct SqliteStoreBuilder {
-    source: Source,
+    path: PathBuf,
     table: String,
     timeout: Duration,
-}
-
-#[derive(Debug)]
-enum Source {
-    Options(Box<SqliteConnectOptions>),
-    Pool(SqlitePool),
-}
-
-/// The connection settings of [`SqliteStore::open`]: create the file if missing, WAL,
-/// `synchronous=NORMAL`, writers wait up to `busy` for the lock.
-fn connect_options(path: &Path, busy: Duration) -> SqliteConnectOptions {
-    SqliteConnectOptions::new()
-        .filename(path)
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
-        .busy_timeout(busy)
 }
 
 impl SqliteStore {
@@ -243,40 +220,16 @@ impl SqliteStore {
     /// ```
     pub fn builder(path: impl AsRef<Path>) -> SqliteStoreBuilder {
         SqliteStoreBuilder {
-            source: Source::Options(Box::new(connect_options(
-                path.as_ref(),
-                DEFAULT_SQL_TIMEOUT,
-            ))),
+            path: path.as_ref().to_owned(),
             table: DEFAULT_TABLE.to_owned(),
             timeout: DEFAULT_SQL_TIMEOUT,
         }
     }
 
-    /// A builder for a store on a pool the application already has. The pool's own settings
-    /// apply: set WAL and a `busy_timeout` on it for the behaviour described above.
-    ///
-    /// ```
-    /// use actix_typed_session::store::SqliteStore;
-    ///
-    /// # actix_web::rt::System::new().block_on(async {
-    /// let pool = sqlx::SqlitePool::connect_lazy("sqlite::memory:")?;
-    /// let store = SqliteStore::with_pool(pool.clone()).build()?;
-    /// # Ok::<_, Box<dyn std::error::Error>>(())
-    /// # }).unwrap();
-    /// ```
-    pub fn with_pool(pool: SqlitePool) -> SqliteStoreBuilder {
-        SqliteStoreBuilder {
-            source: Source::Pool(pool),
-            table: DEFAULT_TABLE.to_owned(),
-            timeout: DEFAULT_SQL_TIMEOUT,
-        }
-    }
-
-    /// The pool the store reads with (its writes go through a one-connection pool of their
-    /// own, unless the application gave its pool).
+    /// The database file.
     #[must_use]
-    pub fn pool(&self) -> &SqlitePool {
-        &self.inner.pool
+    pub fn path(&self) -> &Path {
+        &self.inner.db.shared().path
     }
 
     /// The table holding the sessions.
@@ -288,7 +241,7 @@ impl SqliteStore {
     /// The time one call may take.
     #[must_use]
     pub fn timeout(&self) -> Duration {
-        self.inner.timeout
+        self.inner.db.shared().timeout
     }
 
     /// Creates the table and its index if missing. Every call does this first anyway; call it
@@ -308,7 +261,7 @@ impl SqliteStore {
     /// [`StoreError::Unavailable`] or [`StoreError::Timeout`] when the database cannot be
     /// opened or written.
     pub async fn create_schema(&self) -> Result<(), StoreError> {
-        within(self.inner.timeout, self.inner.schema()).await
+        self.inner.db.write(|_, _| Ok(())).await
     }
 
     /// Deletes the expired rows and returns how many there were.
@@ -369,10 +322,8 @@ impl SqliteStoreBuilder {
         self
     }
 
-    /// The longest one store call may take, waiting for a connection or the write lock
-    /// included (default 5 s). For a store made by
-    /// [`SqliteStore::builder`] this also sets the pool's acquire timeout and SQLite's
-    /// `busy_timeout`.
+    /// The longest one store call may take, waiting for the write lock included (default
+    /// 5 s); also SQLite's `busy_timeout` for writes.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -384,34 +335,16 @@ impl SqliteStoreBuilder {
     /// [`SqlConfigError::InvalidTable`] for a table name that is not a plain identifier.
     pub fn build(self) -> Result<SqliteStore, SqlConfigError> {
         check_table(&self.table)?;
-        let (pool, writer) = match self.source {
-            Source::Pool(pool) => (pool.clone(), pool),
-            Source::Options(options) => {
-                let options = options.busy_timeout(self.timeout);
-                // No idle or lifetime limits: SQLite connections are cheap to keep, and
-                // without them the pool needs no background task, so it can be built outside
-                // a runtime. No ping before each use either: there is no network to fail.
-                let pool = |max| {
-                    SqlitePoolOptions::new()
-                        .max_connections(max)
-                        .acquire_timeout(self.timeout)
-                        .idle_timeout(None)
-                        .max_lifetime(None)
-                        .test_before_acquire(false)
-                        .connect_lazy_with(options.clone())
-                };
-                (pool(MAX_READERS), pool(1))
-            }
-        };
+        let db = Db::new(
+            self.path,
+            self.timeout,
+            Statements::new(&self.table),
+            users::statements(&self.table),
+        );
         Ok(SqliteStore {
             inner: Arc::new(Inner {
-                pool,
-                writer,
-                sql: Statements::new(&self.table),
-                users: users::statements(&self.table),
                 table: self.table,
-                timeout: self.timeout,
-                schema: OnceCell::new(),
+                db,
             }),
         })
     }
@@ -421,37 +354,36 @@ impl fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SqliteStore")
             .field("table", &self.inner.table)
-            .field("timeout", &self.inner.timeout)
+            .field("timeout", &self.timeout())
             .finish_non_exhaustive()
     }
 }
 
 impl Inner {
-    async fn schema(&self) -> Result<(), StoreError> {
-        self.schema
-            .get_or_try_init(|| async {
-                sqlx::raw_sql(&self.sql.schema)
-                    .execute(&self.writer)
-                    .await
-                    .map_err(sql_error)?;
-                self.migrate_user_column().await
+    async fn prune(&self) -> Result<u64, StoreError> {
+        self.db
+            .write(|conn, db| {
+                let deleted = conn
+                    .prepare_cached(&db.sql.prune)
+                    .and_then(|mut prune| prune.execute([now_ms()]))
+                    .map_err(sqlite_error)?;
+                Ok(deleted as u64)
             })
             .await
-            .copied()
     }
+}
 
-    async fn prune(&self) -> Result<u64, StoreError> {
-        within(self.timeout, async {
-            self.schema().await?;
-            let done = sqlx::query(&self.sql.prune)
-                .bind(now_ms())
-                .execute(&self.writer)
-                .await
-                .map_err(sql_error)?;
-            Ok(done.rows_affected())
-        })
-        .await
-    }
+/// The `data` of the row a statement answers, if any.
+fn data_row(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Option<Entries>, StoreError> {
+    let data: Option<String> = conn
+        .prepare_cached(sql)
+        .and_then(|mut statement| statement.query_row(params, |row| row.get(0)).optional())
+        .map_err(sqlite_error)?;
+    data.as_deref().map(decode).transpose()
 }
 
 impl SessionStore for SqliteStore {
@@ -461,43 +393,39 @@ impl SessionStore for SqliteStore {
         keys: Keys<'_>,
         refresh: Option<Duration>,
     ) -> Result<Option<Entries>, StoreError> {
-        let inner = &*self.inner;
         let names = only(keys)
             .map(|names| serde_json::to_string(names).map_err(|e| StoreError::Other(e.into())))
             .transpose()?;
-        within(inner.timeout, async {
-            inner.schema().await?;
-            let now = now_ms();
-            let sql = &inner.sql;
-            let query = match (&names, refresh) {
-                (None, None) => sqlx::query(&sql.load).bind(id.as_str()).bind(now),
-                (Some(names), None) => sqlx::query(&sql.load_only)
-                    .bind(id.as_str())
-                    .bind(now)
-                    .bind(names.as_str()),
-                (None, Some(ttl)) => sqlx::query(&sql.load_refresh)
-                    .bind(id.as_str())
-                    .bind(now)
-                    .bind(now.saturating_add(millis(ttl))),
-                (Some(names), Some(ttl)) => sqlx::query(&sql.load_only_refresh)
-                    .bind(id.as_str())
-                    .bind(now)
-                    .bind(names.as_str())
-                    .bind(now.saturating_add(millis(ttl))),
-            };
-            // A refreshing load writes.
-            let pool = if refresh.is_some() {
-                &inner.writer
-            } else {
-                &inner.pool
-            };
-            let Some(row) = query.fetch_optional(pool).await.map_err(sql_error)? else {
-                return Ok(None);
-            };
-            let data: String = row.try_get(0).map_err(sql_error)?;
-            decode(&data).map(Some)
-        })
-        .await
+        let id = id.as_str().to_owned();
+        let Some(ttl) = refresh else {
+            return self
+                .inner
+                .db
+                .read(move |conn, db| {
+                    let now = now_ms();
+                    match &names {
+                        None => data_row(conn, &db.sql.load, params![id, now]),
+                        Some(names) => data_row(conn, &db.sql.load_only, params![id, now, names]),
+                    }
+                })
+                .await;
+        };
+        // A refreshing load writes.
+        self.inner
+            .db
+            .write(move |conn, db| {
+                let now = now_ms();
+                let expires = now.saturating_add(millis(ttl));
+                match &names {
+                    None => data_row(conn, &db.sql.load_refresh, params![id, now, expires]),
+                    Some(names) => data_row(
+                        conn,
+                        &db.sql.load_only_refresh,
+                        params![id, now, names, expires],
+                    ),
+                }
+            })
+            .await
     }
 
     async fn save(
@@ -506,67 +434,70 @@ impl SessionStore for SqliteStore {
         changes: &ChangeSet,
         ttl: Duration,
     ) -> Result<SaveOutcome, StoreError> {
-        let inner = &*self.inner;
         let patch = patch(changes)?;
         let user = user_change(changes);
-        within(inner.timeout, async {
-            inner.schema().await?;
-            let now = now_ms();
-            let sql = if changes.is_new() {
-                &inner.sql.create
-            } else {
-                &inner.sql.update
-            };
-            let done = sqlx::query(sql)
-                .bind(id.as_str())
-                .bind(now)
-                .bind(changes.is_cleared())
-                .bind(patch.as_str())
-                .bind(now.saturating_add(millis(ttl)))
-                .bind(user.is_some())
-                .bind(user.as_ref().and_then(Option::as_deref))
-                .execute(&inner.writer)
-                .await
-                .map_err(sql_error)?;
-            Ok(written(done.rows_affected()))
-        })
-        .await
+        let (id, new, cleared) = (
+            id.as_str().to_owned(),
+            changes.is_new(),
+            changes.is_cleared(),
+        );
+        self.inner
+            .db
+            .write(move |conn, db| {
+                let now = now_ms();
+                let sql = if new { &db.sql.create } else { &db.sql.update };
+                let done = conn
+                    .prepare_cached(sql)
+                    .and_then(|mut save| {
+                        save.execute(params![
+                            id,
+                            now,
+                            cleared,
+                            patch,
+                            now.saturating_add(millis(ttl)),
+                            user.is_some(),
+                            user.as_ref().and_then(Option::as_deref),
+                        ])
+                    })
+                    .map_err(sqlite_error)?;
+                Ok(written(done as u64))
+            })
+            .await
     }
 
     async fn refresh(&self, id: &SessionId, ttl: Duration) -> Result<bool, StoreError> {
-        let inner = &*self.inner;
-        within(inner.timeout, async {
-            inner.schema().await?;
-            let now = now_ms();
-            let done = sqlx::query(&inner.sql.refresh)
-                .bind(id.as_str())
-                .bind(now)
-                .bind(now.saturating_add(millis(ttl)))
-                .execute(&inner.writer)
-                .await
-                .map_err(sql_error)?;
-            Ok(done.rows_affected() > 0)
-        })
-        .await
+        let id = id.as_str().to_owned();
+        self.inner
+            .db
+            .write(move |conn, db| {
+                let now = now_ms();
+                let done = conn
+                    .prepare_cached(&db.sql.refresh)
+                    .and_then(|mut refresh| {
+                        refresh.execute(params![id, now, now.saturating_add(millis(ttl))])
+                    })
+                    .map_err(sqlite_error)?;
+                Ok(done > 0)
+            })
+            .await
     }
 
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
-        let inner = &*self.inner;
-        within(inner.timeout, async {
-            inner.schema().await?;
-            sqlx::query(&inner.sql.delete)
-                .bind(id.as_str())
-                .execute(&inner.writer)
-                .await
-                .map(drop)
-                .map_err(sql_error)
-        })
-        .await
+        let id = id.as_str().to_owned();
+        self.inner
+            .db
+            .write(move |conn, db| {
+                conn.prepare_cached(&db.sql.delete)
+                    .and_then(|mut delete| delete.execute([id]))
+                    .map(drop)
+                    .map_err(sqlite_error)
+            })
+            .await
     }
 
-    /// One transaction: deletes the old row if it is live, and only then writes the new one.
-    /// A session logged out (or expired) before the renewal commits stays gone: `Gone`, and
-    /// nothing written.
+    /// In one savepoint of the writer's transaction: deletes the old row if it is live, and
+    /// only then writes the new one. A session logged out (or expired) before the renewal
+    /// stays gone: `Gone`, and nothing written.
     async fn renew(
         &self,
         old: &SessionId,
@@ -574,36 +505,38 @@ impl SessionStore for SqliteStore {
         changes: &ChangeSet,
         ttl: Duration,
     ) -> Result<SaveOutcome, StoreError> {
-        let inner = &*self.inner;
         let (data, user) = (encode(&created(changes))?, created_user(changes));
-        within(inner.timeout, async {
-            inner.schema().await?;
-            let now = now_ms();
-            // The first statement writes, so the transaction takes the write lock at once and
-            // cannot deadlock upgrading a read lock.
-            let mut tx = inner.writer.begin().await.map_err(sql_error)?;
-            let deleted = sqlx::query(&inner.sql.renew_delete)
-                .bind(old.as_str())
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .map_err(sql_error)?;
-            if deleted.rows_affected() == 0 {
-                tx.rollback().await.map_err(sql_error)?;
-                return Ok(SaveOutcome::Gone);
-            }
-            sqlx::query(&inner.sql.renew_insert)
-                .bind(new.as_str())
-                .bind(data.as_str())
-                .bind(now.saturating_add(millis(ttl)))
-                .bind(user.as_deref())
-                .execute(&mut *tx)
-                .await
-                .map_err(sql_error)?;
-            tx.commit().await.map_err(sql_error)?;
-            Ok(SaveOutcome::Saved)
-        })
-        .await
+        let (old, new) = (old.as_str().to_owned(), new.as_str().to_owned());
+        self.inner
+            .db
+            .write(move |conn, db| {
+                conn.execute_batch("SAVEPOINT renew")
+                    .map_err(sqlite_error)?;
+                let renewed = (|| {
+                    let now = now_ms();
+                    let deleted = conn
+                        .prepare_cached(&db.sql.renew_delete)?
+                        .execute(params![old, now])?;
+                    if deleted == 0 {
+                        return Ok(SaveOutcome::Gone);
+                    }
+                    conn.prepare_cached(&db.sql.renew_insert)?.execute(params![
+                        new,
+                        data,
+                        now.saturating_add(millis(ttl)),
+                        user,
+                    ])?;
+                    Ok(SaveOutcome::Saved)
+                })();
+                let end = if renewed.is_ok() {
+                    "RELEASE renew"
+                } else {
+                    "ROLLBACK TO renew; RELEASE renew"
+                };
+                conn.execute_batch(end).map_err(sqlite_error)?;
+                renewed.map_err(sqlite_error)
+            })
+            .await
     }
 
     // The save that writes a sign-in sets the row's `user_id`: nothing to index.

@@ -7,7 +7,7 @@ use sqlx::{PgConnection, Postgres, Row as _, Transaction};
 use super::Inner;
 use crate::{
     store::{
-        sql::{sql_error, user_rows, within, UserStatements},
+        sql::{listed, sql_error, within, UserStatements},
         SignedIn, UserSession, USER_KEY,
     },
     SessionId, StoreError,
@@ -92,11 +92,14 @@ impl Inner {
 
     /// The live sessions of `user`.
     pub(super) async fn list_user(&self, user: &str) -> Result<Vec<UserSession>, StoreError> {
-        let listing = sqlx::query(&self.users.list).bind(user);
         within(self.timeout, async {
             self.schema().await?;
-            let rows = listing.fetch_all(&self.pool).await.map_err(sql_error)?;
-            user_rows(user, rows)
+            let rows: Vec<(String, Option<String>, i64)> = sqlx::query_as(&self.users.list)
+                .bind(user)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(sql_error)?;
+            Ok(listed(user, rows))
         })
         .await
     }

@@ -2,12 +2,12 @@
 //! renewal from the change set (see [`user_change`](super::super::user_change)), indexed, and
 //! added with a backfill to a table made by an earlier version.
 
-use sqlx::Row as _;
+use rusqlite::{params, Connection, ErrorCode};
 
-use super::Inner;
+use super::{db::sqlite_error, Inner};
 use crate::{
     store::{
-        sql::{now_ms, sql_error, user_rows, within, UserStatements},
+        sql::{listed, now_ms, UserStatements},
         SignedIn, UserSession, USER_KEY,
     },
     SessionId, StoreError,
@@ -45,82 +45,78 @@ pub(super) fn statements(t: &str) -> UserStatements {
     }
 }
 
+/// Adds the `user_id` column to a table an earlier version made, fills it in for the sessions
+/// signed in there, and creates its index. Safe when several processes do it at once: one adds
+/// the column (the others' `duplicate column` is ignored), and each row is filled in only if
+/// its record is still the one read.
+pub(super) fn migrate_user_column(
+    conn: &Connection,
+    sql: &UserStatements,
+) -> Result<(), StoreError> {
+    let has: i64 = conn
+        .query_row(&sql.has_column, [], |row| row.get(0))
+        .map_err(sqlite_error)?;
+    if has == 0 {
+        match conn.execute(&sql.add_column, []) {
+            Ok(_) => backfill(conn, sql)?,
+            Err(rusqlite::Error::SqliteFailure(failure, Some(message)))
+                if failure.code == ErrorCode::Unknown && message.contains("duplicate column") => {}
+            Err(err) => return Err(sqlite_error(err)),
+        }
+    }
+    conn.execute(&sql.index, []).map(drop).map_err(sqlite_error)
+}
+
+fn backfill(conn: &Connection, sql: &UserStatements) -> Result<(), StoreError> {
+    let rows: Vec<(String, String)> = conn
+        .prepare(&sql.signed_in)
+        .and_then(|mut signed_in| {
+            signed_in
+                .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+                .collect()
+        })
+        .map_err(sqlite_error)?;
+    for (id, record) in rows {
+        let Ok(signed_in) = serde_json::from_str::<SignedIn>(&record) else {
+            continue;
+        };
+        conn.execute(&sql.backfill, params![signed_in.user, id, record])
+            .map_err(sqlite_error)?;
+    }
+    Ok(())
+}
+
 impl Inner {
-    /// Adds the `user_id` column to a table an earlier version made, fills it in for the
-    /// sessions signed in there, and creates its index. Safe when several processes do it at
-    /// once: one adds the column (the others' `duplicate column` is ignored), and each row is
-    /// filled in only if its record is still the one read.
-    pub(super) async fn migrate_user_column(&self) -> Result<(), StoreError> {
-        let sql = &self.users;
-        let has: i64 = sqlx::query_scalar(&sql.has_column)
-            .fetch_one(&self.writer)
-            .await
-            .map_err(sql_error)?;
-        if has == 0 {
-            match sqlx::query(&sql.add_column).execute(&self.writer).await {
-                Ok(_) => self.backfill().await?,
-                Err(sqlx::Error::Database(db)) if db.message().contains("duplicate column") => {}
-                Err(err) => return Err(sql_error(err)),
-            }
-        }
-        sqlx::query(&sql.index)
-            .execute(&self.writer)
-            .await
-            .map(drop)
-            .map_err(sql_error)
-    }
-
-    async fn backfill(&self) -> Result<(), StoreError> {
-        let rows = sqlx::query(&self.users.signed_in)
-            .fetch_all(&self.writer)
-            .await
-            .map_err(sql_error)?;
-        for row in rows {
-            let (id, record): (String, String) = (
-                row.try_get(0).map_err(sql_error)?,
-                row.try_get(1).map_err(sql_error)?,
-            );
-            let Ok(signed_in) = serde_json::from_str::<SignedIn>(&record) else {
-                continue;
-            };
-            sqlx::query(&self.users.backfill)
-                .bind(signed_in.user)
-                .bind(id)
-                .bind(record)
-                .execute(&self.writer)
-                .await
-                .map_err(sql_error)?;
-        }
-        Ok(())
-    }
-
     /// The live sessions of `user`.
     pub(super) async fn list_user(&self, user: &str) -> Result<Vec<UserSession>, StoreError> {
-        within(self.timeout, async {
-            self.schema().await?;
-            let rows = sqlx::query(&self.users.list)
-                .bind(user)
-                .bind(now_ms())
-                .fetch_all(&self.pool)
-                .await
-                .map_err(sql_error)?;
-            user_rows(user, rows)
-        })
-        .await
+        let user = user.to_owned();
+        self.db
+            .read(move |conn, db| {
+                let rows: Vec<(String, Option<String>, i64)> = conn
+                    .prepare_cached(&db.users.list)
+                    .and_then(|mut list| {
+                        list.query_map(params![user, now_ms()], |row| {
+                            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+                        })?
+                        .collect()
+                    })
+                    .map_err(sqlite_error)?;
+                Ok(listed(&user, rows))
+            })
+            .await
     }
 
     /// Deletes `user`'s live rows (only `id`'s, given one); answers how many.
     pub(super) async fn end(&self, user: &str, id: Option<&SessionId>) -> Result<u64, StoreError> {
-        within(self.timeout, async {
-            self.schema().await?;
-            let done = sqlx::query(&self.users.end)
-                .bind(user)
-                .bind(now_ms())
-                .bind(id.map(SessionId::as_str))
-                .execute(&self.writer)
-                .await;
-            Ok(done.map_err(sql_error)?.rows_affected())
-        })
-        .await
+        let (user, id) = (user.to_owned(), id.map(|id| id.as_str().to_owned()));
+        self.db
+            .write(move |conn, db| {
+                let ended = conn
+                    .prepare_cached(&db.users.end)
+                    .and_then(|mut end| end.execute(params![user, now_ms(), id]))
+                    .map_err(sqlite_error)?;
+                Ok(ended as u64)
+            })
+            .await
     }
 }
