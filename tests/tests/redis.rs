@@ -1,7 +1,12 @@
 //! The Redis store against a real `redis-server` started for each test.
 
 use std::{
-    sync::Arc,
+    io::{Read, Write},
+    net::{TcpListener, TcpStream},
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc, Mutex,
+    },
     time::{Duration, Instant},
 };
 
@@ -725,4 +730,125 @@ async fn unwatched_connections_cost_one_failed_request_per_restart() {
         failed, 1,
         "the first failure makes the pool check the others"
     );
+}
+
+/// A TCP relay to a local port whose open connections can be made to lose every byte from then
+/// on without closing: what a NAT or load balancer that forgot a flow does. Connections made
+/// after that are relayed again. Its threads end with the test process.
+struct Relay {
+    port: u16,
+    /// One flag per relayed connection: set, its bytes are dropped both ways.
+    flows: Arc<Mutex<Vec<Arc<AtomicBool>>>>,
+}
+
+impl Relay {
+    fn start(upstream: u16) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port for the relay");
+        let port = listener.local_addr().unwrap().port();
+        let flows = Arc::new(Mutex::new(Vec::new()));
+        let accepted = flows.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let client = client.expect("accept");
+                let server = TcpStream::connect(("127.0.0.1", upstream)).expect("reach Redis");
+                let cut = Arc::new(AtomicBool::new(false));
+                accepted.lock().unwrap().push(cut.clone());
+                for (from, to) in [
+                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                    (server, client),
+                ] {
+                    let cut = cut.clone();
+                    std::thread::spawn(move || Self::pump(from, to, &cut));
+                }
+            }
+        });
+        Self { port, flows }
+    }
+
+    fn pump(mut from: TcpStream, mut to: TcpStream, cut: &AtomicBool) {
+        let mut buf = [0; 16 * 1024];
+        while let Ok(n @ 1..) = from.read(&mut buf) {
+            if !cut.load(Ordering::Relaxed) && to.write_all(&buf[..n]).is_err() {
+                break;
+            }
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// From now on the open connections answer nothing, and stay open.
+    fn drop_flows(&self) {
+        for cut in self.flows.lock().unwrap().iter() {
+            cut.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+on_both_backends! {
+    /// A connection the network dropped without a word (no reset, no answer) times out once;
+    /// the pool then replaces it. redis-rs's `ConnectionManager` replaces a connection on I/O
+    /// errors and on RESP3's disconnect notice, not on timeouts: its calls keep timing out until
+    /// the kernel gives up on the socket (minutes; redis-rs sets no TCP keepalive by default).
+    async fn a_silently_dropped_connection_times_out_once(backend: Backend) {
+        let server = RedisServer::start();
+        let relay = Relay::start(server.port());
+        let store = RedisStore::new(
+            pool_builder(relay.url(), backend)
+                .connect_timeout(Duration::from_millis(300))
+                .response_timeout(Duration::from_millis(300))
+                .build()
+                .unwrap(),
+        );
+        let id = SessionId::generate();
+        assert_eq!(store.load(&id, Keys::All, None).await.unwrap(), None);
+        relay.drop_flows();
+        const CALLS: usize = 5;
+        let mut timeouts = 0;
+        for _ in 0..CALLS {
+            match store.load(&id, Keys::All, None).await {
+                Ok(loaded) => {
+                    assert_eq!(loaded, None);
+                    break;
+                }
+                Err(StoreError::Timeout) => timeouts += 1,
+                Err(other) => panic!("a dropped flow times out: {other:?}"),
+            }
+        }
+        let expected = match backend {
+            Backend::Own => 1,
+            Backend::Manager => CALLS,
+        };
+        assert_eq!(timeouts, expected, "calls that timed out of {CALLS}");
+    }
+}
+
+on_both_backends! {
+    /// Redis down for longer than a `ConnectionManager`'s reconnect attempts last (with these
+    /// timeouts, well under a second): the manager keeps its last failed attempt's error and
+    /// hands it to the first call after Redis is back, which starts a new attempt. The pool
+    /// connects on the call itself and fails none.
+    async fn calls_right_after_a_long_outage(backend: Backend) {
+        let mut server = RedisServer::start();
+        let store = store(&server, backend);
+        let id = SessionId::generate();
+        assert_eq!(store.load(&id, Keys::All, None).await.unwrap(), None);
+        server.kill();
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        server.restart();
+        let mut failed = 0;
+        for _ in 0..4 {
+            match store.load(&id, Keys::All, None).await {
+                Ok(loaded) => assert_eq!(loaded, None),
+                Err(StoreError::Unavailable(_)) => failed += 1,
+                Err(other) => panic!("{other:?}"),
+            }
+        }
+        let expected = match backend {
+            Backend::Own => 0,
+            Backend::Manager => 1,
+        };
+        assert_eq!(failed, expected, "calls that failed after the restart");
+    }
 }
