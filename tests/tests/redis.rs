@@ -852,3 +852,27 @@ on_both_backends! {
         assert_eq!(failed, expected, "calls that failed after the restart");
     }
 }
+
+on_both_backends! {
+    /// Credentials Redis refuses at first (the ACL user is made after the app started): the
+    /// pool connects anew on each call and works once the user exists. A `ConnectionManager`
+    /// reconnects only after I/O errors, so it keeps the refusal until the app restarts (as it
+    /// would a RESP3 refusal from a Redis before 6).
+    async fn a_refused_login_recovers_once_the_user_exists(backend: Backend) {
+        let server = RedisServer::start();
+        let url = format!("redis://sessions:password@127.0.0.1:{}", server.port());
+        let store = RedisStore::new(pool_builder(url, backend).build().unwrap());
+        let id = SessionId::generate();
+        let err = store.load(&id, Keys::All, None).await.unwrap_err();
+        assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
+        let user = ["ACL", "SETUSER", "sessions", "on", ">password", "~*", "+@all"];
+        assert_eq!(server.cli(&user).trim(), "OK");
+        for _ in 0..3 {
+            let loaded = store.load(&id, Keys::All, None).await;
+            match backend {
+                Backend::Own => assert_eq!(loaded.unwrap(), None),
+                Backend::Manager => assert!(loaded.is_err(), "{loaded:?}"),
+            }
+        }
+    }
+}
