@@ -46,6 +46,7 @@ use crate::StoreError;
 
 #[cfg(feature = "deadpool-redis")]
 mod deadpool;
+mod manager;
 mod tls;
 
 /// Default for [`RedisPoolBuilder::connect_timeout`].
@@ -130,6 +131,7 @@ pub struct RedisPoolBuilder {
     response_timeout: Duration,
     idle_check: Duration,
     connections: usize,
+    manager: bool,
 }
 
 impl fmt::Debug for RedisPoolBuilder {
@@ -148,6 +150,7 @@ impl fmt::Debug for RedisPoolBuilder {
             .field("response_timeout", &self.response_timeout)
             .field("idle_check", &self.idle_check)
             .field("connections", &self.connections)
+            .field("manager", &self.manager)
             .finish()
     }
 }
@@ -241,6 +244,9 @@ impl RedisPool {
     /// [`StoreError::Timeout`] or [`StoreError::Unavailable`] when no connection can be had.
     pub async fn get(&self) -> Result<RedisConnection, StoreError> {
         let slot = self.shared.pick();
+        if let Factory::Manager(manager) = &self.shared.factory {
+            return self.shared.managed(manager, slot);
+        }
         if let Some(conn) = slot.current() {
             if self.shared.state(&conn.health) == State::Ready {
                 return Ok(conn);
@@ -274,6 +280,7 @@ impl RedisPoolBuilder {
             response_timeout: DEFAULT_RESPONSE_TIMEOUT,
             idle_check: DEFAULT_IDLE_CHECK,
             connections: std::thread::available_parallelism().map_or(1, usize::from),
+            manager: false,
         }
     }
 
@@ -357,6 +364,8 @@ impl RedisPoolBuilder {
                 Factory::Cluster(Box::new(client))
             }
         };
+        let (connect, response) = (self.connect_timeout, self.response_timeout);
+        let factory = manager::Manager::instead_of(factory, self.manager, connect, response);
         let cluster = factory.is_cluster();
         let shared = Shared {
             factory,
@@ -412,6 +421,7 @@ struct Single {
 
 enum Factory {
     Single(Box<Single>),
+    Manager(Box<manager::Manager>),
     #[cfg(feature = "deadpool-redis")]
     DeadpoolRedis(deadpool_redis::Pool),
     #[cfg(feature = "redis-cluster")]
@@ -590,6 +600,7 @@ impl Shared {
     async fn connect(&self) -> RedisResult<RedisConnection> {
         match &self.factory {
             Factory::Single(single) => self.connect_single(single).await,
+            Factory::Manager(_) => unreachable!("managed connections are never restored"),
             #[cfg(feature = "deadpool-redis")]
             Factory::DeadpoolRedis(pool) => self.connect_deadpool(pool).await,
             #[cfg(feature = "redis-cluster")]
@@ -650,6 +661,7 @@ impl Shared {
 #[derive(Clone)]
 enum Inner {
     Single(MultiplexedConnection),
+    Manager(::redis::aio::ConnectionManager),
     #[cfg(feature = "redis-cluster")]
     Cluster(::redis::cluster_async::ClusterConnection),
 }
@@ -658,6 +670,7 @@ impl ConnectionLike for Inner {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
         match self {
             Inner::Single(c) => c.req_packed_command(cmd),
+            Inner::Manager(c) => c.req_packed_command(cmd),
             #[cfg(feature = "redis-cluster")]
             Inner::Cluster(c) => c.req_packed_command(cmd),
         }
@@ -671,6 +684,7 @@ impl ConnectionLike for Inner {
     ) -> RedisFuture<'a, Vec<Value>> {
         match self {
             Inner::Single(c) => c.req_packed_commands(cmd, offset, count),
+            Inner::Manager(c) => c.req_packed_commands(cmd, offset, count),
             #[cfg(feature = "redis-cluster")]
             Inner::Cluster(c) => c.req_packed_commands(cmd, offset, count),
         }
@@ -679,6 +693,7 @@ impl ConnectionLike for Inner {
     fn get_db(&self) -> i64 {
         match self {
             Inner::Single(c) => c.get_db(),
+            Inner::Manager(c) => c.get_db(),
             #[cfg(feature = "redis-cluster")]
             Inner::Cluster(c) => c.get_db(),
         }
@@ -706,7 +721,10 @@ impl fmt::Debug for RedisConnection {
 impl ConnectionLike for RedisConnection {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
         let health = &self.health;
-        let reply = self.inner.req_packed_command(cmd);
+        let reply = match &mut self.inner {
+            Inner::Manager(c) => return c.req_packed_command(cmd),
+            inner => inner.req_packed_command(cmd),
+        };
         Box::pin(async move {
             let result = reply.await;
             health.note(&result);
@@ -721,7 +739,10 @@ impl ConnectionLike for RedisConnection {
         count: usize,
     ) -> RedisFuture<'a, Vec<Value>> {
         let health = &self.health;
-        let reply = self.inner.req_packed_commands(cmd, offset, count);
+        let reply = match &mut self.inner {
+            Inner::Manager(c) => return c.req_packed_commands(cmd, offset, count),
+            inner => inner.req_packed_commands(cmd, offset, count),
+        };
         Box::pin(async move {
             let result = reply.await;
             health.note(&result);
