@@ -12,7 +12,7 @@ use std::{
 use actix_typed_session::{
     store::{
         ChangeSet, Entries, FileStore, Keys, MemoryStore, PostgresStore, RedisPool, RedisStore,
-        SaveOutcome, SessionStore, SqliteStore,
+        SaveOutcome, SessionStore, SqliteStore, UserSession,
     },
     SessionId, SessionStorage, StoreError,
 };
@@ -418,25 +418,17 @@ fn harness_file_store_survives_a_process_killed_mid_write() {
 }
 
 /// A broken store for checking the checker: `MemoryStore` that, when `drop_every` is set,
-/// skips every n-th save of an existing session yet answers `Saved` (a lost write), and when
-/// `forget_deletes` is set, ignores deletes (purged sessions live on).
-#[derive(Debug, Clone)]
+/// skips every n-th save of an existing session yet answers `Saved` (a lost write), when
+/// `forget_deletes` is set, ignores deletes (purged sessions live on), and when
+/// `forget_logouts` is set, ends none of a user's sessions on log-out-everywhere yet answers
+/// success.
+#[derive(Debug, Clone, Default)]
 struct Broken {
     inner: MemoryStore,
     saves: Arc<std::sync::atomic::AtomicUsize>,
     drop_every: Option<usize>,
     forget_deletes: bool,
-}
-
-impl Broken {
-    fn new(drop_every: Option<usize>, forget_deletes: bool) -> Self {
-        Self {
-            inner: MemoryStore::new(),
-            saves: Arc::default(),
-            drop_every,
-            forget_deletes,
-        }
-    }
+    forget_logouts: bool,
 }
 
 impl SessionStore for Broken {
@@ -472,6 +464,40 @@ impl SessionStore for Broken {
         }
         self.inner.delete(id).await
     }
+
+    async fn renew(
+        &self,
+        old: &SessionId,
+        new: &SessionId,
+        changes: &ChangeSet,
+        ttl: Duration,
+    ) -> Result<SaveOutcome, StoreError> {
+        self.inner.renew(old, new, changes, ttl).await
+    }
+
+    async fn index_user_session(
+        &self,
+        user: &str,
+        id: &SessionId,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        self.inner.index_user_session(user, id, ttl).await
+    }
+
+    async fn user_sessions(&self, user: &str) -> Result<Vec<UserSession>, StoreError> {
+        self.inner.user_sessions(user).await
+    }
+
+    async fn end_user_session(&self, user: &str, id: &SessionId) -> Result<bool, StoreError> {
+        self.inner.end_user_session(user, id).await
+    }
+
+    async fn end_user_sessions(&self, user: &str) -> Result<usize, StoreError> {
+        if self.forget_logouts {
+            return Ok(0);
+        }
+        self.inner.end_user_sessions(user).await
+    }
 }
 
 fn run_broken(store: Broken) -> harness::Report {
@@ -490,7 +516,10 @@ fn run_broken(store: Broken) -> harness::Report {
 /// The harness is worth its silence: a store that acknowledges writes it dropped is caught.
 #[test]
 fn harness_catches_a_store_that_drops_acknowledged_writes() {
-    let report = run_broken(Broken::new(Some(10), false));
+    let report = run_broken(Broken {
+        drop_every: Some(10),
+        ..Broken::default()
+    });
     assert!(report.lost_writes > 0, "{}", report.row("drops writes"));
     assert_eq!(report.resurrections, 0);
 }
@@ -499,11 +528,35 @@ fn harness_catches_a_store_that_drops_acknowledged_writes() {
 /// renewed-away sessions answer, and is caught.
 #[test]
 fn harness_catches_a_store_that_resurrects_purged_sessions() {
-    let report = run_broken(Broken::new(None, true));
+    let report = run_broken(Broken {
+        forget_deletes: true,
+        ..Broken::default()
+    });
     assert!(
         report.resurrections > 0,
         "{}",
         report.row("forgets deletes")
+    );
+}
+
+/// The harness is worth its silence: a store whose log-out-everywhere ends nothing (yet
+/// answers success) lets the user's other sessions answer, and is caught.
+#[test]
+fn harness_catches_a_store_whose_log_out_everywhere_leaves_sessions_alive() {
+    let report = run_broken(Broken {
+        forget_logouts: true,
+        ..Broken::default()
+    });
+    assert!(
+        report.resurrections > 0,
+        "{}",
+        report.row("forgets log-out-everywhere")
+    );
+    assert_eq!(
+        report.lost_writes,
+        0,
+        "{}",
+        report.row("forgets log-out-everywhere")
     );
 }
 
