@@ -377,35 +377,27 @@ fn harness_sqlite_store_across_two_processes_keeps_every_acknowledged_write() {
     );
 }
 
-/// One of two processes on one directory SIGKILLed mid-run (mid-write, under this load) and
-/// started again on its port: its clients' requests fail while it is down (no answer is the
-/// only answer a killed process gives), the other process serves on, nothing acknowledged is
-/// lost, and no session is corrupted for the survivors.
-#[test]
-fn harness_file_store_survives_a_process_killed_mid_write() {
-    let dir = tempfile::tempdir().unwrap();
-    let (a, addr_a) = spawn_server("file", dir.path(), 0);
-    let (b, addr_b) = spawn_server("file", dir.path(), 0);
+/// One of two `harness-server` processes on `store` at `path` SIGKILLed mid-run (mid-write,
+/// under this load) and started again on its port: its clients' requests fail while it is
+/// down (no answer is the only answer a killed process gives), the other process serves on,
+/// nothing acknowledged is lost, and no session is corrupted for the survivors.
+fn kill_one_of_two(name: &str, store: &'static str, path: &std::path::Path) {
+    let (a, addr_a) = spawn_server(store, path, 0);
+    let (b, addr_b) = spawn_server(store, path, 0);
     let victim = Arc::new(Mutex::new(a));
     let v = victim.clone();
-    let path = dir.path().to_owned();
+    let path = path.to_owned();
     let shape = (
         Duration::from_millis(600),
         Duration::from_millis(3000),
         Duration::from_millis(1600),
     );
-    let (ops, faults) = run_faulted(
-        "file, process SIGKILL",
-        &[addr_a, addr_b],
-        Loss::Nothing,
-        shape,
-        move || {
-            let mut child = v.lock().unwrap();
-            child.kill().unwrap();
-            let _ = child.wait();
-            *child = spawn_server("file", &path, addr_a.port()).0;
-        },
-    );
+    let (ops, faults) = run_faulted(name, &[addr_a, addr_b], Loss::Nothing, shape, move || {
+        let mut child = v.lock().unwrap();
+        child.kill().unwrap();
+        let _ = child.wait();
+        *child = spawn_server(store, &path, addr_a.port()).0;
+    });
     assert_recovered(&ops, &faults);
     assert!(
         ops.iter().any(|o| o.error.is_some() && !o.hung),
@@ -415,6 +407,27 @@ fn harness_file_store_survives_a_process_killed_mid_write() {
         drop(child.stdin.take());
         let _ = child.wait();
     }
+}
+
+/// The file store: a process killed mid-write leaves no torn session file (writes go to a
+/// temp file renamed into place) and loses nothing acknowledged.
+#[test]
+fn harness_file_store_survives_a_process_killed_mid_write() {
+    let dir = tempfile::tempdir().unwrap();
+    kill_one_of_two("file, process SIGKILL", "file", dir.path());
+}
+
+/// SQLite in WAL mode: a commit is in the log before the call returns, so a process killed
+/// mid-write (its transaction rolled back on the next open) loses nothing acknowledged, and
+/// the survivor's writes go on.
+#[test]
+fn harness_sqlite_store_survives_a_process_killed_mid_write() {
+    let dir = tempfile::tempdir().unwrap();
+    kill_one_of_two(
+        "sqlite, process SIGKILL",
+        "sqlite",
+        &dir.path().join("sessions.db"),
+    );
 }
 
 /// A broken store for checking the checker: `MemoryStore` that, when `drop_every` is set,
