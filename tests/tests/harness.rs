@@ -310,6 +310,143 @@ fn harness_postgres_restart_loses_nothing() {
     assert_recovered(&ops, &faults);
 }
 
+/// The failed requests of a run with a stalled store: there are some, and each failed within
+/// `bound` (a load and a save may each wait out the store timeout, plus queueing on a busy
+/// machine), never hanging.
+fn assert_failed_fast(what: &str, ops: &[Op], bound: Duration) {
+    let failed: Vec<&Op> = ops.iter().filter(|o| o.status == Some(500)).collect();
+    assert!(!failed.is_empty(), "{what} failed no request");
+    let slowest = failed.iter().map(|o| o.end - o.start).max().unwrap();
+    println!(
+        "{} requests failed during {what}, the slowest after {slowest} us",
+        failed.len()
+    );
+    assert!(
+        slowest < u64::try_from(bound.as_micros()).unwrap(),
+        "a request waited {slowest} us during {what}"
+    );
+}
+
+/// The SQL stores' timeout in the slow-database runs: long enough for 120 clients taking
+/// turns on the pool (or SQLite's write lock) when nothing is wrong.
+const SQL_TIMEOUT: Duration = Duration::from_millis(800);
+/// How the slow-database runs go: the database stalls after 0.6 s for twice the timeout,
+/// and the run goes on for the grace and 1.6 s more (at least 5 s in all).
+const SLOW_DATABASE: (Duration, Duration, Duration) = (
+    Duration::from_millis(600),
+    Duration::from_millis(5000),
+    Duration::from_millis(1600),
+);
+
+/// A PostgreSQL that stops answering (SIGSTOP to its postmaster and every backend, by pid)
+/// for twice the store timeout, as a database stalled on its disk: requests needing the
+/// store fail with the opaque 500 within the timeout (never a hang, never a wrong 200), and
+/// after SIGCONT every acknowledged write is there.
+#[test]
+fn harness_postgres_pause_fails_fast_and_loses_nothing() {
+    let pg = Arc::new(Mutex::new(PostgresServer::start()));
+    let url = pg.lock().unwrap().url();
+    let p = pg.clone();
+    let make = move || {
+        PostgresStore::builder(&url)
+            .unwrap()
+            .timeout(SQL_TIMEOUT)
+            .build()
+            .unwrap()
+    };
+    let (ops, faults) = run_with_fault(
+        "postgres pause",
+        make,
+        Loss::Nothing,
+        SLOW_DATABASE,
+        move || {
+            let server = p.lock().unwrap();
+            server.pause();
+            thread::sleep(SQL_TIMEOUT * 2);
+            server.resume();
+        },
+    );
+    assert_recovered(&ops, &faults);
+    assert_failed_fast("the pause", &ops, SQL_TIMEOUT * 4);
+}
+
+/// Holds SQLite's write lock on `db` from a second connection (the `sqlite3` shell, in its
+/// own process: `BEGIN EXCLUSIVE`) for `hold`, as a slow writer elsewhere would.
+///
+/// # Panics
+/// When `sqlite3` is missing (`apt-get install sqlite3`; scripts/test does) or does not get
+/// the lock within 10 s.
+fn hold_sqlite_write_lock(db: &std::path::Path, hold: Duration) {
+    use std::{
+        io::Write as _,
+        process::{Command, Stdio},
+    };
+    let marker = db.with_extension("locked");
+    let _ = std::fs::remove_file(&marker);
+    let mut shell = Command::new("sqlite3")
+        .arg(db)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("the SQLite fault needs the sqlite3 shell: apt-get install sqlite3");
+    let mut stdin = shell.stdin.take().unwrap();
+    // The marker file is written (and closed) once BEGIN EXCLUSIVE holds the lock.
+    writeln!(
+        stdin,
+        ".timeout 10000\nBEGIN EXCLUSIVE;\n.output {}\n.print locked\n.output stdout",
+        marker.display()
+    )
+    .unwrap();
+    stdin.flush().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::fs::read_to_string(&marker).map_or(true, |m| m.trim() != "locked") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "sqlite3 did not get the write lock"
+        );
+        thread::sleep(Duration::from_millis(5));
+    }
+    thread::sleep(hold);
+    writeln!(stdin, "COMMIT;\n.quit").unwrap();
+    drop(stdin);
+    let status = shell.wait().unwrap();
+    assert!(status.success(), "sqlite3 failed: {status}");
+}
+
+/// A slow SQLite database: another connection holds the write lock (`BEGIN EXCLUSIVE`) for
+/// twice the store timeout. Writes that cannot get the lock within the timeout fail with
+/// the opaque 500 (never a hang, never a wrong 200); afterwards writes succeed again and every
+/// acknowledged write is there.
+#[test]
+fn harness_sqlite_write_lock_held_elsewhere_fails_fast_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sessions.db");
+    let path = db.clone();
+    let make = move || {
+        SqliteStore::builder(&path)
+            .timeout(SQL_TIMEOUT)
+            .build()
+            .unwrap()
+    };
+    let (ops, faults) = run_with_fault(
+        "sqlite write lock held",
+        make,
+        Loss::Nothing,
+        SLOW_DATABASE,
+        move || hold_sqlite_write_lock(&db, SQL_TIMEOUT * 2),
+    );
+    assert_recovered(&ops, &faults);
+    assert_failed_fast("the held lock", &ops, SQL_TIMEOUT * 4);
+    let f = &faults[0];
+    let during = |o: &&Op| o.start > f.start && o.end < f.end;
+    let reads = ops
+        .iter()
+        .filter(during)
+        .filter(|o| o.kind == harness::Kind::Get && o.status.is_some_and(|s| s < 500))
+        .count();
+    println!("{reads} reads answered while the lock was held (WAL readers do not wait for it)");
+}
+
 /// A `harness-server` process (the harness's server on `store`, `file` or `sqlite`, at
 /// `path`) on `port` (0: any), and its address.
 fn spawn_server(
