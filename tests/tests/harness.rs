@@ -1,6 +1,10 @@
 //! The model-checked concurrency harness on every store, and with store faults: 120 client
-//! threads over real HTTP on 24 shared sessions, the history checked for lost acknowledged
-//! writes, resurrected sessions, 5xx outside faults and hangs. Seeds are printed;
+//! threads over real HTTP on 24 shared sessions (reading, writing, removing, renewing,
+//! purging, signing in as 6 users and logging out everywhere), the history checked for lost
+//! acknowledged writes, resurrected sessions (purged, renewed away, or ended by a
+//! log-out-everywhere), 5xx outside faults and hangs. Faults: Redis restart and pause, cluster
+//! failover, PostgreSQL restart and freeze, SQLite's write lock held elsewhere, a file or
+//! SQLite server process killed. Seeds are printed;
 //! `HARNESS_SEED` replays one, `HARNESS_SECS` lengthens each run (scripts/soak).
 
 use std::{
