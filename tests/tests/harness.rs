@@ -619,16 +619,6 @@ impl SessionStore for Broken {
         self.inner.delete(id).await
     }
 
-    async fn renew(
-        &self,
-        old: &SessionId,
-        new: &SessionId,
-        changes: &ChangeSet,
-        ttl: Duration,
-    ) -> Result<SaveOutcome, StoreError> {
-        self.inner.renew(old, new, changes, ttl).await
-    }
-
     async fn index_user_session(
         &self,
         user: &str,
