@@ -259,3 +259,30 @@ async fn a_sign_in_that_cannot_be_listed_fails_and_keeps_no_session() {
     );
     assert!(store.0.is_empty(), "the written session was taken back");
 }
+
+/// A signed-in session renewed by `Session::renew` (not a sign-in) stays listed under its new
+/// id, so log out everywhere ends it (the concurrency harness caught the memory and Redis
+/// stores leaving it off the list: it lived on).
+#[actix_web::test]
+async fn a_renewed_signed_in_session_is_still_ended_everywhere() {
+    let app = serve(
+        routes,
+        SessionMiddleware::new(MemoryStore::new(), Key::generate()),
+    )
+    .await;
+    let phone = set_cookie(&get(&app, "/login/ada", None).await).unwrap();
+    let renewed = set_cookie(&get(&app, "/renew", Some(&phone)).await).expect("a new id");
+    let laptop = set_cookie(&get(&app, "/login/ada", None).await).unwrap();
+    assert_eq!(
+        body(get(&app, "/user-sessions", Some(&laptop)).await).await,
+        "2 1"
+    );
+    let res = get(&app, "/sign-out-everywhere", Some(&laptop)).await;
+    assert_eq!(body(res).await, "2");
+    let res = get(&app, "/whoami", Some(&renewed)).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::NOT_FOUND,
+        "the renewed session lived on"
+    );
+}

@@ -1,7 +1,8 @@
 //! A model-checked concurrency harness: many client threads drive real HTTP against a real
-//! server on a few shared sessions, a history is recorded, and [`checker::check`] verifies
-//! the promises against it (no lost acknowledged write, no resurrected session, opaque 500s
-//! only during faults, no hang).
+//! server on a few shared sessions (gets, sets, removes, renewals, purges, reads with a past
+//! cookie, sign-ins and log-outs everywhere), a history is recorded, and [`checker::check`]
+//! verifies the promises against it (no lost acknowledged write, no resurrected session,
+//! opaque 500s only during faults, no hang).
 //!
 //! Each run prints its seed; `HARNESS_SEED=<seed>` replays the same operations per client
 //! (timing, and so interleaving, is the machine's). `HARNESS_SECS` lengthens runs (soak).
@@ -35,10 +36,14 @@ pub struct Config {
     pub seed: u64,
     /// A request not answered within this is a hang.
     pub client_timeout: Duration,
+    /// Users the sessions sign in as (slot `i`'s clients sign in as user `i % users`, so each
+    /// user has several sessions at once); 0: no sign-in or log-out-everywhere.
+    pub users: usize,
 }
 
 impl Config {
-    /// The short form: 1.5 s (or `HARNESS_SECS`), 120 clients on 24 sessions of 4 keys.
+    /// The short form: 1.5 s (or `HARNESS_SECS`), 120 clients on 24 sessions of 4 keys, the
+    /// sessions signing in as 6 users (4 sessions each).
     #[must_use]
     pub fn short(seed: u64) -> Self {
         let duration = std::env::var("HARNESS_SECS")
@@ -52,6 +57,7 @@ impl Config {
             duration,
             seed,
             client_timeout: Duration::from_secs(5),
+            users: 6,
         }
     }
 }
@@ -159,7 +165,7 @@ pub fn run(
         for task in 0..config.tasks {
             let (history, slots, keys) = (history.clone(), slots.clone(), keys.clone());
             let seed = config.seed ^ (task as u64 + 1).wrapping_mul(0xA076_1D64_78BD_642F);
-            let timeout = config.client_timeout;
+            let (timeout, users) = (config.client_timeout, config.users);
             let addr = addrs[task % addrs.len()];
             scope.spawn(move || {
                 let mut rng = Rng::new(seed);
@@ -167,8 +173,9 @@ pub fn run(
                 let slot = task % slots.len();
                 let mut n = 0u64;
                 let mut mine = Vec::new();
+                let user = (users > 0).then(|| format!("u{}", slot % users));
                 while Instant::now() < deadline {
-                    let key = &keys[rng.below(keys.len() as u64) as usize];
+                    let mut key = &keys[rng.below(keys.len() as u64) as usize];
                     let mut stale = false;
                     let (kind, value) = match rng.below(100) {
                         0..47 => (Kind::Get, None),
@@ -182,7 +189,13 @@ pub fn run(
                             (Kind::Set, Some(format!("t{task}n{n}")))
                         }
                         80..90 => (Kind::Remove, None),
-                        90..96 => (Kind::Renew, None),
+                        90..95 => (Kind::Renew, None),
+                        95..97 => (Kind::Purge, None),
+                        97..99 if user.is_some() => {
+                            key = user.as_ref().unwrap();
+                            (Kind::Login, None)
+                        }
+                        99 if user.is_some() => (Kind::LogoutEverywhere, None),
                         _ => (Kind::Purge, None),
                     };
                     let pick = rng.next_u64();
@@ -286,6 +299,8 @@ fn request(
         Kind::Remove => format!("/remove/{key}"),
         Kind::Renew => "/renew".to_owned(),
         Kind::Purge => "/purge".to_owned(),
+        Kind::Login => format!("/login/{key}"),
+        Kind::LogoutEverywhere => "/logout-everywhere".to_owned(),
     };
     let start = clock.now();
     let res = client.get(&path, cookie.as_deref());
@@ -294,7 +309,7 @@ fn request(
         task,
         slot,
         kind,
-        key: if matches!(kind, Kind::Renew | Kind::Purge) {
+        key: if matches!(kind, Kind::Renew | Kind::Purge | Kind::LogoutEverywhere) {
             String::new()
         } else {
             key.to_owned()

@@ -217,9 +217,73 @@ impl PostgresServer {
         self.child.as_ref().map(Child::id)
     }
 
+    /// The server's processes: the postmaster and every process under it (a backend per
+    /// connection, the background workers), by pid from `/proc`.
+    fn processes(&self) -> Vec<u32> {
+        let Some(root) = self.pid() else {
+            return Vec::new();
+        };
+        let parents: Vec<(u32, u32)> = fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| {
+                let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+                let stat = fs::read_to_string(e.path().join("stat")).ok()?;
+                // `pid (comm) state ppid ...`; comm may hold spaces and parentheses.
+                let ppid = stat
+                    .rsplit_once(')')?
+                    .1
+                    .split_whitespace()
+                    .nth(1)?
+                    .parse()
+                    .ok()?;
+                Some((pid, ppid))
+            })
+            .collect();
+        let mut family = vec![root];
+        let mut i = 0;
+        while i < family.len() {
+            let parent = family[i];
+            family.extend(parents.iter().filter(|p| p.1 == parent).map(|p| p.0));
+            i += 1;
+        }
+        family
+    }
+
+    fn signal_all(&self, signal: &str, pids: &[u32]) {
+        if pids.is_empty() {
+            return;
+        }
+        let _ = Command::new("kill")
+            .arg(signal)
+            .args(pids.iter().map(u32::to_string))
+            .stderr(Stdio::null())
+            .status();
+    }
+
+    /// Freezes the server (SIGSTOP to the postmaster, then to every process under it): open
+    /// connections stay open but nothing answers, and no new connection is accepted, as with
+    /// a database stalled on its disk. [`resume`](Self::resume) thaws it.
+    pub fn pause(&self) {
+        let pids = self.processes();
+        self.signal_all("-STOP", &pids[..1.min(pids.len())]);
+        // The postmaster is frozen: it forks no more backends while the rest are stopped.
+        self.signal_all("-STOP", &self.processes());
+    }
+
+    /// Thaws a [`pause`](Self::pause)d server (SIGCONT to each of its processes).
+    pub fn resume(&self) {
+        let mut pids = self.processes();
+        pids.reverse();
+        self.signal_all("-CONT", &pids);
+    }
+
     /// Stops the server (fast shutdown: open connections are cut), waiting until it exited;
     /// the data stays for [`restart`](Self::restart).
     pub fn stop(&mut self) {
+        // A paused server would not act on the shutdown signal.
+        self.resume();
         let Some(mut child) = self.child.take() else {
             return;
         };

@@ -1,6 +1,10 @@
 //! The model-checked concurrency harness on every store, and with store faults: 120 client
-//! threads over real HTTP on 24 shared sessions, the history checked for lost acknowledged
-//! writes, resurrected sessions, 5xx outside faults and hangs. Seeds are printed;
+//! threads over real HTTP on 24 shared sessions (reading, writing, removing, renewing,
+//! purging, signing in as 6 users and logging out everywhere), the history checked for lost
+//! acknowledged writes, resurrected sessions (purged, renewed away, or ended by a
+//! log-out-everywhere), 5xx outside faults and hangs. Faults: Redis restart and pause, cluster
+//! failover, PostgreSQL restart and freeze, SQLite's write lock held elsewhere, a file or
+//! SQLite server process killed. Seeds are printed;
 //! `HARNESS_SEED` replays one, `HARNESS_SECS` lengthens each run (scripts/soak).
 
 use std::{
@@ -12,7 +16,7 @@ use std::{
 use actix_typed_session::{
     store::{
         ChangeSet, Entries, FileStore, Keys, MemoryStore, PostgresStore, RedisPool, RedisStore,
-        SaveOutcome, SessionStore, SqliteStore,
+        SaveOutcome, SessionStore, SqliteStore, UserSession,
     },
     SessionId, SessionStorage, StoreError,
 };
@@ -310,6 +314,143 @@ fn harness_postgres_restart_loses_nothing() {
     assert_recovered(&ops, &faults);
 }
 
+/// The failed requests of a run with a stalled store: there are some, and each failed within
+/// `bound` (a load and a save may each wait out the store timeout, plus queueing on a busy
+/// machine), never hanging.
+fn assert_failed_fast(what: &str, ops: &[Op], bound: Duration) {
+    let failed: Vec<&Op> = ops.iter().filter(|o| o.status == Some(500)).collect();
+    assert!(!failed.is_empty(), "{what} failed no request");
+    let slowest = failed.iter().map(|o| o.end - o.start).max().unwrap();
+    println!(
+        "{} requests failed during {what}, the slowest after {slowest} us",
+        failed.len()
+    );
+    assert!(
+        slowest < u64::try_from(bound.as_micros()).unwrap(),
+        "a request waited {slowest} us during {what}"
+    );
+}
+
+/// The SQL stores' timeout in the slow-database runs: long enough for 120 clients taking
+/// turns on the pool (or SQLite's write lock) when nothing is wrong.
+const SQL_TIMEOUT: Duration = Duration::from_millis(800);
+/// How the slow-database runs go: the database stalls after 0.6 s for twice the timeout,
+/// and the run goes on for the grace and 1.6 s more (at least 5 s in all).
+const SLOW_DATABASE: (Duration, Duration, Duration) = (
+    Duration::from_millis(600),
+    Duration::from_millis(5000),
+    Duration::from_millis(1600),
+);
+
+/// A PostgreSQL that stops answering (SIGSTOP to its postmaster and every backend, by pid)
+/// for twice the store timeout, as a database stalled on its disk: requests needing the
+/// store fail with the opaque 500 within the timeout (never a hang, never a wrong 200), and
+/// after SIGCONT every acknowledged write is there.
+#[test]
+fn harness_postgres_pause_fails_fast_and_loses_nothing() {
+    let pg = Arc::new(Mutex::new(PostgresServer::start()));
+    let url = pg.lock().unwrap().url();
+    let p = pg.clone();
+    let make = move || {
+        PostgresStore::builder(&url)
+            .unwrap()
+            .timeout(SQL_TIMEOUT)
+            .build()
+            .unwrap()
+    };
+    let (ops, faults) = run_with_fault(
+        "postgres pause",
+        make,
+        Loss::Nothing,
+        SLOW_DATABASE,
+        move || {
+            let server = p.lock().unwrap();
+            server.pause();
+            thread::sleep(SQL_TIMEOUT * 2);
+            server.resume();
+        },
+    );
+    assert_recovered(&ops, &faults);
+    assert_failed_fast("the pause", &ops, SQL_TIMEOUT * 4);
+}
+
+/// Holds SQLite's write lock on `db` from a second connection (the `sqlite3` shell, in its
+/// own process: `BEGIN EXCLUSIVE`) for `hold`, as a slow writer elsewhere would.
+///
+/// # Panics
+/// When `sqlite3` is missing (`apt-get install sqlite3`; scripts/test does) or does not get
+/// the lock within 10 s.
+fn hold_sqlite_write_lock(db: &std::path::Path, hold: Duration) {
+    use std::{
+        io::Write as _,
+        process::{Command, Stdio},
+    };
+    let marker = db.with_extension("locked");
+    let _ = std::fs::remove_file(&marker);
+    let mut shell = Command::new("sqlite3")
+        .arg(db)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("the SQLite fault needs the sqlite3 shell: apt-get install sqlite3");
+    let mut stdin = shell.stdin.take().unwrap();
+    // The marker file is written (and closed) once BEGIN EXCLUSIVE holds the lock.
+    writeln!(
+        stdin,
+        ".timeout 10000\nBEGIN EXCLUSIVE;\n.output {}\n.print locked\n.output stdout",
+        marker.display()
+    )
+    .unwrap();
+    stdin.flush().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::fs::read_to_string(&marker).map_or(true, |m| m.trim() != "locked") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "sqlite3 did not get the write lock"
+        );
+        thread::sleep(Duration::from_millis(5));
+    }
+    thread::sleep(hold);
+    writeln!(stdin, "COMMIT;\n.quit").unwrap();
+    drop(stdin);
+    let status = shell.wait().unwrap();
+    assert!(status.success(), "sqlite3 failed: {status}");
+}
+
+/// A slow SQLite database: another connection holds the write lock (`BEGIN EXCLUSIVE`) for
+/// twice the store timeout. Writes that cannot get the lock within the timeout fail with
+/// the opaque 500 (never a hang, never a wrong 200); afterwards writes succeed again and every
+/// acknowledged write is there.
+#[test]
+fn harness_sqlite_write_lock_held_elsewhere_fails_fast_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sessions.db");
+    let path = db.clone();
+    let make = move || {
+        SqliteStore::builder(&path)
+            .timeout(SQL_TIMEOUT)
+            .build()
+            .unwrap()
+    };
+    let (ops, faults) = run_with_fault(
+        "sqlite write lock held",
+        make,
+        Loss::Nothing,
+        SLOW_DATABASE,
+        move || hold_sqlite_write_lock(&db, SQL_TIMEOUT * 2),
+    );
+    assert_recovered(&ops, &faults);
+    assert_failed_fast("the held lock", &ops, SQL_TIMEOUT * 4);
+    let f = &faults[0];
+    let during = |o: &&Op| o.start > f.start && o.end < f.end;
+    let reads = ops
+        .iter()
+        .filter(during)
+        .filter(|o| o.kind == harness::Kind::Get && o.status.is_some_and(|s| s < 500))
+        .count();
+    println!("{reads} reads answered while the lock was held (WAL readers do not wait for it)");
+}
+
 /// A `harness-server` process (the harness's server on `store`, `file` or `sqlite`, at
 /// `path`) on `port` (0: any), and its address.
 fn spawn_server(
@@ -377,35 +518,27 @@ fn harness_sqlite_store_across_two_processes_keeps_every_acknowledged_write() {
     );
 }
 
-/// One of two processes on one directory SIGKILLed mid-run (mid-write, under this load) and
-/// started again on its port: its clients' requests fail while it is down (no answer is the
-/// only answer a killed process gives), the other process serves on, nothing acknowledged is
-/// lost, and no session is corrupted for the survivors.
-#[test]
-fn harness_file_store_survives_a_process_killed_mid_write() {
-    let dir = tempfile::tempdir().unwrap();
-    let (a, addr_a) = spawn_server("file", dir.path(), 0);
-    let (b, addr_b) = spawn_server("file", dir.path(), 0);
+/// One of two `harness-server` processes on `store` at `path` SIGKILLed mid-run (mid-write,
+/// under this load) and started again on its port: its clients' requests fail while it is
+/// down (no answer is the only answer a killed process gives), the other process serves on,
+/// nothing acknowledged is lost, and no session is corrupted for the survivors.
+fn kill_one_of_two(name: &str, store: &'static str, path: &std::path::Path) {
+    let (a, addr_a) = spawn_server(store, path, 0);
+    let (b, addr_b) = spawn_server(store, path, 0);
     let victim = Arc::new(Mutex::new(a));
     let v = victim.clone();
-    let path = dir.path().to_owned();
+    let path = path.to_owned();
     let shape = (
         Duration::from_millis(600),
         Duration::from_millis(3000),
         Duration::from_millis(1600),
     );
-    let (ops, faults) = run_faulted(
-        "file, process SIGKILL",
-        &[addr_a, addr_b],
-        Loss::Nothing,
-        shape,
-        move || {
-            let mut child = v.lock().unwrap();
-            child.kill().unwrap();
-            let _ = child.wait();
-            *child = spawn_server("file", &path, addr_a.port()).0;
-        },
-    );
+    let (ops, faults) = run_faulted(name, &[addr_a, addr_b], Loss::Nothing, shape, move || {
+        let mut child = v.lock().unwrap();
+        child.kill().unwrap();
+        let _ = child.wait();
+        *child = spawn_server(store, &path, addr_a.port()).0;
+    });
     assert_recovered(&ops, &faults);
     assert!(
         ops.iter().any(|o| o.error.is_some() && !o.hung),
@@ -417,26 +550,39 @@ fn harness_file_store_survives_a_process_killed_mid_write() {
     }
 }
 
+/// The file store: a process killed mid-write leaves no torn session file (writes go to a
+/// temp file renamed into place) and loses nothing acknowledged.
+#[test]
+fn harness_file_store_survives_a_process_killed_mid_write() {
+    let dir = tempfile::tempdir().unwrap();
+    kill_one_of_two("file, process SIGKILL", "file", dir.path());
+}
+
+/// SQLite in WAL mode: a commit is in the log before the call returns, so a process killed
+/// mid-write (its transaction rolled back on the next open) loses nothing acknowledged, and
+/// the survivor's writes go on.
+#[test]
+fn harness_sqlite_store_survives_a_process_killed_mid_write() {
+    let dir = tempfile::tempdir().unwrap();
+    kill_one_of_two(
+        "sqlite, process SIGKILL",
+        "sqlite",
+        &dir.path().join("sessions.db"),
+    );
+}
+
 /// A broken store for checking the checker: `MemoryStore` that, when `drop_every` is set,
-/// skips every n-th save of an existing session yet answers `Saved` (a lost write), and when
-/// `forget_deletes` is set, ignores deletes (purged sessions live on).
-#[derive(Debug, Clone)]
+/// skips every n-th save of an existing session yet answers `Saved` (a lost write), when
+/// `forget_deletes` is set, ignores deletes (purged sessions live on), and when
+/// `forget_logouts` is set, ends none of a user's sessions on log-out-everywhere yet answers
+/// success.
+#[derive(Debug, Clone, Default)]
 struct Broken {
     inner: MemoryStore,
     saves: Arc<std::sync::atomic::AtomicUsize>,
     drop_every: Option<usize>,
     forget_deletes: bool,
-}
-
-impl Broken {
-    fn new(drop_every: Option<usize>, forget_deletes: bool) -> Self {
-        Self {
-            inner: MemoryStore::new(),
-            saves: Arc::default(),
-            drop_every,
-            forget_deletes,
-        }
-    }
+    forget_logouts: bool,
 }
 
 impl SessionStore for Broken {
@@ -472,6 +618,30 @@ impl SessionStore for Broken {
         }
         self.inner.delete(id).await
     }
+
+    async fn index_user_session(
+        &self,
+        user: &str,
+        id: &SessionId,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        self.inner.index_user_session(user, id, ttl).await
+    }
+
+    async fn user_sessions(&self, user: &str) -> Result<Vec<UserSession>, StoreError> {
+        self.inner.user_sessions(user).await
+    }
+
+    async fn end_user_session(&self, user: &str, id: &SessionId) -> Result<bool, StoreError> {
+        self.inner.end_user_session(user, id).await
+    }
+
+    async fn end_user_sessions(&self, user: &str) -> Result<usize, StoreError> {
+        if self.forget_logouts {
+            return Ok(0);
+        }
+        self.inner.end_user_sessions(user).await
+    }
 }
 
 fn run_broken(store: Broken) -> harness::Report {
@@ -490,7 +660,10 @@ fn run_broken(store: Broken) -> harness::Report {
 /// The harness is worth its silence: a store that acknowledges writes it dropped is caught.
 #[test]
 fn harness_catches_a_store_that_drops_acknowledged_writes() {
-    let report = run_broken(Broken::new(Some(10), false));
+    let report = run_broken(Broken {
+        drop_every: Some(10),
+        ..Broken::default()
+    });
     assert!(report.lost_writes > 0, "{}", report.row("drops writes"));
     assert_eq!(report.resurrections, 0);
 }
@@ -499,11 +672,35 @@ fn harness_catches_a_store_that_drops_acknowledged_writes() {
 /// renewed-away sessions answer, and is caught.
 #[test]
 fn harness_catches_a_store_that_resurrects_purged_sessions() {
-    let report = run_broken(Broken::new(None, true));
+    let report = run_broken(Broken {
+        forget_deletes: true,
+        ..Broken::default()
+    });
     assert!(
         report.resurrections > 0,
         "{}",
         report.row("forgets deletes")
+    );
+}
+
+/// The harness is worth its silence: a store whose log-out-everywhere ends nothing (yet
+/// answers success) lets the user's other sessions answer, and is caught.
+#[test]
+fn harness_catches_a_store_whose_log_out_everywhere_leaves_sessions_alive() {
+    let report = run_broken(Broken {
+        forget_logouts: true,
+        ..Broken::default()
+    });
+    assert!(
+        report.resurrections > 0,
+        "{}",
+        report.row("forgets log-out-everywhere")
+    );
+    assert_eq!(
+        report.lost_writes,
+        0,
+        "{}",
+        report.row("forgets log-out-everywhere")
     );
 }
 

@@ -233,7 +233,9 @@ impl Session {
         }
     }
 
-    /// After the commit: lists the session a sign-in renewed among the user's sessions.
+    /// After the commit: lists the session a sign-in renewed among the user's sessions, and
+    /// the new id of a signed-in session renewed by [`renew`](Session::renew) (the store moved
+    /// the data, not the listing: unlisted, it would survive "log out everywhere").
     pub(super) async fn list_signed_in(
         &self,
         config: &Config,
@@ -242,8 +244,19 @@ impl Session {
     ) -> Result<(), StoreError> {
         let (user, id, ttl) = {
             let mut state = self.state();
-            let Some(user) = state.signing_in.take() else {
-                return Ok(());
+            let user = match state.signing_in.take() {
+                Some(user) => user,
+                None if state.renewed_to.is_some() => {
+                    let bound = state
+                        .entries
+                        .get(USER_KEY)
+                        .and_then(|json| serde_json::from_str::<SignedIn>(json).ok());
+                    match bound {
+                        Some(record) => record.user,
+                        None => return Ok(()),
+                    }
+                }
+                None => return Ok(()),
             };
             // No new cookie: the renewal found the session ended by a concurrent request.
             let (Some(id), TokenUpdate::Set(_)) = (state.renewed_to.clone(), update) else {

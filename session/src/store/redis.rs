@@ -43,7 +43,8 @@ pub(crate) const DEFAULT_KEY_PREFIX: &str = "session:";
 /// A user's sessions (see [`Session::sign_in`](crate::Session::sign_in)) are listed in a sorted
 /// set per user, `{prefix}user:{user}`, scored by expiry and pruned of ended and expired
 /// sessions on each use. Signing in adds one round trip to the renewal (one script; on a
-/// cluster one pipeline, plus a check of each member whose recorded expiry has passed); listing
+/// cluster one pipeline, plus a check of each member whose recorded expiry has passed), as does
+/// renewing a signed-in session (its new id is listed the same way); listing
 /// and ending are one script call each. On a cluster the set and the sessions live in
 /// different slots, so those become one command per listed session, each atomic on its own:
 /// a sign-in writes the session before listing it, and ending deletes sessions before taking

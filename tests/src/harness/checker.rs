@@ -4,7 +4,11 @@
 //! creation and renewal). A response's session is the one its request's cookie named when the
 //! server found it (`x-found: 1`), or the one its `Set-Cookie` created. Renewal links the new
 //! session to the old one (same data), so reads of a session also answer for the writes made
-//! under its ancestors before each renewal began.
+//! under its ancestors before each renewal began. A sign-in is a renewal that also binds a
+//! user: the new session, and every session renewed from it, is that user's from the end of
+//! the request that created it. A log-out-everywhere ends every session of its user bound
+//! before it began (a sign-in or renewal racing it may leave its new session live, listed for
+//! the next one); any of them answering after it is a resurrection.
 
 use std::{
     collections::{BTreeSet, HashMap},
@@ -26,6 +30,10 @@ pub enum Kind {
     Renew,
     /// `/purge`.
     Purge,
+    /// `/login/{user}` (the user in [`Op::key`]).
+    Login,
+    /// `/logout-everywhere` (the user it ended in the body).
+    LogoutEverywhere,
 }
 
 /// One request and what came back. Times are microseconds since the run began.
@@ -37,7 +45,7 @@ pub struct Op {
     pub slot: usize,
     /// What it did.
     pub kind: Kind,
-    /// The key, for `Get`/`Set`/`Remove`.
+    /// The key, for `Get`/`Set`/`Remove`; the user, for `Login`.
     pub key: String,
     /// The value written by `Set` (unique in the run).
     pub value: Option<String>,
@@ -217,6 +225,15 @@ pub fn check(ops: &[Op], faults: &[Fault], grace: u64) -> Report {
             .any(|f| op.start <= f.end + grace && op.end >= f.start)
     };
 
+    // A change that ended at `end` may have been lost, as seen from a request at `later`.
+    let maybe_lost = |end: u64, later: u64| {
+        faults.iter().any(|f| match f.loss {
+            Loss::Recent { before } => {
+                end >= f.start.saturating_sub(before) && end <= f.end && later > f.start
+            }
+            _ => false,
+        })
+    };
     // Births, renewals and deaths.
     let mut birth: HashMap<&str, u64> = HashMap::new();
     let mut parent: HashMap<&str, (&str, usize)> = HashMap::new();
@@ -233,11 +250,11 @@ pub fn check(ops: &[Op], faults: &[Fault], grace: u64) -> Report {
             continue;
         };
         let ended = match (op.kind, &op.set_cookie) {
-            (Kind::Renew, Some(CookieChange::Set(new))) if new != old => {
+            (Kind::Renew | Kind::Login, Some(CookieChange::Set(new))) if new != old => {
                 parent.insert(new, (old, i));
                 true
             }
-            (Kind::Purge, Some(CookieChange::Remove)) => true,
+            (Kind::Purge | Kind::LogoutEverywhere, Some(CookieChange::Remove)) => true,
             _ => false,
         };
         if ended {
@@ -247,15 +264,21 @@ pub fn check(ops: &[Op], faults: &[Fault], grace: u64) -> Report {
             }
         }
     }
-    // A change that ended at `end` may have been lost, as seen from a request at `later`.
-    let maybe_lost = |end: u64, later: u64| {
-        faults.iter().any(|f| match f.loss {
-            Loss::Recent { before } => {
-                end >= f.start.saturating_sub(before) && end <= f.end && later > f.start
+    let users = signed_in(ops);
+    // A log-out-everywhere ends every session bound to its user before it began.
+    for (i, op) in ops.iter().enumerate() {
+        if op.kind != Kind::LogoutEverywhere || !op.acked() {
+            continue;
+        }
+        for (&s, &(user, since, _)) in &users {
+            if user == op.body && since < op.start && !maybe_lost(since, op.start) {
+                let d = death.entry(s).or_insert((op.end, i));
+                if op.end < d.0 {
+                    *d = (op.end, i);
+                }
             }
-            _ => false,
-        })
-    };
+        }
+    }
     for f in faults.iter().filter(|f| f.loss == Loss::Everything) {
         for (&s, &b) in &birth {
             if b < f.start {
@@ -306,7 +329,8 @@ pub fn check(ops: &[Op], faults: &[Fault], grace: u64) -> Report {
             }
             continue;
         }
-        let expected = status == 200 || (op.kind == Kind::Get && status == 404);
+        let expected = status == 200
+            || (matches!(op.kind, Kind::Get | Kind::LogoutEverywhere) && status == 404);
         if !expected {
             violation(&mut report, format!("unexpected status {status}"), &[i]);
             continue;
@@ -319,9 +343,37 @@ pub fn check(ops: &[Op], faults: &[Fault], grace: u64) -> Report {
                 let mut inv = vec![i];
                 if *by != usize::MAX {
                     inv.push(*by);
+                    if ops[*by].kind == Kind::LogoutEverywhere {
+                        // The sign-in that made it the user's, and the renewals since.
+                        let bound = op.cookie.as_deref().and_then(|c| users.get(c));
+                        inv.extend(bound.map(|u| u.2));
+                        let mut cur = op.cookie.as_deref();
+                        while let Some(&(p, renewal)) = cur.and_then(|c| parent.get(c)) {
+                            if bound.is_none_or(|u| renewal <= u.2) || inv.len() > 64 {
+                                break;
+                            }
+                            inv.push(renewal);
+                            cur = Some(p);
+                        }
+                    }
                 }
                 violation(&mut report, "a dead session answered".into(), &inv);
                 continue;
+            }
+        }
+        // A log-out-everywhere sees the user its session was signed in as before it began.
+        if op.kind == Kind::LogoutEverywhere && op.found {
+            if let Some(&(user, since, by)) = op.cookie.as_deref().and_then(|c| users.get(c)) {
+                let bound = since < op.start && !maybe_lost(since, op.start);
+                let seen = (status == 200).then_some(op.body.as_str());
+                if (bound && seen != Some(user)) || seen.is_some_and(|u| u != user) {
+                    report.lost_writes += 1;
+                    violation(
+                        &mut report,
+                        format!("log-out-everywhere saw user {seen:?} on a session signed in as {user:?}"),
+                        &[i, by],
+                    );
+                }
             }
         }
         if op.kind == Kind::Get && !op.found && status == 200 {
@@ -436,6 +488,36 @@ pub fn check(ops: &[Op], faults: &[Fault], grace: u64) -> Report {
     }
     report.acked_writes_checked = checked.len();
     report
+}
+
+/// Who each session is signed in as: `(user, since, the sign-in)` for the sessions a sign-in
+/// created and those renewed from them (the renewal moved the binding with the data), bound
+/// from the end of the request that created them. Like a sign-in, a renewal racing a
+/// log-out-everywhere may leave its new id live (it is listed after the move); one that ended
+/// before the log-out-everywhere began may not. `ops` are in order of start, so a session's
+/// creation comes before any request with its cookie.
+fn signed_in(ops: &[Op]) -> HashMap<&str, (&str, u64, usize)> {
+    let mut users: HashMap<&str, (&str, u64, usize)> = HashMap::new();
+    for (i, op) in ops.iter().enumerate() {
+        let Some(CookieChange::Set(new)) = &op.set_cookie else {
+            continue;
+        };
+        if !op.acked() || op.cookie.as_deref() == Some(new.as_str()) {
+            continue;
+        }
+        match op.kind {
+            Kind::Login => {
+                users.insert(new, (&op.key, op.end, i));
+            }
+            Kind::Renew if op.found => {
+                if let Some(&(user, since, by)) = op.cookie.as_deref().and_then(|c| users.get(c)) {
+                    users.insert(new, (user, since.max(op.end), by));
+                }
+            }
+            _ => {}
+        }
+    }
+    users
 }
 
 #[cfg(test)]
@@ -564,6 +646,77 @@ mod tests {
         assert_eq!(r.resurrections, 1);
         let r = run(&[renew("x", "y", (0, 10)), get("x", (11, 20), None)]);
         assert_eq!(r.resurrections, 1, "found=true on the old id");
+    }
+
+    fn login(from: Option<&str>, to: &str, user: &str, span: (u64, u64)) -> Op {
+        let mut o = op(Kind::Login, from.unwrap_or("-"), user, span, 200, "");
+        o.cookie = from.map(str::to_owned);
+        o.found = from.is_some();
+        o.set_cookie = Some(CookieChange::Set(to.to_owned()));
+        o
+    }
+    fn logout_everywhere(c: &str, user: &str, span: (u64, u64)) -> Op {
+        let mut o = op(Kind::LogoutEverywhere, c, "", span, 200, user);
+        o.set_cookie = Some(CookieChange::Remove);
+        o
+    }
+
+    #[test]
+    fn a_sign_in_renews_and_log_out_everywhere_ends_the_users_other_sessions() {
+        // x signs in as u (to y), then renews (to z); w signs in as u; w logs out everywhere.
+        let history = |after: Op| {
+            vec![
+                set("x", (0, 10), "a"),
+                login(Some("x"), "y", "u", (11, 20)),
+                renew("y", "z", (21, 30)),
+                login(None, "w", "u", (31, 40)),
+                logout_everywhere("w", "u", (41, 50)),
+                after,
+            ]
+        };
+        let mut gone = get("z", (51, 60), None);
+        gone.found = false;
+        let r = run(&history(gone));
+        assert!(r.is_ok(), "{:?}", r.violations);
+        let r = run(&history(get("z", (51, 60), Some("a"))));
+        assert_eq!(r.resurrections, 1, "a renewed session of the user lived on");
+        assert!(r.violations[0].contains("Login"), "{}", r.violations[0]);
+        let r = run(&history(get("x", (51, 60), None)));
+        assert_eq!(r.resurrections, 1, "found=true on the pre-sign-in id");
+        // The sign-in carried x's data to y.
+        let r = run(&[
+            set("x", (0, 10), "a"),
+            login(Some("x"), "y", "u", (11, 20)),
+            get("y", (21, 30), None),
+        ]);
+        assert_eq!(r.lost_writes, 1);
+    }
+
+    #[test]
+    fn a_sign_in_racing_log_out_everywhere_may_survive_it() {
+        let racing = [
+            login(None, "w", "u", (0, 10)),
+            login(None, "y", "u", (15, 30)),
+            logout_everywhere("w", "u", (20, 25)),
+            get("y", (40, 50), None),
+        ];
+        assert!(run(&racing).is_ok(), "{:?}", run(&racing).violations);
+        let renewing = [
+            login(None, "w", "u", (0, 10)),
+            login(None, "x", "u", (0, 10)),
+            renew("x", "y", (15, 30)),
+            logout_everywhere("w", "u", (20, 25)),
+            get("y", (40, 50), None),
+        ];
+        assert!(run(&renewing).is_ok(), "{:?}", run(&renewing).violations);
+        let mut other_user = racing.clone();
+        other_user[1] = login(None, "y", "v", (0, 10));
+        assert!(run(&other_user).is_ok());
+        // Answering 404 (not signed in) on a session signed in before: the binding was lost.
+        let mut forgot = logout_everywhere("w", "u", (20, 25));
+        (forgot.status, forgot.set_cookie) = (Some(404), None);
+        let r = run(&[login(None, "w", "u", (0, 10)), forgot]);
+        assert_eq!(r.lost_writes, 1);
     }
 
     #[test]

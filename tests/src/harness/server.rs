@@ -3,7 +3,7 @@
 
 use std::{net::SocketAddr, sync::mpsc, thread, time::Duration};
 
-use actix_typed_session::{Session, SessionMiddleware, SessionStorage};
+use actix_typed_session::{Session, SessionMiddleware, SessionStorage, UserSessionsError};
 use actix_web::{cookie::Key, dev::ServerHandle, web, App, HttpResponse, HttpServer};
 
 /// The middleware's default session cookie name.
@@ -12,7 +12,11 @@ pub const COOKIE_NAME: &str = "session";
 /// The routes the harness drives (all GET). Each loads the session first and answers
 /// `x-found: 1` when the request's cookie named a session the store had, so the checker knows
 /// which session a request saw: `/get/{k}` (the value, or 404), `/set/{k}/{v}`,
-/// `/remove/{k}`, `/renew`, `/purge`.
+/// `/remove/{k}`, `/renew`, `/purge`, and the sign-in routes of bench-server's table (the
+/// same paths and library calls as `testing::routes`): `/login/{user}` (`Session::sign_in`:
+/// a new id, the user bound and listed) and `/logout-everywhere`
+/// (`Session::sign_out_everywhere`; answers the user whose sessions it ended, 404 when the
+/// session is not signed in, the opaque 500 when the store fails).
 pub fn routes(cfg: &mut web::ServiceConfig) {
     fn answer(found: bool, body: Option<String>) -> HttpResponse {
         let mut res = match body {
@@ -55,11 +59,29 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         s.purge();
         Ok(answer(found, Some(String::new())))
     }
+    async fn login(s: Session, user: web::Path<String>) -> actix_web::Result<HttpResponse> {
+        let (found, _) = load(&s, "k0").await?;
+        s.sign_in(user.into_inner())?;
+        Ok(answer(found, Some(String::new())))
+    }
+    async fn logout_everywhere(s: Session) -> actix_web::Result<HttpResponse> {
+        let (found, _) = load(&s, "k0").await?;
+        let Some(user) = s.user()? else {
+            return Ok(answer(found, None));
+        };
+        Ok(match s.sign_out_everywhere().await {
+            Ok(_) => answer(found, Some(user)),
+            Err(UserSessionsError::NotSignedIn) => answer(found, None),
+            Err(e) => actix_web::ResponseError::error_response(&e),
+        })
+    }
     cfg.route("/get/{k}", web::get().to(get))
         .route("/set/{k}/{v}", web::get().to(set))
         .route("/remove/{k}", web::get().to(remove))
         .route("/renew", web::get().to(renew))
-        .route("/purge", web::get().to(purge));
+        .route("/purge", web::get().to(purge))
+        .route("/login/{user}", web::get().to(login))
+        .route("/logout-everywhere", web::get().to(logout_everywhere));
 }
 
 /// A running server.
