@@ -54,15 +54,17 @@ pub(crate) const MAX_TTL: Duration = Duration::from_secs(10 * 366 * 24 * 60 * 60
 
 impl Meta {
     /// `created.ttl` (`created.ttlp` with its own TTL), the tail of a server-side cookie's
-    /// plain text.
+    /// plain text. (Written by hand: this runs on every response that sets a cookie, and
+    /// `format!` cost more than the rest of it.)
     fn encode(&self) -> String {
-        format!("{}.{}", self.created, self.ttl_text())
-    }
-
-    /// The TTL in seconds, followed by `p` when the session has its own.
-    pub(crate) fn ttl_text(&self) -> String {
-        let own = if self.own_ttl { "p" } else { "" };
-        format!("{}{own}", self.ttl.as_secs())
+        let mut text = String::with_capacity(32);
+        text.push_str(itoa::Buffer::new().format(self.created));
+        text.push('.');
+        text.push_str(itoa::Buffer::new().format(self.ttl.as_secs()));
+        if self.own_ttl {
+            text.push('p');
+        }
+        text
     }
 
     fn decode(created: &str, ttl: &str) -> Option<Self> {

@@ -88,13 +88,17 @@ fn payload(exp: u64, meta: Meta, entries: &[(&str, &RawValue)]) -> Result<String
         }
     }
     let mut text = Vec::with_capacity(64);
-    for number in [exp, meta.created] {
-        // serde_json prints integers without the formatting machinery.
-        serde_json::to_writer(&mut text, &number).map_err(StoreError::corrupt)?;
+    let mut number = |n: u64, mark: bool| {
+        text.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+        if mark {
+            text.push(b'p');
+        }
         text.push(b'.');
-    }
-    text.extend_from_slice(meta.ttl_text().as_bytes());
-    text.push(b'.');
+    };
+    number(exp, false);
+    number(meta.created, false);
+    // The TTL is marked when the session has its own.
+    number(meta.ttl.as_secs(), meta.own_ttl);
     serde_json::to_writer(&mut text, &Map(entries)).map_err(StoreError::corrupt)?;
     String::from_utf8(text).map_err(StoreError::corrupt)
 }
