@@ -27,6 +27,22 @@ fn cluster_store(cluster: &RedisCluster) -> RedisStore {
     RedisStore::new(pool)
 }
 
+/// bench-server's routes on `store` (a clone), over plain-HTTP cookies.
+macro_rules! routes_app {
+    ($store:expr) => {
+        test::init_service(
+            App::new()
+                .wrap(
+                    SessionMiddleware::builder($store.clone(), Key::generate())
+                        .cookie_secure(false)
+                        .build(),
+                )
+                .configure(testing::routes),
+        )
+        .await
+    };
+}
+
 fn caps() -> Capabilities {
     Capabilities::server_side()
         .lists_user_sessions(true)
@@ -51,16 +67,7 @@ async fn a_redis_cluster_lists_and_ends_a_users_sessions() {
 async fn a_users_set_does_not_grow_as_sessions_end_and_expire() {
     let server = RedisServer::start();
     let store = single(&server);
-    let app = test::init_service(
-        App::new()
-            .wrap(
-                SessionMiddleware::builder(store.clone(), Key::generate())
-                    .cookie_secure(false)
-                    .build(),
-            )
-            .configure(testing::routes),
-    )
-    .await;
+    let app = routes_app!(store);
     let set = "session:user:ada";
     let card = || -> usize { server.cli(&["ZCARD", set]).trim().parse().unwrap() };
     let keeper = set_cookie(&get(&app, "/login/ada", None).await).unwrap();
@@ -102,16 +109,7 @@ async fn a_users_set_does_not_grow_as_sessions_end_and_expire() {
 async fn round_trips_of_sign_in_sessions_flash_and_guards() {
     let server = RedisServer::start();
     let store = single(&server);
-    let app = test::init_service(
-        App::new()
-            .wrap(
-                SessionMiddleware::builder(store.clone(), Key::generate())
-                    .cookie_secure(false)
-                    .build(),
-            )
-            .configure(testing::routes),
-    )
-    .await;
+    let app = routes_app!(store);
     // Warm up: scripts loaded, connections open, a set that exists.
     let warm = set_cookie(&get(&app, "/login/ada", None).await).unwrap();
     assert_eq!(body(get(&app, "/sessions", Some(&warm)).await).await, "1");
@@ -210,5 +208,44 @@ async fn round_trips_of_sign_in_sessions_flash_and_guards() {
         list.round_trips(),
         everywhere.round_trips(),
         logout.round_trips()
+    );
+}
+
+/// On a cluster, listing and ending a user's sessions take one command per session (the set and
+/// the sessions live in different slots). With thousands of sessions they run many at a time,
+/// so both fit in the store's deadline; one after another they did not (the soak's log out
+/// everywhere answered 500 once a user's set had grown to thousands of ids).
+#[actix_web::test]
+async fn a_cluster_lists_and_ends_thousands_of_a_users_sessions_within_the_deadline() {
+    const SESSIONS: usize = 5_000;
+    let cluster = RedisCluster::start(3, 0);
+    let store = cluster_store(&cluster);
+    let app = routes_app!(store);
+    let mut last = None;
+    for _ in 0..SESSIONS {
+        last = set_cookie(&get(&app, "/login/ada", None).await);
+    }
+    let last = last.unwrap();
+    let deadline = Duration::from_millis(900);
+    let started = std::time::Instant::now();
+    let res = get(&app, "/sessions", Some(&last)).await;
+    assert_eq!(res.status(), 200, "listing {SESSIONS} sessions");
+    assert_eq!(body(res).await, SESSIONS.to_string());
+    assert!(
+        started.elapsed() < deadline,
+        "listing took {:?}",
+        started.elapsed()
+    );
+    let started = std::time::Instant::now();
+    assert_eq!(store.end_user_sessions("ada").await.unwrap(), SESSIONS);
+    assert!(
+        started.elapsed() < deadline,
+        "ending took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(get(&app, "/read", Some(&last)).await.status(), 200);
+    assert!(
+        set_cookie(&get(&app, "/counter", Some(&last)).await).is_some(),
+        "the ended session is replaced by a new one"
     );
 }

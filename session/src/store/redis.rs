@@ -46,7 +46,8 @@ pub(crate) const DEFAULT_KEY_PREFIX: &str = "session:";
 /// cluster one pipeline, plus a check of each member whose recorded expiry has passed), as does
 /// renewing a signed-in session (its new id is listed the same way); listing
 /// and ending are one script call each. On a cluster the set and the sessions live in
-/// different slots, so those become one command per listed session, each atomic on its own:
+/// different slots, so those become one command per listed session (up to 64 in flight at
+/// once, so thousands of sessions still fit in the deadline), each atomic on its own:
 /// a sign-in writes the session before listing it, and ending deletes sessions before taking
 /// them off the list, so a session is never live and unlisted, but a concurrent reader may see
 /// a listed session already ended. Requests that do not sign in or out pay nothing for this.

@@ -24,6 +24,7 @@ use std::{
 };
 
 use ::redis::{cmd, Script, Value};
+use futures_util::{StreamExt as _, TryStreamExt as _};
 
 use super::{pool::redis_error, scripts::millis, RedisConnection, RedisStore};
 use crate::{
@@ -99,6 +100,11 @@ return ended
 static ADD_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(ADD));
 static LIST_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(LIST));
 static END_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(END));
+
+/// On a cluster, how many per-session commands of one listing or log-out-everywhere are in
+/// flight at once (a user's set may hold thousands of ids: one after another, they would not
+/// fit in the store's timeout).
+const CLUSTER_FANOUT: usize = 64;
 
 fn now_millis() -> u64 {
     u64::try_from(
@@ -231,17 +237,28 @@ impl RedisStore {
                 }
                 let members: Vec<String> =
                     Self::query(&mut conn, cmd("ZRANGE").arg(&index).arg(0).arg(-1)).await?;
+                let probed: Vec<(String, i64, Option<String>)> =
+                    futures_util::stream::iter(members)
+                        .map(|member| {
+                            let (mut conn, key) = (conn.clone(), [&*self.prefix, &member].concat());
+                            async move {
+                                let (left, json) = Self::probe(&mut conn, &key).await?;
+                                Ok::<_, StoreError>((member, left, json))
+                            }
+                        })
+                        .buffer_unordered(CLUSTER_FANOUT)
+                        .try_collect()
+                        .await?;
                 let mut rows = Vec::new();
-                for member in members {
-                    let key = [&*self.prefix, &member].concat();
-                    match Self::probe(&mut conn, &key).await? {
-                        (left, Some(json)) => rows.push((member, left, json)),
-                        (_, None) => {
-                            let _: i64 =
-                                Self::query(&mut conn, cmd("ZREM").arg(&index).arg(&member))
-                                    .await?;
-                        }
+                let mut gone = Vec::new();
+                for (member, left, json) in probed {
+                    match json {
+                        Some(json) => rows.push((member, left, json)),
+                        None => gone.push(member),
                     }
+                }
+                if !gone.is_empty() {
+                    let _: i64 = Self::query(&mut conn, cmd("ZREM").arg(&index).arg(&gone)).await?;
                 }
                 Ok(rows)
             })
@@ -288,11 +305,14 @@ impl RedisStore {
                 };
                 // Delete first, then unlist: a crash in between leaves listed ids of gone
                 // sessions (pruned later), never live sessions off the list.
-                let mut ended = 0;
-                for member in &members {
-                    let key = [&*self.prefix, member.as_str()].concat();
-                    ended += Self::query::<i64>(&mut conn, cmd("DEL").arg(&key)).await?;
-                }
+                let ended = futures_util::stream::iter(members.clone())
+                    .map(|member| {
+                        let (mut conn, key) = (conn.clone(), [&*self.prefix, &member].concat());
+                        async move { Self::query::<i64>(&mut conn, cmd("DEL").arg(&key)).await }
+                    })
+                    .buffer_unordered(CLUSTER_FANOUT)
+                    .try_fold(0, |sum, deleted| async move { Ok(sum + deleted) })
+                    .await?;
                 if !members.is_empty() {
                     let _: i64 =
                         Self::query(&mut conn, cmd("ZREM").arg(&index).arg(&members)).await?;
