@@ -25,9 +25,6 @@ use crate::{
 /// The most writes one transaction commits.
 const MAX_BATCH: usize = 256;
 
-/// Idle read connections kept (one is opened per thread reading at the same moment).
-const MAX_IDLE_READERS: usize = 16;
-
 /// Statements each connection keeps prepared.
 const STATEMENT_CACHE: usize = 32;
 
@@ -125,10 +122,9 @@ impl Db {
             None => open_reader(&self.shared)?,
         };
         let result = work(&conn, &self.shared);
-        let mut idle = self.lock_readers();
-        if idle.len() < MAX_IDLE_READERS {
-            idle.push(conn);
-        }
+        // Kept for the next read: a read never yields, so there are never more connections than
+        // threads that read at the same moment (actix-web's workers, say).
+        self.lock_readers().push(conn);
         result
     }
 
