@@ -53,26 +53,40 @@ pub(crate) struct Meta {
 pub(crate) const MAX_TTL: Duration = Duration::from_secs(10 * 366 * 24 * 60 * 60);
 
 impl Meta {
-    /// `created.ttl` (`created.ttlp` with its own TTL), the tail of a server-side cookie's
-    /// plain text. (Written by hand: this runs on every response that sets a cookie, and
-    /// `format!` cost more than the rest of it.)
-    fn encode(&self) -> String {
-        let mut text = String::with_capacity(32);
-        text.push_str(itoa::Buffer::new().format(self.created));
-        text.push('.');
-        text.push_str(itoa::Buffer::new().format(self.ttl.as_secs()));
+    /// Appends `created.ttl`, the TTL followed by `p` when the session has its own: the tail of
+    /// a server-side cookie's plain text and the middle of a cookie-store payload. (Written by
+    /// hand: this runs on every response that sets a cookie, and `format!` cost more than the
+    /// rest of it.)
+    pub(crate) fn write(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(itoa::Buffer::new().format(self.created).as_bytes());
+        out.push(b'.');
+        out.extend_from_slice(itoa::Buffer::new().format(self.ttl.as_secs()).as_bytes());
         if self.own_ttl {
-            text.push('p');
+            out.push(b'p');
         }
-        text
+    }
+
+    /// [`write`](Self::write)'s text as a string.
+    fn encode(&self) -> String {
+        let mut text = Vec::with_capacity(32);
+        self.write(&mut text);
+        // Digits, `.` and `p`: always UTF-8.
+        String::from_utf8(text).unwrap_or_default()
+    }
+
+    /// A TTL as [`write`](Self::write) puts it: its seconds, and whether the session has its
+    /// own.
+    pub(crate) fn parse_ttl(text: &str) -> Option<(u64, bool)> {
+        let (secs, own) = match text.strip_suffix('p') {
+            Some(secs) => (secs, true),
+            None => (text, false),
+        };
+        Some((secs.parse().ok()?, own))
     }
 
     fn decode(created: &str, ttl: &str) -> Option<Self> {
-        let (ttl, own_ttl) = match ttl.strip_suffix('p') {
-            Some(ttl) => (ttl, true),
-            None => (ttl, false),
-        };
-        Some(Self::from_parts(created.parse().ok()?, ttl.parse().ok()?)?.with_own_ttl(own_ttl))
+        let (ttl, own_ttl) = Self::parse_ttl(ttl)?;
+        Some(Self::from_parts(created.parse().ok()?, ttl)?.with_own_ttl(own_ttl))
     }
 
     /// Checks facts read from a cookie: a TTL of zero or over ten years is refused.

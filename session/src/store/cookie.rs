@@ -88,17 +88,10 @@ fn payload(exp: u64, meta: Meta, entries: &[(&str, &RawValue)]) -> Result<String
         }
     }
     let mut text = Vec::with_capacity(64);
-    let mut number = |n: u64, mark: bool| {
-        text.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
-        if mark {
-            text.push(b'p');
-        }
-        text.push(b'.');
-    };
-    number(exp, false);
-    number(meta.created, false);
-    // The TTL is marked when the session has its own.
-    number(meta.ttl.as_secs(), meta.own_ttl);
+    text.extend_from_slice(itoa::Buffer::new().format(exp).as_bytes());
+    text.push(b'.');
+    meta.write(&mut text);
+    text.push(b'.');
     serde_json::to_writer(&mut text, &Map(entries)).map_err(StoreError::corrupt)?;
     String::from_utf8(text).map_err(StoreError::corrupt)
 }
@@ -108,11 +101,8 @@ fn parse_payload(text: &str) -> Result<(u64, u64, (u64, bool), Values), String> 
     let mut parts = text.splitn(4, '.');
     let mut next = || parts.next().ok_or_else(|| "bad header".to_owned());
     let number = |part: &str| part.parse::<u64>().map_err(|_| "bad header".to_owned());
-    let (exp, created, ttl) = (number(next()?)?, number(next()?)?, next()?);
-    let ttl = match ttl.strip_suffix('p') {
-        Some(ttl) => (number(ttl)?, true),
-        None => (number(ttl)?, false),
-    };
+    let (exp, created) = (number(next()?)?, number(next()?)?);
+    let ttl = Meta::parse_ttl(next()?).ok_or_else(|| "bad header".to_owned())?;
     let json = parts.next().ok_or("no entries")?;
     let mut de = serde_json::Deserializer::from_str(json);
     let d = entries(&mut de).map_err(|e| e.to_string())?;
