@@ -261,7 +261,7 @@ impl SqliteStore {
     /// [`StoreError::Unavailable`] or [`StoreError::Timeout`] when the database cannot be
     /// opened or written.
     pub async fn create_schema(&self) -> Result<(), StoreError> {
-        self.inner.db.write(|_, _| Ok(())).await
+        self.inner.db.open().await
     }
 
     /// Deletes the expired rows and returns how many there were.

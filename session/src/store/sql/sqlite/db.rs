@@ -93,6 +93,11 @@ impl Db {
         .await
     }
 
+    /// Has the writer thread open the file and make the schema, if it has not yet.
+    pub(super) async fn open(&self) -> Result<(), StoreError> {
+        self.write(|_, _| Ok(())).await
+    }
+
     /// Runs `work` on this thread with a read connection. In WAL mode reads do not wait for
     /// writers; in the rare case SQLite answers "busy" at once (a connection recovering the
     /// log, say), the read is queued to the writer thread, which may wait for the lock, instead
@@ -103,7 +108,7 @@ impl Db {
         F: Fn(&Connection, &Shared) -> Result<T, StoreError> + Send + 'static,
     {
         if !self.shared.ready.load(Ordering::Acquire) {
-            self.write(|_, _| Ok(())).await?;
+            self.open().await?;
         }
         let result = self.read_here(&work);
         match result {
