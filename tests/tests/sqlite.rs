@@ -304,6 +304,12 @@ async fn sqlite_previous_schema_is_migrated_for_user_listing() {
          expires_at INTEGER NOT NULL)",
     )
     .await;
+    // Its expiry index, which the current layout drops (prune scans the table).
+    exec(
+        &old,
+        "CREATE INDEX sessions_expires_at ON sessions (expires_at)",
+    )
+    .await;
     let (ada, rows) = sql_support::previous_schema_rows();
     let expires = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -328,5 +334,124 @@ async fn sqlite_previous_schema_is_migrated_for_user_listing() {
         "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'sessions_user_id'",
     );
     assert_eq!(indexed, 1);
+    let expiry_index = scalar(
+        &old,
+        "SELECT count(*) FROM sqlite_master WHERE name = 'sessions_expires_at'",
+    );
+    assert_eq!(expiry_index, 0);
     sql_support::previous_schema_is_migrated(&stores[0], &ada).await;
+}
+
+/// A new database gets 1 KiB pages and a table keyed by the session id alone (no rowid, no
+/// expiry index): a save changes one page of the table.
+#[actix_web::test]
+async fn sqlite_new_database_layout_writes_one_page_per_save() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+    store.create_schema().await.unwrap();
+    assert_eq!(scalar(&store, "PRAGMA page_size"), 1024);
+    let conn = connect(store.path());
+    let no_rowid = conn.prepare("SELECT rowid FROM sessions").is_err();
+    assert!(no_rowid, "a WITHOUT ROWID table has no rowid");
+    let indexes = scalar(
+        &store,
+        "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'sessions' \
+         AND sql IS NOT NULL",
+    );
+    assert_eq!(indexes, 1, "only the partial index on user_id");
+}
+
+/// Calls from several threads at once (actix-web workers), after one thread had the store to
+/// itself: every change of every thread is kept and readable.
+#[test]
+fn sqlite_calls_from_several_threads_keep_every_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+    let id = SessionId::generate();
+    actix_web::rt::System::new().block_on(async {
+        let changes = ChangeSet::create().upsert("base", "0");
+        store.save(&id, &changes, HOUR).await.unwrap();
+    });
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let (store, id) = (store.clone(), id.clone());
+            std::thread::spawn(move || {
+                actix_web::rt::System::new().block_on(async move {
+                    for i in 0..25 {
+                        let key = format!("t{t}-{i}");
+                        let changes = ChangeSet::update().upsert(key.clone(), i.to_string());
+                        assert_eq!(
+                            store.save(&id, &changes, HOUR).await.unwrap(),
+                            SaveOutcome::Saved
+                        );
+                        let got = store.load(&id, Keys::All, None).await.unwrap().unwrap();
+                        assert_eq!(got.get(&key), Some(&i.to_string()), "{key}");
+                    }
+                });
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    actix_web::rt::System::new().block_on(async {
+        let got = store.load(&id, Keys::All, None).await.unwrap().unwrap();
+        assert_eq!(got.len(), 101, "{got:?}");
+    });
+}
+
+/// With several threads calling the store (every call on its SQLite thread), a write waiting
+/// for the lock another process holds does not hold back reads: they answer at once, and the
+/// write goes through once the lock is released.
+#[test]
+fn sqlite_reads_do_not_wait_behind_a_write_waiting_for_the_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::builder(dir.path().join("sessions.db"))
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let id = SessionId::generate();
+    let on_a_thread = |store: &SqliteStore, id: &SessionId, key: Option<&'static str>| {
+        let (store, id) = (store.clone(), id.clone());
+        std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let started = Instant::now();
+                match key {
+                    Some(key) => {
+                        let changes = ChangeSet::update().upsert(key, "1");
+                        assert_eq!(
+                            store.save(&id, &changes, HOUR).await.unwrap(),
+                            SaveOutcome::Saved
+                        );
+                    }
+                    None => {
+                        let got = store.load(&id, Keys::All, None).await.unwrap().unwrap();
+                        assert_eq!(got["base"], "0");
+                    }
+                }
+                started.elapsed()
+            })
+        })
+    };
+    actix_web::rt::System::new().block_on(async {
+        let changes = ChangeSet::create().upsert("base", "0");
+        store.save(&id, &changes, HOUR).await.unwrap();
+    });
+    // A second thread: from here on every call goes to the store's SQLite thread.
+    on_a_thread(&store, &id, None).join().unwrap();
+
+    let other_process = connect(store.path());
+    other_process.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let write = on_a_thread(&store, &id, Some("late"));
+    std::thread::sleep(Duration::from_millis(300));
+    let read = on_a_thread(&store, &id, None).join().unwrap();
+    assert!(read < Duration::from_millis(250), "the read took {read:?}");
+    assert!(!write.is_finished(), "the write waits for the lock");
+    other_process.execute_batch("COMMIT").unwrap();
+    let waited = write.join().unwrap();
+    assert!(waited >= Duration::from_millis(300), "{waited:?}");
+    actix_web::rt::System::new().block_on(async {
+        let got = store.load(&id, Keys::All, None).await.unwrap().unwrap();
+        assert_eq!(got["late"], "1");
+    });
 }
