@@ -54,9 +54,10 @@ use crate::{
 /// # Durability
 /// [`SqliteStore::open`] sets WAL mode and `synchronous=NORMAL`: a commit is in the
 /// write-ahead log before the call returns, so an application crash or kill loses nothing, but
-/// the log is flushed to disk only at checkpoints, so a power loss or OS crash may lose the last
-/// transactions (never corrupting the database). Readers never block the writer. Writers take
-/// turns; a writer waits for the lock up to the store's timeout (`busy_timeout`).
+/// the log is flushed to disk only at checkpoints (each time it reaches 4,000 pages of 1 KiB),
+/// so a power loss or OS crash may lose the transactions since the last one (never corrupting
+/// the database). Readers never block the writer. Writers take turns; a writer waits for the
+/// lock up to the store's timeout.
 ///
 /// # Threads
 /// SQLite is called directly (rusqlite, bundled SQLite), not through an async driver. It is
@@ -67,7 +68,7 @@ use crate::{
 ///   runtime), every call runs on that thread, on one connection, a write in a transaction of
 ///   its own. That connection never waits for a lock: a write that finds it taken (another
 ///   process writing) goes to the store's SQLite thread below. It checkpoints like any
-///   connection, after the commit that brings the log to 1,000 pages (two fsyncs on that
+///   connection, after the commit that brings the log to 4,000 pages (two fsyncs on that
 ///   thread).
 /// - once a second thread calls it (actix-web's workers), for good, every call goes to the
 ///   store's SQLite thread, which runs reads (a load without refresh, listing a user's

@@ -41,6 +41,11 @@ const MAX_BATCH: usize = 256;
 /// Statements each connection keeps prepared.
 const STATEMENT_CACHE: usize = 32;
 
+/// Log pages after which a commit checkpoints (SQLite's default is 1,000). With sessions
+/// spread over the table most commits change a page of their own, and a checkpoint copies
+/// each page once however often the log has it: fewer, larger checkpoints copy less.
+const AUTOCHECKPOINT: u32 = 4000;
+
 /// [`Db::owner`] once a second thread called the store.
 const MANY: u64 = u64::MAX;
 
@@ -280,7 +285,8 @@ fn thread_number() -> u64 {
 
 /// The owner's connection, opened if this is its first use (or its opening failed before).
 /// It never waits for a lock (a write that finds it taken goes to the SQLite thread); it
-/// checkpoints, like any connection, after the commit that brings the log to 1,000 pages.
+/// checkpoints, like any connection, after the commit that brings the log to
+/// [`AUTOCHECKPOINT`] pages.
 fn owner_connection<'c>(
     main: &'c mut Option<Connection>,
     shared: &Shared,
@@ -332,6 +338,8 @@ fn copy(err: &StoreError) -> StoreError {
 fn open(shared: &Shared, flags: OpenFlags) -> Result<Connection, StoreError> {
     let conn = Connection::open_with_flags(&shared.path, flags).map_err(sqlite_error)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    conn.execute_batch(&format!("PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT}"))
+        .map_err(sqlite_error)?;
     Ok(conn)
 }
 
