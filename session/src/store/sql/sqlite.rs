@@ -25,15 +25,16 @@ use crate::{
 /// One row per session in a table (default `sessions`, created on first use with
 /// `CREATE TABLE IF NOT EXISTS`, which is safe when several processes start at once):
 /// `id TEXT PRIMARY KEY, data TEXT, expires_at INTEGER` (Unix milliseconds), `user_id TEXT`,
-/// `WITHOUT ROWID` (the row lives in the id's B-tree), indexed on `user_id` only, so a save
-/// changes one page; a new database file gets 1 KiB pages (every page a commit changes is
-/// copied whole into the write-ahead log). `data` is a JSON object mapping each session key to
+/// indexed on `user_id` only, so a save of a small session changes one page of the table; a
+/// new database file gets 1 KiB pages (every page a commit changes is copied whole into the
+/// write-ahead log). (`WITHOUT ROWID` was tried: a little faster for sessions of a few dozen
+/// bytes, half as fast for 1 KiB ones, which no longer fit in a page of that layout.) `data` is a JSON object mapping each session key to
 /// its value's JSON text as a JSON string, so values load back exactly as they were written,
 /// byte for byte. `user_id` is the user signed in under [`USER_KEY`](crate::store::USER_KEY),
 /// set by the save or renewal that writes that key (and cleared by one that removes it), so a
 /// user's sessions are listed and ended with one statement each. A table made by an earlier
-/// version gets the column, its index and its rows' users on first use It also loses its
-/// `expires_at` index (its rowid layout stays: a table is rebuilt only by you).
+/// version gets the column, its index and its rows' users on first use, and loses its
+/// `expires_at` index.
 ///
 /// # One statement per call
 /// Each store call is one SQL statement (renew: two in one savepoint), so through
@@ -154,7 +155,7 @@ impl Statements {
         Self {
             schema: format!(
                 "CREATE TABLE IF NOT EXISTS {t} (id TEXT PRIMARY KEY NOT NULL, data TEXT NOT NULL, \
-                 expires_at INTEGER NOT NULL, user_id TEXT) WITHOUT ROWID; \
+                 expires_at INTEGER NOT NULL, user_id TEXT); \
                  DROP INDEX IF EXISTS {t}_expires_at"
             ),
             load: format!("SELECT data FROM {t} WHERE id = ?1 AND expires_at > ?2"),
