@@ -75,7 +75,9 @@ use crate::{
 ///   store's SQLite thread, which runs reads (a load without refresh, listing a user's
 ///   sessions) at once, outside any transaction, and commits the writes queued meanwhile in one
 ///   `BEGIN IMMEDIATE` transaction (group commit). While another process holds the write
-///   lock, it keeps running reads (WAL readers do not wait for writers).
+///   lock, it keeps running reads (WAL readers do not wait for writers). When the queue runs
+///   dry it keeps looking for up to 100 µs before it sleeps, so that busy callers need not
+///   wake it.
 ///
 /// On the SQLite thread each write is answered only after its transaction committed, and a call
 /// whose caller stopped waiting (past the timeout) before its batch took the write lock is
