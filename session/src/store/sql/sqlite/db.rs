@@ -114,11 +114,11 @@ impl Db {
         F: FnOnce(&Connection, &Shared) -> Result<T, StoreError> + Send + 'static,
     {
         if !self.shared.ready.load(Ordering::Acquire) || !self.alone() {
-            return self.send(work, false).await;
+            return self.queue(work).await;
         }
         match self.write_here(work) {
             Ok(done) => done,
-            Err(work) => self.send(work, false).await,
+            Err(work) => self.queue(work).await,
         }
     }
 
@@ -220,7 +220,7 @@ impl Db {
         match self.read_here(&work) {
             // A second thread is taking over at this very moment.
             None => self.send(patient(work, self.shared.timeout), true).await,
-            Some(Err(StoreError::Timeout)) => self.send(work, false).await,
+            Some(Err(StoreError::Timeout)) => self.queue(work).await,
             Some(done) => done,
         }
     }
@@ -306,8 +306,6 @@ fn owner_connection<'c>(
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     conn.busy_timeout(Duration::ZERO).map_err(sqlite_error)?;
-    conn.execute_batch("PRAGMA synchronous = NORMAL")
-        .map_err(sqlite_error)?;
     Ok(main.insert(conn))
 }
 
@@ -345,14 +343,17 @@ fn copy(err: &StoreError) -> StoreError {
 fn open(shared: &Shared, flags: OpenFlags) -> Result<Connection, StoreError> {
     let conn = Connection::open_with_flags(&shared.path, flags).map_err(sqlite_error)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-    conn.execute_batch(&format!("PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT}"))
-        .map_err(sqlite_error)?;
+    // Both connections write: commits reach the log without an fsync, checkpoints sync it.
+    conn.execute_batch(&format!(
+        "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT}"
+    ))
+    .map_err(sqlite_error)?;
     Ok(conn)
 }
 
-/// The SQLite thread's connection: creates the file (with 1 KiB pages: a session row is far smaller,
-/// and each page a commit changes is copied whole into the log), sets WAL and
-/// `synchronous=NORMAL`, waits up to the timeout for the lock, makes (or migrates) the schema.
+/// The SQLite thread's connection: creates the file (with 1 KiB pages: a session row is far
+/// smaller, and each page a commit changes is copied whole into the log), sets WAL, waits up to
+/// the timeout for the lock, makes (or migrates) the schema.
 fn open_writer(shared: &Shared) -> Result<Connection, StoreError> {
     let conn = open(
         shared,
@@ -365,8 +366,6 @@ fn open_writer(shared: &Shared) -> Result<Connection, StoreError> {
     conn.execute_batch("PRAGMA page_size = 1024")
         .map_err(sqlite_error)?;
     set_wal(&conn, shared.timeout)?;
-    conn.execute_batch("PRAGMA synchronous = NORMAL")
-        .map_err(sqlite_error)?;
     conn.execute_batch(&shared.sql.schema)
         .map_err(sqlite_error)?;
     users::migrate_user_column(&conn, &shared.users)?;
