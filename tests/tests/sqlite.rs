@@ -9,7 +9,7 @@ use std::{
 };
 
 use actix_typed_session::{
-    store::{ChangeSet, Keys, SaveOutcome, SessionStore, SqlConfigError, SqliteStore},
+    store::{ChangeSet, Keys, SaveOutcome, SessionStore, SqlConfigError, SqliteStore, USER_KEY},
     testing::{self, body, get, set_cookie, Capabilities},
     SessionId, SessionMiddleware, StoreError,
 };
@@ -41,6 +41,33 @@ fn scalar(store: &SqliteStore, sql: &str) -> i64 {
 
 async fn rows(store: &SqliteStore) -> i64 {
     scalar(store, &format!("SELECT count(*) FROM {}", store.table()))
+}
+
+/// A table an earlier version made, with one index, in a new database file in `dir`: a
+/// connection to that file, to fill the table.
+async fn earlier_table(dir: &Path, table: &str, index: &str) -> rusqlite::Connection {
+    let old = store(dir);
+    exec(&old, table).await;
+    exec(&old, index).await;
+    connect(old.path())
+}
+
+/// An expiry an hour from now, in Unix milliseconds.
+fn in_an_hour() -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    i64::try_from((now + HOUR).as_millis()).unwrap()
+}
+
+/// Four stores on the database file in `dir`, opened at once (their schema made or migrated).
+async fn open_at_once(dir: &Path) -> Vec<SqliteStore> {
+    let stores: Vec<SqliteStore> = (0..4).map(|_| store(dir)).collect();
+    let schemas = stores.iter().map(|s| s.create_schema());
+    for result in futures_util::future::join_all(schemas).await {
+        result.unwrap();
+    }
+    stores
 }
 
 #[actix_web::test]
@@ -297,45 +324,31 @@ async fn sqlite_schema_creation_is_safe_when_stores_start_at_once() {
 #[actix_web::test]
 async fn sqlite_previous_schema_is_migrated_for_user_listing() {
     let dir = tempfile::tempdir().unwrap();
-    let old = store(dir.path());
-    exec(
-        &old,
+    let conn = earlier_table(
+        dir.path(),
         "CREATE TABLE sessions (id TEXT PRIMARY KEY NOT NULL, data TEXT NOT NULL, \
          expires_at INTEGER NOT NULL)",
-    )
-    .await;
-    // Its expiry index, which the current layout drops (prune scans the table).
-    exec(
-        &old,
+        // Its expiry index, which the current layout drops (prune scans the table).
         "CREATE INDEX sessions_expires_at ON sessions (expires_at)",
     )
     .await;
     let (ada, rows) = sql_support::previous_schema_rows();
-    let expires = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis()
-        + HOUR.as_millis();
-    let conn = connect(old.path());
     for (id, data) in &rows {
         conn.execute(
             "INSERT INTO sessions VALUES (?1, ?2, ?3)",
-            rusqlite::params![id, data, i64::try_from(expires).unwrap()],
+            rusqlite::params![id, data, in_an_hour()],
         )
         .unwrap();
     }
-    let stores: Vec<SqliteStore> = (0..4).map(|_| store(dir.path())).collect();
-    let schemas = stores.iter().map(|s| s.create_schema());
-    for result in futures_util::future::join_all(schemas).await {
-        result.unwrap();
-    }
+    let stores = open_at_once(dir.path()).await;
+    let old = &stores[0];
     let indexed = scalar(
-        &old,
+        old,
         "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'sessions_user_id'",
     );
     assert_eq!(indexed, 1);
     let expiry_index = scalar(
-        &old,
+        old,
         "SELECT count(*) FROM sqlite_master WHERE name = 'sessions_expires_at'",
     );
     assert_eq!(expiry_index, 0);
@@ -356,6 +369,144 @@ async fn sqlite_new_database_layout_writes_one_page_per_save() {
          AND sql IS NOT NULL",
     );
     assert_eq!(indexes, 1, "only the partial index on user_id");
+    let keyed = "SELECT count(*) FROM pragma_table_info('sessions') WHERE name = 'key' AND pk = 1";
+    assert_eq!(
+        scalar(&store, keyed),
+        1,
+        "rows found by an integer key, the rowid"
+    );
+}
+
+/// Rows are found by an integer key made of the id's first ten characters: a session whose
+/// id shares them with another live session's never reads, changes, renews into or deletes
+/// that session's row; once the other row has expired, the new session takes its place.
+#[actix_web::test]
+async fn sqlite_ids_sharing_a_row_key_never_touch_each_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+    let first = SessionId::generate();
+    let twin = loop {
+        let other = SessionId::generate();
+        let text = format!("{}{}", &first.as_str()[..10], &other.as_str()[10..]);
+        if text != first.as_str() {
+            break SessionId::try_from(text.as_str()).unwrap();
+        }
+    };
+    let mine = ChangeSet::create().upsert("owner", "\"first\"");
+    store.save(&first, &mine, HOUR).await.unwrap();
+    let first_is_intact = || async {
+        let got = store.load(&first, Keys::All, None).await.unwrap().unwrap();
+        assert_eq!(got.get("owner").map(String::as_str), Some("\"first\""));
+        assert_eq!(got.len(), 1, "{got:?}");
+    };
+
+    assert_eq!(store.load(&twin, Keys::All, None).await.unwrap(), None);
+    assert_eq!(
+        store.load(&twin, Keys::All, Some(HOUR)).await.unwrap(),
+        None
+    );
+    let theirs = ChangeSet::create().upsert("owner", "\"twin\"");
+    let err = store.save(&twin, &theirs, HOUR).await.unwrap_err();
+    assert!(matches!(err, StoreError::Other(_)), "{err:?}");
+    let update = ChangeSet::update().upsert("owner", "\"twin\"");
+    assert_eq!(
+        store.save(&twin, &update, HOUR).await.unwrap(),
+        SaveOutcome::Gone
+    );
+    assert!(!store.refresh(&twin, HOUR).await.unwrap());
+    store.delete(&twin).await.unwrap();
+    first_is_intact().await;
+
+    // A renewal into the twin id fails as a whole: the renewed session keeps its old id.
+    let renewed = SessionId::generate();
+    store
+        .save(&renewed, &ChangeSet::create().upsert("k", "1"), HOUR)
+        .await
+        .unwrap();
+    let err = store
+        .renew(&renewed, &twin, &ChangeSet::update(), HOUR)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Other(_)), "{err:?}");
+    assert!(store
+        .load(&renewed, Keys::All, None)
+        .await
+        .unwrap()
+        .is_some());
+    first_is_intact().await;
+
+    // Expired, the first row gives way to a new session under its key.
+    exec(
+        &store,
+        &format!(
+            "UPDATE sessions SET expires_at = 1 WHERE id = '{}'",
+            first.as_str()
+        ),
+    )
+    .await;
+    assert_eq!(
+        store.save(&twin, &theirs, HOUR).await.unwrap(),
+        SaveOutcome::Saved
+    );
+    let got = store.load(&twin, Keys::All, None).await.unwrap().unwrap();
+    assert_eq!(got.get("owner").map(String::as_str), Some("\"twin\""));
+    assert_eq!(store.load(&first, Keys::All, None).await.unwrap(), None);
+}
+
+/// A table of the layout before row keys (`id TEXT PRIMARY KEY`, with `user_id`) is moved to
+/// the keyed layout when stores open it, several at once: every session and user stays, a row
+/// under an id this crate would not write is left behind, the old table is gone.
+#[actix_web::test]
+async fn sqlite_table_without_row_keys_is_moved_to_keyed_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let conn = earlier_table(
+        dir.path(),
+        "CREATE TABLE sessions (id TEXT PRIMARY KEY NOT NULL, data TEXT NOT NULL, \
+         expires_at INTEGER NOT NULL, user_id TEXT)",
+        "CREATE INDEX sessions_user_id ON sessions (user_id) WHERE user_id IS NOT NULL",
+    )
+    .await;
+    let live = in_an_hour();
+    let ids: Vec<SessionId> = (0..50).map(|_| SessionId::generate()).collect();
+    let record = serde_json::json!({ "user": "ada", "at": 1, "ttl": HOUR.as_secs() });
+    for (i, id) in ids.iter().enumerate() {
+        let (data, user) = if i == 0 {
+            let data = serde_json::json!({ USER_KEY: record.to_string(), "n": "0" });
+            (data.to_string(), Some("ada"))
+        } else {
+            (format!(r#"{{"n":"{i}"}}"#), None)
+        };
+        conn.execute(
+            "INSERT INTO sessions VALUES (?1, ?2, ?3, ?4)",
+            rusqlite::params![id.as_str(), data, live, user],
+        )
+        .unwrap();
+    }
+    conn.execute(
+        "INSERT INTO sessions VALUES ('not-an-id', '{}', ?1, NULL)",
+        [live],
+    )
+    .unwrap();
+    let stores = open_at_once(dir.path()).await;
+    let old = &stores[0];
+    let keyed = "SELECT count(*) FROM pragma_table_info('sessions') WHERE name = 'key' AND pk = 1";
+    assert_eq!(scalar(old, keyed), 1);
+    assert_eq!(rows(old).await, 50);
+    let leftovers = "SELECT count(*) FROM sqlite_master WHERE name = 'sessions_before_keys'";
+    assert_eq!(scalar(old, leftovers), 0);
+    let user_index = "SELECT count(*) FROM sqlite_master WHERE name = 'sessions_user_id'";
+    assert_eq!(scalar(old, user_index), 1);
+    for (i, id) in ids.iter().enumerate() {
+        let got = stores[i % 4]
+            .load(id, Keys::All, None)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(got.get("n"), Some(&i.to_string()), "{i}");
+    }
+    let listed = stores[1].user_sessions("ada").await.unwrap();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0].id, ids[0]);
 }
 
 /// Calls from several threads at once (actix-web workers), after one thread had the store to

@@ -1,6 +1,7 @@
 //! The SQLite store.
 
 mod db;
+mod keys;
 mod users;
 
 use std::sync::Arc;
@@ -24,17 +25,24 @@ use crate::{
 /// # Layout
 /// One row per session in a table (default `sessions`, created on first use with
 /// `CREATE TABLE IF NOT EXISTS`, which is safe when several processes start at once):
-/// `id TEXT PRIMARY KEY, data TEXT, expires_at INTEGER` (Unix milliseconds), `user_id TEXT`,
-/// indexed on `user_id` only, so a save of a small session changes one page of the table; a
-/// new database file gets 1 KiB pages (every page a commit changes is copied whole into the
-/// write-ahead log). (`WITHOUT ROWID` was tried: a little faster for sessions of a few dozen
-/// bytes, half as fast for 1 KiB ones, which no longer fit in a page of that layout.) `data` is a JSON object mapping each session key to
-/// its value's JSON text as a JSON string, so values load back exactly as they were written,
-/// byte for byte. `user_id` is the user signed in under [`USER_KEY`](crate::store::USER_KEY),
-/// set by the save or renewal that writes that key (and cleared by one that removes it), so a
-/// user's sessions are listed and ended with one statement each. A table made by an earlier
-/// version gets the column, its index and its rows' users on first use, and loses its
-/// `expires_at` index.
+/// `key INTEGER PRIMARY KEY, id TEXT, data TEXT, expires_at INTEGER` (Unix milliseconds),
+/// `user_id TEXT`. `key` is the first 60 bits of the session id (its first ten characters):
+/// SQLite's rowid, so a lookup walks the table's one b-tree and a new session changes no
+/// index; every statement also compares the whole `id`. Two live sessions whose ids share
+/// their first ten characters (two of a billion do with a chance of about 1 in 2,300) cannot
+/// both have a row: the save of the second one fails with [`StoreError::Other`] and touches
+/// nothing; an expired row under the key gives way. The table is indexed on `user_id` only, so
+/// a save of a small session changes one page of the table; a new database file gets 1 KiB
+/// pages (every page a commit changes is copied whole into the write-ahead log).
+/// (`WITHOUT ROWID` on the text id was tried: a little faster for sessions of a few dozen
+/// bytes, half as fast for 1 KiB ones, which no longer fit in a page of that layout.) `data`
+/// is a JSON object mapping each session key to its value's JSON text as a JSON string, so
+/// values load back exactly as they were written, byte for byte. `user_id` is the user signed
+/// in under [`USER_KEY`](crate::store::USER_KEY), set by the save or renewal that writes that
+/// key (and cleared by one that removes it), so a user's sessions are listed and ended with
+/// one statement each. A table made by an earlier version (`id TEXT PRIMARY KEY`) is moved to
+/// this layout on first use, in one transaction, after getting the `user_id` column, its
+/// index and its rows' users if it had none; it also loses its `expires_at` index.
 ///
 /// # One statement per call
 /// Each store call is one SQL statement (renew: two in one savepoint), so through
@@ -142,12 +150,29 @@ struct Statements {
     renew_delete: String,
     renew_insert: String,
     prune: String,
+    /// Moving the rows of a table an earlier version made (no `key` column) to this layout.
+    keys: KeyStatements,
+}
+
+/// The statements of [`keys::migrate`].
+struct KeyStatements {
+    /// How many columns named `key` the table has.
+    has_key: String,
+    /// Sets the old table aside (as `{t}_before_keys`) and makes the new one.
+    set_aside: String,
+    /// `(id, data, expires_at, user_id)` of every row set aside.
+    rows: String,
+    /// ?1 key, ?2 id, ?3 data, ?4 expires_at, ?5 user_id.
+    insert: String,
+    drop: String,
 }
 
 impl Statements {
     fn new(t: &str) -> Self {
-        // `?1` id, `?2` now (Unix ms); the rest per statement. Rows with `expires_at <= now`
-        // are as good as absent.
+        // `?1` id, `?2` now (Unix ms); the rest per statement, the row key (the id's leading
+        // bits, see `SessionId::leading_bits`) last. Every statement finds its row by the key
+        // and checks the whole id: a row under the same key with another id is not this
+        // session's. Rows with `expires_at <= now` are as good as absent.
         let only = |data: &str| {
             format!(
                 "CASE WHEN NOT json_valid({data}) OR json_type({data}) <> 'object' THEN {data} \
@@ -155,23 +180,26 @@ impl Statements {
                  WHERE e.key IN (SELECT value FROM json_each(?3))) END"
             )
         };
+        let live = "id = ?1 AND expires_at > ?2";
         Self {
             schema: format!(
-                "CREATE TABLE IF NOT EXISTS {t} (id TEXT PRIMARY KEY NOT NULL, data TEXT NOT NULL, \
-                 expires_at INTEGER NOT NULL, user_id TEXT); \
+                "CREATE TABLE IF NOT EXISTS {t} (key INTEGER PRIMARY KEY, id TEXT NOT NULL, \
+                 data TEXT NOT NULL, expires_at INTEGER NOT NULL, user_id TEXT); \
                  DROP INDEX IF EXISTS {t}_expires_at"
             ),
-            load: format!("SELECT data FROM {t} WHERE id = ?1 AND expires_at > ?2"),
+            load: format!("SELECT data FROM {t} WHERE key = ?3 AND {live}"),
+            // ?3 keys.
             load_only: format!(
-                "SELECT {} FROM {t} WHERE id = ?1 AND expires_at > ?2",
+                "SELECT {} FROM {t} WHERE key = ?4 AND {live}",
                 only(&format!("{t}.data"))
             ),
+            // ?3 new expiry.
             load_refresh: format!(
-                "UPDATE {t} SET expires_at = ?3 WHERE id = ?1 AND expires_at > ?2 RETURNING data"
+                "UPDATE {t} SET expires_at = ?3 WHERE key = ?4 AND {live} RETURNING data"
             ),
             // ?3 keys, ?4 new expiry.
             load_only_refresh: format!(
-                "UPDATE {t} SET expires_at = ?4 WHERE id = ?1 AND expires_at > ?2 RETURNING {}",
+                "UPDATE {t} SET expires_at = ?4 WHERE key = ?5 AND {live} RETURNING {}",
                 only("data")
             ),
             // ?3 cleared, ?4 patch, ?5 new expiry, ?6 whether the user changes, ?7 the user.
@@ -179,29 +207,60 @@ impl Statements {
             update: format!(
                 "UPDATE {t} SET data = json_patch(CASE WHEN ?3 THEN '{{}}' ELSE data END, ?4), \
                  expires_at = ?5, user_id = CASE WHEN ?6 THEN ?7 ELSE user_id END \
-                 WHERE id = ?1 AND expires_at > ?2 AND json_valid(data)"
+                 WHERE key = ?8 AND {live} AND json_valid(data)"
             ),
-            // An expired or corrupt row under the id is replaced, a live one merged into.
+            // An expired or corrupt row under the id is replaced, a live one merged into; an
+            // expired row of another id under the key is replaced, a live one left alone (no
+            // row changes: the caller fails the save).
             create: format!(
-                "INSERT INTO {t} (id, data, expires_at, user_id) \
-                 VALUES (?1, json_patch('{{}}', ?4), ?5, ?7) \
-                 ON CONFLICT (id) DO UPDATE SET data = json_patch(CASE WHEN ?3 OR expires_at <= ?2 \
-                 OR NOT json_valid(data) THEN '{{}}' ELSE data END, ?4), \
+                "INSERT INTO {t} (key, id, data, expires_at, user_id) \
+                 VALUES (?8, ?1, json_patch('{{}}', ?4), ?5, ?7) \
+                 ON CONFLICT (key) DO UPDATE SET id = excluded.id, \
+                 data = json_patch(CASE WHEN ?3 OR expires_at <= ?2 OR NOT json_valid(data) \
+                 THEN '{{}}' ELSE data END, ?4), \
                  expires_at = excluded.expires_at, user_id = CASE WHEN ?6 THEN ?7 \
-                 WHEN ?3 OR expires_at <= ?2 OR NOT json_valid(data) THEN NULL ELSE user_id END"
+                 WHEN ?3 OR expires_at <= ?2 OR NOT json_valid(data) THEN NULL ELSE user_id END \
+                 WHERE {t}.id = excluded.id OR {t}.expires_at <= ?2"
             ),
-            refresh: format!("UPDATE {t} SET expires_at = ?3 WHERE id = ?1 AND expires_at > ?2"),
-            delete: format!("DELETE FROM {t} WHERE id = ?1"),
-            renew_delete: format!("DELETE FROM {t} WHERE id = ?1 AND expires_at > ?2"),
-            // ?1 new id, ?2 data, ?3 expiry, ?4 user.
+            // ?3 new expiry.
+            refresh: format!("UPDATE {t} SET expires_at = ?3 WHERE key = ?4 AND {live}"),
+            delete: format!("DELETE FROM {t} WHERE key = ?2 AND id = ?1"),
+            renew_delete: format!("DELETE FROM {t} WHERE key = ?3 AND {live}"),
+            // ?1 new id, ?2 now, ?3 data, ?4 expiry, ?5 user; as `create` for a row already
+            // under the key.
             renew_insert: format!(
-                "INSERT INTO {t} (id, data, expires_at, user_id) VALUES (?1, ?2, ?3, ?4) \
-                 ON CONFLICT (id) DO UPDATE SET data = excluded.data, \
-                 expires_at = excluded.expires_at, user_id = excluded.user_id"
+                "INSERT INTO {t} (key, id, data, expires_at, user_id) \
+                 VALUES (?6, ?1, ?3, ?4, ?5) \
+                 ON CONFLICT (key) DO UPDATE SET id = excluded.id, data = excluded.data, \
+                 expires_at = excluded.expires_at, user_id = excluded.user_id \
+                 WHERE {t}.id = excluded.id OR {t}.expires_at <= ?2"
             ),
             prune: format!("DELETE FROM {t} WHERE expires_at <= ?1"),
+            keys: KeyStatements {
+                has_key: format!(
+                    "SELECT count(*) FROM pragma_table_info('{t}') WHERE name = 'key'"
+                ),
+                set_aside: format!(
+                    "DROP INDEX IF EXISTS {t}_user_id; ALTER TABLE {t} RENAME TO {t}_before_keys; \
+                     CREATE TABLE {t} (key INTEGER PRIMARY KEY, id TEXT NOT NULL, \
+                     data TEXT NOT NULL, expires_at INTEGER NOT NULL, user_id TEXT)"
+                ),
+                rows: format!("SELECT id, data, expires_at, user_id FROM {t}_before_keys"),
+                insert: format!(
+                    "INSERT INTO {t} (key, id, data, expires_at, user_id) \
+                     VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (key) DO NOTHING"
+                ),
+                drop: format!("DROP TABLE {t}_before_keys"),
+            },
         }
     }
+}
+
+/// Why a new session's row was not written: another live session's row has the same key (the
+/// first 60 bits of its id). About one new session in a billion billion finds one among a
+/// million live sessions; its request fails rather than touch the other session.
+fn key_taken() -> StoreError {
+    StoreError::Other("another live session's row has this session id's key".into())
 }
 
 /// Builds a [`SqliteStore`].
@@ -420,7 +479,7 @@ impl SessionStore for SqliteStore {
         let names = only(keys)
             .map(|names| serde_json::to_string(names).map_err(|e| StoreError::Other(e.into())))
             .transpose()?;
-        let id = id.as_str().to_owned();
+        let (id, key) = (id.as_str().to_owned(), id.leading_bits());
         let Some(ttl) = refresh else {
             return self
                 .inner
@@ -428,8 +487,10 @@ impl SessionStore for SqliteStore {
                 .read(move |conn, db| {
                     let now = now_ms();
                     match &names {
-                        None => data_row(conn, &db.sql.load, params![id, now]),
-                        Some(names) => data_row(conn, &db.sql.load_only, params![id, now, names]),
+                        None => data_row(conn, &db.sql.load, params![id, now, key]),
+                        Some(names) => {
+                            data_row(conn, &db.sql.load_only, params![id, now, names, key])
+                        }
                     }
                 })
                 .await;
@@ -441,11 +502,11 @@ impl SessionStore for SqliteStore {
                 let now = now_ms();
                 let expires = now.saturating_add(millis(ttl));
                 match &names {
-                    None => data_row(conn, &db.sql.load_refresh, params![id, now, expires]),
+                    None => data_row(conn, &db.sql.load_refresh, params![id, now, expires, key]),
                     Some(names) => data_row(
                         conn,
                         &db.sql.load_only_refresh,
-                        params![id, now, names, expires],
+                        params![id, now, names, expires, key],
                     ),
                 }
             })
@@ -460,6 +521,7 @@ impl SessionStore for SqliteStore {
     ) -> Result<SaveOutcome, StoreError> {
         let patch = patch(changes)?;
         let user = user_change(changes);
+        let key = id.leading_bits();
         let (id, new, cleared) = (
             id.as_str().to_owned(),
             changes.is_new(),
@@ -481,16 +543,20 @@ impl SessionStore for SqliteStore {
                             now.saturating_add(millis(ttl)),
                             user.is_some(),
                             user.as_ref().and_then(Option::as_deref),
+                            key,
                         ])
                     })
                     .map_err(sqlite_error)?;
+                if new && done == 0 {
+                    return Err(key_taken());
+                }
                 Ok(written(done as u64))
             })
             .await
     }
 
     async fn refresh(&self, id: &SessionId, ttl: Duration) -> Result<bool, StoreError> {
-        let id = id.as_str().to_owned();
+        let (id, key) = (id.as_str().to_owned(), id.leading_bits());
         self.inner
             .db
             .write(move |conn, db| {
@@ -498,7 +564,7 @@ impl SessionStore for SqliteStore {
                 let done = conn
                     .prepare_cached(&db.sql.refresh)
                     .and_then(|mut refresh| {
-                        refresh.execute(params![id, now, now.saturating_add(millis(ttl))])
+                        refresh.execute(params![id, now, now.saturating_add(millis(ttl)), key])
                     })
                     .map_err(sqlite_error)?;
                 Ok(done > 0)
@@ -507,12 +573,12 @@ impl SessionStore for SqliteStore {
     }
 
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
-        let id = id.as_str().to_owned();
+        let (id, key) = (id.as_str().to_owned(), id.leading_bits());
         self.inner
             .db
             .write(move |conn, db| {
                 conn.prepare_cached(&db.sql.delete)
-                    .and_then(|mut delete| delete.execute([id]))
+                    .and_then(|mut delete| delete.execute(params![id, key]))
                     .map(drop)
                     .map_err(sqlite_error)
             })
@@ -530,6 +596,7 @@ impl SessionStore for SqliteStore {
         ttl: Duration,
     ) -> Result<SaveOutcome, StoreError> {
         let (data, user) = (encode(&created(changes))?, created_user(changes));
+        let (old_key, new_key) = (old.leading_bits(), new.leading_bits());
         let (old, new) = (old.as_str().to_owned(), new.as_str().to_owned());
         self.inner
             .db
@@ -539,17 +606,28 @@ impl SessionStore for SqliteStore {
                 let renewed = (|| {
                     let now = now_ms();
                     let deleted = conn
-                        .prepare_cached(&db.sql.renew_delete)?
-                        .execute(params![old, now])?;
+                        .prepare_cached(&db.sql.renew_delete)
+                        .and_then(|mut delete| delete.execute(params![old, now, old_key]))
+                        .map_err(sqlite_error)?;
                     if deleted == 0 {
                         return Ok(SaveOutcome::Gone);
                     }
-                    conn.prepare_cached(&db.sql.renew_insert)?.execute(params![
-                        new,
-                        data,
-                        now.saturating_add(millis(ttl)),
-                        user,
-                    ])?;
+                    let inserted = conn
+                        .prepare_cached(&db.sql.renew_insert)
+                        .and_then(|mut insert| {
+                            insert.execute(params![
+                                new,
+                                now,
+                                data,
+                                now.saturating_add(millis(ttl)),
+                                user,
+                                new_key,
+                            ])
+                        })
+                        .map_err(sqlite_error)?;
+                    if inserted == 0 {
+                        return Err(key_taken());
+                    }
                     Ok(SaveOutcome::Saved)
                 })();
                 let end = if renewed.is_ok() {
@@ -558,7 +636,7 @@ impl SessionStore for SqliteStore {
                     "ROLLBACK TO renew; RELEASE renew"
                 };
                 conn.execute_batch(end).map_err(sqlite_error)?;
-                renewed.map_err(sqlite_error)
+                renewed
             })
             .await
     }

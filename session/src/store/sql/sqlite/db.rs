@@ -29,7 +29,7 @@ use std::{
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 use tokio::sync::oneshot;
 
-use super::{users, Statements};
+use super::{keys, users, Statements};
 use crate::{
     store::sql::{within, UserStatements},
     StoreError,
@@ -369,6 +369,7 @@ fn open_writer(shared: &Shared) -> Result<Connection, StoreError> {
     conn.execute_batch(&shared.sql.schema)
         .map_err(sqlite_error)?;
     users::migrate_user_column(&conn, &shared.users)?;
+    keys::migrate(&conn, &shared.sql, &shared.users.index)?;
     // From here on the thread waits for the write lock itself, running reads meanwhile.
     conn.busy_timeout(Duration::ZERO).map_err(sqlite_error)?;
     shared.ready.store(true, Ordering::Release);
