@@ -43,9 +43,9 @@ impl SessionId {
     }
 
     /// The first 60 of the id's random bits (its first ten characters), as a number: a key
-    /// for stores that index sessions by integer. Distinct ids may share it (rarely: two of a
-    /// billion live sessions do with a chance of about 1 in 2,300), so such a store also
-    /// compares the whole id.
+    /// for stores that index sessions by integer. Distinct ids may share it (a new id shares it
+    /// with one of `n` others with a chance of `n` in 2^60: about one in a billion with a
+    /// billion others), so such a store also compares the whole id.
     #[must_use]
     pub(crate) fn leading_bits(&self) -> i64 {
         self.0

@@ -455,7 +455,8 @@ async fn sqlite_ids_sharing_a_row_key_never_touch_each_other() {
 
 /// A table of the layout before row keys (`id TEXT PRIMARY KEY`, with `user_id`) is moved to
 /// the keyed layout when stores open it, several at once: every session and user stays, a row
-/// under an id this crate would not write is left behind, the old table is gone.
+/// under an id this crate would not write (no request could load it) is dropped, the old table
+/// is gone.
 #[actix_web::test]
 async fn sqlite_table_without_row_keys_is_moved_to_keyed_rows() {
     let dir = tempfile::tempdir().unwrap();

@@ -29,9 +29,10 @@ use crate::{
 /// `user_id TEXT`. `key` is the first 60 bits of the session id (its first ten characters):
 /// SQLite's rowid, so a lookup walks the table's one b-tree and a new session changes no
 /// index; every statement also compares the whole `id`. Two live sessions whose ids share
-/// their first ten characters (two of a billion do with a chance of about 1 in 2,300) cannot
-/// both have a row: the save of the second one fails with [`StoreError::Other`] and touches
-/// nothing; an expired row under the key gives way. The table is indexed on `user_id` only, so
+/// their first ten characters cannot both have a row: the save of the second one fails with
+/// [`StoreError::Other`] and touches nothing (a new session meets a live one's key with a
+/// chance of one in 2^60 per live session: one in a billion with a billion of them); an
+/// expired row under the key gives way. The table is indexed on `user_id` only, so
 /// a save of a small session changes one page of the table; a new database file gets 1 KiB
 /// pages (every page a commit changes is copied whole into the write-ahead log).
 /// (`WITHOUT ROWID` on the text id was tried: a little faster for sessions of a few dozen
@@ -257,8 +258,9 @@ impl Statements {
 }
 
 /// Why a new session's row was not written: another live session's row has the same key (the
-/// first 60 bits of its id). About one new session in a billion billion finds one among a
-/// million live sessions; its request fails rather than touch the other session.
+/// first 60 bits of its id). A new session finds one with a chance of one in 2^60 per live
+/// session (one in a trillion among a million); its request fails rather than touch the
+/// other session.
 fn key_taken() -> StoreError {
     StoreError::Other("another live session's row has this session id's key".into())
 }

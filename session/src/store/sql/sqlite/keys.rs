@@ -11,9 +11,9 @@ use crate::{SessionId, StoreError};
 /// Moves the rows of a table an earlier version made (`id TEXT PRIMARY KEY`, no `key`
 /// column) into the current layout, in one transaction, and makes the `user_id` index again.
 /// Safe when several processes open the file at once: the first moves the rows, the others
-/// then find the `key` column. Rows whose id this crate would not have written are left
-/// behind; of two ids with the same key (about one chance in 2,300 for a billion sessions),
-/// the first row read is kept.
+/// then find the `key` column. Rows under an id this crate would not have written (no request
+/// could load them) are dropped; of two ids with the same key (a table of a million sessions
+/// has such a pair with a chance of about one in two million), the first row read is kept.
 pub(super) fn migrate(
     conn: &Connection,
     sql: &Statements,
