@@ -62,11 +62,33 @@ impl SessionId {
 }
 
 /// Why a string is not a [`SessionId`].
+///
+/// As a [`ResponseError`](actix_web::ResponseError) it is a `400 Bad Request`, so a handler
+/// that takes an id from its client (to end one of the user's sessions, say) can use `?`:
+///
+/// ```
+/// use actix_typed_session::{Session, SessionId};
+/// use actix_web::{web, HttpResponse};
+///
+/// async fn end_one(session: Session, id: web::Path<String>) -> actix_web::Result<HttpResponse> {
+///     let id = SessionId::try_from(id.as_str())?; // 400 when it is not a session id
+///     let ended = session.end_user_session(&id).await?;
+///     Ok(HttpResponse::Ok().body(ended.to_string()))
+/// }
+/// ```
+///
+/// (`web::Path<SessionId>` and other serde extractors parse ids with the same strict check.)
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "not a session id: expected {ID_LEN} characters of URL-safe base64 encoding {ID_BYTES} bytes"
 )]
 pub struct InvalidSessionId(());
+
+impl actix_web::ResponseError for InvalidSessionId {
+    fn status_code(&self) -> actix_web::http::StatusCode {
+        actix_web::http::StatusCode::BAD_REQUEST
+    }
+}
 
 impl TryFrom<&str> for SessionId {
     type Error = InvalidSessionId;
@@ -106,6 +128,24 @@ impl TryFrom<String> for SessionId {
     }
 }
 
+impl std::str::FromStr for SessionId {
+    type Err = InvalidSessionId;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Self::try_from(value)
+    }
+}
+
+/// Strict, as `SessionId::try_from`: anything but a session id's exact text is an error.
+/// (There is no `Serialize`: an id is a credential, to be written out on purpose with
+/// [`SessionId::as_str`].)
+impl<'de> serde::Deserialize<'de> for SessionId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Self::try_from(text).map_err(serde::de::Error::custom)
+    }
+}
+
 impl fmt::Display for SessionId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -122,6 +162,55 @@ impl fmt::Debug for SessionId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_parse_strictly_from_str_and_serde() {
+        let id = SessionId::generate();
+        assert_eq!(id.as_str().parse::<SessionId>(), Ok(id.clone()));
+        assert_eq!("short".parse::<SessionId>(), Err(InvalidSessionId(())));
+        let json = format!("\"{}\"", id.as_str());
+        assert_eq!(serde_json::from_str::<SessionId>(&json).unwrap(), id);
+        let padded = format!("\"{}=\"", &id.as_str()[..42]);
+        let err = serde_json::from_str::<SessionId>(&padded).unwrap_err();
+        assert!(err.to_string().contains("not a session id"), "{err}");
+        assert!(serde_json::from_str::<SessionId>("42").is_err());
+    }
+
+    #[actix_web::test]
+    async fn invalid_ids_from_clients_are_400_and_path_ids_parse() {
+        use actix_web::{test, web, App, HttpResponse, ResponseError};
+
+        assert_eq!(InvalidSessionId(()).status_code().as_u16(), 400);
+        let app = test::init_service(
+            App::new()
+                .route(
+                    "/text/{id}",
+                    web::get().to(|id: web::Path<String>| async move {
+                        let id = SessionId::try_from(id.as_str())?;
+                        Ok::<_, actix_web::Error>(HttpResponse::Ok().body(id.to_string()))
+                    }),
+                )
+                .route(
+                    "/typed/{id}",
+                    web::get().to(|id: web::Path<SessionId>| async move {
+                        HttpResponse::Ok().body(id.into_inner().to_string())
+                    }),
+                ),
+        )
+        .await;
+        let id = SessionId::generate();
+        for route in ["text", "typed"] {
+            let ok = test::TestRequest::get()
+                .uri(&format!("/{route}/{id}"))
+                .to_request();
+            let body = test::call_and_read_body(&app, ok).await;
+            assert_eq!(body, id.as_str().as_bytes(), "{route}");
+        }
+        let bad = test::TestRequest::get().uri("/text/..%2Fetc").to_request();
+        assert_eq!(test::call_service(&app, bad).await.status().as_u16(), 400);
+        let bad = test::TestRequest::get().uri("/typed/short").to_request();
+        assert_eq!(test::call_service(&app, bad).await.status().as_u16(), 404);
+    }
 
     #[test]
     fn leading_bits_are_the_first_ten_characters() {
