@@ -60,9 +60,10 @@ fn in_an_hour() -> i64 {
     i64::try_from((now + HOUR).as_millis()).unwrap()
 }
 
-/// Four stores on the database file in `dir`, opened at once (their schema made or migrated).
-async fn open_at_once(dir: &Path) -> Vec<SqliteStore> {
-    let stores: Vec<SqliteStore> = (0..4).map(|_| store(dir)).collect();
+/// `count` stores on the database file in `dir`, opened at once (their schema made or
+/// migrated); each must succeed.
+async fn open_at_once(dir: &Path, count: usize) -> Vec<SqliteStore> {
+    let stores: Vec<SqliteStore> = (0..count).map(|_| store(dir)).collect();
     let schemas = stores.iter().map(|s| s.create_schema());
     for result in futures_util::future::join_all(schemas).await {
         result.unwrap();
@@ -312,11 +313,7 @@ async fn sqlite_table_names_are_checked_and_used() {
 #[actix_web::test]
 async fn sqlite_schema_creation_is_safe_when_stores_start_at_once() {
     let dir = tempfile::tempdir().unwrap();
-    let stores: Vec<SqliteStore> = (0..8).map(|_| store(dir.path())).collect();
-    let first = stores.iter().map(|s| s.create_schema());
-    for result in futures_util::future::join_all(first).await {
-        result.unwrap();
-    }
+    open_at_once(dir.path(), 8).await;
 }
 
 /// A table made by the previous schema (no `user_id` column) gets the column, its index and
@@ -340,7 +337,7 @@ async fn sqlite_previous_schema_is_migrated_for_user_listing() {
         )
         .unwrap();
     }
-    let stores = open_at_once(dir.path()).await;
+    let stores = open_at_once(dir.path(), 4).await;
     let old = &stores[0];
     let indexed = scalar(
         old,
@@ -488,7 +485,7 @@ async fn sqlite_table_without_row_keys_is_moved_to_keyed_rows() {
         [live],
     )
     .unwrap();
-    let stores = open_at_once(dir.path()).await;
+    let stores = open_at_once(dir.path(), 4).await;
     let old = &stores[0];
     let keyed = "SELECT count(*) FROM pragma_table_info('sessions') WHERE name = 'key' AND pk = 1";
     assert_eq!(scalar(old, keyed), 1);

@@ -147,6 +147,12 @@ fn key_taken() -> StoreError {
     StoreError::Other("another live session's row has this session id's key".into())
 }
 
+/// What the statements find a session's row by: its id and its key, the id's first 60 bits
+/// ([`SessionId::leading_bits`]).
+fn row_of(id: &SessionId) -> (String, i64) {
+    (id.as_str().to_owned(), id.leading_bits())
+}
+
 /// Builds a [`SqliteStore`].
 #[derive(Debug)]
 #[must_use]
@@ -363,7 +369,7 @@ impl SessionStore for SqliteStore {
         let names = only(keys)
             .map(|names| serde_json::to_string(names).map_err(|e| StoreError::Other(e.into())))
             .transpose()?;
-        let (id, key) = (id.as_str().to_owned(), id.leading_bits());
+        let (id, key) = row_of(id);
         let Some(ttl) = refresh else {
             return self
                 .inner
@@ -405,12 +411,7 @@ impl SessionStore for SqliteStore {
     ) -> Result<SaveOutcome, StoreError> {
         let patch = patch(changes)?;
         let user = user_change(changes);
-        let key = id.leading_bits();
-        let (id, new, cleared) = (
-            id.as_str().to_owned(),
-            changes.is_new(),
-            changes.is_cleared(),
-        );
+        let ((id, key), new, cleared) = (row_of(id), changes.is_new(), changes.is_cleared());
         self.inner
             .db
             .write(move |conn, db| {
@@ -440,7 +441,7 @@ impl SessionStore for SqliteStore {
     }
 
     async fn refresh(&self, id: &SessionId, ttl: Duration) -> Result<bool, StoreError> {
-        let (id, key) = (id.as_str().to_owned(), id.leading_bits());
+        let (id, key) = row_of(id);
         self.inner
             .db
             .write(move |conn, db| {
@@ -457,7 +458,7 @@ impl SessionStore for SqliteStore {
     }
 
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
-        let (id, key) = (id.as_str().to_owned(), id.leading_bits());
+        let (id, key) = row_of(id);
         self.inner
             .db
             .write(move |conn, db| {
@@ -480,8 +481,7 @@ impl SessionStore for SqliteStore {
         ttl: Duration,
     ) -> Result<SaveOutcome, StoreError> {
         let (data, user) = (encode(&created(changes))?, created_user(changes));
-        let (old_key, new_key) = (old.leading_bits(), new.leading_bits());
-        let (old, new) = (old.as_str().to_owned(), new.as_str().to_owned());
+        let ((old, old_key), (new, new_key)) = (row_of(old), row_of(new));
         self.inner
             .db
             .write(move |conn, db| {

@@ -460,7 +460,7 @@ fn run<T>(
 
 /// Takes the write lock (`BEGIN IMMEDIATE`) if it is free; "busy" is a timeout. (A prepared
 /// statement: parsing it again for every write showed in profiles.)
-fn begin(conn: &Connection) -> Result<(), StoreError> {
+pub(super) fn begin(conn: &Connection) -> Result<(), StoreError> {
     conn.prepare_cached("BEGIN IMMEDIATE")
         .and_then(|mut begin| begin.execute([]))
         .map(drop)
@@ -469,7 +469,7 @@ fn begin(conn: &Connection) -> Result<(), StoreError> {
 
 /// Commits the transaction the calls since [`begin`] ran in; an error if SQLite rolled it back
 /// meanwhile (disk full, I/O) or the commit failed, and then nothing of it is kept.
-fn end(conn: &Connection) -> Result<(), StoreError> {
+pub(super) fn end(conn: &Connection) -> Result<(), StoreError> {
     let outcome = if conn.is_autocommit() {
         Err(StoreError::unavailable(
             "SQLite rolled back the transaction of a batch of writes",
@@ -480,11 +480,18 @@ fn end(conn: &Connection) -> Result<(), StoreError> {
             .map(drop)
             .map_err(sqlite_error)
     };
-    if outcome.is_err() && !conn.is_autocommit() {
-        // A failed rollback leaves nothing more to undo.
-        let _ = conn.execute_batch("ROLLBACK");
+    if outcome.is_err() {
+        rollback(conn);
     }
     outcome
+}
+
+/// Undoes the open transaction, if SQLite has not already (a failed rollback leaves nothing
+/// more to undo).
+pub(super) fn rollback(conn: &Connection) {
+    if !conn.is_autocommit() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
 }
 
 /// The SQLite thread: takes what is queued, up to [`MAX_BATCH`] calls, runs the reads at once

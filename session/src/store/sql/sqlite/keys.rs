@@ -5,7 +5,10 @@
 
 use rusqlite::{params, types::Value, Connection};
 
-use super::{db::sqlite_error, Statements};
+use super::{
+    db::{self, sqlite_error},
+    Statements,
+};
 use crate::{SessionId, StoreError};
 
 /// Moves the rows of a table an earlier version made (`id TEXT PRIMARY KEY`, no `key`
@@ -22,17 +25,12 @@ pub(super) fn migrate(
     if has_key(conn, sql)? {
         return Ok(());
     }
-    conn.execute_batch("BEGIN IMMEDIATE")
-        .map_err(sqlite_error)?;
-    let moved = move_rows(conn, sql, user_index);
-    let end = if moved.is_ok() { "COMMIT" } else { "ROLLBACK" };
-    match conn.execute_batch(end).map_err(sqlite_error) {
-        Ok(()) => moved,
+    db::begin(conn)?;
+    match move_rows(conn, sql, user_index) {
+        Ok(()) => db::end(conn),
         Err(err) => {
-            if !conn.is_autocommit() {
-                let _ = conn.execute_batch("ROLLBACK");
-            }
-            moved.and(Err(err))
+            db::rollback(conn);
+            Err(err)
         }
     }
 }
