@@ -95,23 +95,6 @@
 //!
 //! # Writing your own store
 //! Implement [`store::SessionStore`]; its module docs hold the contract and a complete example.
-//!
-//! # Where things live
-//! The source follows a request through the middleware, one file per step:
-//!
-//! | step | file |
-//! |---|---|
-//! | 1. the middleware leaves a lazy slot in the request, reading nothing | `middleware.rs`, `session/extract.rs` |
-//! | 2. the first extraction finds and verifies the cookie, then loads the session once | `cookie.rs` (wire format, `cookie/seal.rs`, `cookie/verified.rs`), `session/load.rs` |
-//! | 3. the handler reads and writes keys | `session.rs` (the handle), `session/state.rs` (what changed), `typed.rs` |
-//! | 4. after the handler, a pure plan says what the store needs, then it is carried out | `session/commit.rs` |
-//! | 5. the cookie is set or removed | `cookie.rs` (rendering), `middleware.rs` |
-//!
-//! Beside them: `config.rs` (settings), `clock.rs` (time), `error.rs`, `id.rs`, `store/` (one
-//! file or directory per store) and `testing.rs` (the acceptance suites). Dependencies point
-//! one way: `middleware` uses `session` and `cookie`; `session` uses `cookie` and `store`;
-//! nothing uses `middleware`, and `cookie` uses neither `session` nor `store`
-//! (`tests/layout.rs` checks this).
 #![forbid(unsafe_code)]
 // docs.rs only (see Cargo.toml): badges naming the feature behind each gated item.
 #![cfg_attr(docsrs, feature(doc_cfg))]
