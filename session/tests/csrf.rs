@@ -7,6 +7,7 @@ mod support;
 use std::collections::HashMap;
 
 use actix_typed_session::{
+    store::CookieStore,
     testing::{body, set_cookie},
     Csrf, CsrfToken, Session, SessionMiddleware, Transport,
 };
@@ -208,11 +209,21 @@ async fn a_token_without_a_session_is_refused() {
 
 #[actix_web::test]
 async fn a_token_from_before_sign_in_or_sign_out_stops_verifying() {
-    let (app, _) = instrumented().await;
+    let (on_memory, _) = instrumented().await;
+    stale_tokens_are_refused(&on_memory).await;
+    let on_cookies = SessionMiddleware::new(CookieStore::encrypted(), Key::generate());
+    stale_tokens_are_refused(&app(Csrf::new(), on_cookies).await).await;
+}
+
+async fn stale_tokens_are_refused<S, B>(app: &S)
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
     let mut b = Browser::default();
-    let before = b.token(&app).await;
+    let before = b.token(app).await;
     let (status, _) = b
-        .send(&app, form("/login", &[("csrf_token", &before)]))
+        .send(app, form("/login", &[("csrf_token", &before)]))
         .await;
     assert_eq!(status, StatusCode::OK, "signed in with the pre-login token");
     let (status, _) = b
@@ -227,7 +238,7 @@ async fn a_token_from_before_sign_in_or_sign_out_stops_verifying() {
         "the pre-login token is stale"
     );
 
-    let signed_in = b.token(&app).await;
+    let signed_in = b.token(app).await;
     let (status, _) = b
         .send(
             &app,
@@ -236,10 +247,10 @@ async fn a_token_from_before_sign_in_or_sign_out_stops_verifying() {
         .await;
     assert_eq!(status, StatusCode::OK);
     let (status, _) = b
-        .send(&app, form("/logout", &[("csrf_token", &signed_in)]))
+        .send(app, form("/logout", &[("csrf_token", &signed_in)]))
         .await;
     assert_eq!(status, StatusCode::OK);
-    let after = b.token(&app).await;
+    let after = b.token(app).await;
     let (status, _) = b
         .send(
             &app,
@@ -435,6 +446,25 @@ async fn header_transport_is_not_checked_unless_asked() {
     let on = header_app(Csrf::builder().check_header_transport(true).build()).await;
     let res = test::call_service(&on, login(None).to_request()).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN, "checked when asked");
+
+    // With both transports, a request that carries the cookie is a browser's: checked.
+    let mw = SessionMiddleware::builder(Instrumented::default(), Key::generate())
+        .transport(Transport::both())
+        .build();
+    let both = app(Csrf::new(), mw).await;
+    let mut b = Browser::default();
+    b.token(&both).await;
+    let (status, _) = b.send(&both, login(None)).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "the cookie is an ambient credential"
+    );
+    let res = test::call_service(&both, login(Some("")).to_request()).await;
+    assert_eq!(res.status(), StatusCode::OK, "a header client is not");
+    let session = res.headers().get("x-session").unwrap().to_str().unwrap();
+    let res = test::call_service(&both, login(Some(session)).to_request()).await;
+    assert_eq!(res.status(), StatusCode::OK);
 }
 
 #[actix_web::test]
