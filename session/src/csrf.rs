@@ -301,10 +301,14 @@ impl ResponseError for CsrfRejection {
     }
 
     fn error_response(&self) -> HttpResponse {
+        let body = match self {
+            Self::FormTooLarge => "Payload Too Large\n",
+            _ => "Forbidden: the request could not be verified (CSRF). Reload the page and try again.\n",
+        };
         HttpResponse::build(self.status_code())
             .content_type("text/plain; charset=utf-8")
             .insert_header(("cache-control", "no-store"))
-            .body("Forbidden: the request could not be verified (CSRF). Reload the page and try again.\n")
+            .body(body)
     }
 }
 
