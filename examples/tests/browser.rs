@@ -364,6 +364,7 @@ async fn shop_signs_in_keeps_the_cart_flashes_once_and_signs_out() -> Outcome {
         assert_eq!(shown.as_deref(), Some(note), "the note, as text");
         assert!(!has(c, "#injected").await?, "no markup from the note");
 
+        let signed_in = session_cookie(c).await?.ok_or("a session cookie")?;
         submit(c, "nav form button").await?;
         assert!(has(c, "#sign-in").await?, "signed out");
         assert_eq!(
@@ -371,7 +372,13 @@ async fn shop_signs_in_keeps_the_cart_flashes_once_and_signs_out() -> Outcome {
             "0",
             "the cart went with the session"
         );
-        assert!(session_cookie(c).await?.is_none(), "the cookie is gone");
+        // The shop's forms need a CSRF token, kept in a fresh session: never the old one.
+        let now = session_cookie(c).await?.map(|c| c.value().to_owned());
+        assert_ne!(
+            now.as_deref(),
+            Some(signed_in.value()),
+            "the old cookie is gone"
+        );
         Ok(())
     })
     .await
@@ -529,6 +536,172 @@ async fn cookie_store_session_over_4_kib_is_an_error_page() -> Outcome {
         assert!(text(c, "#items").await?.contains("Mug"));
         let note = find(c, "#note").await?.prop("value").await?;
         assert_eq!(note.as_deref(), Some("leave at the door"));
+        Ok(())
+    })
+    .await
+}
+
+/// A site of the attacker's: serves `pages` (path, HTML) from `localhost` on a port of its own,
+/// another site to the browser than the shop's `127.0.0.1`. Stopped and joined on drop.
+struct AttackerSite {
+    port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl AttackerSite {
+    fn start(pages: Vec<(&'static str, String)>) -> Self {
+        use std::io::{BufRead as _, BufReader, Write as _};
+        use std::sync::atomic::Ordering::SeqCst;
+
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = stop.clone();
+        let thread = std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stopped.load(SeqCst) {
+                    return;
+                }
+                let Ok(mut stream) = stream else { continue };
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request_line = String::new();
+                let _ = reader.read_line(&mut request_line);
+                // The rest of the head, up to the blank line.
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                    line.clear();
+                }
+                let path = request_line.split(' ').nth(1).unwrap_or_default();
+                let (status, body) = match pages.iter().find(|(p, _)| *p == path) {
+                    Some((_, html)) => ("200 OK", html.as_str()),
+                    None => ("404 Not Found", ""),
+                };
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\n\
+                     Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        Self {
+            port,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn at(&self, path: &str) -> String {
+        format!("http://localhost:{}{path}", self.port)
+    }
+}
+
+impl Drop for AttackerSite {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        // Wakes the accept loop so that it sees the flag.
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A page that posts `fields` to `action` as soon as it loads, as a forging site does.
+fn auto_submit(action: &str, fields: &[(&str, &str)]) -> String {
+    let inputs: String = fields
+        .iter()
+        .map(|(name, value)| format!("<input type=\"hidden\" name=\"{name}\" value=\"{value}\">"))
+        .collect();
+    format!(
+        "<!doctype html><html><body><form id=\"forged\" method=\"post\" action=\"{action}\">\
+         {inputs}</form><script>document.getElementById('forged').submit();</script>\
+         </body></html>"
+    )
+}
+
+/// Waits (up to [`WAIT`]) until the browser shows a loaded page whose address starts with
+/// `url`.
+async fn arrive(c: &Client, url: &str) -> Outcome {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let here = c.current_url().await.map(String::from).unwrap_or_default();
+        let loaded = c
+            .execute("return document.readyState === 'complete';", vec![])
+            .await;
+        if here.starts_with(url) && loaded.is_ok_and(|loaded| loaded == json!(true)) {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(format!("no loaded page at {url} within {WAIT:?} (at {here})").into());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn forged_forms_from_another_site_are_refused() -> Outcome {
+    let app = App::shop(&[]);
+    let port: u16 = app.url.rsplit(':').next().unwrap().parse()?;
+    // The attacker's own session and token (for the account `grace`), as a forging site
+    // would fetch them: a token is worth nothing outside its session.
+    let attackers = support::get(port, "/login", None);
+    let field = "name=\"csrf_token\" value=\"";
+    let token = attackers
+        .body
+        .split(field)
+        .nth(1)
+        .ok_or("a token on the form")?;
+    let token = token.split('"').next().unwrap_or_default().to_owned();
+    let site = AttackerSite::start(vec![
+        (
+            "/login.html",
+            auto_submit(
+                &app.at("/login"),
+                &[("name", "grace"), ("csrf_token", &token)],
+            ),
+        ),
+        (
+            "/cart.html",
+            auto_submit(
+                &app.at("/cart/add"),
+                &[("item", "3"), ("csrf_token", &token)],
+            ),
+        ),
+    ]);
+    in_a_browser(app, async |c, app| {
+        c.goto(&app.at("/")).await?;
+        submit(c, "#add-1").await?;
+        sign_in(c, app, "ada", false).await?;
+        let before = session_cookie(c).await?.ok_or("a session cookie")?;
+
+        for (page, target) in [("/login.html", "/login"), ("/cart.html", "/cart/add")] {
+            c.goto(&site.at(page)).await?;
+            // The forged post lands on the shop: its answer, or where it redirected.
+            arrive(c, &app.at("/")).await?;
+            let landed = c.current_url().await?;
+            let refusal = text(c, "body").await?;
+            let after = session_cookie(c).await?.ok_or("the session cookie")?;
+            assert_eq!(after.value(), before.value(), "{page}: the same session");
+            c.goto(&app.at("/")).await?;
+            assert_eq!(text(c, "#user").await?, "ada", "{page}: still ada");
+            assert_eq!(text(c, "#count").await?, "1", "{page}: the cart unchanged");
+            assert_eq!(landed.path(), target, "{page}: no redirect after a refusal");
+            assert!(
+                refusal.contains("could not be verified"),
+                "{page} was refused: {refusal}"
+            );
+        }
+
+        // The shop's own forms keep working.
+        submit(c, "#add-2").await?;
+        assert_eq!(text(c, ".flash").await?, "Coffee beans is in your cart.");
+        assert_eq!(text(c, "#count").await?, "2");
+        submit(c, "nav form button").await?;
+        assert!(has(c, "#sign-in").await?, "signed out");
+        sign_in(c, app, "grace", false).await?;
         Ok(())
     })
     .await

@@ -84,6 +84,9 @@ pub enum CookieLifecycle {
 ///
 /// - **CSRF:** browsers attach cookies to cross-site requests by themselves, but never a custom
 ///   header or `Authorization`: a header session is not exposed to cross-site request forgery.
+///   No cookie means no ambient credential, so the [`Csrf`](crate::Csrf) middleware leaves
+///   requests whose token came in a header unchecked unless told otherwise (with
+///   [`Transport::both`], requests that carry the cookie are still checked).
 /// - **XSS:** the client holds the token itself, so a script injected into a web client can
 ///   read it wherever the client keeps it (`localStorage`, a JS variable); `HttpOnly` cannot
 ///   protect it. Mobile and server clients should keep it in the platform's secure storage;

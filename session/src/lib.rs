@@ -89,9 +89,45 @@
 //!   [`store::SessionStore`] user methods directly.
 //! - "Remember me": [`Session::set_ttl`] makes that session's cookie persistent.
 //! - Flash messages: the [`Flash`] extractor.
+//! - CSRF protection: the [`Csrf`] middleware and the [`CsrfToken`] extractor (below).
 //! - Guards that read the session: [`LoadSession`] before routing, then [`guard::signed_in`] or
 //!   your own `guard::fn_guard`.
 //! - Your app's tests: `testing::session_with` and `testing::mint_cookie` (feature `testing`).
+//!
+//! # CSRF protection
+//! A cookie is an ambient credential: a page on another site can make the browser post a form
+//! to yours with the visitor's cookie attached (`SameSite=Lax` stops cross-site subrequests,
+//! not a top-level form post, and a forged sign-in needs no cookie at all). [`Csrf`] refuses
+//! unsafe requests (POST, PUT, PATCH, DELETE, …) that lack a token of their session, or that
+//! say they come from another origin (`Origin`, `Referer`, `Sec-Fetch-Site`). Handlers that
+//! render forms take a [`CsrfToken`] and put [`CsrfToken::hidden_input`] in each form; scripts
+//! send [`CsrfToken::masked`] in `X-CSRF-Token`. The secret lives in the session (made only
+//! when a handler asks for a token), each token is masked afresh, and the secret rotates at
+//! [`Session::sign_in`] and sign-out. Safe methods cost nothing.
+//!
+//! ```
+//! use actix_web::{cookie::Key, get, post, App, HttpResponse};
+//! use actix_typed_session::{store::MemoryStore, Csrf, CsrfToken, SessionMiddleware};
+//!
+//! #[get("/")]
+//! async fn form(csrf: CsrfToken) -> HttpResponse {
+//!     HttpResponse::Ok().content_type("text/html").body(format!(
+//!         "<form method=\"post\" action=\"/vote\">{}<button>Vote</button></form>",
+//!         csrf.hidden_input()
+//!     ))
+//! }
+//!
+//! #[post("/vote")]
+//! async fn vote() -> HttpResponse {
+//!     HttpResponse::SeeOther().insert_header(("Location", "/")).finish()
+//! }
+//!
+//! let app = App::new()
+//!     .service(form)
+//!     .service(vote)
+//!     .wrap(Csrf::new()) // inside the session middleware
+//!     .wrap(SessionMiddleware::new(MemoryStore::new(), Key::generate()));
+//! ```
 //!
 //! # Writing your own store
 //! Implement [`store::SessionStore`]; its module docs hold the contract and a complete example.
@@ -102,6 +138,7 @@
 mod clock;
 mod config;
 mod cookie;
+mod csrf;
 mod error;
 mod flash;
 pub mod guard;
@@ -127,12 +164,13 @@ pub mod __private {
 pub use actix_typed_session_macros::SessionData;
 pub use clock::Clock;
 pub use config::{CookieLifecycle, Transport, TtlRefresh};
+pub use csrf::{Csrf, CsrfBuilder, CsrfRejection, CsrfService, CsrfToken};
 pub use error::{BoxError, SaveError, SessionError, StoreError};
 pub use flash::{Flash, FlashLevel, FlashMessage, FLASH_KEY};
 pub use guard::{LoadSession, LoadSessionService};
 pub use id::{InvalidSessionId, SessionId};
 pub use middleware::{SessionMiddleware, SessionMiddlewareBuilder, SessionStorage};
-pub use session::{Session, SessionExt, SessionStatus, UserSessionsError};
+pub use session::{Session, SessionExt, SessionStatus, UserSessionsError, CSRF_KEY};
 pub use transport::MAX_HEADER_TOKEN_BYTES;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]

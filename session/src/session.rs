@@ -16,7 +16,7 @@ use std::{
 
 use serde::{de::DeserializeOwned, Serialize};
 
-pub use self::auth::UserSessionsError;
+pub use self::auth::{UserSessionsError, CSRF_KEY};
 pub use self::extract::SessionExt;
 #[cfg(feature = "testing")]
 pub(crate) use self::fixture::mint;

@@ -1,6 +1,7 @@
 //! A small shop, server-rendered HTML with plain forms and links (no JavaScript): typed sessions
 //! for the login and the cart, sign-in that renews the id, "remember me", flash messages, the
-//! user's sessions with "log out everywhere", and sign-out.
+//! user's sessions with "log out everywhere", and sign-out. Every form carries a CSRF token
+//! (the sign-in form too: a forged sign-in would put the victim in the attacker's account).
 //!
 //! `cargo run -p examples --bin shop`, then open <http://127.0.0.1:8080/> and sign in as `ada`
 //! or `grace`. Options (or the environment variables `PORT` and `STORE`):
@@ -15,8 +16,8 @@ use std::time::{Duration, SystemTime};
 
 use actix_typed_session::{
     store::{CookieStore, MemoryStore},
-    Flash, FlashLevel, FlashMessage, SaveError, SessionData, SessionMiddleware, SessionStorage,
-    UserSessionsError,
+    Csrf, CsrfToken, Flash, FlashLevel, FlashMessage, SaveError, SessionData, SessionMiddleware,
+    SessionStorage, UserSessionsError,
 };
 use actix_web::{
     body::EitherBody,
@@ -123,11 +124,19 @@ fn see_other(to: &str) -> HttpResponse {
 
 /// A page of the shop: the navigation (who is signed in, the cart's size), the flash messages
 /// queued for this visitor (each shown once: taking them empties the queue), then `main`.
-fn page(auth: &LoginSession, cart: &CartSession, flash: &Flash, title: &str, main: &str) -> Reply {
+fn page(
+    auth: &LoginSession,
+    cart: &CartSession,
+    flash: &Flash,
+    csrf: &CsrfToken,
+    title: &str,
+    main: &str,
+) -> Reply {
     let account = match auth.name()? {
         Some(name) => format!(
             "<a href=\"/sessions\">Your sessions</a><form method=\"post\" action=\"/logout\">\
-             Signed in as <b id=\"user\">{}</b> <button>Sign out</button></form>",
+             {}Signed in as <b id=\"user\">{}</b> <button>Sign out</button></form>",
+            csrf.hidden_input(),
             escape(&name)
         ),
         None => "<a id=\"sign-in\" href=\"/login\">Sign in</a>".to_owned(),
@@ -155,15 +164,16 @@ fn page(auth: &LoginSession, cart: &CartSession, flash: &Flash, title: &str, mai
 }
 
 #[get("/")]
-async fn shop(auth: LoginSession, cart: CartSession, flash: Flash) -> Reply {
+async fn shop(auth: LoginSession, cart: CartSession, flash: Flash, csrf: CsrfToken) -> Reply {
     let rows: String = PRODUCTS
         .iter()
         .map(|&(id, name, cents)| {
             format!(
                 "<tr><td>{name}</td><td>{}</td><td><form method=\"post\" action=\"/cart/add\">\
-                 <input type=\"hidden\" name=\"item\" value=\"{id}\">\
+                 {}<input type=\"hidden\" name=\"item\" value=\"{id}\">\
                  <button id=\"add-{id}\">Add to cart</button></form></td></tr>",
-                price(cents)
+                price(cents),
+                csrf.hidden_input()
             )
         })
         .collect();
@@ -171,13 +181,14 @@ async fn shop(auth: LoginSession, cart: CartSession, flash: Flash) -> Reply {
         &auth,
         &cart,
         &flash,
+        &csrf,
         "Shop",
         &format!("<table>{rows}</table>"),
     )
 }
 
 #[get("/cart")]
-async fn show_cart(auth: LoginSession, cart: CartSession, flash: Flash) -> Reply {
+async fn show_cart(auth: LoginSession, cart: CartSession, flash: Flash, csrf: CsrfToken) -> Reply {
     let items: Vec<_> = cart.items()?.into_iter().filter_map(product).collect();
     let rows: String = items
         .iter()
@@ -187,19 +198,24 @@ async fn show_cart(auth: LoginSession, cart: CartSession, flash: Flash) -> Reply
     let coupon = cart.coupon()?.map(|c| escape(&c)).unwrap_or_default();
     let note = cart.note()?.map(|n| escape(&n)).unwrap_or_default();
     let checkout_form = if auth.name()?.is_some() {
-        "<form method=\"post\" action=\"/checkout\"><button id=\"checkout\">Check out</button></form>"
+        format!(
+            "<form method=\"post\" action=\"/checkout\">{}\
+             <button id=\"checkout\">Check out</button></form>",
+            csrf.hidden_input()
+        )
     } else {
-        "<p><a href=\"/login\">Sign in</a> to check out.</p>"
+        "<p><a href=\"/login\">Sign in</a> to check out.</p>".to_owned()
     };
+    let (coupon_token, note_token) = (csrf.hidden_input(), csrf.hidden_input());
     let main = format!(
         "<table id=\"items\">{rows}<tr><th>Total</th><th>{total}</th></tr></table>\
-         <form method=\"post\" action=\"/cart/coupon\"><label>Coupon \
+         <form method=\"post\" action=\"/cart/coupon\">{coupon_token}<label>Coupon \
          <input name=\"code\" value=\"{coupon}\"></label> <button>Apply</button></form>\
-         <form method=\"post\" action=\"/cart/note\"><p><label>Note for the order<br>\
+         <form method=\"post\" action=\"/cart/note\">{note_token}<p><label>Note for the order<br>\
          <textarea id=\"note\" name=\"note\" rows=\"3\" cols=\"50\">{note}</textarea></label></p>\
          <button id=\"save-note\">Save note</button></form>{checkout_form}"
     );
-    page(&auth, &cart, &flash, "Your cart", &main)
+    page(&auth, &cart, &flash, &csrf, "Your cart", &main)
 }
 
 #[derive(Deserialize)]
@@ -265,12 +281,15 @@ async fn checkout(auth: LoginSession, cart: CartSession, flash: Flash) -> Reply 
 }
 
 #[get("/login")]
-async fn login_form(auth: LoginSession, cart: CartSession, flash: Flash) -> Reply {
-    let main = "<form method=\"post\" action=\"/login\">\
-        <p><label>Name <input id=\"name\" name=\"name\" autofocus></label> (ada or grace)</p>\
-        <p><label><input id=\"remember\" type=\"checkbox\" name=\"remember\" value=\"on\"> \
-        Remember me for 30 days</label></p><button id=\"log-in\">Sign in</button></form>";
-    page(&auth, &cart, &flash, "Sign in", main)
+async fn login_form(auth: LoginSession, cart: CartSession, flash: Flash, csrf: CsrfToken) -> Reply {
+    let main = format!(
+        "<form method=\"post\" action=\"/login\">{}\
+         <p><label>Name <input id=\"name\" name=\"name\" autofocus></label> (ada or grace)</p>\
+         <p><label><input id=\"remember\" type=\"checkbox\" name=\"remember\" value=\"on\"> \
+         Remember me for 30 days</label></p><button id=\"log-in\">Sign in</button></form>",
+        csrf.hidden_input()
+    );
+    page(&auth, &cart, &flash, &csrf, "Sign in", &main)
 }
 
 /// The sign-in form; `remember` is present only when the box is ticked.
@@ -324,7 +343,7 @@ fn ago(then: SystemTime) -> String {
 
 /// Every browser the user is signed in on, and a button to end them all.
 #[get("/sessions")]
-async fn sessions(auth: LoginSession, cart: CartSession, flash: Flash) -> Reply {
+async fn sessions(auth: LoginSession, cart: CartSession, flash: Flash, csrf: CsrfToken) -> Reply {
     let main = match auth.session().user_sessions().await {
         Ok(rows) => {
             let rows: String = rows
@@ -343,7 +362,8 @@ async fn sessions(auth: LoginSession, cart: CartSession, flash: Flash) -> Reply 
             format!(
                 "<table id=\"sessions\"><tr><th>Session</th><th>Signed in</th><th>Last used</th>\
                  </tr>{rows}</table><form method=\"post\" action=\"/logout-everywhere\">\
-                 <p><button id=\"everywhere\">Log out everywhere</button></p></form>"
+                 {}<p><button id=\"everywhere\">Log out everywhere</button></p></form>",
+                csrf.hidden_input()
             )
         }
         Err(UserSessionsError::NotSignedIn) => return Ok(see_other("/login")),
@@ -352,7 +372,7 @@ async fn sessions(auth: LoginSession, cart: CartSession, flash: Flash) -> Reply 
             .to_owned(),
         Err(err) => return Err(err.into()),
     };
-    page(&auth, &cart, &flash, "Your sessions", &main)
+    page(&auth, &cart, &flash, &csrf, "Your sessions", &main)
 }
 
 /// "Log out everywhere", e.g. after a password change: this browser included.
@@ -417,6 +437,9 @@ fn app(
     >,
 > {
     App::new()
+        // Inside the session middleware: every POST needs a token of its session and must
+        // come from the shop's own origin.
+        .wrap(Csrf::new())
         // Plain HTTP on localhost, so no `Secure`; keep the default (on) behind HTTPS.
         .wrap(
             SessionMiddleware::builder(storage, key)
@@ -473,14 +496,41 @@ mod tests {
     use super::*;
 
     /// An app under test and the cookie jar of one browser: `send` carries the session
-    /// cookie and keeps what the response sets.
+    /// cookie and keeps what the response sets, and the CSRF token of the last page that had
+    /// one, which `post` sends as a form of that page would.
     struct Browser {
         jar: Option<Cookie<'static>>,
+        token: Option<String>,
     }
 
     impl Browser {
         fn new() -> Self {
-            Self { jar: None }
+            Self {
+                jar: None,
+                token: None,
+            }
+        }
+
+        async fn post<S, B>(
+            &mut self,
+            app: &S,
+            uri: &str,
+            fields: &[(&str, &str)],
+        ) -> (StatusCode, String)
+        where
+            S: actix_web::dev::Service<
+                actix_http::Request,
+                Response = ServiceResponse<B>,
+                Error = actix_web::Error,
+            >,
+            B: actix_web::body::MessageBody,
+        {
+            let mut fields = fields.to_vec();
+            let token = self.token.clone();
+            if let Some(token) = &token {
+                fields.push(("csrf_token", token));
+            }
+            self.send(app, form(uri, &fields)).await
         }
 
         async fn send<S, B>(&mut self, app: &S, req: web_test::TestRequest) -> (StatusCode, String)
@@ -502,6 +552,11 @@ mod tests {
             }
             let status = res.status();
             let body = String::from_utf8(web_test::read_body(res).await.to_vec()).unwrap();
+            let field = "name=\"csrf_token\" value=\"";
+            if let Some(at) = body.find(field) {
+                let value = &body[at + field.len()..];
+                self.token = value.split('"').next().map(str::to_owned);
+            }
             (status, body)
         }
     }
@@ -527,7 +582,8 @@ mod tests {
     async fn guest_cart_survives_sign_in_and_checkout_needs_it() {
         let app = web_test::init_service(app(MemoryStore::new().into(), Key::generate())).await;
         let mut b = Browser::new();
-        let (status, _) = b.send(&app, form("/checkout", &[])).await;
+        b.send(&app, get("/")).await;
+        let (status, _) = b.post(&app, "/checkout", &[]).await;
         assert_eq!(
             status,
             StatusCode::SEE_OTHER,
@@ -538,12 +594,12 @@ mod tests {
             .await
             .1
             .contains("Sign in to check out."));
-        b.send(&app, form("/cart/add", &[("item", "1")])).await;
-        b.send(&app, form("/cart/add", &[("item", "4")])).await;
+        b.post(&app, "/cart/add", &[("item", "1")]).await;
+        b.post(&app, "/cart/add", &[("item", "4")]).await;
         let before = b.jar.clone();
-        b.send(&app, form("/login", &[("name", "nobody")])).await;
+        b.post(&app, "/login", &[("name", "nobody")]).await;
         assert!(b.send(&app, get("/login")).await.1.contains("Unknown user"));
-        b.send(&app, form("/login", &[("name", "ada"), ("remember", "on")]))
+        b.post(&app, "/login", &[("name", "ada"), ("remember", "on")])
             .await;
         assert_ne!(b.jar, before, "sign-in renews the session id");
         let remembered = b
@@ -558,7 +614,7 @@ mod tests {
             !b.send(&app, get("/")).await.1.contains("Welcome"),
             "shown once"
         );
-        b.send(&app, form("/cart/note", &[("note", "<b>ring twice</b>")]))
+        b.post(&app, "/cart/note", &[("note", "<b>ring twice</b>")])
             .await;
         let cart = b.send(&app, get("/cart")).await.1;
         assert!(cart.contains("Green tea") && cart.contains("Teapot") && cart.contains("€33.50"));
@@ -566,7 +622,7 @@ mod tests {
             cart.contains("&lt;b&gt;ring twice&lt;/b&gt;"),
             "escaped: {cart}"
         );
-        b.send(&app, form("/checkout", &[])).await;
+        b.post(&app, "/checkout", &[]).await;
         let home = b.send(&app, get("/")).await.1;
         assert!(
             home.contains("Thank you, ada (#1): 2 item(s) ordered."),
@@ -576,12 +632,13 @@ mod tests {
         let listed = b.send(&app, get("/sessions")).await.1;
         assert_eq!(listed.matches("<tr><td><code>").count(), 1, "{listed}");
         assert!(listed.contains("(this browser)"));
-        b.send(&app, form("/logout", &[])).await;
+        let signed_in = b.jar.clone();
+        b.post(&app, "/logout", &[]).await;
         assert_eq!(b.jar, None, "sign-out removes the cookie");
         assert!(b.send(&app, get("/")).await.1.contains("id=\"sign-in\""));
-        assert_eq!(
-            b.jar, None,
-            "a signed-out visitor gets no new session by reading"
+        assert!(
+            b.jar.is_some() && b.jar != signed_in,
+            "the shop's forms give a signed-out visitor a fresh session for their CSRF token"
         );
     }
 
@@ -591,7 +648,8 @@ mod tests {
         let app = web_test::init_service(app(MemoryStore::new().into(), Key::generate())).await;
         let (mut laptop, mut phone) = (Browser::new(), Browser::new());
         for b in [&mut laptop, &mut phone] {
-            b.send(&app, form("/login", &[("name", "ada")])).await;
+            b.send(&app, get("/login")).await;
+            b.post(&app, "/login", &[("name", "ada")]).await;
             assert_eq!(
                 b.jar.as_ref().and_then(|c| c.max_age()),
                 None,
@@ -600,7 +658,8 @@ mod tests {
         }
         let listed = phone.send(&app, get("/sessions")).await.1;
         assert_eq!(listed.matches("<tr><td><code>").count(), 2, "{listed}");
-        laptop.send(&app, form("/logout-everywhere", &[])).await;
+        laptop.send(&app, get("/sessions")).await;
+        laptop.post(&app, "/logout-everywhere", &[]).await;
         let (status, _) = phone.send(&app, get("/sessions")).await;
         assert_eq!(status, StatusCode::SEE_OTHER, "the phone is signed out too");
     }
@@ -612,9 +671,10 @@ mod tests {
         let app =
             web_test::init_service(app(CookieStore::encrypted().into(), Key::generate())).await;
         let mut b = Browser::new();
-        b.send(&app, form("/cart/add", &[("item", "2")])).await;
+        b.send(&app, get("/")).await;
+        b.post(&app, "/cart/add", &[("item", "2")]).await;
         let note = "x".repeat(5000);
-        let (status, page) = b.send(&app, form("/cart/note", &[("note", &note)])).await;
+        let (status, page) = b.post(&app, "/cart/note", &[("note", &note)]).await;
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
         assert!(page.contains("Your session is too large"), "{page}");
         let cart = b.send(&app, get("/cart")).await.1;
@@ -624,5 +684,28 @@ mod tests {
         );
         let listed = b.send(&app, get("/sessions")).await;
         assert_eq!(listed.0, StatusCode::SEE_OTHER, "not signed in");
+    }
+
+    /// Every form needs the token of its session; the sign-in form too.
+    #[actix_web::test]
+    async fn forms_without_the_sessions_token_are_refused() {
+        let app = web_test::init_service(app(MemoryStore::new().into(), Key::generate())).await;
+        let mut b = Browser::new();
+        let (status, _) = b.post(&app, "/login", &[("name", "ada")]).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "no token");
+        let mut attacker = Browser::new();
+        attacker.send(&app, get("/login")).await;
+        b.token = attacker.token.clone();
+        b.send(&app, get("/")).await;
+        b.token = attacker.token.clone();
+        let (status, _) = b.post(&app, "/cart/add", &[("item", "1")]).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "another session's token");
+        let home = b.send(&app, get("/")).await.1;
+        assert!(
+            home.contains("Cart (<span id=\"count\">0</span>)"),
+            "{home}"
+        );
+        let (status, _) = b.post(&app, "/cart/add", &[("item", "1")]).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "its own token");
     }
 }

@@ -6,6 +6,10 @@
 //! ([`SessionStore::index_user_session`](crate::store::SessionStore::index_user_session)),
 //! after the session is written: a concurrent "log out everywhere" either ends it or leaves it
 //! listed, never live and unlisted. Requests that neither sign in nor out pay nothing for this.
+//!
+//! Signing in and out also rotate the session's CSRF secret (under [`CSRF_KEY`]): a form
+//! token handed out before the sign-in (to an attacker who planted the session, say) never
+//! verifies after it, and a signed-out session starts without one.
 
 use std::{sync::Arc, time::Duration};
 
@@ -76,11 +80,23 @@ impl ResponseError for UserSessionsError {
     }
 }
 
+/// The session key that holds the session's CSRF secret (see
+/// [`CsrfToken`](crate::CsrfToken)); applications should leave it alone. Signing in drops it,
+/// and signing out ends the session that held it, so a token from before either stops
+/// verifying.
+///
+/// ```
+/// assert!(actix_typed_session::CSRF_KEY.starts_with("__session."));
+/// ```
+pub const CSRF_KEY: &str = "__session.csrf";
+
 impl Session {
     /// Signs `user` in: binds the user id to the session and moves it to a new id in the same
     /// commit (the pre-login id stops working), then lists it among the user's sessions.
     /// Call it after checking the credentials. Signing in over a purge in the same request
-    /// starts the signed-in session empty.
+    /// starts the signed-in session empty. The CSRF secret is dropped (a new one is made when a
+    /// handler next asks for a [`CsrfToken`](crate::CsrfToken)), so tokens handed out before
+    /// the sign-in stop verifying.
     ///
     /// ```
     /// # async fn f(session: actix_typed_session::Session) -> Result<(), actix_typed_session::SessionError> {
@@ -113,6 +129,9 @@ impl Session {
         state.renewed_to = Some(SessionId::generate());
         state.entries.insert(USER_KEY.to_owned(), json.into());
         state.changes.insert(USER_KEY.to_owned());
+        // Removed whether loaded or not: the change set deletes it in the store.
+        state.entries.remove(CSRF_KEY);
+        state.changes.insert(CSRF_KEY.to_owned());
         state.signing_in = Some(user);
         Ok(())
     }
@@ -138,7 +157,7 @@ impl Session {
     }
 
     /// Signs out: ends this session everywhere (as [`purge`](Self::purge)), which takes it off
-    /// the user's list.
+    /// the user's list. Its CSRF secret ends with it.
     ///
     /// ```
     /// # async fn f(session: actix_typed_session::Session) {
