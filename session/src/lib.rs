@@ -81,7 +81,15 @@
 //!     Ok(format!("{n}"))
 //! }
 //! ```
-//! [`SessionData`] lists what is generated and how absent and mistyped values read.
+//! [`SessionData`] lists what is generated and how absent values read. Sessions outlive
+//! deploys: a stored value that no longer decodes as its field's type is dropped and reads as
+//! absent by default (or is migrated, or reported, as the field says), never a 500 on every
+//! request; `#[session(version = N)]` resets or migrates a whole struct stored by another
+//! release, and `#[session(removed = [...])]` clears keys it no longer uses.
+//!
+//! Outside a request (examples, unit tests), [`Session::detached`] is a working session in
+//! memory; [`SessionExt::get_session`] gives one to a request that did not pass through the
+//! middleware.
 //!
 //! # What apps build on sessions
 //! - Sign-in and a user's sessions: [`Session::sign_in`] (a new id, the user bound and listed),
@@ -91,7 +99,8 @@
 //! - Flash messages: the [`Flash`] extractor.
 //! - Guards that read the session: [`LoadSession`] before routing, then [`guard::signed_in`] or
 //!   your own `guard::fn_guard`.
-//! - Your app's tests: `testing::session_with` and `testing::mint_cookie` (feature `testing`).
+//! - Your app's tests: [`Session::detached`], and `testing::session_with`,
+//!   `testing::mint_cookie` and `testing::deploy_suite` (feature `testing`).
 //!
 //! # Writing your own store
 //! Implement [`store::SessionStore`]; its module docs hold the contract and a complete example.
@@ -103,7 +112,7 @@
 //! |---|---|
 //! | 1. the middleware leaves a lazy slot in the request, reading nothing | `middleware.rs`, `session/extract.rs` |
 //! | 2. the first extraction finds and verifies the cookie, then loads the session once | `cookie.rs` (wire format, `cookie/seal.rs`, `cookie/verified.rs`), `session/load.rs` |
-//! | 3. the handler reads and writes keys | `session.rs` (the handle), `session/state.rs` (what changed), `typed.rs` |
+//! | 3. the handler reads and writes keys | `session.rs` (the handle), `session/state.rs` (what changed), `typed.rs` (derived fields), `typed/schema.rs` (versions, removed keys), `session/stale.rs` (values older releases left) |
 //! | 4. after the handler, a pure plan says what the store needs, then it is carried out | `session/commit.rs` |
 //! | 5. the cookie is set or removed | `cookie.rs` (rendering), `middleware.rs` |
 //!

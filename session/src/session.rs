@@ -7,6 +7,7 @@ mod extract;
 #[cfg(feature = "testing")]
 mod fixture;
 mod load;
+mod stale;
 mod state;
 
 use std::{
