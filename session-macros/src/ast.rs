@@ -19,6 +19,9 @@ pub(crate) struct Input<'a> {
     pub(crate) fields: Vec<Field<'a>>,
 }
 
+/// The key under which a struct's version is stored, below its prefix.
+pub(crate) const VERSION_KEY: &str = "__version";
+
 /// One field: one session key.
 pub(crate) struct Field<'a> {
     /// The field's name as written (possibly raw, like `r#type`).
@@ -85,7 +88,7 @@ impl<'a> Input<'a> {
                 None
             }
         }?;
-        let prefix = attrs.prefix.as_ref().map(syn::LitStr::value);
+        let attrs_prefix = attrs.prefix.as_ref();
         let fields = named
             .named
             .iter()
@@ -97,10 +100,7 @@ impl<'a> Input<'a> {
                     .key
                     .as_ref()
                     .map_or_else(|| name.clone(), syn::LitStr::value);
-                let key = match &prefix {
-                    Some(prefix) => format!("{prefix}.{local}"),
-                    None => local,
-                };
+                let key = full_key(attrs_prefix, &local);
                 let kind = match (&attrs.default, is_option(&field.ty)) {
                     (Some(_), _) => Kind::Default,
                     (None, true) => Kind::Optional,
@@ -127,9 +127,33 @@ impl<'a> Input<'a> {
         })
     }
 
-    /// The generated accessor's name: `Cart` → `CartSession`.
+    /// The generated accessor's name: `Cart` → `CartSession`, or `#[session(name = ...)]`.
     pub(crate) fn accessor(&self) -> Ident {
-        accessor(self.ident)
+        self.attrs
+            .name
+            .clone()
+            .unwrap_or_else(|| accessor(self.ident))
+    }
+
+    /// `key` below the struct's prefix.
+    pub(crate) fn full_key(&self, key: &str) -> String {
+        full_key(self.attrs.prefix.as_ref(), key)
+    }
+
+    /// The key of the struct's version and its number, when it has one.
+    pub(crate) fn version(&self) -> Option<(String, u32)> {
+        let number = self.attrs.version.as_ref()?.base10_parse().ok()?;
+        Some((self.full_key(VERSION_KEY), number))
+    }
+
+    /// The keys of `#[session(removed = [...])]`, below the prefix.
+    pub(crate) fn removed(&self) -> Vec<(String, &syn::LitStr)> {
+        self.attrs
+            .removed
+            .iter()
+            .flatten()
+            .map(|lit| (self.full_key(&lit.value()), lit))
+            .collect()
     }
 }
 
@@ -142,6 +166,13 @@ impl Field<'_> {
     /// `items` → `set_items`, `remove_items`, `update_items`.
     pub(crate) fn method(&self, verb: &str) -> Ident {
         format_ident!("{verb}_{}", self.name)
+    }
+}
+
+fn full_key(prefix: Option<&syn::LitStr>, key: &str) -> String {
+    match prefix {
+        Some(prefix) => format!("{}.{key}", prefix.value()),
+        None => key.to_owned(),
     }
 }
 

@@ -2,8 +2,8 @@
 
 use quote::ToTokens;
 use syn::{
-    meta::ParseNestedMeta, parenthesized, Attribute, Expr, ExprLit, ExprPath, Lit, LitStr, Meta,
-    Path, Token,
+    meta::ParseNestedMeta, parenthesized, Attribute, Expr, ExprLit, ExprPath, Ident, Lit, LitInt,
+    LitStr, Meta, Path, Token,
 };
 
 use crate::ctxt::Ctxt;
@@ -15,6 +15,16 @@ pub(crate) struct Container {
     pub(crate) prefix: Option<LitStr>,
     /// Path of the `session` crate, for crates that rename it.
     pub(crate) krate: Option<Path>,
+    /// The generated accessor's name, instead of `<Struct>Session`.
+    pub(crate) name: Option<Ident>,
+    /// The struct's version, stored beside its keys.
+    pub(crate) version: Option<LitInt>,
+    /// The function converting an older version's stored values.
+    pub(crate) migrate: Option<ExprPath>,
+    /// The fields' stale-value policy, unless a field sets its own.
+    pub(crate) stale: Option<Stale>,
+    /// Keys (under the prefix) the struct used to own.
+    pub(crate) removed: Option<Vec<LitStr>>,
 }
 
 /// Attributes on a field: `#[session(key = "uid")]`, `#[session(default)]`.
@@ -24,6 +34,16 @@ pub(crate) struct Field {
     pub(crate) key: Option<LitStr>,
     /// What an absent value reads as.
     pub(crate) default: Option<Default>,
+    /// What a stored value that does not decode becomes.
+    pub(crate) stale: Option<Stale>,
+    /// The function converting a stored value that does not decode.
+    pub(crate) migrate: Option<ExprPath>,
+}
+
+/// `#[session(stale = "reset")]` or `#[session(stale = "error")]`, with the literal for spans.
+pub(crate) struct Stale {
+    pub(crate) reset: bool,
+    pub(crate) lit: LitStr,
 }
 
 /// `#[session(default)]` or `#[session(default = "path::to::fn")]`.
@@ -49,6 +69,11 @@ const PREFIX_USAGE: &str = "`#[session(prefix = \"cart\")]`";
 const CRATE_USAGE: &str = "`#[session(crate = \"path::to::session\")]`";
 const DEFAULT_USAGE: &str =
     "`#[session(default)]` or `#[session(default = \"path::to::function\")]`";
+const NAME_USAGE: &str = "`#[session(name = \"CartState\")]`";
+const VERSION_USAGE: &str = "`#[session(version = 2)]`";
+const MIGRATE_USAGE: &str = "`#[session(migrate = \"path::to::function\")]`";
+const STALE_USAGE: &str = "`#[session(stale = \"reset\")]` or `#[session(stale = \"error\")]`";
+const REMOVED_USAGE: &str = "`#[session(removed = [\"old_key\"])]`";
 
 impl Container {
     pub(crate) fn from_attrs(cx: &Ctxt, attrs: &[Attribute]) -> Self {
@@ -67,6 +92,32 @@ impl Container {
                             format!("`crate` takes a path in a string: {CRATE_USAGE}"),
                         ),
                     }
+                }
+            } else if meta.path.is_ident("name") {
+                if let Some(lit) = string_value(cx, meta, "name", NAME_USAGE)? {
+                    match lit.parse::<Ident>() {
+                        Ok(ident) => set_once(cx, &mut out.name, ident, &meta.path, "name"),
+                        Err(_) => cx.error_spanned_by(
+                            &lit,
+                            format!("`name` takes the name of a type in a string: {NAME_USAGE}"),
+                        ),
+                    }
+                }
+            } else if meta.path.is_ident("version") {
+                if let Some(lit) = int_value(cx, meta)? {
+                    set_once(cx, &mut out.version, lit, &meta.path, "version");
+                }
+            } else if meta.path.is_ident("migrate") {
+                if let Some(path) = path_value(cx, meta, "migrate", MIGRATE_USAGE)? {
+                    set_once(cx, &mut out.migrate, path, &meta.path, "migrate");
+                }
+            } else if meta.path.is_ident("stale") {
+                if let Some(stale) = stale_value(cx, meta)? {
+                    set_once(cx, &mut out.stale, stale, &meta.path, "stale");
+                }
+            } else if meta.path.is_ident("removed") {
+                if let Some(keys) = removed_value(cx, meta)? {
+                    set_once(cx, &mut out.removed, keys, &meta.path, "removed");
                 }
             } else {
                 skip_value(meta)?;
@@ -89,6 +140,14 @@ impl Field {
             } else if meta.path.is_ident("default") {
                 if let Some(default) = default_value(cx, meta)? {
                     set_once(cx, &mut out.default, default, &meta.path, "default");
+                }
+            } else if meta.path.is_ident("stale") {
+                if let Some(stale) = stale_value(cx, meta)? {
+                    set_once(cx, &mut out.stale, stale, &meta.path, "stale");
+                }
+            } else if meta.path.is_ident("migrate") {
+                if let Some(path) = path_value(cx, meta, "migrate", MIGRATE_USAGE)? {
+                    set_once(cx, &mut out.migrate, path, &meta.path, "migrate");
                 }
             } else {
                 skip_value(meta)?;
@@ -172,19 +231,109 @@ fn default_value(cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<Option<De
         );
         return Ok(None);
     }
-    let Some(lit) = string_value(cx, meta, "default", DEFAULT_USAGE)? else {
+    Ok(path_value(cx, meta, "default", DEFAULT_USAGE)?.map(Default::Function))
+}
+
+/// The function path of `name = "path::to::f"`, or `None` (error recorded).
+fn path_value(
+    cx: &Ctxt,
+    meta: &ParseNestedMeta<'_>,
+    name: &str,
+    usage: &str,
+) -> syn::Result<Option<ExprPath>> {
+    let Some(lit) = string_value(cx, meta, name, usage)? else {
         return Ok(None);
     };
     match lit.parse::<ExprPath>() {
-        Ok(path) => Ok(Some(Default::Function(path))),
+        Ok(path) => Ok(Some(path)),
         Err(_) => {
             cx.error_spanned_by(
                 &lit,
-                format!("`default` takes the path of a function in a string: {DEFAULT_USAGE}"),
+                format!("`{name}` takes the path of a function in a string: {usage}"),
             );
             Ok(None)
         }
     }
+}
+
+/// The integer of `version = 2`, or `None` (error recorded).
+fn int_value(cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<Option<LitInt>> {
+    if !meta.input.peek(Token![=]) {
+        skip_value(meta)?;
+        cx.error_spanned_by(
+            &meta.path,
+            format!("`version` needs a number: {VERSION_USAGE}"),
+        );
+        return Ok(None);
+    }
+    match meta.value()?.parse::<Expr>()? {
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(lit), ..
+        }) if lit.base10_parse::<u32>().is_ok() => Ok(Some(lit)),
+        other => {
+            cx.error_spanned_by(
+                other,
+                format!(
+                    "`version` takes a whole number from 1 to {}, unquoted: {VERSION_USAGE}",
+                    u32::MAX
+                ),
+            );
+            Ok(None)
+        }
+    }
+}
+
+fn stale_value(cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<Option<Stale>> {
+    let Some(lit) = string_value(cx, meta, "stale", STALE_USAGE)? else {
+        return Ok(None);
+    };
+    match lit.value().as_str() {
+        "reset" => Ok(Some(Stale { reset: true, lit })),
+        "error" => Ok(Some(Stale { reset: false, lit })),
+        other => {
+            cx.error_spanned_by(
+                &lit,
+                format!(
+                    "unknown `stale` policy `{other}`: write {STALE_USAGE} (reset is the \
+                     default), or convert stale values with {MIGRATE_USAGE} on the field"
+                ),
+            );
+            Ok(None)
+        }
+    }
+}
+
+/// The keys of `removed = ["a", "b"]`, or `None` (error recorded).
+fn removed_value(cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<Option<Vec<LitStr>>> {
+    if !meta.input.peek(Token![=]) {
+        skip_value(meta)?;
+        cx.error_spanned_by(
+            &meta.path,
+            format!("`removed` needs a list of keys: {REMOVED_USAGE}"),
+        );
+        return Ok(None);
+    }
+    let expr = meta.value()?.parse::<Expr>()?;
+    let keys = match &expr {
+        Expr::Array(array) => array
+            .elems
+            .iter()
+            .map(|elem| match elem {
+                Expr::Lit(ExprLit {
+                    lit: Lit::Str(lit), ..
+                }) => Some(lit.clone()),
+                _ => None,
+            })
+            .collect::<Option<Vec<_>>>(),
+        _ => None,
+    };
+    if keys.is_none() {
+        cx.error_spanned_by(
+            &expr,
+            format!("`removed` takes string literals in brackets: {REMOVED_USAGE}"),
+        );
+    }
+    Ok(keys)
 }
 
 /// Consumes `= value` or `(...)` after an item we reject, so parsing goes on to the next one.
@@ -213,7 +362,8 @@ fn unknown_on_container(path: &Path) -> String {
              struct or {KEY_USAGE} on a field"
         ),
         _ => format!(
-            "unknown attribute `{name}` on the struct: expected {PREFIX_USAGE} or {CRATE_USAGE}"
+            "unknown attribute `{name}` on the struct: expected `prefix`, `name`, `version`, \
+             `migrate`, `stale`, `removed` or `crate`, e.g. {PREFIX_USAGE}"
         ),
     }
 }
@@ -221,13 +371,19 @@ fn unknown_on_container(path: &Path) -> String {
 fn unknown_on_field(path: &Path) -> String {
     let name = path_name(path);
     match name.as_str() {
-        "prefix" | "crate" => format!(
-            "`{name}` goes on the struct, not on a field: put `#[session({name} = \"...\")]` \
-             above `struct`"
+        "prefix" | "crate" | "name" | "version" | "removed" => format!(
+            "`{name}` goes on the struct, not on a field: put `#[session({name} = {})]` above \
+             `struct`",
+            match name.as_str() {
+                "version" => "2",
+                "removed" => "[\"...\"]",
+                _ => "\"...\"",
+            }
         ),
         "rename" => format!("unknown attribute `rename`: the session key is set with {KEY_USAGE}"),
         _ => format!(
-            "unknown attribute `{name}` on a field: expected {KEY_USAGE} or {DEFAULT_USAGE}"
+            "unknown attribute `{name}` on a field: expected `key`, `default`, `stale` or \
+             `migrate`, e.g. {KEY_USAGE}"
         ),
     }
 }

@@ -45,25 +45,37 @@ pub(crate) fn expand(input: &Input<'_>) -> TokenStream {
     let key_names = input.fields.iter().map(Field::key_const);
     let field_consts = input.fields.iter().enumerate().map(|(i, f)| {
         let (name, ty, key) = (field_const(i), f.ty, f.key_const());
+        let stale = stale_policy(&p, input, f);
         // Every token at the field's type, so that a type without serde support is reported
         // there.
         let p = respan(p.clone(), ty.span());
+        let field = quote_spanned! {ty.span()=> #p::Field::new(#accessor::#key) };
         quote_spanned! {ty.span()=>
-            const #name: #p::Field<#ty> = #p::Field::new(#accessor::#key);
+            const #name: #p::Field<#ty> = #field.on_stale(#stale);
+        }
+    });
+    let schema = schema(&p, input);
+    let stamp = stamp(input);
+    let version_consts = input.version().map(|(key, number)| {
+        let doc = format!("The version of `{ident}` this code reads and writes.");
+        let key_doc = format!("Session key of the stored version: `\"{key}\"`.");
+        quote! {
+            #[doc = #doc]
+            pub const SCHEMA_VERSION: u32 = #number;
+            #[doc = #key_doc]
+            pub const SCHEMA_VERSION_KEY: &'static str = #key;
         }
     });
     let methods = input
         .fields
         .iter()
         .enumerate()
-        .map(|(i, f)| field_methods(&p, f, &field_const(i)));
-    let whole = whole_struct(&p, input);
+        .map(|(i, f)| field_methods(&p, f, &field_const(i), &stamp, resets(input, f)));
+    let whole = whole_struct(&p, input, &stamp);
     let from_session_doc = format!(
         "Typed access to `session` as a `{ident}`, loading this struct's keys first if this \
          request has not loaded them yet. Use it where you hold a `Session` already.\n\n\
-         # Errors\n`SessionError::Load` when the store fails; \
-         `SessionError::MissingMiddleware` when `session` does not come from a request that \
-         passed through `SessionMiddleware`."
+         # Errors\n`SessionError::Load` when the store fails."
     );
     quote! {
         #struct_doc
@@ -75,21 +87,25 @@ pub(crate) fn expand(input: &Input<'_>) -> TokenStream {
         const _: () = {
             #(#field_consts)*
 
+            #schema
+
             #[automatically_derived]
             // An app uses some of the generated methods, rarely all.
             #[allow(dead_code)]
             impl #accessor {
                 #(#key_consts)*
 
-                /// Every session key of this struct, in field order.
+                /// Every session key of this struct's fields, in field order.
                 pub const KEYS: &'static [&'static str] = &[#(Self::#key_names),*];
+
+                #version_consts
 
                 #[doc = #from_session_doc]
                 pub async fn from_session(
                     session: #p::Session,
                 ) -> ::core::result::Result<Self, #p::SessionError> {
-                    #p::load_keys(&session, Self::KEYS).await?;
-                    ::core::result::Result::Ok(Self { session })
+                    #p::load_keys(&session, __SESSION_SCHEMA.all).await?;
+                    __session_wrap(session)
                 }
 
                 /// The untyped session underneath; it shares this request's state.
@@ -108,7 +124,7 @@ pub(crate) fn expand(input: &Input<'_>) -> TokenStream {
                 type Future = #p::ExtractFuture<Self>;
 
                 fn from_request(req: &#p::HttpRequest, _: &mut #p::Payload) -> Self::Future {
-                    #p::extract(req, Self::KEYS, |session| Self { session })
+                    #p::extract(req, &__SESSION_SCHEMA, __session_wrap)
                 }
             }
         };
@@ -121,9 +137,13 @@ pub(crate) fn expand(input: &Input<'_>) -> TokenStream {
 /// first error, which makes it the compiler's error type: calling its methods or extracting
 /// it then reports nothing either, where an empty stand-in struct would add "no method named
 /// `items`" per call.
-pub(crate) fn fallback(input: &DeriveInput, errors: syn::Error) -> TokenStream {
+pub(crate) fn fallback(
+    input: &DeriveInput,
+    accessor: Option<Ident>,
+    errors: syn::Error,
+) -> TokenStream {
     let vis = &input.vis;
-    let accessor = ast::accessor(&input.ident);
+    let accessor = accessor.unwrap_or_else(|| ast::accessor(&input.ident));
     let doc = format!("`#[derive(SessionData)]` on `{}` failed.", input.ident);
     let mut errors = errors.into_iter().map(syn::Error::into_compile_error);
     // A `compile_error!` in type position reads as `()`; as an array length, as an error.
@@ -134,6 +154,120 @@ pub(crate) fn fallback(input: &DeriveInput, errors: syn::Error) -> TokenStream {
         #vis type #accessor = [(); #first];
         #(#errors)*
     }
+}
+
+/// The field's [`Stale`](::actix_typed_session::__private::Stale) policy: its own, else the
+/// struct's, else reset.
+fn stale_policy(p: &TokenStream, input: &Input<'_>, field: &Field<'_>) -> TokenStream {
+    if let Some(path) = &field.attrs.migrate {
+        // Spanned at the path, so that a function of the wrong type is reported there.
+        let call = quote_spanned!(path.span()=> #path(value));
+        let wrap = match field.kind {
+            Kind::Optional => quote!(.map(::core::option::Option::Some)),
+            Kind::Default | Kind::Required => quote!(),
+        };
+        return quote!(#p::Stale::Migrate(|value| #p::migrated(#call)#wrap));
+    }
+    if resets(input, field) {
+        quote!(#p::Stale::Reset)
+    } else {
+        quote!(#p::Stale::Error)
+    }
+}
+
+/// Whether the field's stale values reset (its own policy, else the struct's, else reset).
+fn resets(input: &Input<'_>, field: &Field<'_>) -> bool {
+    field
+        .attrs
+        .stale
+        .as_ref()
+        .or(input.attrs.stale.as_ref())
+        .is_none_or(|stale| stale.reset)
+}
+
+/// The `# Errors` text of reading a field, by its stale-value policy.
+fn stale_doc(field: &Field<'_>, ty: String, reset: bool) -> String {
+    match &field.attrs.migrate {
+        Some(path) => format!(
+            "None from the stored value: one that does not decode as `{ty}` is converted by \
+             `{}`, or dropped and read as absent when that fails.",
+            type_name(path)
+        ),
+        None if reset => format!(
+            "None from the stored value: one that does not decode as `{ty}` (left by an \
+             older release, say) is dropped and read as absent."
+        ),
+        None => format!(
+            "`SessionError::Deserialize` when the stored value does not decode as `{ty}` \
+             (`stale = \"error\"`)."
+        ),
+    }
+}
+
+/// The `__SESSION_SCHEMA` constant and `__session_wrap`, which builds the accessor after
+/// extraction and brings an outdated version up to date.
+fn schema(p: &TokenStream, input: &Input<'_>) -> TokenStream {
+    let accessor = input.accessor();
+    let prefix = input
+        .attrs
+        .prefix
+        .as_ref()
+        .map(syn::LitStr::value)
+        .unwrap_or_default();
+    let removed: Vec<String> = input.removed().into_iter().map(|(key, _)| key).collect();
+    let fields = input.fields.iter().map(|f| &f.key);
+    let version = input.version();
+    let version_key = version.iter().map(|(key, _)| key);
+    let all = fields.chain(version_key).chain(&removed);
+    let version_tokens = match &version {
+        Some((key, number)) => quote!(::core::option::Option::Some((#key, #number))),
+        None => quote!(::core::option::Option::None),
+    };
+    let upgrade = version.is_some().then(|| {
+        let migrate = match &input.attrs.migrate {
+            Some(path) => {
+                let call = quote_spanned!(path.span()=> #path(from, values));
+                quote! {
+                    ::core::option::Option::Some(|from, values| {
+                        let value = #p::migrated(#call)?;
+                        this.save(&value).map_err(::core::convert::Into::into)
+                    })
+                }
+            }
+            None => quote!(::core::option::Option::None::<#p::NoMigration>),
+        };
+        quote! {
+            if let ::core::option::Option::Some(outdated) = __SESSION_SCHEMA.outdated(&this.session)? {
+                __SESSION_SCHEMA.upgrade(&this.session, outdated, #migrate)?;
+            }
+        }
+    });
+    quote! {
+        const __SESSION_SCHEMA: #p::Schema = #p::Schema {
+            prefix: #prefix,
+            fields: #accessor::KEYS,
+            removed: &[#(#removed),*],
+            version: #version_tokens,
+            all: &[#(#all),*],
+        };
+
+        fn __session_wrap(
+            session: #p::Session,
+        ) -> ::core::result::Result<#accessor, #p::SessionError> {
+            let this = #accessor { session };
+            #upgrade
+            ::core::result::Result::Ok(this)
+        }
+    }
+}
+
+/// What every write of the struct does first: store its version and remove its dead keys
+/// (nothing without `version` and `removed`).
+fn stamp(input: &Input<'_>) -> TokenStream {
+    if input.attrs.version.is_none() && input.attrs.removed.is_none() {
+        return TokenStream::new();
+    }
+    quote!(__SESSION_SCHEMA.stamp(&self.session)?;)
 }
 
 /// `tokens` with every span set to `span`.
@@ -246,7 +380,13 @@ fn getter_parts(field: &Field<'_>, konst: &Ident) -> (TokenStream, TokenStream, 
     }
 }
 
-fn field_methods(p: &TokenStream, field: &Field<'_>, konst: &Ident) -> TokenStream {
+fn field_methods(
+    p: &TokenStream,
+    field: &Field<'_>,
+    konst: &Ident,
+    stamp: &TokenStream,
+    reset: bool,
+) -> TokenStream {
     let getter = field.ident;
     let (setter, remover, updater) = (
         field.method("set"),
@@ -276,10 +416,7 @@ fn field_methods(p: &TokenStream, field: &Field<'_>, konst: &Ident) -> TokenStre
         Kind::Optional => crate::ast::option_inner(ty).unwrap_or(ty),
         Kind::Default | Kind::Required => ty,
     };
-    let read_errors = format!(
-        "`SessionError::Deserialize` when the stored value does not decode as `{}`.",
-        type_name(stored)
-    );
+    let read_errors = stale_doc(field, type_name(stored), reset);
     let write_errors = "`SessionError::Serialize` when the value cannot be serialized to JSON.";
     let get_doc = docs(
         &field.docs,
@@ -319,11 +456,13 @@ fn field_methods(p: &TokenStream, field: &Field<'_>, konst: &Ident) -> TokenStre
             &self,
             value: impl ::core::borrow::Borrow<#ty>,
         ) -> ::core::result::Result<(), #p::SessionError> {
+            #stamp
             #konst.#set_fn(&self.session, ::core::borrow::Borrow::borrow(&value))
         }
 
         #remove_doc
         pub fn #remover(&self) -> ::core::result::Result<#removed_ty, #p::SessionError> {
+            #stamp
             #konst.#remove_fn(&self.session)
         }
 
@@ -333,6 +472,7 @@ fn field_methods(p: &TokenStream, field: &Field<'_>, konst: &Ident) -> TokenStre
             f: impl ::core::ops::FnOnce(#get_ty) -> #ty,
         ) -> ::core::result::Result<#ty, #p::SessionError> {
             let new = f(#get_body?);
+            #stamp
             #konst.#set_fn(&self.session, &new)?;
             ::core::result::Result::Ok(new)
         }
@@ -340,7 +480,7 @@ fn field_methods(p: &TokenStream, field: &Field<'_>, konst: &Ident) -> TokenStre
 }
 
 /// `load`, `save` and `remove_all`.
-fn whole_struct(p: &TokenStream, input: &Input<'_>) -> TokenStream {
+fn whole_struct(p: &TokenStream, input: &Input<'_>, stamp: &TokenStream) -> TokenStream {
     let ident = input.ident;
     let fields: Vec<(&Field<'_>, Ident, Ident)> = input
         .fields
@@ -375,7 +515,12 @@ fn whole_struct(p: &TokenStream, input: &Input<'_>) -> TokenStream {
                 let key = f.key_const();
                 quote!((Self::#key, ::core::option::Option::is_some(&#l)))
             });
+            // A reset stale value may have left the struct half stored: reset the rest too.
             quote! {
+                (#(#locals,)*) if #p::found_stale(&self.session, Self::KEYS) => {
+                    self.remove_all()?;
+                    ::core::result::Result::Ok(::core::option::Option::None)
+                }
                 (#(#locals,)*) => ::core::result::Result::Err(#p::incomplete(&[#(#checks),*])),
             }
         });
@@ -390,8 +535,8 @@ fn whole_struct(p: &TokenStream, input: &Input<'_>) -> TokenStream {
     let load_doc = if required.is_empty() {
         format!(
             "Reads the whole `{ident}`. Always `Some`: every field is an `Option` or has a \
-             default.\n\n# Errors\n`SessionError::Deserialize` when a stored value has the \
-             wrong type."
+             default.\n\n# Errors\n`SessionError::Deserialize` when a field with \
+             `stale = \"error\"` holds a value of another type."
         )
     } else {
         let names: Vec<String> = required
@@ -400,8 +545,8 @@ fn whole_struct(p: &TokenStream, input: &Input<'_>) -> TokenStream {
             .collect();
         format!(
             "Reads the whole `{ident}`: `Ok(None)` when none of its required fields ({}) is \
-             stored.\n\n# Errors\n`SessionError::Deserialize` when a stored value has the wrong \
-             type; `SessionError::Incomplete` when some required fields are stored and others \
+             stored.\n\n# Errors\n`SessionError::Deserialize` when a field with \
+             `stale = \"error\"` holds a value of another type; `SessionError::Incomplete` when some required fields are stored and others \
              are not (after a remover, say).",
             names.join(", ")
         )
@@ -421,7 +566,8 @@ fn whole_struct(p: &TokenStream, input: &Input<'_>) -> TokenStream {
          key. All values are serialized before any is stored, so an error changes nothing.\n\n\
          # Errors\n`SessionError::Serialize` when a value cannot be serialized to JSON.";
     let remove_all_doc = format!(
-        "Removes every key of `{ident}` from the session, leaving other keys alone.\n\n\
+        "Removes every key of `{ident}` from the session (its stored version and removed keys \
+         too), leaving other keys alone.\n\n\
          # Errors\n`SessionError::NotLoaded` only if the keys were never loaded, which an \
          extracted accessor rules out."
     );
@@ -437,13 +583,14 @@ fn whole_struct(p: &TokenStream, input: &Input<'_>) -> TokenStream {
         #[doc = #save_doc]
         pub fn save(&self, value: &#ident) -> ::core::result::Result<(), #p::SessionError> {
             #(#encodes)*
+            #stamp
             #(#puts)*
             ::core::result::Result::Ok(())
         }
 
         #[doc = #remove_all_doc]
         pub fn remove_all(&self) -> ::core::result::Result<(), #p::SessionError> {
-            #p::remove_keys(&self.session, Self::KEYS)
+            #p::remove_keys(&self.session, __SESSION_SCHEMA.all)
         }
     }
 }

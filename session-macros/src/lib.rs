@@ -33,6 +33,12 @@ fn derive(input: &DeriveInput) -> Result<proc_macro2::TokenStream, proc_macro2::
     }
     match cx.check() {
         Ok(()) => Ok(model.map(|m| expand::expand(&m)).unwrap_or_default()),
-        Err(errors) => Err(expand::fallback(input, errors)),
+        Err(errors) => {
+            // Not a name the input defines already: that would add an error of its own.
+            let name = model
+                .map(|m| m.accessor())
+                .filter(|name| name != &input.ident);
+            Err(expand::fallback(input, name, errors))
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! Checks on the model that the parser cannot make alone: generics, empty or clashing keys,
 //! and generated names that would collide.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use quote::ToTokens;
 use syn::GenericParam;
@@ -21,10 +21,15 @@ const STRUCT_ITEMS: &[&str] = &[
     "remove_all",
 ];
 
+/// Constants the accessor of a struct with `version` has.
+const VERSION_ITEMS: &[&str] = &["SCHEMA_VERSION", "SCHEMA_VERSION_KEY"];
+
 /// Records every problem with `input` in `cx`.
 pub(crate) fn check(cx: &Ctxt, input: &Input<'_>) {
     check_generics(cx, input);
     check_prefix(cx, input);
+    check_name(cx, input);
+    check_version(cx, input);
     if input.fields.is_empty() {
         cx.error_spanned_by(
             input.ident,
@@ -36,7 +41,79 @@ pub(crate) fn check(cx: &Ctxt, input: &Input<'_>) {
         check_field(cx, field);
     }
     check_unique_keys(cx, input);
+    check_removed(cx, input);
     check_unique_names(cx, input);
+}
+
+fn check_name(cx: &Ctxt, input: &Input<'_>) {
+    if let Some(name) = &input.attrs.name {
+        if name == input.ident {
+            cx.error_spanned_by(
+                name,
+                format!(
+                    "`name` is the struct's own name: the accessor needs another, e.g. \
+                     `#[session(name = \"{}State\")]`",
+                    input.ident
+                ),
+            );
+        }
+    }
+}
+
+fn check_version(cx: &Ctxt, input: &Input<'_>) {
+    if let Some(lit) = &input.attrs.version {
+        if input.attrs.prefix.is_none() {
+            cx.error_spanned_by(
+                lit,
+                "`version` needs a `prefix`: the version is stored under `<prefix>.__version`, \
+                 and two structs without one would share it; add `#[session(prefix = \"cart\")]`",
+            );
+        }
+        if lit.base10_parse::<u32>().ok() == Some(0) {
+            cx.error_spanned_by(
+                lit,
+                "`version` starts at 1: a struct without `version` counts as version 0; write \
+                 `#[session(version = 1)]` or higher",
+            );
+        }
+    }
+    if let (Some(path), None) = (&input.attrs.migrate, &input.attrs.version) {
+        cx.error_spanned_by(
+            path,
+            "`migrate` on the struct converts older versions, so it needs `version`: write \
+             `#[session(version = 2, migrate = \"...\")]`, or put `migrate` on a field to \
+             convert that field's stale values",
+        );
+    }
+}
+
+fn check_removed(cx: &Ctxt, input: &Input<'_>) {
+    let mut seen = HashSet::new();
+    let version = input.version().map(|(key, _)| key);
+    for (key, lit) in input.removed() {
+        if lit.value().is_empty() {
+            cx.error_spanned_by(
+                lit,
+                "empty key in `removed`: list the keys the struct used to own, e.g. \
+                 `#[session(removed = [\"old_key\"])]`",
+            );
+        } else if input.fields.iter().any(|f| f.key == key) {
+            cx.error_spanned_by(
+                lit,
+                format!(
+                    "`removed` lists `{key}`, which a field of this struct still uses: remove it \
+                     from the list, or rename the field's key"
+                ),
+            );
+        } else if version.as_deref() == Some(&*key) {
+            cx.error_spanned_by(
+                lit,
+                format!("`removed` lists `{key}`, where the struct's version is kept: remove it from the list"),
+            );
+        } else if !seen.insert(key.clone()) {
+            cx.error_spanned_by(lit, format!("`removed` lists `{key}` twice: remove one"));
+        }
+    }
 }
 
 fn check_generics(cx: &Ctxt, input: &Input<'_>) {
@@ -98,6 +175,13 @@ fn check_field(cx: &Ctxt, field: &Field<'_>) {
             );
         }
     }
+    if let (Some(stale), Some(_)) = (&field.attrs.stale, &field.attrs.migrate) {
+        cx.error_spanned_by(
+            &stale.lit,
+            "`stale` and `migrate` on one field: a field with `migrate` converts its stale \
+             values (and resets them when the conversion fails); keep one of the two",
+        );
+    }
     if let (Some(default), true) = (&field.attrs.default, crate::ast::is_option(field.ty)) {
         cx.error_spanned_by(
             default.span_tokens(),
@@ -109,7 +193,22 @@ fn check_field(cx: &Ctxt, field: &Field<'_>) {
 
 fn check_unique_keys(cx: &Ctxt, input: &Input<'_>) {
     let mut seen: HashMap<&str, &Field<'_>> = HashMap::new();
+    let version = input.version().map(|(key, _)| key);
     for field in &input.fields {
+        if version.as_deref() == Some(&*field.key) {
+            cx.error_spanned_by(
+                field
+                    .attrs
+                    .key
+                    .as_ref()
+                    .map_or_else(|| field.ident.to_token_stream(), ToTokens::to_token_stream),
+                format!(
+                    "field `{}` maps to session key `{}`, where the struct's version is kept: \
+                     give it another key with `#[session(key = \"...\")]`",
+                    field.name, field.key
+                ),
+            );
+        }
         match seen.get(field.key.as_str()) {
             Some(first) => {
                 let at = field
@@ -146,8 +245,14 @@ fn role(verb: &str) -> &'static str {
 
 fn check_unique_names(cx: &Ctxt, input: &Input<'_>) {
     let accessor = input.accessor();
+    let versioned: &[&str] = if input.attrs.version.is_some() {
+        VERSION_ITEMS
+    } else {
+        &[]
+    };
     let mut taken: HashMap<String, String> = STRUCT_ITEMS
         .iter()
+        .chain(versioned)
         .map(|name| ((*name).to_owned(), format!("the whole-struct `{name}`")))
         .collect();
     for field in &input.fields {

@@ -160,6 +160,11 @@ pub enum SessionError {
         key: String,
     },
     /// The request did not pass through [`SessionMiddleware`](crate::SessionMiddleware).
+    /// Not returned by this version: such a request's
+    /// [`get_session`](crate::SessionExt::get_session) gives a working [`Session::detached`];
+    /// kept for code that matches on it.
+    ///
+    /// [`Session::detached`]: crate::Session::detached
     #[error("no session on this request: is `SessionMiddleware` registered with `App::wrap`?")]
     MissingMiddleware,
 }

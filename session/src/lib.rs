@@ -81,7 +81,15 @@
 //!     Ok(format!("{n}"))
 //! }
 //! ```
-//! [`SessionData`] lists what is generated and how absent and mistyped values read.
+//! [`SessionData`] lists what is generated and how absent values read. Sessions outlive
+//! deploys: a stored value that no longer decodes as its field's type is dropped and reads as
+//! absent by default (or is migrated, or reported, as the field says), never a 500 on every
+//! request; `#[session(version = N)]` resets or migrates a whole struct stored by another
+//! release, and `#[session(removed = [...])]` clears keys it no longer uses.
+//!
+//! Outside a request (examples, unit tests), [`Session::detached`] is a working session in
+//! memory; [`SessionExt::get_session`] gives one to a request that did not pass through the
+//! middleware.
 //!
 //! # What apps build on sessions
 //! - Sign-in and a user's sessions: [`Session::sign_in`] (a new id, the user bound and listed),
@@ -92,7 +100,8 @@
 //! - CSRF protection: the [`Csrf`] middleware and the [`CsrfToken`] extractor (below).
 //! - Guards that read the session: [`LoadSession`] before routing, then [`guard::signed_in`] or
 //!   your own `guard::fn_guard`.
-//! - Your app's tests: `testing::session_with` and `testing::mint_cookie` (feature `testing`).
+//! - Your app's tests: [`Session::detached`], and `testing::session_with`,
+//!   `testing::mint_cookie` and `testing::deploy_suite` (feature `testing`).
 //!
 //! # CSRF protection
 //! A cookie is an ambient credential: a page on another site can make the browser post a form

@@ -57,8 +57,8 @@ impl From<CookieStore> for SessionStorage {
 /// when a handler first takes the session, and loaded from the store by the first extraction
 /// (or [`Session::load`](crate::Session::load)). After the handler it writes only the changes
 /// (nothing if the session was untouched), sets or removes the cookie, and adds `Vary: Cookie`
-/// when the session was read. A 5xx response saves nothing; a failed save turns the response
-/// into an opaque 500.
+/// when the session was read. A 5xx response saves nothing (except the removal of stale typed
+/// values it met: see `SessionData`); a failed save turns the response into an opaque 500.
 ///
 /// With a header [`Transport`] the token travels in a header instead of the cookie.
 ///
@@ -319,15 +319,24 @@ where
             if session.was_accessed() {
                 vary(&shared.config, res.headers_mut());
             }
-            if res.status().is_server_error() {
-                return Ok(res.map_into_left_body());
-            }
-            let answered = match session.commit().await {
-                Ok(update) => answer(&shared.config, session.carrier(), update, res.headers_mut()),
-                Err(err) => Err(err),
+            // A failed handler's changes are not kept, but the stale values it met are
+            // removed, so that they fail one request and not every one.
+            let failed = res.status().is_server_error();
+            let saved = if failed {
+                session.commit_stale().await
+            } else {
+                session.commit().await
             };
-            if let Err(err) = answered {
-                return Ok(save_failed(res, err));
+            let answered = saved.and_then(|update| {
+                answer(&shared.config, session.carrier(), update, res.headers_mut())
+            });
+            match answered {
+                Err(err) if failed => tracing::warn!(
+                    error = %crate::log::chain(&err),
+                    "could not remove stale session values after a server error"
+                ),
+                Err(err) => return Ok(save_failed(res, err)),
+                Ok(()) => {}
             }
             Ok(res.map_into_left_body())
         })

@@ -2,10 +2,12 @@
 
 mod auth;
 mod commit;
+mod detached;
 mod extract;
 #[cfg(feature = "testing")]
 mod fixture;
 mod load;
+mod stale;
 mod state;
 
 use std::{
@@ -164,9 +166,12 @@ impl Session {
     /// Reads `key` as a `T`. `Ok(None)` when the key is absent.
     ///
     /// ```
-    /// # async fn f(session: actix_typed_session::Session) -> Result<(), actix_typed_session::SessionError> {
+    /// # let session = actix_typed_session::Session::detached();
+    /// # session.insert("user_id", 42u64)?;
     /// let user: Option<u64> = session.get("user_id")?;
-    /// # Ok(()) }
+    /// assert_eq!(user, Some(42));
+    /// assert_eq!(session.get::<u64>("cart")?, None); // absent
+    /// # Ok::<(), actix_typed_session::SessionError>(())
     /// ```
     ///
     /// # Errors
@@ -176,11 +181,14 @@ impl Session {
     /// A value of another type (stored by an older version of the application, say) stays
     /// what it is: every request that reads it fails the same way until the key changes or the
     /// session expires. The error's log line names the key and `T`, never the value. To
-    /// recover, remove or overwrite the key:
+    /// recover, remove or overwrite the key (typed sessions do this for you: see
+    /// [`SessionData`](crate::SessionData)'s stale values):
     ///
     /// ```
-    /// # async fn f(session: actix_typed_session::Session) -> Result<(), actix_typed_session::SessionError> {
+    /// # let session = actix_typed_session::Session::detached();
     /// use actix_typed_session::SessionError;
+    ///
+    /// session.insert("user_id", "ada")?; // by an older release
     ///
     /// let user: Option<u64> = match session.get("user_id") {
     ///     Err(SessionError::Deserialize { .. }) => {
@@ -189,7 +197,9 @@ impl Session {
     ///     }
     ///     other => other?,
     /// };
-    /// # Ok(()) }
+    /// assert_eq!(user, None);
+    /// assert!(!session.contains_key("user_id")?);
+    /// # Ok::<(), actix_typed_session::SessionError>(())
     /// ```
     pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
         // Parsed in place: no copy of the JSON text.
@@ -219,9 +229,11 @@ impl Session {
     /// The stored JSON text of `key`.
     ///
     /// ```
-    /// # async fn f(session: actix_typed_session::Session) -> Result<(), actix_typed_session::SessionError> {
+    /// # let session = actix_typed_session::Session::detached();
+    /// session.insert("user_id", 42u64)?;
     /// let json: Option<String> = session.get_raw("user_id")?;
-    /// # Ok(()) }
+    /// assert_eq!(json.as_deref(), Some("42"));
+    /// # Ok::<(), actix_typed_session::SessionError>(())
     /// ```
     ///
     /// # Errors
@@ -233,9 +245,10 @@ impl Session {
     /// Stores `value` under `key`, replacing what was there.
     ///
     /// ```
-    /// # async fn f(session: actix_typed_session::Session) -> Result<(), actix_typed_session::SessionError> {
+    /// # let session = actix_typed_session::Session::detached();
     /// session.insert("user_id", 42u64)?;
-    /// # Ok(()) }
+    /// assert_eq!(session.get::<u64>("user_id")?, Some(42));
+    /// # Ok::<(), actix_typed_session::SessionError>(())
     /// ```
     ///
     /// # Errors
@@ -258,10 +271,11 @@ impl Session {
     /// Stores JSON text under `key` as it is (after checking that it is one JSON value).
     ///
     /// ```
-    /// # async fn f(session: actix_typed_session::Session) -> Result<(), actix_typed_session::SessionError> {
+    /// # let session = actix_typed_session::Session::detached();
     /// session.insert_raw("theme", r#""dark""#.to_owned())?;
     /// assert!(session.insert_raw("theme", "dark".to_owned()).is_err()); // not JSON
-    /// # Ok(()) }
+    /// assert_eq!(session.get::<String>("theme")?.as_deref(), Some("dark"));
+    /// # Ok::<(), actix_typed_session::SessionError>(())
     /// ```
     ///
     /// # Errors
@@ -287,9 +301,12 @@ impl Session {
     /// Removes `key`, returning its JSON text if it was present.
     ///
     /// ```
-    /// # async fn f(session: actix_typed_session::Session) -> Result<(), actix_typed_session::SessionError> {
+    /// # let session = actix_typed_session::Session::detached();
+    /// # session.insert("user_id", 42u64)?;
     /// let old_json = session.remove("user_id")?;
-    /// # Ok(()) }
+    /// assert_eq!(old_json.as_deref(), Some("42"));
+    /// assert_eq!(session.remove("user_id")?, None); // gone
+    /// # Ok::<(), actix_typed_session::SessionError>(())
     /// ```
     ///
     /// # Errors
@@ -310,9 +327,12 @@ impl Session {
     /// when its value is not a `T`.
     ///
     /// ```
-    /// # async fn f(session: actix_typed_session::Session) -> Result<(), actix_typed_session::SessionError> {
+    /// # let session = actix_typed_session::Session::detached();
+    /// # session.insert("flash", "saved")?;
     /// let flash: Option<String> = session.remove_as("flash")?;
-    /// # Ok(()) }
+    /// assert_eq!(flash.as_deref(), Some("saved"));
+    /// assert!(!session.contains_key("flash")?);
+    /// # Ok::<(), actix_typed_session::SessionError>(())
     /// ```
     ///
     /// # Errors
@@ -330,9 +350,12 @@ impl Session {
     /// new value, or `None` (and changes nothing) when the key is absent.
     ///
     /// ```
-    /// # async fn f(session: actix_typed_session::Session) -> Result<(), actix_typed_session::SessionError> {
-    /// let doubled = session.update("points", |p: u32| p * 2)?; // None if absent
-    /// # Ok(()) }
+    /// # let session = actix_typed_session::Session::detached();
+    /// assert_eq!(session.update("points", |p: u32| p * 2)?, None); // absent: nothing stored
+    /// session.insert("points", 21u32)?;
+    /// let doubled = session.update("points", |p: u32| p * 2)?;
+    /// assert_eq!(doubled, Some(42));
+    /// # Ok::<(), actix_typed_session::SessionError>(())
     /// ```
     ///
     /// # Errors
@@ -357,9 +380,11 @@ impl Session {
     /// value now stored.
     ///
     /// ```
-    /// # async fn f(session: actix_typed_session::Session) -> Result<(), actix_typed_session::SessionError> {
+    /// # let session = actix_typed_session::Session::detached();
     /// let visits = session.update_or("visits", 1u32, |n| n + 1)?;
-    /// # Ok(()) }
+    /// assert_eq!(visits, 1);
+    /// assert_eq!(session.update_or("visits", 1u32, |n| n + 1)?, 2);
+    /// # Ok::<(), actix_typed_session::SessionError>(())
     /// ```
     ///
     /// # Errors
@@ -380,9 +405,11 @@ impl Session {
     /// True when `key` is present.
     ///
     /// ```
-    /// # async fn f(session: actix_typed_session::Session) -> Result<(), actix_typed_session::SessionError> {
-    /// if session.contains_key("user_id")? { /* logged in */ }
-    /// # Ok(()) }
+    /// # let session = actix_typed_session::Session::detached();
+    /// assert!(!session.contains_key("user_id")?);
+    /// session.insert("user_id", 42u64)?;
+    /// assert!(session.contains_key("user_id")?);
+    /// # Ok::<(), actix_typed_session::SessionError>(())
     /// ```
     ///
     /// # Errors
@@ -394,9 +421,13 @@ impl Session {
     /// Every key, in no particular order.
     ///
     /// ```
-    /// # async fn f(session: actix_typed_session::Session) -> Result<(), actix_typed_session::SessionError> {
-    /// for key in session.keys()? { println!("{key}"); }
-    /// # Ok(()) }
+    /// # let session = actix_typed_session::Session::detached();
+    /// session.insert("a", 1)?;
+    /// session.insert("b", 2)?;
+    /// let mut keys = session.keys()?;
+    /// keys.sort();
+    /// assert_eq!(keys, ["a", "b"]);
+    /// # Ok::<(), actix_typed_session::SessionError>(())
     /// ```
     ///
     /// # Errors
@@ -408,9 +439,11 @@ impl Session {
     /// Every key with its JSON text.
     ///
     /// ```
-    /// # async fn f(session: actix_typed_session::Session) -> Result<(), actix_typed_session::SessionError> {
+    /// # let session = actix_typed_session::Session::detached();
+    /// session.insert("user_id", 42u64)?;
     /// let json_by_key = session.entries()?;
-    /// # Ok(()) }
+    /// assert_eq!(json_by_key["user_id"], "42");
+    /// # Ok::<(), actix_typed_session::SessionError>(())
     /// ```
     ///
     /// # Errors
@@ -426,9 +459,11 @@ impl Session {
     /// Removes every key; the session (and its id) stays.
     ///
     /// ```
-    /// # async fn f(session: actix_typed_session::Session) -> Result<(), actix_typed_session::SessionError> {
+    /// # let session = actix_typed_session::Session::detached();
+    /// # session.insert("user_id", 42u64)?;
     /// session.clear();
-    /// # Ok(()) }
+    /// assert!(session.keys()?.is_empty());
+    /// # Ok::<(), actix_typed_session::SessionError>(())
     /// ```
     pub fn clear(&self) {
         let mut state = self.state();
@@ -441,9 +476,12 @@ impl Session {
     /// inserted afterwards go to a brand-new session.
     ///
     /// ```
-    /// # async fn f(session: actix_typed_session::Session) -> Result<(), actix_typed_session::SessionError> {
+    /// # let session = actix_typed_session::Session::detached();
+    /// # session.insert("user_id", 42u64)?;
     /// session.purge(); // logout
-    /// # Ok(()) }
+    /// assert_eq!(session.status(), actix_typed_session::SessionStatus::Purged);
+    /// assert_eq!(session.get::<u64>("user_id")?, None);
+    /// # Ok::<(), actix_typed_session::SessionError>(())
     /// ```
     pub fn purge(&self) {
         let mut state = self.state();
@@ -459,11 +497,12 @@ impl Session {
     /// authentication is worthless after it. The old id stops working.
     ///
     /// ```
-    /// # async fn f(session: actix_typed_session::Session) -> Result<(), actix_typed_session::SessionError> {
+    /// # let session = actix_typed_session::Session::detached();
     /// // after checking the password:
     /// session.renew();
     /// session.insert("user_id", 42)?;
-    /// # Ok(()) }
+    /// assert_eq!(session.status(), actix_typed_session::SessionStatus::Renewed);
+    /// # Ok::<(), actix_typed_session::SessionError>(())
     /// ```
     pub fn renew(&self) {
         let mut state = self.state();
@@ -483,9 +522,12 @@ impl Session {
     /// other sessions keep the configured lifecycle (Django's `set_expiry`).
     ///
     /// ```
-    /// # async fn f(session: actix_typed_session::Session) -> Result<(), actix_typed_session::SessionError> {
-    /// session.set_ttl(std::time::Duration::from_secs(30 * 24 * 3600)); // remember me
-    /// # Ok(()) }
+    /// # let session = actix_typed_session::Session::detached();
+    /// use std::time::Duration;
+    ///
+    /// session.set_ttl(Duration::from_secs(30 * 24 * 3600)); // remember me
+    /// assert_eq!(session.ttl(), Duration::from_secs(30 * 24 * 3600));
+    /// # Ok::<(), actix_typed_session::SessionError>(())
     /// ```
     pub fn set_ttl(&self, ttl: Duration) {
         let ttl = ttl.clamp(Duration::from_secs(1), MAX_TTL);
@@ -497,9 +539,10 @@ impl Session {
     /// This session's time to live.
     ///
     /// ```
-    /// # async fn f(session: actix_typed_session::Session) -> Result<(), actix_typed_session::SessionError> {
+    /// # let session = actix_typed_session::Session::detached();
     /// let ttl = session.ttl();
-    /// # Ok(()) }
+    /// assert_eq!(ttl, std::time::Duration::from_secs(24 * 3600)); // the default: a day
+    /// # Ok::<(), actix_typed_session::SessionError>(())
     /// ```
     #[must_use]
     pub fn ttl(&self) -> Duration {
@@ -515,9 +558,10 @@ impl Session {
     /// cookie store keeps no ids.
     ///
     /// ```
-    /// # async fn f(session: actix_typed_session::Session) -> Result<(), actix_typed_session::SessionError> {
+    /// # let session = actix_typed_session::Session::detached();
     /// if let Some(id) = session.id() { tracing::info!(?id, "session"); }
-    /// # Ok(()) }
+    /// assert_eq!(session.id(), None); // a new session has no id until it is saved
+    /// # Ok::<(), actix_typed_session::SessionError>(())
     /// ```
     #[must_use]
     pub fn id(&self) -> Option<SessionId> {
@@ -551,9 +595,11 @@ impl Session {
     /// What this request has done to the session so far.
     ///
     /// ```
-    /// # async fn f(session: actix_typed_session::Session) -> Result<(), actix_typed_session::SessionError> {
+    /// # let session = actix_typed_session::Session::detached();
     /// assert_eq!(session.status(), actix_typed_session::SessionStatus::Unchanged);
-    /// # Ok(()) }
+    /// session.insert("user_id", 42u64)?;
+    /// assert_eq!(session.status(), actix_typed_session::SessionStatus::Changed);
+    /// # Ok::<(), actix_typed_session::SessionError>(())
     /// ```
     #[must_use]
     pub fn status(&self) -> SessionStatus {

@@ -5,7 +5,9 @@
 //!   TTL refresh and expiry, no resurrection, renewal, concurrent changes to different keys;
 //! - [`http_suite`] drives a whole [`SessionMiddleware`](crate::SessionMiddleware) through `actix_web::test`, so it also
 //!   covers the [`CookieStore`](crate::store::CookieStore), with [`Capabilities`] saying what
-//!   the store can promise.
+//!   the store can promise;
+//! - [`deploy_suite`] runs two releases of typed sessions on one middleware: stale values,
+//!   versions and removed keys.
 //!
 //! For your own tests: [`routes`], the routes of the project's `bench-server` (a counter, keys,
 //! renew and purge, sign-in, flash messages), and [`suite_routes`], those plus the ones the suite
@@ -38,6 +40,7 @@ use actix_web::{
 use tokio::sync::Notify;
 
 mod apps;
+mod deploy;
 mod http_suite;
 mod routes;
 mod store_suite;
@@ -45,6 +48,7 @@ mod users;
 
 pub use self::{
     apps::{mint_cookie, session_with},
+    deploy::deploy_suite,
     http_suite::http_suite,
     routes::{routes, suite_routes},
     store_suite::store_suite,

@@ -1,44 +1,22 @@
 //! Runtime support for `#[derive(SessionData)]`: the only items generated code calls, re-exported
 //! as `actix_typed_session::__private`. Not public API: names and signatures may change in any release.
 //!
-//! Each field of a derived struct becomes one [`Field`] constant: its key and its JSON codec.
-//! The codec is built, and the field type's serde bounds checked, in one place
-//! ([`Field::new`]), so a field type without serde support is one compile error at the field
-//! instead of one per generated method.
+//! Each field of a derived struct becomes one [`Field`] constant: its key, its JSON codec and
+//! what to do with a stored value that no longer decodes ([`Stale`]). The codec is built, and
+//! the field type's serde bounds checked, in one place ([`Field::new`]), so a field type without
+//! serde support is one compile error at the field instead of one per generated method. The
+//! struct as a whole (its version and removed keys) is a [`Schema`].
 
-use std::fmt;
+mod schema;
 
-use futures_util::future::LocalBoxFuture;
+use std::{any::type_name, fmt};
+
 use serde::{de::DeserializeOwned, Serialize};
 
 pub use actix_web::{dev::Payload, FromRequest, HttpRequest};
 
-use crate::SessionExt as _;
-pub use crate::{Session, SessionError};
-
-/// The extraction future of a typed session.
-pub type ExtractFuture<T> = LocalBoxFuture<'static, Result<T, SessionError>>;
-
-/// Extracts the request's session, loading only `keys`, and wraps it.
-pub fn extract<T: 'static>(
-    req: &HttpRequest,
-    keys: &'static [&'static str],
-    wrap: fn(Session) -> T,
-) -> ExtractFuture<T> {
-    let session = req.get_session();
-    Box::pin(async move {
-        session.load_keys(keys).await?;
-        Ok(wrap(session))
-    })
-}
-
-/// Loads `keys` of `session` unless this request already has them.
-///
-/// # Errors
-/// As [`Session::load_keys`].
-pub async fn load_keys(session: &Session, keys: &[&str]) -> Result<(), SessionError> {
-    session.load_keys(keys).await
-}
+pub use self::schema::*;
+pub use crate::{BoxError, Session, SessionError};
 
 /// Removes every key in `keys`.
 ///
@@ -62,11 +40,54 @@ impl<T: Serialize + DeserializeOwned> SessionValue for T {}
 type Encode<T> = fn(&T) -> serde_json::Result<String>;
 type Decode<T> = fn(&str) -> serde_json::Result<T>;
 
-/// One field of a derived struct: its session key and its JSON codec.
+/// A field's migration: the stored JSON that no longer decodes, to the field's value.
+pub type Migrate<T> = fn(serde_json::Value) -> Result<T, BoxError>;
+
+/// What a field does with a stored value that does not decode as its type.
+pub enum Stale<T> {
+    /// Drop it, log once, read as absent.
+    Reset,
+    /// Report [`SessionError::Deserialize`].
+    Error,
+    /// Convert it; a failed conversion resets.
+    Migrate(Migrate<T>),
+}
+
+impl<T> fmt::Debug for Stale<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Reset => "Reset",
+            Self::Error => "Error",
+            Self::Migrate(_) => "Migrate",
+        })
+    }
+}
+
+/// A migration function's result, its error boxed.
+///
+/// # Errors
+/// `result`'s error.
+pub fn migrated<T, E: Into<BoxError>>(result: Result<T, E>) -> Result<T, BoxError> {
+    result.map_err(Into::into)
+}
+
+/// What reading stored JSON text gave.
+enum Read<T> {
+    Value(T),
+    /// A migrated value, with its JSON text to store.
+    Migrated(T, String),
+    /// The value is stale and the field reports it.
+    Error(SessionError),
+    /// The value is stale and the field drops it.
+    Reset,
+}
+
+/// One field of a derived struct: its session key, its JSON codec and its stale-value policy.
 pub struct Field<T> {
     key: &'static str,
     encode: Encode<T>,
     decode: Decode<T>,
+    stale: Stale<T>,
 }
 
 impl<T> fmt::Debug for Field<T> {
@@ -94,11 +115,52 @@ impl<T> Field<T> {
             key,
             encode: encode_json::<T>,
             decode: decode_json::<T>,
+            stale: Stale::Reset,
         }
     }
 
-    fn decode(&self, json: &str) -> Result<T, SessionError> {
-        (self.decode)(json).map_err(|e| SessionError::deserialize::<T>(self.key, &e))
+    /// The field with `stale` as its stale-value policy.
+    #[must_use]
+    pub const fn on_stale(self, stale: Stale<T>) -> Self {
+        Self { stale, ..self }
+    }
+
+    /// Decodes stored JSON text, applying the stale-value policy when it is not a `T`. Logs
+    /// the key and `T`, never the value (nor a migration's error, which may quote it).
+    fn read(&self, json: &str) -> Read<T> {
+        let err = match (self.decode)(json) {
+            Ok(value) => return Read::Value(value),
+            Err(err) => err,
+        };
+        let (key, expected) = (self.key, type_name::<T>());
+        let migrate = match self.stale {
+            Stale::Error => return Read::Error(SessionError::deserialize::<T>(key, &err)),
+            Stale::Reset => None,
+            Stale::Migrate(migrate) => Some(migrate),
+        };
+        if let Some(migrate) = migrate {
+            let migrated = serde_json::from_str(json)
+                .ok()
+                .and_then(|stored| migrate(stored).ok())
+                .and_then(|value| Some((self.encode(&value).ok()?, value)));
+            if let Some((json, value)) = migrated {
+                tracing::debug!(key, expected, "stale session value migrated");
+                return Read::Migrated(value, json);
+            }
+            tracing::warn!(
+                key,
+                expected,
+                "stale session value dropped: its migration failed; it reads as absent"
+            );
+        } else {
+            tracing::warn!(
+                key,
+                expected,
+                "stale session value dropped: it no longer decodes as the field's type; it \
+                 reads as absent"
+            );
+        }
+        Read::Reset
     }
 
     /// JSON text of `value`, for an all-or-nothing `save`.
@@ -112,15 +174,30 @@ impl<T> Field<T> {
         })
     }
 
-    /// The stored value; `None` when absent.
+    /// The stored value; `None` when absent, or when a stale value was reset.
     ///
     /// # Errors
-    /// [`SessionError::Deserialize`] when the stored value is not a `T`.
+    /// [`SessionError::Deserialize`] when the stored value is not a `T` and the policy is
+    /// [`Stale::Error`].
     pub fn get(&self, session: &Session) -> Result<Option<T>, SessionError> {
-        session
-            .get_raw(self.key)?
-            .map(|json| self.decode(&json))
-            .transpose()
+        let Some(json) = session.get_raw(self.key)? else {
+            return Ok(None);
+        };
+        match self.read(&json) {
+            Read::Value(value) => Ok(Some(value)),
+            Read::Migrated(value, new) => {
+                self.put(session, new);
+                Ok(Some(value))
+            }
+            Read::Error(err) => {
+                session.note_stale(self.key, &json);
+                Err(err)
+            }
+            Read::Reset => {
+                session.drop_stale(self.key, &json);
+                Ok(None)
+            }
+        }
     }
 
     /// The stored value; `default()` when absent.
@@ -149,10 +226,20 @@ impl<T> Field<T> {
     /// # Errors
     /// [`SessionError::Deserialize`] when the removed value is not a `T` (it is removed anyway).
     pub fn remove(&self, session: &Session) -> Result<Option<T>, SessionError> {
-        session
-            .remove(self.key)?
-            .map(|json| self.decode(&json))
-            .transpose()
+        let Some(json) = session.remove(self.key)? else {
+            return Ok(None);
+        };
+        match self.read(&json) {
+            Read::Value(value) | Read::Migrated(value, _) => Ok(Some(value)),
+            Read::Error(err) => {
+                session.note_stale(self.key, &json);
+                Err(err)
+            }
+            Read::Reset => {
+                session.note_stale(self.key, &json);
+                Ok(None)
+            }
+        }
     }
 
     /// Stores JSON text made by [`Field::encode`].

@@ -31,6 +31,20 @@ struct Cart {
     currency: String,
 }
 
+/// `Cart`'s keys with the `error` policy: a stale value is reported, not dropped.
+#[derive(SessionData, Debug)]
+#[session(prefix = "cart", stale = "error", name = "StrictCartSession")]
+#[allow(dead_code)]
+struct StrictCart {
+    items: Vec<u32>,
+    #[session(key = "uid")]
+    user: Option<u64>,
+    #[session(default)]
+    visits: u32,
+    #[session(default = "euro")]
+    currency: String,
+}
+
 fn euro() -> String {
     "EUR".to_owned()
 }
@@ -290,26 +304,39 @@ async fn updaters_see_what_getters_see() {
     );
 }
 
-#[actix_web::test]
-async fn wrong_stored_types_are_deserialize_errors() {
-    let seed = [
-        ("cart.items", "\"not a list\""),
-        ("cart.uid", "\"seven\""),
-        ("cart.visits", "-1"),
-        ("cart.currency", "5"),
-    ];
-    let out = scenario(&seed, |c: &CartSession| {
+/// Every read of a cart accessor (`CartSession` or `StrictCartSession`), shown.
+macro_rules! read_every_field {
+    ($c:ident) => {
         [
-            show(c.items()),
-            show(c.user()),
-            show(c.visits()),
-            show(c.currency()),
-            show(c.load()),
-            show(c.update_visits(|n| n + 1)),
+            show($c.items()),
+            show($c.user()),
+            show($c.visits()),
+            show($c.currency()),
+            show($c.load()),
+            show($c.update_visits(|n| n + 1)),
         ]
         .join(" ")
-    })
-    .await;
+    };
+}
+
+const WRONG_TYPES: [(&str, &str); 4] = [
+    ("cart.items", "\"not a list\""),
+    ("cart.uid", "\"seven\""),
+    ("cart.visits", "-1"),
+    ("cart.currency", "5"),
+];
+
+#[actix_web::test]
+async fn wrong_stored_types_read_as_absent_and_are_removed_by_default() {
+    let out = scenario(&WRONG_TYPES, |c: &CartSession| read_every_field!(c)).await;
+    assert_eq!(out.body, "None None 0 \"EUR\" None 1");
+    // The stale values are gone from the store; only the update is left.
+    assert_eq!(out.stored, json(&[("cart.visits", serde_json::json!(1))]));
+}
+
+#[actix_web::test]
+async fn wrong_stored_types_are_deserialize_errors_under_the_error_policy() {
+    let out = scenario(&WRONG_TYPES, |c: &StrictCartSession| read_every_field!(c)).await;
     assert_eq!(
         out.body,
         "Deserialize(cart.items) Deserialize(cart.uid) Deserialize(cart.visits) \
@@ -320,8 +347,18 @@ async fn wrong_stored_types_are_deserialize_errors() {
 }
 
 #[actix_web::test]
-async fn removing_a_mistyped_value_removes_it_and_reports_the_type() {
+async fn removing_a_mistyped_value_removes_it() {
     let out = scenario(&[("cart.visits", "\"x\"")], |c: &CartSession| {
+        format!("{} {}", show(c.remove_visits()), show(c.visits()))
+    })
+    .await;
+    assert_eq!(out.body, "None 0");
+    assert!(out.stored.is_empty(), "{:?}", out.stored);
+}
+
+#[actix_web::test]
+async fn removing_a_mistyped_value_reports_the_type_under_the_error_policy() {
+    let out = scenario(&[("cart.visits", "\"x\"")], |c: &StrictCartSession| {
         format!("{} {}", show(c.remove_visits()), show(c.visits()))
     })
     .await;
@@ -429,15 +466,20 @@ async fn from_session_wraps_an_untyped_handle() {
 }
 
 #[actix_web::test]
-async fn without_middleware_extraction_is_an_opaque_500() {
+async fn without_middleware_extraction_gives_a_detached_session() {
     let app = test::init_service(App::new().route(
         "/",
-        web::get().to(|c: CartSession| async move { show(c.visits()) }),
+        web::get().to(|c: CartSession, s: Session| async move {
+            c.set_visits(3).unwrap();
+            // The same request's other handle sees the change; nothing is saved anywhere.
+            format!("{} {:?}", show(c.visits()), s.get::<u32>("cart.visits"))
+        }),
     ))
     .await;
     let res = get(&app, "/", None).await;
-    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    assert_eq!(body(res).await, "Internal Server Error");
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(set_cookie(&res).is_none());
+    assert_eq!(body(res).await, "3 Ok(Some(3))");
 }
 
 /// A route that stores `entries` (key, JSON text) in the session.

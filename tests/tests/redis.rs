@@ -134,6 +134,16 @@ on_both_backends! {
 }
 
 on_both_backends! {
+    /// Release 1 and release 2 of typed sessions on one Redis: stale values reset (and leave
+    /// Redis with the next save), migrate, or error; versions and removed keys.
+    async fn typed_sessions_survive_a_deploy(backend: Backend) {
+        let server = RedisServer::start();
+        let store = store(&server, backend);
+        testing::deploy_suite(middleware(&store, &Key::generate())).await;
+    }
+}
+
+on_both_backends! {
     async fn store_futures_stay_small(backend: Backend) {
         // The pool's and the `redis` crate's futures are tens of KiB in debug builds; the store
         // boxes them so that nesting store calls does not overflow a thread's stack.

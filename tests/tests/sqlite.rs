@@ -90,6 +90,17 @@ async fn sqlite_store_passes_the_http_suite() {
     .await;
 }
 
+/// Release 1 and release 2 of typed sessions on one database: stale values reset (and leave
+/// the row with the next save), migrate, or error; versions and removed keys.
+#[actix_web::test]
+async fn sqlite_typed_sessions_survive_a_deploy() {
+    let dir = tempfile::tempdir().unwrap();
+    let middleware = SessionMiddleware::builder(store(dir.path()), Key::generate())
+        .cookie_secure(false)
+        .build();
+    testing::deploy_suite(middleware).await;
+}
+
 #[actix_web::test]
 async fn sqlite_round_trips_per_request_stay_within_budget() {
     let dir = tempfile::tempdir().unwrap();

@@ -99,11 +99,11 @@ impl Session {
     /// the sign-in stop verifying.
     ///
     /// ```
-    /// # async fn f(session: actix_typed_session::Session) -> Result<(), actix_typed_session::SessionError> {
+    /// # let session = actix_typed_session::Session::detached();
     /// // after checking the password:
     /// session.sign_in("ada")?;
     /// assert_eq!(session.user()?.as_deref(), Some("ada"));
-    /// # Ok(()) }
+    /// # Ok::<(), actix_typed_session::SessionError>(())
     /// ```
     ///
     /// # Errors
@@ -139,12 +139,13 @@ impl Session {
     /// The signed-in user, if any.
     ///
     /// ```
-    /// # async fn f(session: actix_typed_session::Session) -> Result<(), actix_typed_session::SessionError> {
+    /// # let session = actix_typed_session::Session::detached();
     /// match session.user()? {
     ///     Some(user) => println!("hello {user}"),
     ///     None => println!("please sign in"),
     /// }
-    /// # Ok(()) }
+    /// assert_eq!(session.user()?, None);
+    /// # Ok::<(), actix_typed_session::SessionError>(())
     /// ```
     ///
     /// # Errors
@@ -160,9 +161,10 @@ impl Session {
     /// the user's list. Its CSRF secret ends with it.
     ///
     /// ```
-    /// # async fn f(session: actix_typed_session::Session) {
+    /// # let session = actix_typed_session::Session::detached();
+    /// # session.sign_in("ada").unwrap();
     /// session.sign_out();
-    /// # }
+    /// assert_eq!(session.user().unwrap(), None);
     /// ```
     pub fn sign_out(&self) {
         self.purge();

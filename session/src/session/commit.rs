@@ -52,10 +52,7 @@ impl Session {
         };
         if needs_all {
             // Renewal copies the whole session; the cookie store re-seals all of it.
-            self.load().await.map_err(|e| match e {
-                SessionError::Load(e) => SaveError::Store(e),
-                other => SaveError::Store(StoreError::Other(other.into())),
-            })?;
+            self.load().await.map_err(load_failed)?;
         }
         let update = match &shared.storage {
             Storage::Server(store) => self.commit_server(&shared.config, &**store).await?,
@@ -124,6 +121,14 @@ impl Session {
             presented: self.0.raw_token.is_some(),
             verified: self.0.incoming.get().map(Option::as_ref),
         }
+    }
+}
+
+/// A load that a save needed failed: the save fails with the store's error.
+pub(super) fn load_failed(err: SessionError) -> SaveError {
+    match err {
+        SessionError::Load(e) => SaveError::Store(e),
+        other => SaveError::Store(StoreError::Other(other.into())),
     }
 }
 

@@ -1,7 +1,11 @@
 //! Getting the session of a request: the lazy slot the middleware leaves, [`SessionExt`], and
 //! the [`Session`] extractor.
 
-use std::{cell::OnceCell, rc::Rc, sync::Arc};
+use std::{
+    cell::{OnceCell, Ref, RefMut},
+    rc::Rc,
+    sync::Arc,
+};
 
 use actix_web::{
     dev::{Extensions, Payload, ServiceRequest, ServiceResponse},
@@ -11,10 +15,7 @@ use actix_web::{
 use futures_util::future::LocalBoxFuture;
 
 use super::{Backend, Session};
-use crate::{
-    transport::{request_token, Carrier},
-    SessionError,
-};
+use crate::{transport::request_token, SessionError};
 
 /// Gives the [`Session`] of a request to code that is not a handler argument: your own
 /// middleware, guards, or error handlers. Such handles are not loaded: call
@@ -29,10 +30,30 @@ use crate::{
 ///     session.load().await?;
 ///     session.get("user_id")
 /// }
+///
+/// # actix_web::rt::System::new().block_on(async {
+/// // In a unit test, without the middleware: the request's own detached session.
+/// let req = actix_web::test::TestRequest::default().to_http_request();
+/// req.get_session().insert("user_id", 7u64)?;
+/// assert_eq!(user_id(req).await?, Some(7));
+/// # Ok::<(), actix_typed_session::SessionError>(())
+/// # }).unwrap();
 /// ```
 pub trait SessionExt {
-    /// The request's session handle, or a detached one whose [`Session::load`] fails with
-    /// [`SessionError::MissingMiddleware`] when the middleware is not registered.
+    /// The request's session handle. On a request that did not pass through
+    /// [`SessionMiddleware`](crate::SessionMiddleware) (a unit test's
+    /// `TestRequest::default().to_http_request()`, say), a [`Session::detached`] one: empty, in
+    /// memory, kept in the request's extensions so that every later `get_session()` of that
+    /// request shares its data, and saved nowhere.
+    ///
+    /// ```
+    /// use actix_web::test::TestRequest;
+    /// use actix_typed_session::SessionExt as _;
+    ///
+    /// let req = TestRequest::default().to_http_request();
+    /// req.get_session().insert("user_id", 7u64).unwrap();
+    /// assert_eq!(req.get_session().get::<u64>("user_id").unwrap(), Some(7));
+    /// ```
     fn get_session(&self) -> Session;
 }
 
@@ -71,22 +92,50 @@ impl RequestSlot {
     }
 }
 
-fn from_extensions(headers: &HeaderMap, ext: &Extensions) -> Session {
-    ext.get::<Rc<RequestSlot>>().map_or_else(
-        || Session::new(None, None, Carrier::Cookie),
-        |slot| slot.session(headers).clone(),
-    )
+/// A session made for a request that did not pass through the middleware, kept in its
+/// extensions so that every `get_session()` of that request shares it.
+#[derive(Clone)]
+struct DetachedSlot(Session);
+
+fn from_extensions(headers: &HeaderMap, ext: &Extensions) -> Option<Session> {
+    if let Some(slot) = ext.get::<Rc<RequestSlot>>() {
+        return Some(slot.session(headers).clone());
+    }
+    ext.get::<DetachedSlot>().map(|slot| slot.0.clone())
+}
+
+/// The request's session, or the detached one of a request without the middleware, made on
+/// the first ask.
+fn session_of<'a>(
+    headers: &HeaderMap,
+    ext: impl FnOnce() -> Ref<'a, Extensions>,
+    ext_mut: impl FnOnce() -> RefMut<'a, Extensions>,
+) -> Session {
+    if let Some(session) = from_extensions(headers, &ext()) {
+        return session;
+    }
+    let session = Session::detached();
+    ext_mut().insert(DetachedSlot(session.clone()));
+    session
 }
 
 impl SessionExt for HttpRequest {
     fn get_session(&self) -> Session {
-        from_extensions(self.headers(), &self.extensions())
+        session_of(
+            self.headers(),
+            || self.extensions(),
+            || self.extensions_mut(),
+        )
     }
 }
 
 impl SessionExt for ServiceRequest {
     fn get_session(&self) -> Session {
-        from_extensions(self.headers(), &self.extensions())
+        session_of(
+            self.headers(),
+            || self.extensions(),
+            || self.extensions_mut(),
+        )
     }
 }
 
@@ -102,7 +151,11 @@ impl<B> SessionExt for ServiceResponse<B> {
 /// [`SessionError::NotLoaded`] (a guard that reads them with `.ok()` then does not match).
 impl SessionExt for actix_web::guard::GuardContext<'_> {
     fn get_session(&self) -> Session {
-        let session = from_extensions(&self.head().headers, &self.req_data());
+        let session = session_of(
+            &self.head().headers,
+            || self.req_data(),
+            || self.req_data_mut(),
+        );
         debug_assert!(
             session.was_accessed(),
             "a guard asked for the session before it was loaded: guards run before extractors, \

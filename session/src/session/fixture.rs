@@ -1,37 +1,12 @@
-//! Sessions and cookies made outside a request, for applications' own tests (feature
-//! `testing`; the public entry points are in `crate::testing`).
+//! Session cookies made outside a request, for applications' own tests (feature `testing`;
+//! the public entry point is in `crate::testing`).
 
-use std::sync::Arc;
-
-use actix_web::cookie::Key;
-
-use super::{state::Loaded, Backend, Session, Storage};
+use super::{Backend, Storage};
 use crate::{
-    config::Config,
     cookie::{server_token, set_cookie_text, Meta},
-    store::{ChangeSet, Entries, MemoryStore},
-    transport::Carrier,
+    store::{ChangeSet, Entries},
     SessionId, StoreError,
 };
-
-impl Session {
-    /// A loaded session holding `entries`, with a throwaway backend: loads succeed (there is
-    /// nothing more to load) and changes are only recorded.
-    pub(crate) fn fixture(entries: Entries) -> Self {
-        let backend = Backend {
-            config: Config::new(Key::generate()),
-            storage: Storage::Server(Arc::new(MemoryStore::new())),
-        };
-        let session = Self::new(Some(Arc::new(backend)), None, Carrier::Cookie);
-        {
-            let mut state = session.state();
-            state.entries = entries.into_iter().map(|(k, v)| (k, v.into())).collect();
-            state.loaded = Loaded::All;
-            state.exists = Some(true);
-        }
-        session
-    }
-}
 
 /// The `Set-Cookie` text of a new session holding `entries`, as `backend`'s middleware would
 /// issue it: saved in its store (or sealed, for the cookie store) with the configured TTL.

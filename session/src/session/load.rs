@@ -53,9 +53,9 @@ impl Session {
     /// ```
     ///
     /// # Errors
-    /// [`SessionError::Load`] when the store fails, [`SessionError::MissingMiddleware`] when the
-    /// request did not pass through the middleware. Undecodable or unknown sessions are not
-    /// errors: they become a fresh, empty session.
+    /// [`SessionError::Load`] when the store fails. Undecodable or unknown sessions are not
+    /// errors: they become a fresh, empty session; so does the [`Session::detached`] of a
+    /// request that did not pass through the middleware.
     pub async fn load(&self) -> Result<(), SessionError> {
         self.ensure_loaded(Keys::All).await
     }
@@ -65,10 +65,13 @@ impl Session {
     /// what this request already read or changed.
     ///
     /// ```
-    /// # async fn f(session: actix_typed_session::Session) -> Result<(), actix_typed_session::SessionError> {
+    /// # actix_web::rt::System::new().block_on(async {
+    /// # let session = actix_typed_session::Session::detached();
     /// session.load_keys(&["cart.items"]).await?;
     /// let items: Option<Vec<u32>> = session.get("cart.items")?;
-    /// # Ok(()) }
+    /// assert_eq!(items, None);
+    /// # Ok::<(), actix_typed_session::SessionError>(())
+    /// # }).unwrap();
     /// ```
     ///
     /// # Errors

@@ -2,7 +2,7 @@
 //! write, and the lifetime facts of the session it holds. Pure and synchronous.
 
 use std::{
-    collections::{BTreeSet, HashSet},
+    collections::{BTreeMap, BTreeSet, HashSet},
     time::Duration,
 };
 
@@ -46,6 +46,10 @@ pub(super) struct SessionState {
     pub(super) refreshed: bool,
     /// The user signed in by this request: the commit lists the renewed session as theirs.
     pub(super) signing_in: Option<String>,
+    /// Stored values a typed session found stale (they no longer decode as the field's type),
+    /// with their JSON text as loaded: removed from the store even when the response is a 5xx,
+    /// so that one stale value never fails every request of a session.
+    pub(super) stale: BTreeMap<String, String>,
 }
 
 impl SessionState {
@@ -64,6 +68,7 @@ impl SessionState {
             accessed: false,
             refreshed: false,
             signing_in: None,
+            stale: BTreeMap::new(),
         }
     }
 

@@ -49,7 +49,7 @@ where
     K: Into<String>,
     V: Serialize,
 {
-    Session::fixture(to_entries(entries))
+    Session::fixture(to_entries(entries), true)
 }
 
 /// A valid session cookie for `middleware`'s store, key and cookie settings, whose session
