@@ -22,7 +22,7 @@ use futures_util::future::LocalBoxFuture;
 
 use self::check::Names;
 pub use self::check::{Csrf, CsrfBuilder, CsrfService};
-use crate::{Session, SessionError, SessionExt as _, CSRF_KEY};
+use crate::{Session, SessionError, CSRF_KEY};
 
 /// Bytes of the secret, and of each mask.
 const SECRET_BYTES: usize = 32;
@@ -180,9 +180,9 @@ impl FromRequest for CsrfToken {
     type Future = LocalBoxFuture<'static, Result<Self, SessionError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let session = req.get_session();
+        let session = crate::session::attached(req.headers(), &req.extensions());
         let names = req.extensions().get::<Arc<Names>>().cloned();
-        Box::pin(async move { Self::load_named(&session, names.unwrap_or_default()).await })
+        Box::pin(async move { Self::load_named(&session?, names.unwrap_or_default()).await })
     }
 }
 

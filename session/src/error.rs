@@ -159,12 +159,12 @@ pub enum SessionError {
         /// The first absent key.
         key: String,
     },
-    /// The request did not pass through [`SessionMiddleware`](crate::SessionMiddleware).
-    /// Not returned by this version: such a request's
-    /// [`get_session`](crate::SessionExt::get_session) gives a working [`Session::detached`];
-    /// kept for code that matches on it.
-    ///
-    /// [`Session::detached`]: crate::Session::detached
+    /// The request did not pass through [`SessionMiddleware`](crate::SessionMiddleware): the
+    /// `Session` and typed extractors, [`Flash`](crate::Flash), [`CsrfToken`](crate::CsrfToken),
+    /// [`Csrf`](crate::Csrf) and [`LoadSession`](crate::LoadSession) fail with it (an opaque
+    /// 500), so an app that forgot `App::wrap` does not quietly forget every session. A unit test
+    /// without the middleware calls [`get_session`](crate::SessionExt::get_session) first,
+    /// which gives the request a working detached session that the extractors then use.
     #[error("no session on this request: is `SessionMiddleware` registered with `App::wrap`?")]
     MissingMiddleware,
 }

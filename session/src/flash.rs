@@ -8,7 +8,9 @@ use actix_web::{dev::Payload, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
-use crate::{Session, SessionError, SessionExt as _};
+use actix_web::HttpMessage as _;
+
+use crate::{Session, SessionError};
 
 /// The session key that holds the queue of flash messages; applications should leave it alone.
 pub const FLASH_KEY: &str = "__session.flash";
@@ -205,6 +207,7 @@ impl FromRequest for Flash {
     type Future = LocalBoxFuture<'static, Result<Self, SessionError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        Box::pin(Self::load(req.get_session()))
+        let session = crate::session::attached(req.headers(), &req.extensions());
+        Box::pin(async move { Self::load(session?).await })
     }
 }

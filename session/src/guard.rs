@@ -13,7 +13,7 @@ use actix_web::{
     body::EitherBody,
     dev::{ServiceRequest, ServiceResponse},
     guard::{Guard, GuardContext},
-    ResponseError as _,
+    HttpMessage as _, ResponseError as _,
 };
 use futures_util::future::{ready, LocalBoxFuture, Ready};
 
@@ -86,7 +86,12 @@ where
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let service = self.service.clone();
         Box::pin(async move {
-            if let Err(err) = req.get_session().load().await {
+            let session = crate::session::attached(req.headers(), &req.extensions());
+            let loaded = match session {
+                Ok(session) => session.load().await,
+                Err(err) => Err(err),
+            };
+            if let Err(err) = loaded {
                 let response = err.error_response();
                 return Ok(req.into_response(response).map_into_right_body());
             }

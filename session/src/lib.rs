@@ -6,28 +6,45 @@
 //! After the handler, only the keys that changed are written.
 //!
 //! # Quick start
+//! A whole app: a visit counter (the repository's `examples/src/bin/counter.rs`).
 //! ```no_run
+//! use actix_typed_session::{key_from_env, store::MemoryStore, Session, SessionMiddleware};
 //! use actix_web::{cookie::Key, get, App, HttpServer, Responder};
-//! use actix_typed_session::{store::MemoryStore, Session, SessionMiddleware};
 //!
 //! #[get("/")]
-//! async fn counter(session: Session) -> actix_web::Result<impl Responder> {
-//!     let n = session.update_or("counter", 1u64, |n| n + 1)?;
-//!     Ok(format!("{n}"))
+//! async fn index(session: Session) -> actix_web::Result<impl Responder> {
+//!     let visits: u64 = session.update_or("visits", 1, |n| n + 1)?;
+//!     Ok(format!("You have visited this page {visits} time(s).\n"))
 //! }
 //!
 //! #[actix_web::main]
 //! async fn main() -> std::io::Result<()> {
-//!     let key = Key::generate(); // load a fixed key in production
+//!     // 64 secret random bytes, base64 or hex (`openssl rand -base64 64`). A new key signs
+//!     // everyone out, so production apps must set one; this demo falls back to a key per run.
+//!     let key = key_from_env("SESSION_KEY").unwrap_or_else(|err| {
+//!         eprintln!("{err}; using a random key for this run");
+//!         Key::generate()
+//!     });
+//!     // One store for the whole server: built outside the closure, which runs once per worker.
 //!     let store = MemoryStore::new();
-//!     HttpServer::new(move || {
+//!     let port: u16 = std::env::var("PORT")
+//!         .ok()
+//!         .and_then(|p| p.parse().ok())
+//!         .unwrap_or(8080);
+//!     let server = HttpServer::new(move || {
 //!         App::new()
-//!             .wrap(SessionMiddleware::new(store.clone(), key.clone()))
-//!             .service(counter)
+//!             .wrap(
+//!                 SessionMiddleware::builder(store.clone(), key.clone())
+//!                     // Browsers drop `Secure` cookies sent over plain HTTP (localhost aside):
+//!                     // this demo serves plain HTTP. Keep the default (on) behind HTTPS.
+//!                     .cookie_secure(false)
+//!                     .build(),
+//!             )
+//!             .service(index)
 //!     })
-//!     .bind(("127.0.0.1", 8080))?
-//!     .run()
-//!     .await
+//!     .bind(("127.0.0.1", port))?;
+//!     println!("counter listening on http://127.0.0.1:{port}/ (reload to count; Ctrl-C to stop)");
+//!     server.run().await
 //! }
 //! ```
 //!

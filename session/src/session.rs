@@ -23,7 +23,10 @@ pub use self::extract::SessionExt;
 #[cfg(feature = "testing")]
 pub(crate) use self::fixture::mint;
 use self::state::SessionState;
-pub(crate) use self::{commit::TokenUpdate, extract::RequestSlot};
+pub(crate) use self::{
+    commit::TokenUpdate,
+    extract::{attached, RequestSlot},
+};
 use crate::{
     clock::Clock,
     config::Config,

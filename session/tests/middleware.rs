@@ -506,17 +506,28 @@ async fn maximum_lifetime_ends_a_session_whatever_its_refreshes() {
 }
 
 #[actix_web::test]
-async fn without_the_middleware_each_request_gets_a_detached_session() {
+async fn without_the_middleware_extraction_is_an_opaque_500() {
+    // An app that forgot `App::wrap(SessionMiddleware…)` must not quietly forget every session.
     let app = test::init_service(App::new().configure(routes)).await;
-    let res = get(&app, "/read", None).await;
-    assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(body(res).await, "0");
-    // Each request's session is its own, and saved nowhere.
-    for _ in 0..2 {
-        let res = get(&app, "/counter", None).await;
+    for uri in ["/read", "/counter", "/typed", "/flashes"] {
+        let res = get(&app, uri, None).await;
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR, "{uri}");
         assert!(set_cookie(&res).is_none());
-        assert_eq!(body(res).await, "1");
+        assert_eq!(body(res).await, "Internal Server Error", "{uri}");
     }
+}
+
+#[actix_web::test]
+async fn without_the_middleware_extractors_use_the_session_get_session_made() {
+    use actix_web::FromRequest as _;
+    // A handler's unit test: get_session() gives the request a working detached session, and
+    // the extractor hands that same session to the handler.
+    let (req, mut payload) = test::TestRequest::default().to_http_parts();
+    req.get_session().insert("counter", 41u64).unwrap();
+    let session = Session::from_request(&req, &mut payload).await.unwrap();
+    assert_eq!(session.get::<u64>("counter").unwrap(), Some(41));
+    session.insert("counter", 42u64).unwrap();
+    assert_eq!(req.get_session().get::<u64>("counter").unwrap(), Some(42));
 }
 
 #[actix_web::test]

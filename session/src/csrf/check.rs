@@ -22,7 +22,7 @@ use futures_util::{future::LocalBoxFuture, StreamExt as _};
 use percent_encoding::percent_decode_str;
 
 use super::{origin, verifies, CsrfRejection};
-use crate::{transport::Carrier, SessionExt as _};
+use crate::transport::Carrier;
 
 /// The field and header a token is read from; the [`CsrfToken`](super::CsrfToken) extractor
 /// finds them in the request to name its hidden input.
@@ -280,7 +280,7 @@ impl Settings {
         if is_safe(req.method()) || self.exempt.iter().any(|path| path == req.path()) {
             return Ok(None);
         }
-        let session = req.get_session();
+        let session = crate::session::attached(req.headers(), &req.extensions())?;
         if session.carrier() == Carrier::Header && !self.header_transport {
             return Ok(None);
         }

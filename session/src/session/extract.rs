@@ -166,14 +166,26 @@ impl SessionExt for actix_web::guard::GuardContext<'_> {
     }
 }
 
+/// The session that extractors and library middleware hand to app code: the middleware's, or
+/// the detached one that an earlier `get_session()` put into a request without it (a unit test).
+///
+/// # Errors
+/// [`SessionError::MissingMiddleware`] when the request has neither: an app that forgot
+/// `App::wrap(SessionMiddleware…)` answers an opaque 500 naming the fix in the log, instead of
+/// quietly forgetting every session it is given.
+pub(crate) fn attached(headers: &HeaderMap, ext: &Extensions) -> Result<Session, SessionError> {
+    from_extensions(headers, ext).ok_or(SessionError::MissingMiddleware)
+}
+
 /// Extracting a `Session` loads it (once per request, shared with other extractors).
 impl FromRequest for Session {
     type Error = SessionError;
     type Future = LocalBoxFuture<'static, Result<Self, SessionError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let session = req.get_session();
+        let session = attached(req.headers(), &req.extensions());
         Box::pin(async move {
+            let session = session?;
             session.load().await?;
             Ok(session)
         })

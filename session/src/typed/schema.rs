@@ -7,7 +7,7 @@ use futures_util::future::LocalBoxFuture;
 use serde_json::{Map, Value};
 
 use super::{BoxError, HttpRequest, Session, SessionError};
-use crate::SessionExt as _;
+use actix_web::HttpMessage as _;
 
 /// The extraction future of a typed session.
 pub type ExtractFuture<T> = LocalBoxFuture<'static, Result<T, SessionError>>;
@@ -42,8 +42,9 @@ pub fn extract<T: 'static>(
     schema: &'static Schema,
     wrap: fn(Session) -> Result<T, SessionError>,
 ) -> ExtractFuture<T> {
-    let session = req.get_session();
+    let session = crate::session::attached(req.headers(), &req.extensions());
     Box::pin(async move {
+        let session = session?;
         session.load_keys(schema.all).await?;
         wrap(session)
     })
