@@ -403,7 +403,8 @@ pub trait SessionStore: Send + Sync + 'static {
     /// the session unlisted, and listing fails the same way), as do the other user methods.
     ///
     /// # Errors
-    /// When the backend fails; the middleware then deletes the session and answers 500.
+    /// When the backend fails; the middleware then deletes the session and answers 500 (503
+    /// with `Retry-After` for [`StoreError::Unavailable`] and [`StoreError::Timeout`]).
     fn index_user_session(
         &self,
         user: &str,

@@ -12,6 +12,7 @@ use futures_util::future::LocalBoxFuture;
 
 use super::{Backend, Session};
 use crate::{
+    cookie::Tokens,
     transport::{request_token, Carrier},
     SessionError,
 };
@@ -73,7 +74,7 @@ impl RequestSlot {
 
 fn from_extensions(headers: &HeaderMap, ext: &Extensions) -> Session {
     ext.get::<Rc<RequestSlot>>().map_or_else(
-        || Session::new(None, None, Carrier::Cookie),
+        || Session::new(None, Tokens::default(), Carrier::Cookie),
         |slot| slot.session(headers).clone(),
     )
 }

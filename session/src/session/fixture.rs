@@ -8,7 +8,7 @@ use actix_web::cookie::Key;
 use super::{state::Loaded, Backend, Session, Storage};
 use crate::{
     config::Config,
-    cookie::{server_token, set_cookie_text, Meta},
+    cookie::{server_token, set_cookie_text, Meta, Tokens},
     store::{ChangeSet, Entries, MemoryStore},
     transport::Carrier,
     SessionId, StoreError,
@@ -22,7 +22,7 @@ impl Session {
             config: Config::new(Key::generate()),
             storage: Storage::Server(Arc::new(MemoryStore::new())),
         };
-        let session = Self::new(Some(Arc::new(backend)), None, Carrier::Cookie);
+        let session = Self::new(Some(Arc::new(backend)), Tokens::default(), Carrier::Cookie);
         {
             let mut state = session.state();
             state.entries = entries.into_iter().map(|(k, v)| (k, v.into())).collect();
