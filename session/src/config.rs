@@ -97,7 +97,9 @@ pub enum CookieLifecycle {
 ///   [`MAX_HEADER_TOKEN_BYTES`](crate::MAX_HEADER_TOKEN_BYTES) (8 KiB, the smallest
 ///   request-header limit of common proxies and servers) and a larger one is refused with
 ///   [`SaveError::TokenTooLarge`](crate::SaveError::TokenTooLarge).
-/// - `Vary` names the header the token is read from instead of `Cookie`.
+/// - `Vary` names the header the token is read from instead of `Cookie`, and every response
+///   that answers the token (or empties it) carries `Cache-Control: no-store` unless the app
+///   set its own, so no shared cache hands one client's token to another.
 ///
 /// A JSON API whose clients send `X-Session: <token>` and keep the one they are answered:
 ///

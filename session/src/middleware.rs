@@ -192,7 +192,9 @@ impl SessionMiddlewareBuilder {
         self
     }
 
-    /// Whether the cookie is `Secure` (sent over HTTPS only). Turn off only for local HTTP.
+    /// Whether the cookie is `Secure` (sent over HTTPS only). Browsers refuse a `Secure` cookie
+    /// over plain HTTP (most make an exception for `localhost`), so there every request starts
+    /// a new session. Turn it off only for local development over plain HTTP.
     pub fn cookie_secure(mut self, secure: bool) -> Self {
         self.config.cookie_secure = secure;
         self
