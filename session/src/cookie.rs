@@ -406,6 +406,19 @@ mod tests {
     }
 
     #[test]
+    fn partitioned_cookies_and_their_removals_say_so() {
+        let mut config = Config::new(actix_web::cookie::Key::generate());
+        config.cookie_partitioned = true;
+        let set = set_cookie_text(&config, "v.1~a", Duration::from_secs(60), true);
+        assert!(set.ends_with("; Max-Age=60; Partitioned"), "{set}");
+        let removal = set_cookie_header(&config, &removal_cookie(&config));
+        assert!(removal.ends_with("; Partitioned"), "{removal}");
+        config.cookie_partitioned = false;
+        let plain = set_cookie_header(&config, &removal_cookie(&config));
+        assert!(!plain.contains("Partitioned"), "{plain}");
+    }
+
+    #[test]
     fn server_cookies_verify_and_forgeries_do_not() {
         use actix_web::cookie::Key;
         struct Middleware {
