@@ -107,11 +107,11 @@
 //! | 4. after the handler, a pure plan says what the store needs, then it is carried out | `session/commit.rs` |
 //! | 5. the cookie is set or removed | `cookie.rs` (rendering), `middleware.rs` |
 //!
-//! Beside them: `config.rs` (settings), `clock.rs` (time), `error.rs`, `id.rs`, `store/` (one
-//! file or directory per store) and `testing.rs` (the acceptance suites). Dependencies point
-//! one way: `middleware` uses `session` and `cookie`; `session` uses `cookie` and `store`;
-//! nothing uses `middleware`, and `cookie` uses neither `session` nor `store`
-//! (`tests/layout.rs` checks this).
+//! Beside them: `config.rs` (settings and their checks), `clock.rs` (time), `error.rs`, `id.rs`,
+//! `key.rs` (the key from the environment), `store/` (one file or directory per store) and
+//! `testing.rs` (the acceptance suites). Dependencies point one way: `middleware` uses
+//! `session` and `cookie`; `session` uses `cookie` and `store`; nothing uses `middleware`, and
+//! `cookie` uses neither `session` nor `store` (`tests/layout.rs` checks this).
 #![forbid(unsafe_code)]
 // docs.rs only (see Cargo.toml): badges naming the feature behind each gated item.
 #![cfg_attr(docsrs, feature(doc_cfg))]
