@@ -185,3 +185,21 @@ fn bad_arguments_are_refused_with_usage() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not available"));
 }
+
+/// What a browser sends when a sibling subdomain planted a cookie of the same name with a
+/// longer `Path`: the planted one first. The real session is read, nothing is removed, and
+/// token-setting answers are not for caches.
+#[test]
+fn a_planted_cookie_before_the_real_one_is_skipped_not_removed() {
+    let server = Server::start(&["--store", "memory"]);
+    let first = server.get("/counter", None);
+    assert_eq!(first.header("cache-control"), Some("no-store"));
+    let cookie = first.cookie().unwrap();
+    server.get("/counter", Some(&cookie));
+    let planted = format!("session=tossed; {cookie}");
+    let read = server.get("/read", Some(&planted));
+    assert_eq!(read.answer(), Answer::ok("2"), "the valid session is read");
+    assert!(read.set_cookie().is_none(), "no removal of the real cookie");
+    let emptied = format!("session=; {cookie}");
+    assert_eq!(server.get("/read", Some(&emptied)).body, "2");
+}

@@ -10,6 +10,7 @@ use actix_web::{
 use crate::{
     clock::Clock,
     cookie::seal::{SealKey, SealKeys},
+    ConfigError,
 };
 
 /// Default session time to live: one day.
@@ -99,7 +100,9 @@ pub enum CookieLifecycle {
 ///   [`MAX_HEADER_TOKEN_BYTES`](crate::MAX_HEADER_TOKEN_BYTES) (8 KiB, the smallest
 ///   request-header limit of common proxies and servers) and a larger one is refused with
 ///   [`SaveError::TokenTooLarge`](crate::SaveError::TokenTooLarge).
-/// - `Vary` names the header the token is read from instead of `Cookie`.
+/// - `Vary` names the header the token is read from instead of `Cookie`, and every response
+///   that answers the token (or empties it) carries `Cache-Control: no-store` unless the app
+///   set its own, so no shared cache hands one client's token to another.
 ///
 /// A JSON API whose clients send `X-Session: <token>` and keep the one they are answered:
 ///
@@ -215,6 +218,7 @@ pub(crate) struct Config {
     pub(crate) cookie_secure: bool,
     pub(crate) cookie_http_only: bool,
     pub(crate) cookie_same_site: SameSite,
+    pub(crate) cookie_partitioned: bool,
     pub(crate) lifecycle: CookieLifecycle,
     pub(crate) ttl: Duration,
     pub(crate) refresh: TtlRefresh,
@@ -237,6 +241,7 @@ impl Config {
             cookie_secure: true,
             cookie_http_only: true,
             cookie_same_site: SameSite::Lax,
+            cookie_partitioned: false,
             lifecycle: CookieLifecycle::BrowserSession,
             ttl: DEFAULT_TTL,
             refresh: TtlRefresh::OnUpdate,
@@ -251,6 +256,68 @@ impl Config {
     pub(crate) fn key(&self) -> &SealKey {
         self.keys.current()
     }
+
+    /// Refuses settings that can never work: cookies browsers drop, and a maximum lifetime
+    /// that refuses every session. Checked whatever the transport, so switching it never
+    /// reveals a broken cookie.
+    ///
+    /// # Errors
+    /// The first [`ConfigError`] found.
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+        let name = &self.cookie_name;
+        let is_tchar = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+        if name.is_empty() || !name.chars().all(is_tchar) {
+            return Err(ConfigError::InvalidCookieName { name: name.clone() });
+        }
+        let breaks_header = |text: &str| text.chars().any(|c| c == ';' || c.is_ascii_control());
+        if breaks_header(&self.cookie_path) {
+            return Err(ConfigError::InvalidCookieAttribute {
+                attribute: "Path",
+                value: self.cookie_path.clone(),
+            });
+        }
+        if let Some(domain) = self.cookie_domain.as_deref().filter(|d| breaks_header(d)) {
+            return Err(ConfigError::InvalidCookieAttribute {
+                attribute: "Domain",
+                value: domain.to_owned(),
+            });
+        }
+        // Browsers match the prefixes case-insensitively.
+        let prefixed = |prefix: &str| {
+            name.get(..prefix.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+        };
+        if prefixed("__Host-") {
+            let fix = if !self.cookie_secure {
+                Some("set `cookie_secure(true)`")
+            } else if self.cookie_domain.is_some() {
+                Some("set `cookie_domain(None)`")
+            } else if self.cookie_path != "/" {
+                Some("set `cookie_path(\"/\")`")
+            } else {
+                None
+            };
+            if let Some(fix) = fix {
+                return Err(ConfigError::HostPrefix {
+                    name: name.clone(),
+                    fix,
+                });
+            }
+        }
+        if prefixed("__Secure-") && !self.cookie_secure {
+            return Err(ConfigError::SecurePrefixWithoutSecure { name: name.clone() });
+        }
+        if self.cookie_same_site == SameSite::None && !self.cookie_secure {
+            return Err(ConfigError::SameSiteNoneWithoutSecure);
+        }
+        if self.cookie_partitioned && !self.cookie_secure {
+            return Err(ConfigError::PartitionedWithoutSecure);
+        }
+        if let Some(max) = self.max_lifetime.filter(|max| max.as_secs() == 0) {
+            return Err(ConfigError::MaxLifetimeUnderOneSecond { max });
+        }
+        Ok(())
+    }
 }
 
 impl std::fmt::Debug for Config {
@@ -263,6 +330,7 @@ impl std::fmt::Debug for Config {
             .field("cookie_secure", &self.cookie_secure)
             .field("cookie_http_only", &self.cookie_http_only)
             .field("cookie_same_site", &self.cookie_same_site)
+            .field("cookie_partitioned", &self.cookie_partitioned)
             .field("lifecycle", &self.lifecycle)
             .field("ttl", &self.ttl)
             .field("refresh", &self.refresh)
@@ -270,5 +338,124 @@ impl std::fmt::Debug for Config {
             .field("transport", &self.transport)
             .field("keys", &self.keys.len())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn checked(change: impl FnOnce(&mut Config)) -> Result<(), ConfigError> {
+        let mut config = Config::new(Key::generate());
+        change(&mut config);
+        config.validate()
+    }
+
+    #[test]
+    fn the_defaults_and_sound_settings_pass() {
+        assert_eq!(checked(|_| {}), Ok(()));
+        assert_eq!(
+            checked(|c| {
+                c.cookie_name = "__Host-session".into();
+                c.cookie_same_site = SameSite::None;
+                c.cookie_partitioned = true;
+                c.max_lifetime = Some(Duration::from_secs(1));
+            }),
+            Ok(())
+        );
+        assert_eq!(
+            checked(|c| {
+                c.cookie_name = "__Secure-sid".into();
+                c.cookie_domain = Some("example.com".into());
+                c.cookie_path = "/app".into();
+            }),
+            Ok(())
+        );
+        assert_eq!(checked(|c| c.cookie_secure = false), Ok(()), "local HTTP");
+    }
+
+    #[test]
+    fn same_site_none_needs_secure() {
+        let err = checked(|c| {
+            c.cookie_same_site = SameSite::None;
+            c.cookie_secure = false;
+        });
+        assert_eq!(err, Err(ConfigError::SameSiteNoneWithoutSecure));
+    }
+
+    #[test]
+    fn partitioned_needs_secure() {
+        let err = checked(|c| {
+            c.cookie_partitioned = true;
+            c.cookie_secure = false;
+        });
+        assert_eq!(err, Err(ConfigError::PartitionedWithoutSecure));
+    }
+
+    #[test]
+    fn a_host_prefix_needs_secure_no_domain_and_the_root_path() {
+        let host = |change: fn(&mut Config)| {
+            checked(|c| {
+                c.cookie_name = "__host-sid".into(); // prefixes match case-insensitively
+                change(c);
+            })
+        };
+        let fix = |result: Result<(), ConfigError>| match result {
+            Err(ConfigError::HostPrefix { fix, .. }) => fix,
+            other => panic!("{other:?}"),
+        };
+        assert!(fix(host(|c| c.cookie_domain = Some("example.com".into()))).contains("domain"));
+        assert!(fix(host(|c| c.cookie_path = "/app".into())).contains("path"));
+        assert!(fix(host(|c| c.cookie_secure = false)).contains("secure"));
+        assert_eq!(host(|_| {}), Ok(()));
+    }
+
+    #[test]
+    fn a_secure_prefix_needs_secure() {
+        let err = checked(|c| {
+            c.cookie_name = "__Secure-sid".into();
+            c.cookie_secure = false;
+        });
+        assert_eq!(
+            err,
+            Err(ConfigError::SecurePrefixWithoutSecure {
+                name: "__Secure-sid".into()
+            })
+        );
+    }
+
+    #[test]
+    fn a_maximum_lifetime_under_a_second_is_refused() {
+        for max in [Duration::ZERO, Duration::from_millis(999)] {
+            assert_eq!(
+                checked(|c| c.max_lifetime = Some(max)),
+                Err(ConfigError::MaxLifetimeUnderOneSecond { max })
+            );
+        }
+    }
+
+    #[test]
+    fn cookie_names_and_attributes_must_fit_the_header() {
+        for name in ["", "a b", "a=b", "a;b", "sé", "a\"b", "a,b"] {
+            assert_eq!(
+                checked(|c| c.cookie_name = name.into()),
+                Err(ConfigError::InvalidCookieName { name: name.into() }),
+                "{name:?}"
+            );
+        }
+        assert!(matches!(
+            checked(|c| c.cookie_path = "/a;b".into()),
+            Err(ConfigError::InvalidCookieAttribute {
+                attribute: "Path",
+                ..
+            })
+        ));
+        assert!(matches!(
+            checked(|c| c.cookie_domain = Some("a.com\n".into())),
+            Err(ConfigError::InvalidCookieAttribute {
+                attribute: "Domain",
+                ..
+            })
+        ));
     }
 }

@@ -130,24 +130,75 @@ pub(crate) struct CookieFacts {
     pub(crate) stale_key: bool,
 }
 
-/// The session cookie's value, if the request carries one (its size and signature are checked
-/// when the session first needs it).
-pub(crate) fn session_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    find_cookie(headers, name).map(Cow::into_owned)
+/// The session tokens a request presents, in the order it sends them: usually none or one.
+///
+/// A browser sends several cookies of one name when they differ in `Path` or `Domain` (a
+/// sibling subdomain can plant one with a longer `Path`, which browsers send first). Each is
+/// tried in order and the first that verifies is the session, so a planted cookie can neither
+/// hide the real one nor have it removed. The work is one check per cookie, bounded by the
+/// request's header size.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Tokens {
+    first: Option<String>,
+    /// Empty (no allocation) in the common case of one token.
+    rest: Vec<String>,
 }
 
-/// The value of the first cookie called `name` in the request's `Cookie` headers.
+impl Tokens {
+    /// At most one token (a header transport carries one).
+    pub(crate) fn one(token: Option<String>) -> Self {
+        Self {
+            first: token,
+            rest: Vec::new(),
+        }
+    }
+
+    /// True when the request presented no token.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.first.is_none()
+    }
+
+    /// The tokens, in the request's order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &str> {
+        self.first
+            .as_deref()
+            .into_iter()
+            .chain(self.rest.iter().map(String::as_str))
+    }
+}
+
+impl<S: Into<String>> FromIterator<S> for Tokens {
+    fn from_iter<I: IntoIterator<Item = S>>(iter: I) -> Self {
+        let mut iter = iter.into_iter();
+        Self {
+            first: iter.next().map(Into::into),
+            rest: iter.map(Into::into).collect(),
+        }
+    }
+}
+
+/// The values of every session cookie of the request, in order (their sizes and signatures
+/// are checked when the session first needs them).
+pub(crate) fn session_cookies(headers: &HeaderMap, name: &str) -> Tokens {
+    find_cookies(headers, name).map(Cow::into_owned).collect()
+}
+
+/// The values of the cookies called `name` in the request's `Cookie` headers, in order. An
+/// empty value (what a removal leaves behind in a client that keeps it) is no cookie at all.
 ///
 /// A direct scan rather than `HttpRequest::cookie`, which parses and percent-decodes every
 /// cookie of every request. Percent-decoding happens only when a `%` is present: see the module
 /// docs for why that is unambiguous.
-fn find_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<Cow<'a, str>> {
-    let value = headers
+fn find_cookies<'a>(
+    headers: &'a HeaderMap,
+    name: &'a str,
+) -> impl Iterator<Item = Cow<'a, str>> + 'a {
+    headers
         .get_all(header::COOKIE)
         .filter_map(|header| std::str::from_utf8(header.as_bytes()).ok())
-        .find_map(|text| {
+        .flat_map(move |text| {
             // Each place the name occurs (a fast substring search), if it starts a pair.
-            text.match_indices(name).find_map(|(at, _)| {
+            text.match_indices(name).filter_map(move |(at, _)| {
                 let before = text[..at].trim_end_matches([' ', '\t']);
                 if !(before.is_empty() || before.ends_with(';')) {
                     return None;
@@ -156,12 +207,15 @@ fn find_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<Cow<'a, str>> {
                 let value = rest.strip_prefix('=')?;
                 Some(value.split(';').next().unwrap_or_default().trim())
             })
-        })?;
-    if value.contains('%') {
-        Some(percent_decode_str(value).decode_utf8_lossy())
-    } else {
-        Some(Cow::Borrowed(value))
-    }
+        })
+        .filter(|value| !value.is_empty())
+        .map(|value| {
+            if value.contains('%') {
+                percent_decode_str(value).decode_utf8_lossy()
+            } else {
+                Cow::Borrowed(value)
+            }
+        })
 }
 
 /// The value of a server-side session cookie (the signed id and facts): what the cookie
@@ -250,15 +304,24 @@ pub(crate) fn build_cookie(config: &Config, value: String, ttl: Duration) -> Coo
     cookie
 }
 
-/// The `Set-Cookie` header text for `cookie`: exactly what is sent, and what size checks measure.
+/// The `Set-Cookie` header text for `cookie` of `config`: exactly what is sent, and what size
+/// checks measure. `Partitioned` is appended by hand (the cookie crate actix uses has no such
+/// attribute).
 ///
 /// Not percent-encoded: every value the library makes is base64 (standard or URL-safe) plus
 /// `.`, `~` and digits, all legal cookie octets (RFC 6265), and none contains `%`, so the
 /// percent-decoding actix applies to incoming cookies gives them back unchanged. Encoding
 /// would turn each `/` and `=` of the ciphertext into three bytes, at random.
-pub(crate) fn set_cookie_header(cookie: &Cookie<'_>) -> String {
-    cookie.to_string()
+pub(crate) fn set_cookie_header(config: &Config, cookie: &Cookie<'_>) -> String {
+    let mut text = cookie.to_string();
+    if config.cookie_partitioned {
+        text.push_str(PARTITIONED);
+    }
+    text
 }
+
+/// The CHIPS attribute, last in the header.
+const PARTITIONED: &str = "; Partitioned";
 
 /// What [`set_cookie_header`] gives for [`build_cookie`]`(config, value, ttl)` (with `own_ttl`,
 /// a session with a TTL of its own, a `Max-Age` whatever the lifecycle), without building
@@ -274,7 +337,7 @@ pub(crate) fn set_cookie_text(
     let attributes = config.attributes.get_or_init(|| {
         let mut cookie = build_cookie(config, String::new(), ttl);
         cookie.set_max_age(None);
-        let rendered = set_cookie_header(&cookie);
+        let rendered = cookie.to_string();
         rendered[config.cookie_name.len() + 1..].to_owned()
     });
     let mut text =
@@ -287,6 +350,9 @@ pub(crate) fn set_cookie_text(
         use std::fmt::Write as _;
         let secs = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX);
         let _ = write!(text, "; Max-Age={secs}");
+    }
+    if config.cookie_partitioned {
+        text.push_str(PARTITIONED);
     }
     text
 }
@@ -311,8 +377,14 @@ mod tests {
         for persistent in [false, true] {
             for domain in [None, Some("example.com")] {
                 for (secure, http_only) in [(true, true), (false, false), (true, false)] {
-                    for same_site in [SameSite::Lax, SameSite::Strict, SameSite::None] {
+                    for (same_site, partitioned) in [
+                        (SameSite::Lax, false),
+                        (SameSite::Strict, false),
+                        (SameSite::None, false),
+                        (SameSite::None, true),
+                    ] {
                         let mut config = Config::new(Key::generate());
+                        config.cookie_partitioned = partitioned;
                         config.cookie_name = "sid".into();
                         config.cookie_path = "/app".into();
                         config.cookie_domain = domain.map(Into::into);
@@ -323,14 +395,27 @@ mod tests {
                             config.lifecycle = CookieLifecycle::Persistent;
                         }
                         for ttl in ttls {
-                            let expected =
-                                set_cookie_header(&build_cookie(&config, "v.1~a".into(), ttl));
+                            let cookie = build_cookie(&config, "v.1~a".into(), ttl);
+                            let expected = set_cookie_header(&config, &cookie);
                             assert_eq!(set_cookie_text(&config, "v.1~a", ttl, false), expected);
                         }
                     }
                 }
             }
         }
+    }
+
+    #[test]
+    fn partitioned_cookies_and_their_removals_say_so() {
+        let mut config = Config::new(actix_web::cookie::Key::generate());
+        config.cookie_partitioned = true;
+        let set = set_cookie_text(&config, "v.1~a", Duration::from_secs(60), true);
+        assert!(set.ends_with("; Max-Age=60; Partitioned"), "{set}");
+        let removal = set_cookie_header(&config, &removal_cookie(&config));
+        assert!(removal.ends_with("; Partitioned"), "{removal}");
+        config.cookie_partitioned = false;
+        let plain = set_cookie_header(&config, &removal_cookie(&config));
+        assert!(!plain.contains("Partitioned"), "{plain}");
     }
 
     #[test]
@@ -399,44 +484,43 @@ mod tests {
     }
 
     #[test]
-    fn finds_exactly_the_named_cookie() {
-        let req = TestRequest::default()
-            .insert_header((header::COOKIE, "xsession=no; a=1;session=yes=="))
-            .to_srv_request();
+    fn finds_exactly_the_named_cookies_in_order() {
+        let found = |headers: &[&str]| {
+            let mut req = TestRequest::default();
+            for &value in headers {
+                req = req.append_header((header::COOKIE, value));
+            }
+            let req = req.to_srv_request();
+            find_cookies(req.headers(), "session")
+                .map(Cow::into_owned)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(found(&["xsession=no; a=1;session=yes=="]), ["yes=="]);
+        assert_eq!(found(&["a=1", " session = v ; b=2"]), ["v"]);
+        assert_eq!(found(&["session=a%2Fb%3D"]), ["a/b="]);
+        assert!(found(&["sessions=1; session"]).is_empty());
         assert_eq!(
-            find_cookie(req.headers(), "session").as_deref(),
-            Some("yes==")
+            found(&["a=session=x; b=my session=y;\tsession\t= ok\t"]),
+            ["ok"]
         );
-        let req = TestRequest::default()
-            .append_header((header::COOKIE, "a=1"))
-            .append_header((header::COOKIE, " session = v ; b=2"))
-            .to_srv_request();
-        assert_eq!(find_cookie(req.headers(), "session").as_deref(), Some("v"));
-        let req = TestRequest::default()
-            .insert_header((header::COOKIE, "session=a%2Fb%3D"))
-            .to_srv_request();
+        assert!(
+            found(&["session="]).is_empty(),
+            "an empty value is no cookie"
+        );
+        assert!(found(&[]).is_empty());
         assert_eq!(
-            find_cookie(req.headers(), "session").as_deref(),
-            Some("a/b=")
+            found(&["session=tossed; a=1; session=", "session=real"]),
+            ["tossed", "real"],
+            "every one, in order, empty ones left out"
         );
-        let req = TestRequest::default()
-            .insert_header((header::COOKIE, "sessions=1; session"))
-            .to_srv_request();
-        assert_eq!(find_cookie(req.headers(), "session"), None);
-        let req = TestRequest::default()
-            .insert_header((
-                header::COOKIE,
-                "a=session=x; b=my session=y;\tsession\t= ok\t",
-            ))
-            .to_srv_request();
-        assert_eq!(find_cookie(req.headers(), "session").as_deref(), Some("ok"));
-        let req = TestRequest::default()
-            .insert_header((header::COOKIE, "session="))
-            .to_srv_request();
-        assert_eq!(find_cookie(req.headers(), "session").as_deref(), Some(""));
-        assert_eq!(
-            find_cookie(TestRequest::default().to_srv_request().headers(), "session"),
-            None
-        );
+    }
+
+    #[test]
+    fn tokens_keep_their_order() {
+        let tokens: Tokens = ["a", "b", "c"].into_iter().collect();
+        assert_eq!(tokens.iter().collect::<Vec<_>>(), ["a", "b", "c"]);
+        assert!(!tokens.is_empty());
+        assert!(Tokens::one(None).is_empty());
+        assert!(std::iter::empty::<String>().collect::<Tokens>().is_empty());
     }
 }

@@ -1,6 +1,9 @@
 //! Error types, one per failing operation.
 
-use actix_web::{http::StatusCode, HttpResponse, ResponseError};
+use actix_web::{
+    http::{header::HeaderValue, StatusCode},
+    HttpResponse, ResponseError,
+};
 use serde_json::error::Category;
 
 /// A boxed error from a store's backend, kept as the `#[source]` of [`StoreError`].
@@ -9,12 +12,21 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// A store operation failed.
 ///
 /// Stores map their backend's errors onto these variants so that the middleware can act on
-/// them: [`StoreError::Corrupt`] state is replaced by a fresh session, everything else fails the
-/// request with an opaque 500 and the cause in the log.
+/// them: [`StoreError::Corrupt`] state is replaced by a fresh session; an outage
+/// ([`StoreError::Unavailable`], [`StoreError::Timeout`]) fails the request with an opaque
+/// `503 Service Unavailable` and `Retry-After: 5`, so that load balancers and clients retry;
+/// everything else with an opaque `500 Internal Server Error`. The cause goes to the log, never
+/// to the body. This holds however the error reaches the response: a failed load in an
+/// extractor ([`SessionError::Load`]), a failed save after the handler ([`SaveError::Store`]),
+/// or a handler's own `?`.
+///
+/// Five seconds is long enough that clients do not hammer a store coming back from a restart
+/// or a failover, and short enough that a blip costs users little; the store's own timeouts
+/// bound how long each failing request takes.
 ///
 /// Handlers that call a store themselves (a [`SessionStore`](crate::store::SessionStore)
 /// method, a pool's connection, a pruning run) can return it with `?`: as a [`ResponseError`] it
-/// is the same opaque `500 Internal Server Error` as [`SessionError`], the cause logged.
+/// answers as above, the cause logged.
 ///
 /// ```
 /// use actix_web::web;
@@ -91,8 +103,10 @@ impl StoreError {
 
 /// An operation on a [`Session`](crate::Session) failed.
 ///
-/// As a [`ResponseError`] it is an opaque `500 Internal Server Error`: the body says nothing of
-/// the cause, which is logged with `tracing` when the response is built.
+/// As a [`ResponseError`] it is an opaque `500 Internal Server Error` (a
+/// `503 Service Unavailable` with `Retry-After` when a [`SessionError::Load`] is an outage, as
+/// [`StoreError`] says): the body says nothing of the cause, which is logged with `tracing` when
+/// the response is built.
 ///
 /// ```
 /// use actix_typed_session::{Session, SessionError};
@@ -152,6 +166,11 @@ pub enum SessionError {
         /// The session key.
         key: String,
     },
+    /// The session's creation or expiry time was asked before the session was loaded: the
+    /// handle came from [`SessionExt`](crate::SessionExt) without
+    /// [`Session::load`](crate::Session::load).
+    #[error("the session is not loaded: call `Session::load().await` first")]
+    Unloaded,
     /// A typed session's `load()` found some of its struct's required fields but not this one
     /// (a remover or an untyped `remove` took it): the stored struct is incomplete.
     #[error("session key `{key}` is absent while other required fields of its typed session are present")]
@@ -192,38 +211,66 @@ fn category_text(category: Category) -> &'static str {
     }
 }
 
+impl StoreError {
+    /// The status a request failed by this error answers: 503 for an outage, else 500.
+    pub(crate) fn status(&self) -> StatusCode {
+        match self {
+            Self::Unavailable(_) | Self::Timeout => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
 impl ResponseError for StoreError {
     fn status_code(&self) -> StatusCode {
-        StatusCode::INTERNAL_SERVER_ERROR
+        self.status()
     }
 
     fn error_response(&self) -> HttpResponse {
-        opaque_500("session store operation failed", self)
+        opaque(self.status(), "session store operation failed", self)
     }
 }
 
 impl ResponseError for SessionError {
     fn status_code(&self) -> StatusCode {
-        StatusCode::INTERNAL_SERVER_ERROR
+        match self {
+            Self::Load(err) => err.status(),
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        }
     }
 
     fn error_response(&self) -> HttpResponse {
-        opaque_500("session operation failed", self)
+        opaque(self.status_code(), "session operation failed", self)
     }
 }
 
-/// The one response clients see for any internal failure: a 500 whose body says nothing of the
-/// cause, which goes to the log with its whole chain.
-fn opaque_500(what: &str, err: &(dyn std::error::Error + 'static)) -> HttpResponse {
+/// Seconds a 503 asks clients to wait before retrying (see [`StoreError`] for why five).
+const RETRY_AFTER_SECS: &str = "5";
+
+/// The one response clients see for an internal failure: a 500, or a 503 with `Retry-After`
+/// for a store outage, whose body says nothing of the cause (the log gets its whole chain).
+pub(crate) fn opaque(
+    status: StatusCode,
+    what: &str,
+    err: &(dyn std::error::Error + 'static),
+) -> HttpResponse {
     crate::log::error_chain(what, err);
-    HttpResponse::InternalServerError()
+    let mut response = HttpResponse::build(status);
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response.insert_header((
+            actix_web::http::header::RETRY_AFTER,
+            HeaderValue::from_static(RETRY_AFTER_SECS),
+        ));
+    }
+    response
         .content_type("text/plain; charset=utf-8")
-        .body("Internal Server Error")
+        .body(status.canonical_reason().unwrap_or_default())
 }
 
-/// Saving the session after the handler ran failed; the response is turned into a 500.
+/// Saving the session after the handler ran failed; the response is turned into an opaque 500
+/// (a 503 with `Retry-After` when the store is down or timed out: see [`StoreError`]).
 ///
-/// The 500 carries this error, so an application's own middleware can see why, e.g. a
+/// The response carries this error, so an application's own middleware can see why, e.g. a
 /// cookie-store session that outgrew the 4096-byte cookie limit:
 ///
 /// ```
@@ -279,12 +326,83 @@ pub enum SaveError {
 
 impl ResponseError for SaveError {
     fn status_code(&self) -> StatusCode {
-        StatusCode::INTERNAL_SERVER_ERROR
+        match self {
+            Self::Store(err) => err.status(),
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        }
     }
 
     fn error_response(&self) -> HttpResponse {
-        opaque_500("could not save the session; answering 500", self)
+        let status = self.status_code();
+        let what = if status == StatusCode::SERVICE_UNAVAILABLE {
+            "could not save the session; answering 503"
+        } else {
+            "could not save the session; answering 500"
+        };
+        opaque(status, what, self)
     }
+}
+
+/// A [`SessionMiddlewareBuilder`](crate::SessionMiddlewareBuilder) setting that can never
+/// work, refused by [`try_build`](crate::SessionMiddlewareBuilder::try_build) (and by `build`,
+/// which panics with the same message).
+///
+/// ```
+/// use actix_web::cookie::{Key, SameSite};
+/// use actix_typed_session::{store::MemoryStore, ConfigError, SessionMiddleware};
+///
+/// let err = SessionMiddleware::builder(MemoryStore::new(), Key::generate())
+///     .cookie_same_site(SameSite::None)
+///     .cookie_secure(false)
+///     .try_build()
+///     .unwrap_err();
+/// assert!(matches!(err, ConfigError::SameSiteNoneWithoutSecure));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// Browsers drop a `SameSite=None` cookie that is not `Secure`.
+    #[error("a `SameSite=None` cookie must be `Secure`: browsers drop it otherwise (set `cookie_secure(true)`, or another `SameSite`)")]
+    SameSiteNoneWithoutSecure,
+    /// Browsers drop a `Partitioned` cookie that is not `Secure`.
+    #[error("a `Partitioned` cookie must be `Secure`: browsers drop it otherwise (set `cookie_secure(true)`)")]
+    PartitionedWithoutSecure,
+    /// A cookie named `__Host-…` must be `Secure`, host-only (no `Domain`) and have `Path=/`.
+    #[error("the cookie `{name}` has the `__Host-` prefix, which browsers accept only with `Secure`, no `Domain` and `Path=/`: {fix}")]
+    HostPrefix {
+        /// The cookie name.
+        name: String,
+        /// Which setting breaks the rule, and how to fix it.
+        fix: &'static str,
+    },
+    /// A cookie named `__Secure-…` must be `Secure`.
+    #[error("the cookie `{name}` has the `__Secure-` prefix, which browsers accept only with `Secure` (set `cookie_secure(true)`)")]
+    SecurePrefixWithoutSecure {
+        /// The cookie name.
+        name: String,
+    },
+    /// A maximum lifetime under one second refuses every cookie (lifetimes count whole seconds).
+    #[error("a maximum session lifetime under one second ({max:?}) refuses every session (use `None` for no maximum)")]
+    MaxLifetimeUnderOneSecond {
+        /// The setting.
+        max: std::time::Duration,
+    },
+    /// The cookie name is empty or holds a character a cookie name cannot (RFC 6265: visible
+    /// ASCII except separators such as `=`, `;`, `,`, spaces and quotes).
+    #[error("`{name}` is not a valid cookie name (visible ASCII letters, digits and `!#$%&'*+-.^_`|~` only)")]
+    InvalidCookieName {
+        /// The cookie name.
+        name: String,
+    },
+    /// The cookie's `Path` or `Domain` holds a `;` or a control character, which would break the
+    /// `Set-Cookie` header.
+    #[error("the cookie's {attribute} `{value}` holds a `;` or a control character")]
+    InvalidCookieAttribute {
+        /// `Path` or `Domain`.
+        attribute: &'static str,
+        /// The setting.
+        value: String,
+    },
 }
 
 #[cfg(test)]

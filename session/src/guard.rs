@@ -24,8 +24,8 @@ use crate::{SessionError, SessionExt as _};
 /// Register it inside [`SessionMiddleware`](crate::SessionMiddleware) (actix runs the last
 /// `wrap` first), on the whole app or only on the scope whose routes have session guards: each
 /// request through it costs the session's load (one store round trip for a request with a
-/// session cookie, none without) whether or not a guard reads it. A store failure answers the
-/// opaque 500 of [`SessionError`].
+/// session cookie, none without) whether or not a guard reads it. A store failure answers as
+/// [`SessionError`] does: an opaque 500, or a 503 with `Retry-After` in an outage.
 ///
 /// ```
 /// use actix_web::{guard, web, App, HttpResponse};

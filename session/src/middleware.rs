@@ -58,7 +58,9 @@ impl From<CookieStore> for SessionStorage {
 /// (or [`Session::load`](crate::Session::load)). After the handler it writes only the changes
 /// (nothing if the session was untouched), sets or removes the cookie, and adds `Vary: Cookie`
 /// when the session was read. A 5xx response saves nothing (except the removal of stale typed
-/// values it met: see `SessionData`); a failed save turns the response into an opaque 500.
+/// values it met: see `SessionData`); a failed save turns the response into an opaque 500, or a
+/// 503 with `Retry-After` when the store is down or timed out ([`StoreError`](crate::StoreError)
+/// says more).
 ///
 /// With a header [`Transport`] the token travels in a header instead of the cookie.
 ///
@@ -115,6 +117,7 @@ impl SessionMiddleware {
 /// | `Secure` | on |
 /// | `HttpOnly` | on |
 /// | `SameSite` | `Lax` |
+/// | `Partitioned` | off |
 /// | lifecycle | [`CookieLifecycle::BrowserSession`] |
 /// | TTL | one day |
 /// | refresh | [`TtlRefresh::OnUpdate`] |
@@ -158,6 +161,21 @@ impl std::fmt::Debug for SessionMiddlewareBuilder {
 
 impl SessionMiddlewareBuilder {
     /// The cookie's name.
+    ///
+    /// Prefer `__Host-session` on an HTTPS site that needs no `Domain`: browsers then accept
+    /// the cookie only when it is `Secure`, host-only and `Path=/`, and refuse it from plain
+    /// HTTP and from sibling subdomains, so no other site can plant or overwrite it. A
+    /// `__Secure-` name only requires `Secure`. [`try_build`](Self::try_build) refuses the
+    /// settings such a name rules out.
+    ///
+    /// ```
+    /// use actix_typed_session::{store::MemoryStore, SessionMiddleware};
+    ///
+    /// let key = actix_web::cookie::Key::generate();
+    /// let middleware = SessionMiddleware::builder(MemoryStore::new(), key)
+    ///     .cookie_name("__Host-session") // Secure and Path=/ are the defaults
+    ///     .build();
+    /// ```
     pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
         self.config.cookie_name = name.into();
         self
@@ -175,7 +193,9 @@ impl SessionMiddlewareBuilder {
         self
     }
 
-    /// Whether the cookie is `Secure` (sent over HTTPS only). Turn off only for local HTTP.
+    /// Whether the cookie is `Secure` (sent over HTTPS only). Browsers refuse a `Secure` cookie
+    /// over plain HTTP (most make an exception for `localhost`), so there every request starts
+    /// a new session. Turn it off only for local development over plain HTTP.
     pub fn cookie_secure(mut self, secure: bool) -> Self {
         self.config.cookie_secure = secure;
         self
@@ -190,6 +210,26 @@ impl SessionMiddlewareBuilder {
     /// The cookie's `SameSite`.
     pub fn cookie_same_site(mut self, same_site: SameSite) -> Self {
         self.config.cookie_same_site = same_site;
+        self
+    }
+
+    /// Whether the cookie is `Partitioned` (CHIPS): a browser keeps a separate cookie per
+    /// top-level site, for an app embedded in other sites' pages (an iframe), where
+    /// browsers that block third-party cookies would otherwise send none. Needs `Secure`
+    /// (and, to be sent in such an embed at all, `SameSite::None`). Off by default.
+    ///
+    /// ```
+    /// use actix_web::cookie::SameSite;
+    /// use actix_typed_session::{store::MemoryStore, SessionMiddleware};
+    ///
+    /// let key = actix_web::cookie::Key::generate();
+    /// let embedded_widget = SessionMiddleware::builder(MemoryStore::new(), key)
+    ///     .cookie_same_site(SameSite::None)
+    ///     .cookie_partitioned(true)
+    ///     .build();
+    /// ```
+    pub fn cookie_partitioned(mut self, partitioned: bool) -> Self {
+        self.config.cookie_partitioned = partitioned;
         self
     }
 
@@ -230,7 +270,8 @@ impl SessionMiddlewareBuilder {
         self
     }
 
-    /// An absolute maximum lifetime from the session's creation, whatever its refreshes.
+    /// An absolute maximum lifetime from the session's creation, whatever its refreshes (at
+    /// least one second: lifetimes count whole seconds).
     pub fn max_lifetime(mut self, max: Option<Duration>) -> Self {
         self.config.max_lifetime = max;
         self
@@ -253,13 +294,44 @@ impl SessionMiddlewareBuilder {
         self
     }
 
-    /// Builds the middleware.
-    pub fn build(self) -> SessionMiddleware {
-        SessionMiddleware {
+    /// Builds the middleware, refusing settings that can never work.
+    ///
+    /// ```
+    /// use actix_typed_session::{store::MemoryStore, ConfigError, SessionMiddleware};
+    ///
+    /// let key = actix_web::cookie::Key::generate();
+    /// let refused = SessionMiddleware::builder(MemoryStore::new(), key)
+    ///     .cookie_name("__Host-session")
+    ///     .cookie_path("/app")
+    ///     .try_build();
+    /// assert!(matches!(refused, Err(ConfigError::HostPrefix { .. })));
+    /// ```
+    ///
+    /// # Errors
+    /// A [`ConfigError`](crate::ConfigError) for: `SameSite::None`, `Partitioned` or a
+    /// `__Secure-` name without `Secure`; a `__Host-` name without `Secure`, with a `Domain` or
+    /// with a `Path` other than `/`; a maximum lifetime under one second; a cookie name that is
+    /// empty or not a valid token; a `Path` or `Domain` with `;` or control characters.
+    pub fn try_build(self) -> Result<SessionMiddleware, crate::ConfigError> {
+        self.config.validate()?;
+        Ok(SessionMiddleware {
             shared: Arc::new(Backend {
                 config: self.config,
                 storage: self.storage,
             }),
+        })
+    }
+
+    /// Builds the middleware.
+    ///
+    /// # Panics
+    /// On the settings [`try_build`](Self::try_build) refuses, with its error's message: they
+    /// are mistakes in the code, found at startup rather than as cookies browsers drop. Use
+    /// `try_build` when the settings come from outside the code.
+    pub fn build(self) -> SessionMiddleware {
+        match self.try_build() {
+            Ok(middleware) => middleware,
+            Err(err) => panic!("SessionMiddleware: {err}"),
         }
     }
 }
@@ -360,6 +432,10 @@ fn vary(config: &Config, headers: &mut HeaderMap) {
 /// token header (empty to remove) listed in `Access-Control-Expose-Headers` so that browser
 /// clients on other origins can read it.
 ///
+/// Such a response also gets `Cache-Control: no-store` unless the app set its own: a shared
+/// cache must never hand one client's token to another, and no cache (a browser's disk
+/// included) should keep a bearer credential. `private` would still let the browser store it.
+///
 /// # Errors
 /// [`SaveError::InvalidHeader`] when the answer is not a valid header value.
 fn answer(
@@ -372,11 +448,14 @@ fn answer(
         TokenUpdate::Keep => return Ok(()),
         TokenUpdate::Set(text) => text,
         TokenUpdate::Remove => match carrier {
-            Carrier::Cookie => set_cookie_header(&removal_cookie(config)),
+            Carrier::Cookie => set_cookie_header(config, &removal_cookie(config)),
             Carrier::Header => String::new(),
         },
     };
     let value = HeaderValue::try_from(text).map_err(SaveError::InvalidHeader)?;
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     match answer_header(config, carrier) {
         None => headers.append(header::SET_COOKIE, value),
         Some(name) => {
@@ -387,7 +466,7 @@ fn answer(
     Ok(())
 }
 
-/// Replaces the handler's response with an opaque 500 that carries the [`SaveError`]: an
+/// Replaces the handler's response with the opaque 500 (or 503) of the [`SaveError`]: an
 /// application's own middleware or `ErrorHandlers` can read it with `response().error()`.
 fn save_failed<B>(res: ServiceResponse<B>, err: SaveError) -> ServiceResponse<EitherBody<B>> {
     let response = actix_web::HttpResponse::from_error(err);
@@ -420,10 +499,12 @@ mod tests {
             );
             assert_eq!(get(&set, "x-session"), ["tok.1~a"], "{transport:?}");
             assert_eq!(get(&set, "access-control-expose-headers"), ["x-session"]);
+            assert_eq!(get(&set, "cache-control"), ["no-store"]);
             assert!(set.get(header::SET_COOKIE).is_none());
 
             let removed = answered(transport.clone(), Carrier::Header, TokenUpdate::Remove);
             assert_eq!(get(&removed, "x-session"), [""], "{transport:?}");
+            assert_eq!(get(&removed, "cache-control"), ["no-store"]);
             assert!(removed.get(header::SET_COOKIE).is_none());
 
             assert!(answered(transport, Carrier::Header, TokenUpdate::Keep).is_empty());
@@ -440,15 +521,28 @@ mod tests {
                 TokenUpdate::Set(text.into()),
             );
             assert_eq!(get(&set, "set-cookie"), [text]);
-            assert_eq!(set.len(), 1, "{transport:?}: {set:?}");
+            assert_eq!(get(&set, "cache-control"), ["no-store"]);
+            assert_eq!(set.len(), 2, "{transport:?}: {set:?}");
 
             let removed = answered(transport.clone(), Carrier::Cookie, TokenUpdate::Remove);
             let removal = get(&removed, "set-cookie");
             assert!(removal[0].starts_with("session=;"), "{removal:?}");
             assert!(removal[0].contains("Max-Age=0"), "{removal:?}");
-            assert_eq!(removed.len(), 1);
+            assert_eq!(get(&removed, "cache-control"), ["no-store"]);
+            assert_eq!(removed.len(), 2);
 
             assert!(answered(transport, Carrier::Cookie, TokenUpdate::Keep).is_empty());
+        }
+    }
+
+    #[test]
+    fn an_apps_own_cache_control_is_kept() {
+        let config = Config::new(Key::generate());
+        for update in [TokenUpdate::Set("session=tok".into()), TokenUpdate::Remove] {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private"));
+            answer(&config, Carrier::Cookie, update, &mut headers).unwrap();
+            assert_eq!(get(&headers, "cache-control"), ["private"]);
         }
     }
 
@@ -468,5 +562,19 @@ mod tests {
         assert_eq!(varied(Transport::header()), ["x-session"]);
         assert_eq!(varied(Transport::bearer()), ["authorization"]);
         assert_eq!(varied(Transport::both()), ["cookie", "x-session"]);
+    }
+
+    #[test]
+    fn build_panics_with_the_message_of_try_build() {
+        let err = crate::ConfigError::SameSiteNoneWithoutSecure.to_string();
+        let panicked = std::panic::catch_unwind(|| {
+            SessionMiddleware::builder(crate::store::MemoryStore::new(), Key::generate())
+                .cookie_same_site(SameSite::None)
+                .cookie_secure(false)
+                .build()
+        })
+        .unwrap_err();
+        let message = panicked.downcast_ref::<String>().unwrap();
+        assert!(message.contains(&err), "{message}");
     }
 }

@@ -6,6 +6,7 @@ mod detached;
 mod extract;
 #[cfg(feature = "testing")]
 mod fixture;
+mod lifetime;
 mod load;
 mod stale;
 mod state;
@@ -30,7 +31,7 @@ pub(crate) use self::{
 use crate::{
     clock::Clock,
     config::Config,
-    cookie::{Incoming, MAX_TTL},
+    cookie::{Incoming, Tokens, MAX_TTL},
     store::{DynStore, Entries, Keys},
     transport::Carrier,
     SessionError, SessionId,
@@ -82,9 +83,9 @@ pub enum SessionStatus {
 /// What the clones of one [`Session`] share.
 struct Handle {
     shared: Option<Arc<Backend>>,
-    /// The session token (the cookie's value, or the header's) as sent, verified only on
+    /// The session tokens (the cookies' values, or the header's) as sent, verified only on
     /// first need.
-    raw_token: Option<String>,
+    raw_tokens: Tokens,
     /// How the request carried its token, and so how the response answers it.
     carrier: Carrier,
     incoming: OnceLock<Option<Incoming>>,
@@ -141,18 +142,14 @@ impl fmt::Debug for Session {
 }
 
 impl Session {
-    pub(crate) fn new(
-        shared: Option<Arc<Backend>>,
-        raw_token: Option<String>,
-        carrier: Carrier,
-    ) -> Self {
+    pub(crate) fn new(shared: Option<Arc<Backend>>, raw_tokens: Tokens, carrier: Carrier) -> Self {
         let born = shared
             .as_ref()
             .map_or_else(Clock::system, |s| s.config.clock.clone())
             .unix_secs();
         Self(Arc::new(Handle {
             shared,
-            raw_token,
+            raw_tokens,
             carrier,
             incoming: OnceLock::new(),
             load_lock: futures_util::lock::Mutex::new(()),

@@ -26,7 +26,10 @@
 //! sessions; without them a store answers [`StoreError::Unsupported`] and sign-in still works.
 //!
 //! Map backend failures onto [`StoreError`]; return [`StoreError::Corrupt`] for state that exists
-//! but cannot be decoded, and the middleware will start a fresh session.
+//! but cannot be decoded, and the middleware will start a fresh session. Return
+//! [`StoreError::Unavailable`] or [`StoreError::Timeout`] when the backend is down or slow:
+//! those answer `503` with `Retry-After`, so clients and load balancers retry; anything else is
+//! an opaque `500`.
 //!
 //! ```
 //! use std::{collections::HashMap, sync::Mutex, time::{Duration, Instant}};
@@ -403,7 +406,8 @@ pub trait SessionStore: Send + Sync + 'static {
     /// the session unlisted, and listing fails the same way), as do the other user methods.
     ///
     /// # Errors
-    /// When the backend fails; the middleware then deletes the session and answers 500.
+    /// When the backend fails; the middleware then deletes the session and answers 500 (503
+    /// with `Retry-After` for [`StoreError::Unavailable`] and [`StoreError::Timeout`]).
     fn index_user_session(
         &self,
         user: &str,

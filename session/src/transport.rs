@@ -8,7 +8,7 @@ use actix_web::http::header::{self, HeaderMap, HeaderName};
 
 use crate::{
     config::{Config, Transport},
-    cookie::{check_size, session_cookie, set_cookie_text, MAX_COOKIE_BYTES},
+    cookie::{check_size, session_cookies, set_cookie_text, Tokens, MAX_COOKIE_BYTES},
     SaveError,
 };
 
@@ -65,20 +65,21 @@ impl Carrier {
     }
 }
 
-/// The token a request presents (`None` when it presents none), and its carrier.
-pub(crate) fn request_token(config: &Config, headers: &HeaderMap) -> (Option<String>, Carrier) {
+/// The tokens a request presents (none, or every cookie of the session's name), and its
+/// carrier.
+pub(crate) fn request_token(config: &Config, headers: &HeaderMap) -> (Tokens, Carrier) {
     match &config.transport {
         Transport::Cookie => (
-            session_cookie(headers, &config.cookie_name),
+            session_cookies(headers, &config.cookie_name),
             Carrier::Cookie,
         ),
-        Transport::Header(name) => (header_token(headers, name), Carrier::Header),
-        Transport::Bearer(_) => (bearer_token(headers), Carrier::Header),
+        Transport::Header(name) => (Tokens::one(header_token(headers, name)), Carrier::Header),
+        Transport::Bearer(_) => (Tokens::one(bearer_token(headers)), Carrier::Header),
         Transport::Both(name) if headers.contains_key(name) => {
-            (header_token(headers, name), Carrier::Header)
+            (Tokens::one(header_token(headers, name)), Carrier::Header)
         }
         Transport::Both(_) => (
-            session_cookie(headers, &config.cookie_name),
+            session_cookies(headers, &config.cookie_name),
             Carrier::Cookie,
         ),
     }
@@ -142,7 +143,9 @@ mod tests {
         for &(name, value) in headers {
             req = req.append_header((name, value));
         }
-        request_token(&config(transport), req.to_srv_request().headers())
+        let (tokens, carrier) = request_token(&config(transport), req.to_srv_request().headers());
+        let first = tokens.iter().next().map(str::to_owned);
+        (first, carrier)
     }
 
     #[test]

@@ -219,10 +219,11 @@ async fn store_down_fails_only_session_routes_opaquely_and_recovers() {
 
     store.fail_load.store(true, SeqCst);
     let res = get(&app, "/read", Some(&cookie)).await;
-    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(res.headers().get("retry-after").unwrap(), "5");
     let text = body(res).await;
     assert_eq!(
-        text, "Internal Server Error",
+        text, "Service Unavailable",
         "the body says nothing of the cause"
     );
     assert!(
@@ -241,7 +242,7 @@ async fn store_down_fails_only_session_routes_opaquely_and_recovers() {
 }
 
 #[actix_web::test]
-async fn a_failed_save_turns_the_response_into_a_500() {
+async fn a_failed_save_turns_the_response_into_a_503_in_an_outage() {
     let (logs, _guard) = Logs::capture();
     let store = Instrumented::default();
     let key = Key::generate();
@@ -249,9 +250,10 @@ async fn a_failed_save_turns_the_response_into_a_500() {
     let cookie = set_cookie(&get(&app, "/counter", None).await).unwrap();
     store.fail_save.store(true, SeqCst);
     let res = get(&app, "/counter", Some(&cookie)).await;
-    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(res.headers().get("retry-after").unwrap(), "5");
     assert!(set_cookie(&res).is_none());
-    assert_eq!(body(res).await, "Internal Server Error");
+    assert_eq!(body(res).await, "Service Unavailable");
     assert!(logs.text().contains("could not save the session"));
     store.fail_save.store(false, SeqCst);
     assert_eq!(

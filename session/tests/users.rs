@@ -242,7 +242,7 @@ impl SessionStore for IndexFails {
 }
 
 /// A signed-in session the store could not list would survive "log out everywhere": the sign-in
-/// fails with a 500 and leaves no session behind.
+/// fails (a 503: the index is unavailable) and leaves no session behind.
 #[actix_web::test]
 async fn a_sign_in_that_cannot_be_listed_fails_and_keeps_no_session() {
     let store = IndexFails::default();
@@ -252,7 +252,7 @@ async fn a_sign_in_that_cannot_be_listed_fails_and_keeps_no_session() {
     )
     .await;
     let res = get(&app, "/login/ada", None).await;
-    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(
         set_cookie(&res).is_none(),
         "no cookie for a session that is not kept"

@@ -2,7 +2,7 @@
 //! server on a few shared sessions (gets, sets, removes, renewals, purges, reads with a past
 //! cookie, sign-ins and log-outs everywhere), a history is recorded, and [`checker::check`]
 //! verifies the promises against it (no lost acknowledged write, no resurrected session,
-//! opaque 500s only during faults, no hang).
+//! only the opaque 503 of an outage, and only during faults; no hang).
 //!
 //! Each run prints its seed; `HARNESS_SEED=<seed>` replays the same operations per client
 //! (timing, and so interleaving, is the machine's). `HARNESS_SECS` lengthens runs (soak).

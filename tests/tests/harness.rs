@@ -26,7 +26,7 @@ use session_tests::{
     redis_server::{RedisCluster, RedisServer},
 };
 
-/// Store calls give up after this; a fault longer than it must turn into 500s, not hangs.
+/// Store calls give up after this; a fault longer than it must turn into 503s, not hangs.
 const STORE_TIMEOUT: Duration = Duration::from_millis(400);
 /// After a fault ends, requests may still fail for this long (connections re-established).
 const GRACE: Duration = Duration::from_secs(1);
@@ -193,7 +193,7 @@ fn assert_recovered(ops: &[Op], faults: &[Fault]) {
 }
 
 /// Redis runs without persistence: a restart loses every session. Requests during the outage
-/// get the opaque 500; afterwards every old cookie finds nothing (the checker treats the
+/// get the opaque 503; afterwards every old cookie finds nothing (the checker treats the
 /// restart as a purge of every earlier session and flags any that answers), new sessions
 /// work, and no request fails.
 #[test]
@@ -221,7 +221,7 @@ fn harness_redis_restart_loses_exactly_the_sessions_and_recovers() {
     let f = &faults[0];
     assert!(
         ops.iter()
-            .any(|o| o.start > f.start && o.end < f.end && o.status == Some(500)),
+            .any(|o| o.start > f.start && o.end < f.end && o.status == Some(503)),
         "no request failed while Redis was down"
     );
     // Every pre-restart cookie used after the restart found nothing.
@@ -244,7 +244,7 @@ fn harness_redis_restart_loses_exactly_the_sessions_and_recovers() {
 }
 
 /// A Redis that stops answering (SIGSTOP) longer than the store timeout: requests fail with
-/// the opaque 500 within the timeout, and after SIGCONT every acknowledged write is there.
+/// the opaque 503 within the timeout, and after SIGCONT every acknowledged write is there.
 #[test]
 fn harness_redis_pause_fails_fast_and_loses_nothing() {
     let redis = Arc::new(Mutex::new(RedisServer::start()));
@@ -267,7 +267,7 @@ fn harness_redis_pause_fails_fast_and_loses_nothing() {
         },
     );
     assert_recovered(&ops, &faults);
-    let failed: Vec<&Op> = ops.iter().filter(|o| o.status == Some(500)).collect();
+    let failed: Vec<&Op> = ops.iter().filter(|o| o.status == Some(503)).collect();
     assert!(!failed.is_empty(), "the pause failed no request");
     // A load and a save may each wait out the store timeout, plus queueing on a busy machine.
     let slowest = failed.iter().map(|o| o.end - o.start).max().unwrap();
@@ -282,7 +282,7 @@ fn harness_redis_pause_fails_fast_and_loses_nothing() {
 }
 
 /// PostgreSQL restarted mid-run (fast shutdown, same data): requests during the outage get
-/// the opaque 500, nothing acknowledged is lost, and requests succeed afterwards.
+/// the opaque 503, nothing acknowledged is lost, and requests succeed afterwards.
 #[test]
 fn harness_postgres_restart_loses_nothing() {
     let pg = Arc::new(Mutex::new(PostgresServer::start()));
@@ -318,7 +318,7 @@ fn harness_postgres_restart_loses_nothing() {
 /// `bound` (a load and a save may each wait out the store timeout, plus queueing on a busy
 /// machine), never hanging.
 fn assert_failed_fast(what: &str, ops: &[Op], bound: Duration) {
-    let failed: Vec<&Op> = ops.iter().filter(|o| o.status == Some(500)).collect();
+    let failed: Vec<&Op> = ops.iter().filter(|o| o.status == Some(503)).collect();
     assert!(!failed.is_empty(), "{what} failed no request");
     let slowest = failed.iter().map(|o| o.end - o.start).max().unwrap();
     println!(
@@ -344,7 +344,7 @@ const SLOW_DATABASE: (Duration, Duration, Duration) = (
 
 /// A PostgreSQL that stops answering (SIGSTOP to its postmaster and every backend, by pid)
 /// for twice the store timeout, as a database stalled on its disk: requests needing the
-/// store fail with the opaque 500 within the timeout (never a hang, never a wrong 200), and
+/// store fail with the opaque 503 within the timeout (never a hang, never a wrong 200), and
 /// after SIGCONT every acknowledged write is there.
 #[test]
 fn harness_postgres_pause_fails_fast_and_loses_nothing() {
@@ -419,7 +419,7 @@ fn hold_sqlite_write_lock(db: &std::path::Path, hold: Duration) {
 
 /// A slow SQLite database: another connection holds the write lock (`BEGIN EXCLUSIVE`) for
 /// twice the store timeout. Writes that cannot get the lock within the timeout fail with
-/// the opaque 500 (never a hang, never a wrong 200); afterwards writes succeed again and every
+/// the opaque 503 (never a hang, never a wrong 200); afterwards writes succeed again and every
 /// acknowledged write is there.
 #[test]
 fn harness_sqlite_write_lock_held_elsewhere_fails_fast_and_loses_nothing() {
@@ -705,7 +705,7 @@ fn harness_catches_a_store_whose_log_out_everywhere_leaves_sessions_alive() {
 }
 
 /// A Redis Cluster master killed mid-run (3 masters with a replica each): its replica is
-/// promoted, requests for its slots fail with the opaque 500 until the cluster is whole again,
+/// promoted, requests for its slots fail with the opaque 503 until the cluster is whole again,
 /// and then succeed. Replication is asynchronous, so the promoted replica may lack what was
 /// acknowledged in the last moments before the kill (writes, removals, purges): the checker
 /// excuses exactly the changes that ended within 1 s before the kill or during the

@@ -13,7 +13,7 @@ use actix_typed_session::{
 };
 use actix_web::cookie::Key;
 use session_tests::postgres_server::PostgresServer;
-use sql_support::{app, HOUR, OPAQUE_500};
+use sql_support::{app, HOUR, OPAQUE_503};
 
 fn store(server: &PostgresServer) -> PostgresStore {
     PostgresStore::open(&server.url()).unwrap()
@@ -189,7 +189,7 @@ async fn postgres_corrupt_rows_are_a_fresh_session() {
     assert_eq!(body(res).await, "1");
 }
 
-/// The server stops: session routes answer an opaque 500 within the timeout, others keep
+/// The server stops: session routes answer an opaque 503 within the timeout, others keep
 /// working; once it is back (same data), requests work again without restarting the app.
 #[actix_web::test]
 async fn postgres_stopped_fails_only_session_routes_and_recovers_after_restart() {
@@ -209,12 +209,13 @@ async fn postgres_stopped_fails_only_session_routes_and_recovers_after_restart()
         let started = Instant::now();
         let res = get(&app, uri, Some(&cookie)).await;
         let took = started.elapsed();
-        assert_eq!(res.status(), 500, "{uri} with PostgreSQL down");
+        assert_eq!(res.status(), 503, "{uri} with PostgreSQL down");
+        assert_eq!(res.headers().get("retry-after").unwrap(), "5", "{uri}");
         assert!(
             took < timeout + Duration::from_millis(500),
             "{uri} took {took:?}"
         );
-        assert_eq!(body(res).await, OPAQUE_500, "{uri}: opaque 500");
+        assert_eq!(body(res).await, OPAQUE_503, "{uri}: opaque 503");
     }
     let err = store
         .load(&SessionId::generate(), Keys::All, None)

@@ -116,6 +116,8 @@ fn only_session_key(server: &RedisServer) -> String {
 
 /// The whole body of every 500 the library answers: nothing of the cause.
 const OPAQUE_500: &str = "Internal Server Error";
+/// The whole body of every 503 (a store outage or timeout): nothing of the cause either.
+const OPAQUE_503: &str = "Service Unavailable";
 
 on_both_backends! {
     async fn passes_the_store_suite(backend: Backend) {
@@ -522,13 +524,14 @@ on_both_backends! {
             let started = Instant::now();
             let res = get(&app, uri, Some(&cookie)).await;
             let took = started.elapsed();
-            assert_eq!(res.status(), 500, "{uri} with Redis down");
+            assert_eq!(res.status(), 503, "{uri} with Redis down");
+            assert_eq!(res.headers().get("retry-after").unwrap(), "5", "{uri}: retry soon");
             assert!(
                 took < deadline + Duration::from_millis(500),
                 "{uri} took {took:?}"
             );
             let text = body(res).await;
-            assert_eq!(text, OPAQUE_500, "{uri}: opaque 500");
+            assert_eq!(text, OPAQUE_503, "{uri}: opaque 503");
         }
         let res = get(&app, "/noop", Some(&cookie)).await;
         assert_eq!(
@@ -585,16 +588,18 @@ on_both_backends! {
         let res = get(&app, "/counter", Some(&cookie)).await;
         let took = started.elapsed();
         let status = res.status();
+        let retry = res.headers().get("retry-after").cloned();
         let text = body(res).await;
         let res = get(&app, "/noop", Some(&cookie)).await;
         let noop = res.status();
         server.resume();
-        assert_eq!(status, 500, "a frozen Redis fails the request");
+        assert_eq!(status, 503, "a frozen Redis fails the request");
+        assert_eq!(retry.unwrap(), "5");
         assert!(
             took < deadline + Duration::from_millis(500),
             "bounded wait: {took:?}"
         );
-        assert_eq!(text, OPAQUE_500, "opaque 500");
+        assert_eq!(text, OPAQUE_503, "opaque 503");
         assert_eq!(noop, 200);
 
         let res = get(&app, "/counter", Some(&cookie)).await;
@@ -732,7 +737,7 @@ async fn unwatched_connections_cost_one_failed_request_per_restart() {
         let res = get(&app, "/read", Some(&cookie)).await;
         match res.status().as_u16() {
             200 => {}
-            500 => failed += 1,
+            503 => failed += 1,
             other => panic!("unexpected {other}"),
         }
     }

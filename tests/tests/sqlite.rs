@@ -14,7 +14,7 @@ use actix_typed_session::{
     SessionId, SessionMiddleware, StoreError,
 };
 use actix_web::cookie::Key;
-use sql_support::{app, HOUR, OPAQUE_500};
+use sql_support::{app, HOUR, OPAQUE_503};
 
 fn store(dir: &Path) -> SqliteStore {
     SqliteStore::open(dir.join("sessions.db")).unwrap()
@@ -244,7 +244,7 @@ async fn sqlite_corrupt_rows_are_a_fresh_session() {
 }
 
 /// Another connection holds the write lock past the store's timeout: writes fail with an
-/// opaque 500 within the timeout, reads and routes without the session keep working, and everything
+/// opaque 503 within the timeout, reads and routes without the session keep working, and everything
 /// works again once the lock is released, without a restart.
 #[actix_web::test]
 async fn sqlite_locked_database_fails_only_session_writes_and_recovers() {
@@ -265,12 +265,13 @@ async fn sqlite_locked_database_fails_only_session_writes_and_recovers() {
         let started = Instant::now();
         let res = get(&app, uri, Some(&cookie)).await;
         let took = started.elapsed();
-        assert_eq!(res.status(), 500, "{uri} with the database locked");
+        assert_eq!(res.status(), 503, "{uri} with the database locked");
+        assert_eq!(res.headers().get("retry-after").unwrap(), "5", "{uri}");
         assert!(
             took < timeout * 2 + Duration::from_millis(500),
             "{uri} took {took:?}"
         );
-        assert_eq!(body(res).await, OPAQUE_500, "{uri}: opaque 500");
+        assert_eq!(body(res).await, OPAQUE_503, "{uri}: opaque 503");
     }
     let err = store
         .save(&SessionId::generate(), &ChangeSet::create(), HOUR)
@@ -290,6 +291,25 @@ async fn sqlite_locked_database_fails_only_session_writes_and_recovers() {
     let res = get(&app, "/counter", Some(&cookie)).await;
     assert_eq!(res.status(), 200, "works again once the lock is released");
     assert_eq!(body(res).await, "2");
+}
+
+/// Sessions are credentials: the database and its WAL files are the owner's alone, whatever
+/// the umask (SQLite alone would make them 0644).
+#[cfg(unix)]
+#[actix_web::test]
+async fn sqlite_files_are_created_readable_by_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+    let changes = ChangeSet::create().upsert("k", "1");
+    store
+        .save(&SessionId::generate(), &changes, HOUR)
+        .await
+        .unwrap();
+    for name in ["sessions.db", "sessions.db-wal", "sessions.db-shm"] {
+        let meta = std::fs::metadata(dir.path().join(name)).unwrap();
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600, "{name}");
+    }
 }
 
 #[actix_web::test]

@@ -26,7 +26,8 @@ use crate::{
 ///
 /// As a handler's error it answers 401 when no user is signed in, 501 when the store cannot
 /// list sessions (the [`CookieStore`](crate::store::CookieStore): its sessions live in the
-/// browsers), and an opaque 500 otherwise, the cause logged.
+/// browsers), and otherwise an opaque 500 (a 503 with `Retry-After` when the store is down or
+/// timed out, as [`StoreError`] says), the cause logged.
 ///
 /// ```
 /// use actix_web::{http::StatusCode, ResponseError};
@@ -65,14 +66,15 @@ impl ResponseError for UserSessionsError {
         match self {
             Self::NotSignedIn => StatusCode::UNAUTHORIZED,
             Self::Unsupported(_) => StatusCode::NOT_IMPLEMENTED,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Store(err) => err.status(),
+            Self::Session(err) => err.status_code(),
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
         if status.is_server_error() {
-            crate::log::error_chain("user sessions operation failed", self);
+            return crate::error::opaque(status, "user sessions operation failed", self);
         }
         HttpResponse::build(status)
             .content_type("text/plain; charset=utf-8")

@@ -118,7 +118,7 @@ impl Session {
     /// What the request's cookie said, as far as it has been verified.
     fn request_cookie(&self) -> RequestCookie<'_> {
         RequestCookie {
-            presented: self.0.raw_token.is_some(),
+            presented: !self.0.raw_tokens.is_empty(),
             verified: self.0.incoming.get().map(Option::as_ref),
         }
     }

@@ -6,7 +6,12 @@ use std::sync::Arc;
 use actix_web::cookie::Key;
 
 use super::{state::Loaded, Backend, Session, Storage};
-use crate::{config::Config, store::Entries, store::MemoryStore, transport::Carrier};
+use crate::{
+    config::Config,
+    cookie::Tokens,
+    store::{Entries, MemoryStore},
+    transport::Carrier,
+};
 
 impl Session {
     /// A working, empty session of its own, in memory and outside any request: reads and writes
@@ -37,7 +42,7 @@ impl Session {
             config: Config::new(Key::generate()),
             storage: Storage::Server(Arc::new(MemoryStore::new())),
         };
-        let session = Self::new(Some(Arc::new(backend)), None, Carrier::Cookie);
+        let session = Self::new(Some(Arc::new(backend)), Tokens::default(), Carrier::Cookie);
         {
             let mut state = session.state();
             state.entries = entries.into_iter().map(|(k, v)| (k, v.into())).collect();

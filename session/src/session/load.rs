@@ -15,23 +15,36 @@ impl Session {
     /// The verified session cookie. Verification waits for the first need (a load, a refresh
     /// policy, [`id`](Self::id), a write), so requests that never touch the session pay for no
     /// cryptography. It takes no lock of the session's, so it may run under the state lock.
+    ///
+    /// Of several cookies of the session's name, the first that verifies wins (a sealed one is
+    /// opened at load).
     pub(super) fn incoming(&self) -> Option<&Incoming> {
         self.0
             .incoming
             .get_or_init(|| {
                 let shared = self.0.shared.as_ref()?;
-                let raw = self.0.raw_token.as_deref()?;
-                if raw.len() > self.0.carrier.max_token_bytes() {
-                    // No honest client sends more; refuse before spending any crypto on it.
-                    tracing::warn!(len = raw.len(), "session cookie rejected: oversized");
-                    return None;
+                let mut candidates = self.candidates(true);
+                match &shared.storage {
+                    Storage::Server(_) => {
+                        candidates.find_map(|raw| parse_server_cookie(&shared.config, raw))
+                    }
+                    Storage::Cookie(_) => candidates.next().map(|_| Incoming::Sealed),
                 }
-                Some(match &shared.storage {
-                    Storage::Server(_) => parse_server_cookie(&shared.config, raw)?,
-                    Storage::Cookie(_) => Incoming::Sealed,
-                })
             })
             .as_ref()
+    }
+
+    /// The tokens worth verifying: no honest client sends one over its carrier's limit, so
+    /// those are refused (logged when `log`, the first time) before any crypto is spent on them.
+    fn candidates(&self, log: bool) -> impl Iterator<Item = &str> {
+        let limit = self.0.carrier.max_token_bytes();
+        self.0.raw_tokens.iter().filter(move |raw| {
+            let fits = raw.len() <= limit;
+            if !fits && log {
+                tracing::warn!(len = raw.len(), "session cookie rejected: oversized");
+            }
+            fits
+        })
     }
 
     /// [`incoming`](Self::incoming) as far as it has run: `None` before verification.
@@ -164,8 +177,10 @@ impl Session {
                 Ok(loaded.map(|entries| entries.into_iter().map(|(k, v)| (k, v.into())).collect()))
             }
             (Storage::Cookie(store), Some(Incoming::Sealed)) => {
-                let sealed = self.0.raw_token.as_deref().unwrap_or_default();
-                let Some(opened) = store.open(&shared.config, sealed) else {
+                let Some(opened) = self
+                    .candidates(false)
+                    .find_map(|sealed| store.open(&shared.config, sealed))
+                else {
                     return Ok(None);
                 };
                 self.state().sealed = Some(CookieFacts {

@@ -486,6 +486,18 @@ impl SessionStore for FileStore {
     user_methods_without_index!();
 }
 
+/// `err` without the path `tempfile` adds to it: temporary file names hold the session id,
+/// a credential, and store errors are logged.
+fn without_path(err: io::Error) -> io::Error {
+    let os_error = err
+        .get_ref()
+        .and_then(|inner| inner.source())
+        .and_then(|source| source.downcast_ref::<io::Error>())
+        .or(Some(&err))
+        .and_then(io::Error::raw_os_error);
+    os_error.map_or_else(|| io::Error::from(err.kind()), io::Error::from_raw_os_error)
+}
+
 impl Inner {
     /// The session file at `path`, judged live or expired by this store's clock.
     fn read(&self, path: &Path) -> Result<Stored, StoreError> {
@@ -526,7 +538,7 @@ impl Inner {
             temp.persist(self.path(id)).map_err(|err| err.error)?;
             self.sync_dir()
         };
-        write().map_err(StoreError::unavailable)
+        write().map_err(|err| StoreError::unavailable(without_path(err)))
     }
 
     /// Removes a session file; a missing one is fine.

@@ -19,8 +19,7 @@ mod users;
 
 /// Sessions kept by [`MemoryStore::default`] before the least useful ones are evicted.
 pub(crate) const DEFAULT_MAX_SESSIONS: u64 = 100_000;
-/// Bytes of session data kept by [`MemoryStore::default`] before the least useful sessions are
-/// evicted.
+/// Bytes of session data kept by [`MemoryStore::default`] before sessions are evicted.
 const DEFAULT_MAX_BYTES: u64 = 256 << 20;
 /// What a session costs beyond its keys and values (the record, the map, the cache's slot), and
 /// what each entry costs beyond its key and value (two `String`s and a map slot): estimates, so
@@ -30,20 +29,22 @@ const ENTRY_OVERHEAD: u64 = 64;
 
 /// Sessions in this process's memory, shared by all its actix workers.
 ///
-/// Built on `quick_cache`'s sharded concurrent cache: the number of sessions and the bytes they
-/// hold are both bounded (a flood of new visitors, or of big sessions, evicts the coldest
-/// sessions, with an eviction policy that resists scans, instead of exhausting memory), every session expires at its own TTL (expired ones are
-/// refused on read and swept out as new sessions arrive), and each change set is applied in
-/// place under the session's shard lock, so concurrent requests changing different keys both
-/// keep their change and no write copies the session. Sessions are lost when the process exits;
-/// use Redis or files to share sessions between processes.
+/// On `quick_cache`'s sharded cache: each session expires at its own TTL (refused on read,
+/// swept as new ones arrive); change sets apply in place under the shard lock, so concurrent
+/// changes to different keys are all kept. Sessions die with the process; to share them
+/// between processes, use Redis, files or SQL. Clones share the same sessions.
 ///
-/// Clones share the same sessions.
+/// # Eviction signs users out
+/// Sessions ([`max_sessions`](MemoryStoreBuilder::max_sessions)) and their bytes
+/// ([`max_bytes`](MemoryStoreBuilder::max_bytes)) are bounded, so at either bound each new
+/// session evicts the coldest live one, silently signing that user out before its TTL: a
+/// flood of cookieless clients signs real users out. Size both above your peak (new sessions
+/// per second × TTL: 2/s for a day is 172,800, times their size for `max_bytes`).
 ///
 /// ```
 /// use actix_typed_session::store::MemoryStore;
 ///
-/// let store = MemoryStore::builder().max_sessions(10_000).build();
+/// let store = MemoryStore::builder().max_sessions(500_000).build();
 /// let same = store.clone();
 /// ```
 #[derive(Clone)]
@@ -137,18 +138,16 @@ pub struct MemoryStoreBuilder {
 }
 
 impl MemoryStoreBuilder {
-    /// The most sessions kept at once (default 100,000).
+    /// The most sessions kept at once (default 100,000); more evict live ones (see above).
     pub fn max_sessions(mut self, max: u64) -> Self {
         self.max_sessions = max;
         self
     }
 
-    /// The most bytes of session data kept at once (default 256 MiB), counting each session's
-    /// keys and values plus an estimate of the memory around them (about 128 bytes a session
-    /// and 64 an entry); the store itself and the allocator's slack come on top. When either
-    /// bound is reached, the coldest sessions are evicted. A session bigger than a share of
-    /// this budget (a 1/N of it, N being the cache's shard count: 8 on a 2-core machine)
-    /// cannot be kept: saving it fails with [`StoreError::Other`] instead.
+    /// The most bytes of session data kept at once (default 256 MiB): keys and values plus
+    /// about 128 bytes a session and 64 an entry (the allocator's slack comes on top); more
+    /// evict live sessions. A session over 1/N of it (N shards: 8 on 2 cores) cannot be kept:
+    /// saving it fails with [`StoreError::Other`].
     ///
     /// ```
     /// use actix_typed_session::store::MemoryStore;

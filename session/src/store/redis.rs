@@ -66,7 +66,7 @@ pub(crate) const DEFAULT_KEY_PREFIX: &str = "session:";
 /// runs the same store on a cluster: one session is one key, so one slot, and every script
 /// touches only that key. `MOVED`/`ASK` redirections during resharding and the new topology
 /// after a failover are followed by the `redis` crate's cluster client. While a dead master's
-/// replica is being promoted, requests that need its sessions fail with a clean 500 (never
+/// replica is being promoted, requests that need its sessions fail with a clean 503 (never
 /// another session's data); they work again once the cluster has failed over, without
 /// restarting the app. Writes Redis acknowledged but had not yet replicated when the master
 /// died are lost: Redis replication is asynchronous.

@@ -49,6 +49,25 @@ pub async fn serve(
     test::init_service(App::new().wrap(mw).configure(routes)).await
 }
 
+/// A GET of `uri` with these request headers (e.g. a raw `Cookie` header of several cookies).
+pub async fn send<S, B>(app: &S, uri: &str, headers: &[(&str, &str)]) -> ServiceResponse<B>
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+{
+    let mut req = test::TestRequest::get().uri(uri);
+    for &header in headers {
+        req = req.append_header(header);
+    }
+    test::call_service(app, req.to_request()).await
+}
+
+/// The text of response header `name`, when present.
+pub fn header<B>(res: &ServiceResponse<B>, name: &str) -> Option<String> {
+    res.headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap().to_owned())
+}
+
 /// Counts every store call, records which keys each load asked for and every TTL the store is
 /// given, and fails loads or saves while told to. The failure is a fault a real store cannot produce on demand: everything else
 /// is the real `MemoryStore`.
@@ -58,12 +77,25 @@ pub struct Instrumented {
     pub counts: Arc<Counts>,
     pub fail_load: Arc<AtomicBool>,
     pub fail_save: Arc<AtomicBool>,
+    /// How loads and saves fail while told to (an outage unless changed).
+    pub failure: Arc<Mutex<Failure>>,
     /// Each load's keys since the last `take_loads`: `None` for the whole session.
     pub loads: Arc<Mutex<Vec<Option<Vec<String>>>>>,
     /// Each TTL the store was given since the last `take_ttls`.
     pub ttls: Arc<Mutex<Vec<GivenTtl>>>,
     /// The store's clock: give it to the middleware too, and advance it instead of sleeping.
     pub clock: Clock,
+}
+
+/// The error a failing [`Instrumented`] answers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Failure {
+    /// `StoreError::Unavailable` (its cause says `secret-backend-detail`).
+    #[default]
+    Unavailable,
+    Timeout,
+    /// `StoreError::Other` (its cause says `secret-backend-detail`).
+    Other,
 }
 
 /// The store call that carried a TTL.
@@ -171,11 +203,15 @@ impl Counts {
     }
 }
 
-fn down() -> StoreError {
-    StoreError::unavailable(io::Error::new(
-        io::ErrorKind::ConnectionRefused,
-        "secret-backend-detail",
-    ))
+impl Failure {
+    fn error(self) -> StoreError {
+        let cause = || io::Error::new(io::ErrorKind::ConnectionRefused, "secret-backend-detail");
+        match self {
+            Self::Unavailable => StoreError::unavailable(cause()),
+            Self::Timeout => StoreError::Timeout,
+            Self::Other => StoreError::Other(cause().into()),
+        }
+    }
 }
 
 impl SessionStore for Instrumented {
@@ -195,7 +231,7 @@ impl SessionStore for Instrumented {
             self.given(TtlCall::RefreshingLoad, ttl);
         }
         if self.fail_load.load(SeqCst) {
-            return Err(down());
+            return Err(self.failure.lock().unwrap().error());
         }
         self.inner.load(id, keys, refresh).await
     }
@@ -209,7 +245,7 @@ impl SessionStore for Instrumented {
         self.counts.saves.fetch_add(1, SeqCst);
         self.given(TtlCall::Save, ttl);
         if self.fail_save.load(SeqCst) {
-            return Err(down());
+            return Err(self.failure.lock().unwrap().error());
         }
         self.inner.save(id, changes, ttl).await
     }

@@ -169,7 +169,7 @@ pub struct Report {
     pub lost_writes: usize,
     /// Requests that found a purged, renewed-away or wiped session.
     pub resurrections: usize,
-    /// 5xx responses outside faults, or not the opaque body.
+    /// 5xx responses outside faults, and any but the opaque 503 of an outage within one.
     pub errors_outside_faults: usize,
     /// Requests not answered within the client timeout.
     pub hangs: usize,
@@ -209,6 +209,8 @@ impl Report {
 
 /// The opaque body of every internal failure.
 pub const OPAQUE_500: &str = "Internal Server Error";
+/// The opaque body of the 503 a store outage or timeout answers.
+pub const OPAQUE_503: &str = "Service Unavailable";
 
 /// Checks `ops` against the promises; `grace` (µs) after a fault's end still counts as the
 /// fault (requests in flight, connections being re-established).
@@ -302,7 +304,8 @@ pub fn check(ops: &[Op], faults: &[Fault], grace: u64) -> Report {
     };
 
     for (i, op) in ops.iter().enumerate() {
-        // Answers: on time, with an expected status, 5xx only opaque and only in faults.
+        // Answers: on time, with an expected status, 5xx only in faults and only the opaque 503
+        // of an outage (a store fault is an outage: a 500 there means it was misclassified).
         if let Some(e) = &op.error {
             if op.hung {
                 report.hangs += 1;
@@ -320,12 +323,16 @@ pub fn check(ops: &[Op], faults: &[Fault], grace: u64) -> Report {
         }
         let status = op.status.unwrap_or(0);
         if status >= 500 {
-            if op.body != OPAQUE_500 {
-                report.errors_outside_faults += 1;
-                violation(&mut report, "a 5xx without the opaque body".into(), &[i]);
-            } else if !in_fault(op) {
+            if !in_fault(op) {
                 report.errors_outside_faults += 1;
                 violation(&mut report, "a 5xx outside any fault".into(), &[i]);
+            } else if status != 503 || op.body != OPAQUE_503 {
+                report.errors_outside_faults += 1;
+                violation(
+                    &mut report,
+                    "a 5xx in a fault that is not the opaque 503 of an outage".into(),
+                    &[i],
+                );
             }
             continue;
         }
@@ -721,7 +728,7 @@ mod tests {
 
     #[test]
     fn errors_are_opaque_and_only_during_faults_and_wipes_end_sessions() {
-        let failed = op(Kind::Get, "x", "k", (20, 30), 500, OPAQUE_500);
+        let failed = op(Kind::Get, "x", "k", (20, 30), 503, OPAQUE_503);
         let fault = Fault {
             name: "f".into(),
             start: 15,
@@ -740,13 +747,16 @@ mod tests {
             "x",
             "k",
             (20, 30),
-            500,
+            503,
             "redis: connection refused",
         );
-        assert_eq!(
-            check(&[leaky], std::slice::from_ref(&fault), 0).errors_outside_faults,
-            1
-        );
+        let misclassified = op(Kind::Set, "x", "k", (20, 30), 500, OPAQUE_500);
+        for wrong in [leaky, misclassified] {
+            assert_eq!(
+                check(&[wrong], std::slice::from_ref(&fault), 0).errors_outside_faults,
+                1
+            );
+        }
         let wiped = [set("x", (0, 10), "a"), get("x", (50, 60), Some("a"))];
         assert_eq!(check(&wiped, &[fault], 0).resurrections, 1);
     }

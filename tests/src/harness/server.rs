@@ -16,7 +16,7 @@ pub const COOKIE_NAME: &str = "session";
 /// same paths and library calls as `testing::routes`): `/login/{user}` (`Session::sign_in`:
 /// a new id, the user bound and listed) and `/logout-everywhere`
 /// (`Session::sign_out_everywhere`; answers the user whose sessions it ended, 404 when the
-/// session is not signed in, the opaque 500 when the store fails).
+/// session is not signed in, the opaque 503 when the store is down).
 pub fn routes(cfg: &mut web::ServiceConfig) {
     fn answer(found: bool, body: Option<String>) -> HttpResponse {
         let mut res = match body {

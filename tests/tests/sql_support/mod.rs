@@ -245,6 +245,8 @@ pub async fn values_round_trip_exactly<S: SessionStore>(store: &S) {
 
 /// The body of every internal failure: the same text whatever the cause.
 pub const OPAQUE_500: &str = "Internal Server Error";
+/// The body of every outage or timeout (a 503 with `Retry-After`): nothing of the cause.
+pub const OPAQUE_503: &str = "Service Unavailable";
 
 /// The store answers `Corrupt` for the undecodable row of `id`.
 pub async fn corrupt_row_is_reported<S: SessionStore>(store: &S, id: &SessionId) {

@@ -153,10 +153,8 @@ impl Inner {
             // Read from the directory listing: no file is opened, so nothing can block.
             let regular = entry.file_type().is_ok_and(|kind| kind.is_file());
             if !regular && (self.session_of(name).is_some() || self.is_temp(name)) {
-                tracing::warn!(
-                    file = name,
-                    "left alone a session-named entry that is not a regular file"
-                );
+                // Not named: the name holds a session id, a credential.
+                tracing::warn!("left alone a session-named entry that is not a regular file");
                 continue;
             }
             if let Some(id) = self.session_of(name) {

@@ -64,7 +64,7 @@ const MAX_CONNECTIONS: u32 = 16;
 /// # Failures
 /// Each call, waiting for a connection included, fails within the store's timeout (default
 /// 5 s) with [`StoreError::Timeout`] or [`StoreError::Unavailable`] when the
-/// database is down or slow; the middleware answers an opaque 500 on the routes that need the
+/// database is down or slow; the middleware answers an opaque 503 on the routes that need the
 /// session, and the pool reconnects by itself once the database is back. A row whose `data`
 /// is not a JSON object of strings is [`StoreError::Corrupt`], which the middleware replaces
 /// with a fresh session.

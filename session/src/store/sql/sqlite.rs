@@ -110,7 +110,7 @@ use crate::{
 /// # Failures
 /// Each call, waiting for a connection or for the write lock included, fails within the
 /// store's timeout (default 5 s) with [`StoreError::Timeout`] or
-/// [`StoreError::Unavailable`]; the middleware answers an opaque 500 on the routes that need the
+/// [`StoreError::Unavailable`]; the middleware answers an opaque 503 on the routes that need the
 /// session. The next call tries again: nothing needs restarting. A row whose `data` is not a
 /// JSON object of strings is [`StoreError::Corrupt`], which the middleware replaces with a fresh
 /// session.

@@ -355,6 +355,7 @@ fn open(shared: &Shared, flags: OpenFlags) -> Result<Connection, StoreError> {
 /// smaller, and each page a commit changes is copied whole into the log), sets WAL, waits up to
 /// the timeout for the lock, makes (or migrates) the schema.
 fn open_writer(shared: &Shared) -> Result<Connection, StoreError> {
+    create_private(&shared.path)?;
     let conn = open(
         shared,
         OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -374,6 +375,22 @@ fn open_writer(shared: &Shared) -> Result<Connection, StoreError> {
     conn.busy_timeout(Duration::ZERO).map_err(sqlite_error)?;
     shared.ready.store(true, Ordering::Release);
     Ok(conn)
+}
+
+/// Creates the database file readable and writable by its owner only, if it does not exist
+/// yet (sessions are credentials; SQLite would make it 0644). SQLite gives the `-wal` and
+/// `-shm` files it creates the database file's mode. An existing file keeps its own.
+fn create_private(path: &std::path::Path) -> Result<(), StoreError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Err(err) if err.kind() != std::io::ErrorKind::AlreadyExists => {
+            Err(StoreError::unavailable(err))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Puts the database in WAL mode (it stays so, in the file). Switching needs the database to
