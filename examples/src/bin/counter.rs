@@ -1,8 +1,9 @@
-//! The quick start: a visit counter kept in the (default) memory store.
+//! The quick start: a visit counter kept in the (default) memory store; the README's quick start
+//! is this file, line for line (`examples/tests/counter.rs` checks it).
 //!
 //! `cargo run -p examples --bin counter`, then open the printed URL and reload.
 
-use actix_typed_session::{store::MemoryStore, Session, SessionMiddleware};
+use actix_typed_session::{key_from_env, store::MemoryStore, Session, SessionMiddleware};
 use actix_web::{cookie::Key, get, App, HttpServer, Responder};
 
 #[get("/")]
@@ -13,19 +14,24 @@ async fn index(session: Session) -> actix_web::Result<impl Responder> {
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
+    // 64 secret random bytes, base64 or hex (`openssl rand -base64 64`). A new key signs
+    // everyone out, so production apps must set one; this demo falls back to a key per run.
+    let key = key_from_env("SESSION_KEY").unwrap_or_else(|err| {
+        eprintln!("{err}; using a random key for this run");
+        Key::generate()
+    });
+    // One store for the whole server: built outside the closure, which runs once per worker.
+    let store = MemoryStore::new();
     let port: u16 = std::env::var("PORT")
         .ok()
         .and_then(|p| p.parse().ok())
         .unwrap_or(8080);
-    // A new key per run: fine for a demo whose sessions live in memory anyway. Production apps
-    // load a fixed 64-byte key from their secrets so sessions survive restarts.
-    let key = Key::generate();
-    let store = MemoryStore::new();
     let server = HttpServer::new(move || {
         App::new()
-            // Plain HTTP on localhost, so no `Secure`; keep the default (on) behind HTTPS.
             .wrap(
                 SessionMiddleware::builder(store.clone(), key.clone())
+                    // Browsers drop `Secure` cookies sent over plain HTTP (localhost aside):
+                    // this demo serves plain HTTP. Keep the default (on) behind HTTPS.
                     .cookie_secure(false)
                     .build(),
             )
