@@ -6,7 +6,7 @@ use std::{fmt, io, str::FromStr as _, sync::Arc, time::Duration};
 
 use sqlx::{
     postgres::{PgConnectOptions, PgPool, PgPoolOptions},
-    Row as _,
+    AssertSqlSafe, Row as _, SqlSafeStr as _, SqlStr,
 };
 use tokio::sync::OnceCell;
 
@@ -105,20 +105,27 @@ struct Inner {
     users: UserStatements,
 }
 
+/// SQL for sqlx, which asks that a string not written in the source be vouched for: ours are
+/// made from the table name alone, which [`check_table`] limits to a plain identifier, and
+/// every value is a bind parameter. Shared, so that each call clones a reference count.
+fn statement(sql: impl Into<Arc<str>>) -> SqlStr {
+    AssertSqlSafe(sql.into()).into_sql_str()
+}
+
 /// Every statement the store sends, made once for its table.
 struct Statements {
-    create_table: String,
-    create_index: String,
-    load: String,
-    load_only: String,
-    load_refresh: String,
-    load_only_refresh: String,
-    update: String,
-    create: String,
-    refresh: String,
-    delete: String,
-    renew: String,
-    prune: String,
+    create_table: SqlStr,
+    create_index: SqlStr,
+    load: SqlStr,
+    load_only: SqlStr,
+    load_refresh: SqlStr,
+    load_only_refresh: SqlStr,
+    update: SqlStr,
+    create: SqlStr,
+    refresh: SqlStr,
+    delete: SqlStr,
+    renew: SqlStr,
+    prune: SqlStr,
 }
 
 impl Statements {
@@ -133,34 +140,34 @@ impl Statements {
         };
         let live = "id = $1 AND expires_at > now()";
         Self {
-            create_table: format!(
+            create_table: statement(format!(
                 "CREATE TABLE IF NOT EXISTS {t} (id TEXT PRIMARY KEY, data JSONB NOT NULL, \
                  expires_at TIMESTAMPTZ NOT NULL, user_id TEXT)"
-            ),
-            create_index: format!(
+            )),
+            create_index: statement(format!(
                 "CREATE INDEX IF NOT EXISTS {t}_expires_at ON {t} (expires_at)"
-            ),
-            load: format!("SELECT data::text FROM {t} WHERE {live}"),
-            load_only: format!("SELECT {} FROM {t} WHERE {live}", only("$2")),
-            load_refresh: format!(
+            )),
+            load: statement(format!("SELECT data::text FROM {t} WHERE {live}")),
+            load_only: statement(format!("SELECT {} FROM {t} WHERE {live}", only("$2"))),
+            load_refresh: statement(format!(
                 "UPDATE {t} SET expires_at = now() + $2::float8 * interval '1 millisecond' \
                  WHERE {live} RETURNING data::text"
-            ),
-            load_only_refresh: format!(
+            )),
+            load_only_refresh: statement(format!(
                 "UPDATE {t} SET expires_at = now() + $3::float8 * interval '1 millisecond' \
                  WHERE {live} RETURNING {}",
                 only("$2")
-            ),
+            )),
             // $2 cleared, $3 removed keys, $4 upserts, $5 TTL, $6 whether the user changes,
             // $7 the user. Corrupt rows count as gone.
-            update: format!(
+            update: statement(format!(
                 "UPDATE {t} SET data = (CASE WHEN $2 THEN '{{}}'::jsonb ELSE data END \
                  - $3::text[]) || $4::jsonb, expires_at = now() + $5::float8 * interval '1 millisecond', \
                  user_id = CASE WHEN $6 THEN $7::text ELSE user_id END \
                  WHERE {live} AND jsonb_typeof(data) = 'object'"
-            ),
+            )),
             // An expired or corrupt row under the id is replaced, a live one merged into.
-            create: format!(
+            create: statement(format!(
                 "INSERT INTO {t} AS s (id, data, expires_at, user_id) \
                  VALUES ($1, $4::jsonb, now() + $5::float8 * interval '1 millisecond', $7::text) \
                  ON CONFLICT (id) DO UPDATE SET data = (CASE WHEN $2 OR s.expires_at <= now() \
@@ -168,21 +175,21 @@ impl Statements {
                  - $3::text[]) || $4::jsonb, expires_at = excluded.expires_at, \
                  user_id = CASE WHEN $6 THEN $7::text WHEN $2 OR s.expires_at <= now() \
                  OR jsonb_typeof(s.data) <> 'object' THEN NULL ELSE s.user_id END"
-            ),
-            refresh: format!(
+            )),
+            refresh: statement(format!(
                 "UPDATE {t} SET expires_at = now() + $2::float8 * interval '1 millisecond' WHERE {live}"
-            ),
-            delete: format!("DELETE FROM {t} WHERE id = $1"),
+            )),
+            delete: statement(format!("DELETE FROM {t} WHERE id = $1")),
             // $1 old id, $2 new id, $3 data, $4 TTL, $5 user: the insert happens only if the
             // delete found a live row, all in one statement.
-            renew: format!(
+            renew: statement(format!(
                 "WITH old AS (DELETE FROM {t} WHERE {live} RETURNING id) \
                  INSERT INTO {t} (id, data, expires_at, user_id) \
                  SELECT $2, $3::jsonb, now() + $4::float8 * interval '1 millisecond', $5::text \
                  FROM old ON CONFLICT (id) DO UPDATE SET data = excluded.data, \
                  expires_at = excluded.expires_at, user_id = excluded.user_id"
-            ),
-            prune: format!("DELETE FROM {t} WHERE expires_at <= now()"),
+            )),
+            prune: statement(format!("DELETE FROM {t} WHERE expires_at <= now()")),
         }
     }
 }
@@ -399,7 +406,7 @@ impl Inner {
                     .await
                     .map_err(sql_error)?;
                 for sql in [&self.sql.create_table, &self.sql.create_index] {
-                    sqlx::query(sql)
+                    sqlx::query(sql.clone())
                         .execute(&mut *tx)
                         .await
                         .map_err(sql_error)?;
@@ -414,7 +421,7 @@ impl Inner {
     async fn prune(&self) -> Result<u64, StoreError> {
         within(self.timeout, async {
             self.schema().await?;
-            let done = sqlx::query(&self.sql.prune)
+            let done = sqlx::query(self.sql.prune.clone())
                 .execute(&self.pool)
                 .await
                 .map_err(sql_error)?;
@@ -437,12 +444,14 @@ impl SessionStore for PostgresStore {
             inner.schema().await?;
             let sql = &inner.sql;
             let query = match (names, refresh) {
-                (None, None) => sqlx::query(&sql.load).bind(id.as_str()),
-                (Some(names), None) => sqlx::query(&sql.load_only).bind(id.as_str()).bind(names),
-                (None, Some(ttl)) => sqlx::query(&sql.load_refresh)
+                (None, None) => sqlx::query(sql.load.clone()).bind(id.as_str()),
+                (Some(names), None) => sqlx::query(sql.load_only.clone())
+                    .bind(id.as_str())
+                    .bind(names),
+                (None, Some(ttl)) => sqlx::query(sql.load_refresh.clone())
                     .bind(id.as_str())
                     .bind(millis(ttl)),
-                (Some(names), Some(ttl)) => sqlx::query(&sql.load_only_refresh)
+                (Some(names), Some(ttl)) => sqlx::query(sql.load_only_refresh.clone())
                     .bind(id.as_str())
                     .bind(names)
                     .bind(millis(ttl)),
@@ -471,7 +480,7 @@ impl SessionStore for PostgresStore {
             } else {
                 &inner.sql.update
             };
-            let done = sqlx::query(sql)
+            let done = sqlx::query(sql.clone())
                 .bind(id.as_str())
                 .bind(changes.is_cleared())
                 .bind(changes.removals())
@@ -491,7 +500,7 @@ impl SessionStore for PostgresStore {
         let inner = &*self.inner;
         within(inner.timeout, async {
             inner.schema().await?;
-            let done = sqlx::query(&inner.sql.refresh)
+            let done = sqlx::query(inner.sql.refresh.clone())
                 .bind(id.as_str())
                 .bind(millis(ttl))
                 .execute(&inner.pool)
@@ -506,7 +515,7 @@ impl SessionStore for PostgresStore {
         let inner = &*self.inner;
         within(inner.timeout, async {
             inner.schema().await?;
-            sqlx::query(&inner.sql.delete)
+            sqlx::query(inner.sql.delete.clone())
                 .bind(id.as_str())
                 .execute(&inner.pool)
                 .await
@@ -529,7 +538,7 @@ impl SessionStore for PostgresStore {
         let (data, user) = (encode(&created(changes))?, created_user(changes));
         within(inner.timeout, async {
             inner.schema().await?;
-            let done = sqlx::query(&inner.sql.renew)
+            let done = sqlx::query(inner.sql.renew.clone())
                 .bind(old.as_str())
                 .bind(new.as_str())
                 .bind(data.as_str())
