@@ -69,8 +69,21 @@ const MAX_CONNECTIONS: u32 = 16;
 /// is not a JSON object of strings is [`StoreError::Corrupt`], which the middleware replaces
 /// with a fresh session.
 ///
-/// TLS to the database needs one of sqlx's TLS features (e.g. `sqlx/tls-rustls-ring`) enabled
-/// in your own `Cargo.toml`; this crate enables none.
+/// # TLS
+/// With the `postgres-rustls` feature, connections use TLS (rustls) as the URL's `sslmode`
+/// says. Use `sslmode=verify-full`: the server's certificate must chain to a trusted root and
+/// name the host. The roots are the system's, plus the CA file the URL names with
+/// `sslrootcert` (or the `PGSSLROOTCERT` environment variable), for a database whose
+/// certificate your own CA signed:
+/// `postgres://app@db.internal/app?sslmode=verify-full&sslrootcert=/etc/ssl/db-ca.pem`.
+/// With [`with_pool`](PostgresStore::with_pool), your pool's `PgConnectOptions` decide
+/// (`ssl_mode`, `ssl_root_cert` or `ssl_root_cert_from_pem`).
+///
+/// `sslmode=require`, `verify-ca` and `verify-full` never fall back to plain text: against a
+/// server without TLS, or without the feature, connecting fails (a store call answers
+/// [`StoreError::Unavailable`]). `require` encrypts but verifies nothing. The default,
+/// `prefer`, tries TLS unverified and silently falls back to plain text, as libpq does; so
+/// does any mode but these three.
 ///
 /// ```no_run
 /// use actix_web::{cookie::Key, App, HttpServer};
