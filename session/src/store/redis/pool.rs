@@ -24,7 +24,7 @@
 //!   (RESP2 servers, cluster connections, connections from a deadpool-redis pool), one that
 //!   has not succeeded since some connection failed, is `PING`ed first;
 //! - the pool's own TCP connections send keepalive probes after a minute idle (see
-//!   `keepalive`), so that idle ones are not dropped silently in the first place.
+//!   `pool/keepalive.rs`), so that idle ones are not dropped silently in the first place.
 //!
 //! Replacing or checking a connection is done by one call at a time per connection; the calls
 //! that pick it meanwhile wait for that one's outcome instead of all connecting at once.
@@ -40,7 +40,6 @@ use std::{
 
 use ::redis::{
     aio::{ConnectionLike, MultiplexedConnection},
-    io::tcp::{socket2, TcpSettings},
     AsyncConnectionConfig, Client, Cmd, IntoConnectionInfo, Pipeline, ProtocolVersion, PushKind,
     RedisError, RedisFuture, RedisResult, Value,
 };
@@ -49,6 +48,7 @@ use crate::StoreError;
 
 #[cfg(feature = "deadpool-redis")]
 mod deadpool;
+mod keepalive;
 mod tls;
 
 /// Default for [`RedisPoolBuilder::connect_timeout`].
@@ -57,28 +57,6 @@ pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 pub(crate) const DEFAULT_RESPONSE_TIMEOUT: Duration = Duration::from_secs(1);
 /// Default for [`RedisPoolBuilder::idle_check`].
 pub(crate) const DEFAULT_IDLE_CHECK: Duration = Duration::from_secs(30);
-
-/// `settings` with TCP keepalive on: an idle connection then still carries packets every
-/// minute, so NATs and load balancers do not forget it (their idle limits are minutes), and a
-/// peer that vanished is noticed within about 90 s instead of the kernel's two hours. The
-/// idle check (`PING`) still guards the next call; this keeps the connection worth keeping.
-fn keepalive(settings: &TcpSettings) -> TcpSettings {
-    let probes = socket2::TcpKeepalive::new().with_time(Duration::from_secs(60));
-    // Every 10 s after that, three at most; where each connection may set these (elsewhere
-    // the system's defaults apply).
-    #[cfg(any(
-        target_os = "linux",
-        target_os = "android",
-        target_os = "macos",
-        target_os = "ios",
-        target_os = "freebsd",
-        target_os = "windows"
-    ))]
-    let probes = probes
-        .with_interval(Duration::from_secs(10))
-        .with_retries(3);
-    settings.clone().set_keepalive(probes)
-}
 
 /// The Redis connections of a [`RedisStore`](super::RedisStore), which your app may share.
 ///
@@ -349,7 +327,7 @@ impl RedisPoolBuilder {
                     .map_err(RedisConfigError::Url)?;
                 let info = info
                     .clone()
-                    .set_tcp_settings(keepalive(info.tcp_settings()));
+                    .set_tcp_settings(keepalive::on(info.tcp_settings()));
                 let resp3 = info.clone().set_redis_settings(
                     info.redis_settings()
                         .clone()
@@ -376,7 +354,7 @@ impl RedisPoolBuilder {
                     .map_err(RedisConfigError::Url)?;
                 let client = (self.tls)
                     .cluster(::redis::cluster::ClusterClientBuilder::new(infos))
-                    .tcp_settings(keepalive(&TcpSettings::default()))
+                    .tcp_settings(keepalive::on(&Default::default()))
                     .connection_timeout(self.connect_timeout)
                     .response_timeout(self.response_timeout)
                     // Room for one redirection or retry, within the store's deadline.
