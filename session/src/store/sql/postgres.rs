@@ -5,7 +5,7 @@ mod users;
 use std::{fmt, io, str::FromStr as _, sync::Arc, time::Duration};
 
 use sqlx::{
-    postgres::{PgConnectOptions, PgPool, PgPoolOptions},
+    postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgSslMode},
     AssertSqlSafe, Row as _, SqlSafeStr as _, SqlStr,
 };
 use tokio::sync::OnceCell;
@@ -83,7 +83,8 @@ const MAX_CONNECTIONS: u32 = 16;
 /// server without TLS, or without the feature, connecting fails (a store call answers
 /// [`StoreError::Unavailable`]). `require` encrypts but verifies nothing. The default,
 /// `prefer`, tries TLS unverified and silently falls back to plain text, as libpq does; so
-/// does any mode but these three.
+/// does any mode but these three. A store made from a URL logs a warning as it is built when
+/// the database is not on this machine and the mode is not `verify-ca` or `verify-full`.
 ///
 /// ```no_run
 /// use actix_web::{cookie::Key, App, HttpServer};
@@ -377,12 +378,15 @@ impl PostgresStoreBuilder {
             Source::Pool(pool) => pool,
             // No idle or lifetime limits: then the pool needs no background task and can be
             // built outside a runtime. Broken connections are dropped when they fail.
-            Source::Options(options) => PgPoolOptions::new()
-                .max_connections(MAX_CONNECTIONS)
-                .acquire_timeout(self.timeout)
-                .idle_timeout(None)
-                .max_lifetime(None)
-                .connect_lazy_with(*options),
+            Source::Options(options) => {
+                warn_if_unverified(&options);
+                PgPoolOptions::new()
+                    .max_connections(MAX_CONNECTIONS)
+                    .acquire_timeout(self.timeout)
+                    .idle_timeout(None)
+                    .max_lifetime(None)
+                    .connect_lazy_with(*options)
+            }
         };
         Ok(PostgresStore {
             inner: Arc::new(Inner {
@@ -394,6 +398,31 @@ impl PostgresStoreBuilder {
                 schema: OnceCell::new(),
             }),
         })
+    }
+}
+
+/// Says once, as the store is built, that its connections to a database on another machine
+/// are not verified TLS: `sslmode=prefer` (the default) and weaker fall back to plain text
+/// without a word, and `require` trusts any certificate.
+fn warn_if_unverified(options: &PgConnectOptions) {
+    let host = options.get_host();
+    let local = options.get_socket().is_some()
+        || host.starts_with('/')
+        || host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    let verified = matches!(
+        options.get_ssl_mode(),
+        PgSslMode::VerifyCa | PgSslMode::VerifyFull
+    );
+    if !local && !verified {
+        tracing::warn!(
+            host,
+            sslmode = ?options.get_ssl_mode(),
+            "PostgreSQL connections are not verified TLS: use sslmode=verify-full (feature \
+             postgres-rustls)"
+        );
     }
 }
 
