@@ -46,6 +46,7 @@ impl SessionId {
     /// for stores that index sessions by integer. Distinct ids may share it (a new id shares it
     /// with one of `n` others with a chance of `n` in 2^60: about one in a billion with a
     /// billion others), so such a store also compares the whole id.
+    #[cfg(feature = "sqlite")]
     #[must_use]
     pub(crate) fn leading_bits(&self) -> i64 {
         self.0
@@ -212,6 +213,7 @@ mod tests {
         assert_eq!(test::call_service(&app, bad).await.status().as_u16(), 404);
     }
 
+    #[cfg(feature = "sqlite")]
     #[test]
     fn leading_bits_are_the_first_ten_characters() {
         let id = SessionId::try_from(format!("{}{}", "B".repeat(10), "A".repeat(33)).as_str());

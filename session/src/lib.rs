@@ -74,8 +74,29 @@
 //! | `file` | no | `store::FileStore` (Unix only) |
 //! | `sqlite` | no | `store::SqliteStore` on rusqlite (bundled SQLite) |
 //! | `postgres` | no | `store::PostgresStore` on sqlx (your `sqlx::PgPool` or a URL) |
+//! | `postgres-rustls` | no | TLS to PostgreSQL on rustls: `sslmode=verify-full`, your own CA with `sslrootcert` |
 //! | `cookie-compression` | no | `CookieStore::compressed` (read its CRIME/BREACH caveat) |
 //! | `testing` | no | `testing`: the acceptance suite for your own store, and helpers for your app's tests |
+//!
+//! ## Dependency versions
+//! The crates whose types appear in this crate's API are re-exported under their feature, so
+//! that an app can name the very version this crate uses (`actix_typed_session::sqlx::PgPool`
+//! for `PostgresStore::with_pool`). An app that depends on one of them
+//! itself must stay within the range below, or cargo builds two versions whose types differ.
+//!
+//! | crate | versions | feature | re-exported as |
+//! |---|---|---|---|
+//! | `actix-web` | 4 (4.11 or later) | always | (your app's own) |
+//! | `redis` | 1.x | `redis` | `actix_typed_session::redis` |
+//! | `deadpool-redis` | 0.23 | `deadpool-redis` | `actix_typed_session::deadpool_redis` |
+//! | `sqlx` | 0.9 | `postgres` | `actix_typed_session::sqlx` |
+//! | `rusqlite` | 0.43 | `sqlite` | not re-exported: not in the API |
+//!
+//! SQLite is linked through `libsqlite3-sys`, of which one version only can be in a build (it
+//! declares `links = "sqlite3"`). rusqlite 0.43 uses libsqlite3-sys 0.40, and compiles SQLite
+//! in (`bundled`); an app using rusqlite itself must be on 0.43, and one using sqlx 0.9's
+//! SQLite driver (libsqlite3-sys 0.30.1 up to 0.40) works alongside. Apps on sqlx 0.8's SQLite
+//! driver (libsqlite3-sys 0.30) cannot enable `sqlite`.
 //!
 //! # Typed sessions
 //! `#[derive(SessionData)]` (feature `macros`, on by default) turns a plain struct into a typed
@@ -184,6 +205,52 @@ pub mod __private {
     pub use crate::cookie::seal::seal_server_cookie;
     pub use crate::typed::*;
 }
+
+/// redis-rs, the client of the Redis store (feature `redis`): [`store::RedisPool::get`] gives
+/// connections to run its commands on.
+///
+/// ```no_run
+/// use actix_typed_session::redis;
+///
+/// # async fn f(pool: actix_typed_session::store::RedisPool) -> Result<(), Box<dyn std::error::Error>> {
+/// let mut conn = pool.get().await?;
+/// let pong: String = redis::cmd("PING").query_async(&mut conn).await?;
+/// # Ok(()) }
+/// ```
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use redis;
+
+/// The deadpool-redis that [`store::RedisPool::from_deadpool_redis`] takes a pool of (feature
+/// `deadpool-redis`).
+///
+/// ```no_run
+/// use actix_typed_session::{deadpool_redis, store::RedisPool};
+///
+/// let theirs = deadpool_redis::Config::from_url("redis://127.0.0.1:6379")
+///     .create_pool(Some(deadpool_redis::Runtime::Tokio1))?;
+/// let pool = RedisPool::from_deadpool_redis(theirs).build()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[cfg(feature = "deadpool-redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "deadpool-redis")))]
+pub use deadpool_redis;
+
+/// The sqlx of the PostgreSQL store (feature `postgres`): its `PgPool` is the one
+/// [`store::PostgresStore::with_pool`] takes.
+///
+/// ```
+/// use actix_typed_session::{sqlx, store::PostgresStore};
+///
+/// # actix_web::rt::System::new().block_on(async {
+/// let pool = sqlx::PgPool::connect_lazy("postgres://app@localhost/app")?;
+/// let store = PostgresStore::with_pool(pool).build()?;
+/// # Ok::<_, Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub use sqlx;
 
 #[cfg(feature = "macros")]
 #[cfg_attr(docsrs, doc(cfg(feature = "macros")))]

@@ -140,7 +140,7 @@ fn files_stay_small() {
         let lines = code.lines().count();
         // Files that another open issue reshapes are listed with their current size, so they
         // cannot grow unnoticed; everything else holds the ~600-line rule.
-        let limit = [("/store/redis/pool.rs", 770)]
+        let limit = [("/store/redis/pool.rs", 755)]
             .iter()
             .find(|(suffix, _)| name.ends_with(suffix))
             .map_or(640, |(_, limit)| *limit);

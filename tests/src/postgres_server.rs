@@ -6,14 +6,19 @@
 //! failure, never a skip: install it with `apt-get install postgresql` (scripts/test does).
 
 use std::{
-    fs::{self, File},
+    fs::{self, File, Permissions},
     net::TcpListener,
-    os::unix::{fs::chown, process::CommandExt as _},
+    os::unix::{
+        fs::{chown, PermissionsExt as _},
+        process::CommandExt as _,
+    },
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     thread,
     time::{Duration, Instant},
 };
+
+use crate::test_ca::{ServerCert, TestCa};
 
 /// How long a server may take to start answering, or to stop.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
@@ -26,6 +31,7 @@ pub struct PostgresServer {
     bin: PathBuf,
     user: Option<(u32, u32)>,
     dir: PathBuf,
+    tls: Option<(TestCa, ServerCert)>,
     _tmp: tempfile::TempDir,
     child: Option<Child>,
 }
@@ -106,6 +112,21 @@ impl PostgresServer {
     /// When PostgreSQL is not installed or does not start.
     #[must_use]
     pub fn start() -> Self {
+        Self::start_in(false)
+    }
+
+    /// A server with `ssl=on` and a certificate for `127.0.0.1` signed by a CA made for it
+    /// ([`tls_ca`](Self::tls_ca)). It still accepts plain-text connections (as `ssl=on`
+    /// does): whether a client uses TLS is its `sslmode`.
+    ///
+    /// # Panics
+    /// When PostgreSQL or `openssl` is not installed, or the server does not start.
+    #[must_use]
+    pub fn start_tls() -> Self {
+        Self::start_in(true)
+    }
+
+    fn start_in(tls: bool) -> Self {
         let bin = bin_dir();
         let user = server_user();
         let tmp = tempfile::tempdir().expect("a temp dir for PostgreSQL");
@@ -132,12 +153,25 @@ impl PostgresServer {
             "initdb failed ({status}); see {}",
             dir.join("initdb.log").display()
         );
+        let tls = tls.then(|| {
+            let ca = TestCa::new(&dir, "postgres");
+            let cert = ca.issue_server();
+            // PostgreSQL reads the key only if its user owns it and no one else may.
+            fs::set_permissions(&cert.key, Permissions::from_mode(0o600)).expect("chmod the key");
+            if let Some((uid, gid)) = user {
+                for file in [&cert.key, &cert.cert] {
+                    chown(file, Some(uid), Some(gid)).expect("give the key to the postgres user");
+                }
+            }
+            (ca, cert)
+        });
         // The port is free when picked but may be taken before PostgreSQL binds it: retry.
         let mut server = Self {
             port: 0,
             bin,
             user,
             dir,
+            tls,
             _tmp: tmp,
             child: None,
         };
@@ -166,6 +200,16 @@ impl PostgresServer {
             .args(["-c", "full_page_writes=off", "-c", "max_connections=100"])
             .args(["-c", "shared_preload_libraries=pg_stat_statements"])
             .args(["-c", "pg_stat_statements.track=all"])
+            .args(self.tls.iter().flat_map(|(_, cert)| {
+                [
+                    "-c".into(),
+                    "ssl=on".into(),
+                    "-c".into(),
+                    format!("ssl_cert_file={}", cert.cert.display()),
+                    "-c".into(),
+                    format!("ssl_key_file={}", cert.key.display()),
+                ]
+            }))
             .current_dir(&self.dir)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -209,6 +253,12 @@ impl PostgresServer {
     #[must_use]
     pub fn url(&self) -> String {
         format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// The CA that signed a [TLS](Self::start_tls) server's certificate.
+    #[must_use]
+    pub fn tls_ca(&self) -> Option<&TestCa> {
+        self.tls.as_ref().map(|(ca, _)| ca)
     }
 
     /// The server's pid while it runs.

@@ -40,29 +40,18 @@ fn chain(err: &StoreError) -> String {
     text
 }
 
-/// The suite over TLS, on the pool's own connections or (`manager`) on redis-rs
-/// `ConnectionManager`s, which take the same connection settings.
-async fn sessions_round_trip_over_tls(manager: bool) {
+/// The suite over TLS.
+#[actix_web::test]
+async fn sessions_round_trip_over_tls() {
     let server = RedisServer::start_tls();
     let ca = server.tls_ca().expect("a TLS server").cert_pem();
     assert!(server.url().starts_with("rediss://"), "{}", server.url());
     let pool = builder(&server.url())
         .tls_root_certificates(ca)
-        .connection_manager(manager)
         .build()
         .unwrap();
     let store = RedisStore::new(pool);
     passes_the_suite(&store).await;
-}
-
-#[actix_web::test]
-async fn sessions_round_trip_over_tls_on_the_pools_connections() {
-    sessions_round_trip_over_tls(false).await;
-}
-
-#[actix_web::test]
-async fn sessions_round_trip_over_tls_on_connection_managers() {
-    sessions_round_trip_over_tls(true).await;
 }
 
 #[actix_web::test]
@@ -160,9 +149,9 @@ fn documented_acl() -> String {
 /// What the docs say a cluster needs on top of [`documented_acl`].
 const CLUSTER_EXTRA: &str = "+cluster|slots +asking";
 
-/// The suite as the documented user, on the pool's own connections or (`manager`) on redis-rs
-/// `ConnectionManager`s.
-async fn the_documented_acl_is_enough(manager: bool) {
+/// The suite as the documented user.
+#[actix_web::test]
+async fn the_documented_acl_is_enough() {
     let acl = documented_acl();
     let server = RedisServer::start();
     let args: Vec<&str> = acl.split_whitespace().collect();
@@ -174,7 +163,7 @@ async fn the_documented_acl_is_enough(manager: bool) {
     );
 
     let url = format!("redis://sessions:password@127.0.0.1:{}", server.port());
-    let store = RedisStore::new(builder(&url).connection_manager(manager).build().unwrap());
+    let store = RedisStore::new(builder(&url).build().unwrap());
     passes_the_suite(&store).await;
     // Idle connections are PINGed: that is on the list too.
     let mut conn = store.pool().get().await.unwrap();
@@ -187,16 +176,6 @@ async fn the_documented_acl_is_enough(manager: bool) {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Some("NOPERM"), "{err}");
-}
-
-#[actix_web::test]
-async fn the_documented_acl_is_enough_on_the_pools_connections() {
-    the_documented_acl_is_enough(false).await;
-}
-
-#[actix_web::test]
-async fn the_documented_acl_is_enough_on_connection_managers() {
-    the_documented_acl_is_enough(true).await;
 }
 
 #[actix_web::test]

@@ -3,18 +3,14 @@
 //!
 //! `bench-server --store memory|cookie|redis|redis-cluster|file|sqlite|postgres [--port 8080]
 //! [--workers 1] [--redis redis://127.0.0.1:6379[,URL…]] [--dir PATH] [--database URL-or-PATH]
-//! [--ttl SECONDS] [--refresh update|access|request] [--transport cookie|header]
-//! [--redis-pool own|manager]`
-//!
-//! `--redis-pool manager` runs `--store redis` on one redis-rs `ConnectionManager` per worker
-//! thread instead of the library's own pool: the other side of the pool's A/B benchmark.
+//! [--ttl SECONDS] [--refresh update|access|request] [--transport cookie|header]`
 
 use std::{process::ExitCode, time::Duration};
 
 use actix_typed_session::{
     store::{
-        CookieStore, FileStore, MemoryStore, PostgresStore, RedisConfigError, RedisPool,
-        RedisStore, SqlPruner, SqliteStore,
+        CookieStore, FileStore, MemoryStore, PostgresStore, RedisConfigError, RedisStore,
+        SqlPruner, SqliteStore,
     },
     testing, CookieLifecycle, SessionMiddleware, SessionStorage, Transport, TtlRefresh,
 };
@@ -24,7 +20,7 @@ const USAGE: &str =
     "usage: bench-server --store memory|cookie|redis|redis-cluster|file|sqlite|postgres \
 [--port 8080] [--workers 1] [--redis redis://127.0.0.1:6379[,URL...]] [--dir PATH] \
 [--database URL-or-PATH] [--ttl SECONDS] [--refresh update|access|request] \
-[--transport cookie|header] [--redis-pool own|manager]";
+[--transport cookie|header]";
 
 /// How often the SQL stores delete expired rows.
 const PRUNE_EVERY: Duration = Duration::from_secs(10 * 60);
@@ -43,8 +39,6 @@ struct Args {
     ttl: Option<Duration>,
     refresh: TtlRefresh,
     transport: Transport,
-    /// `--redis-pool manager`: the Redis store on `ConnectionManager`s.
-    redis_manager: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -58,7 +52,6 @@ fn parse_args() -> Result<Args, String> {
         ttl: None,
         refresh: TtlRefresh::OnUpdate,
         transport: Transport::Cookie,
-        redis_manager: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -70,13 +63,6 @@ fn parse_args() -> Result<Args, String> {
                 args.workers = value()?.parse().map_err(|e| format!("--workers: {e}"))?;
             }
             "--redis" => args.redis = value()?,
-            "--redis-pool" => {
-                args.redis_manager = match value()?.as_str() {
-                    "own" => false,
-                    "manager" => true,
-                    other => return Err(format!("--redis-pool: {other:?} is not own|manager")),
-                };
-            }
             "--dir" => args.dir = Some(value()?),
             "--database" => args.database = Some(value()?),
             "--ttl" => {
@@ -138,10 +124,8 @@ fn other_storage(args: &Args) -> Result<SessionStorage, String> {
     match args.store.as_str() {
         "memory" => Ok(MemoryStore::new().into()),
         "cookie" => Ok(CookieStore::encrypted().into()),
-        "redis" => RedisPool::builder(&args.redis)
-            .connection_manager(args.redis_manager)
-            .build()
-            .map(|pool| RedisStore::new(pool).into())
+        "redis" => RedisStore::open(&args.redis)
+            .map(Into::into)
             .map_err(redis_config),
         "redis-cluster" => RedisStore::open_cluster(args.redis.split(',').map(str::trim))
             .map(Into::into)

@@ -22,7 +22,9 @@
 //! - only a connection idle for longer than the idle check (default 30 s; silent drops by
 //!   NATs and load balancers happen after minutes) or, when its drops cannot be watched
 //!   (RESP2 servers, cluster connections, connections from a deadpool-redis pool), one that
-//!   has not succeeded since some connection failed, is `PING`ed first.
+//!   has not succeeded since some connection failed, is `PING`ed first;
+//! - the pool's own TCP connections send keepalive probes after a minute idle (see
+//!   `pool/keepalive.rs`), so that idle ones are not dropped silently in the first place.
 //!
 //! Replacing or checking a connection is done by one call at a time per connection; the calls
 //! that pick it meanwhile wait for that one's outcome instead of all connecting at once.
@@ -46,7 +48,7 @@ use crate::StoreError;
 
 #[cfg(feature = "deadpool-redis")]
 mod deadpool;
-mod manager;
+mod keepalive;
 mod tls;
 
 /// Default for [`RedisPoolBuilder::connect_timeout`].
@@ -62,8 +64,8 @@ pub(crate) const DEFAULT_IDLE_CHECK: Duration = Duration::from_secs(30);
 /// commands from concurrent requests are pipelined on one socket instead of each request
 /// holding a connection of its own. Getting a connection costs no command (see the module
 /// source for how liveness is proved instead of deadpool-redis's `PING` per checkout);
-/// connections are opened on first use and replaced when they drop. Clones share the same
-/// connections.
+/// connections are opened on first use and replaced when they drop, and send TCP keepalive
+/// probes after a minute idle. Clones share the same connections.
 /// [`get`](Self::get) gives a connection for your own commands.
 ///
 /// ```no_run
@@ -131,7 +133,6 @@ pub struct RedisPoolBuilder {
     response_timeout: Duration,
     idle_check: Duration,
     connections: usize,
-    manager: bool,
 }
 
 impl fmt::Debug for RedisPoolBuilder {
@@ -150,7 +151,6 @@ impl fmt::Debug for RedisPoolBuilder {
             .field("response_timeout", &self.response_timeout)
             .field("idle_check", &self.idle_check)
             .field("connections", &self.connections)
-            .field("manager", &self.manager)
             .finish()
     }
 }
@@ -244,9 +244,6 @@ impl RedisPool {
     /// [`StoreError::Timeout`] or [`StoreError::Unavailable`] when no connection can be had.
     pub async fn get(&self) -> Result<RedisConnection, StoreError> {
         let slot = self.shared.pick();
-        if let Factory::Manager(manager) = &self.shared.factory {
-            return self.shared.managed(manager, slot);
-        }
         if let Some(conn) = slot.current() {
             if self.shared.state(&conn.health) == State::Ready {
                 return Ok(conn);
@@ -280,7 +277,6 @@ impl RedisPoolBuilder {
             response_timeout: DEFAULT_RESPONSE_TIMEOUT,
             idle_check: DEFAULT_IDLE_CHECK,
             connections: std::thread::available_parallelism().map_or(1, usize::from),
-            manager: false,
         }
     }
 
@@ -329,6 +325,9 @@ impl RedisPoolBuilder {
                     .as_str()
                     .into_connection_info()
                     .map_err(RedisConfigError::Url)?;
+                let info = info
+                    .clone()
+                    .set_tcp_settings(keepalive::on(info.tcp_settings()));
                 let resp3 = info.clone().set_redis_settings(
                     info.redis_settings()
                         .clone()
@@ -355,6 +354,7 @@ impl RedisPoolBuilder {
                     .map_err(RedisConfigError::Url)?;
                 let client = (self.tls)
                     .cluster(::redis::cluster::ClusterClientBuilder::new(infos))
+                    .tcp_settings(keepalive::on(&Default::default()))
                     .connection_timeout(self.connect_timeout)
                     .response_timeout(self.response_timeout)
                     // Room for one redirection or retry, within the store's deadline.
@@ -364,8 +364,6 @@ impl RedisPoolBuilder {
                 Factory::Cluster(Box::new(client))
             }
         };
-        let (connect, response) = (self.connect_timeout, self.response_timeout);
-        let factory = manager::Manager::instead_of(factory, self.manager, connect, response);
         let cluster = factory.is_cluster();
         let shared = Shared {
             factory,
@@ -421,7 +419,6 @@ struct Single {
 
 enum Factory {
     Single(Box<Single>),
-    Manager(Box<manager::Manager>),
     #[cfg(feature = "deadpool-redis")]
     DeadpoolRedis(deadpool_redis::Pool),
     #[cfg(feature = "redis-cluster")]
@@ -600,7 +597,6 @@ impl Shared {
     async fn connect(&self) -> RedisResult<RedisConnection> {
         match &self.factory {
             Factory::Single(single) => self.connect_single(single).await,
-            Factory::Manager(_) => unreachable!("managed connections are never restored"),
             #[cfg(feature = "deadpool-redis")]
             Factory::DeadpoolRedis(pool) => self.connect_deadpool(pool).await,
             #[cfg(feature = "redis-cluster")]
@@ -661,7 +657,6 @@ impl Shared {
 #[derive(Clone)]
 enum Inner {
     Single(MultiplexedConnection),
-    Manager(::redis::aio::ConnectionManager),
     #[cfg(feature = "redis-cluster")]
     Cluster(::redis::cluster_async::ClusterConnection),
 }
@@ -670,7 +665,6 @@ impl ConnectionLike for Inner {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
         match self {
             Inner::Single(c) => c.req_packed_command(cmd),
-            Inner::Manager(c) => c.req_packed_command(cmd),
             #[cfg(feature = "redis-cluster")]
             Inner::Cluster(c) => c.req_packed_command(cmd),
         }
@@ -684,7 +678,6 @@ impl ConnectionLike for Inner {
     ) -> RedisFuture<'a, Vec<Value>> {
         match self {
             Inner::Single(c) => c.req_packed_commands(cmd, offset, count),
-            Inner::Manager(c) => c.req_packed_commands(cmd, offset, count),
             #[cfg(feature = "redis-cluster")]
             Inner::Cluster(c) => c.req_packed_commands(cmd, offset, count),
         }
@@ -693,7 +686,6 @@ impl ConnectionLike for Inner {
     fn get_db(&self) -> i64 {
         match self {
             Inner::Single(c) => c.get_db(),
-            Inner::Manager(c) => c.get_db(),
             #[cfg(feature = "redis-cluster")]
             Inner::Cluster(c) => c.get_db(),
         }
@@ -721,10 +713,7 @@ impl fmt::Debug for RedisConnection {
 impl ConnectionLike for RedisConnection {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
         let health = &self.health;
-        let reply = match &mut self.inner {
-            Inner::Manager(c) => return c.req_packed_command(cmd),
-            inner => inner.req_packed_command(cmd),
-        };
+        let reply = self.inner.req_packed_command(cmd);
         Box::pin(async move {
             let result = reply.await;
             health.note(&result);
@@ -739,10 +728,7 @@ impl ConnectionLike for RedisConnection {
         count: usize,
     ) -> RedisFuture<'a, Vec<Value>> {
         let health = &self.health;
-        let reply = match &mut self.inner {
-            Inner::Manager(c) => return c.req_packed_commands(cmd, offset, count),
-            inner => inner.req_packed_commands(cmd, offset, count),
-        };
+        let reply = self.inner.req_packed_commands(cmd, offset, count);
         Box::pin(async move {
             let result = reply.await;
             health.note(&result);

@@ -5,8 +5,8 @@ mod users;
 use std::{fmt, io, str::FromStr as _, sync::Arc, time::Duration};
 
 use sqlx::{
-    postgres::{PgConnectOptions, PgPool, PgPoolOptions},
-    Row as _,
+    postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgSslMode},
+    AssertSqlSafe, Row as _, SqlSafeStr as _, SqlStr,
 };
 use tokio::sync::OnceCell;
 
@@ -69,8 +69,22 @@ const MAX_CONNECTIONS: u32 = 16;
 /// is not a JSON object of strings is [`StoreError::Corrupt`], which the middleware replaces
 /// with a fresh session.
 ///
-/// TLS to the database needs one of sqlx's TLS features (e.g. `sqlx/tls-rustls-ring`) enabled
-/// in your own `Cargo.toml`; this crate enables none.
+/// # TLS
+/// With the `postgres-rustls` feature, connections use TLS (rustls) as the URL's `sslmode`
+/// says. Use `sslmode=verify-full`: the server's certificate must chain to a trusted root and
+/// name the host. The roots are the system's, plus the CA file the URL names with
+/// `sslrootcert` (or the `PGSSLROOTCERT` environment variable), for a database whose
+/// certificate your own CA signed:
+/// `postgres://app@db.internal/app?sslmode=verify-full&sslrootcert=/etc/ssl/db-ca.pem`.
+/// With [`with_pool`](PostgresStore::with_pool), your pool's `PgConnectOptions` decide
+/// (`ssl_mode`, `ssl_root_cert` or `ssl_root_cert_from_pem`).
+///
+/// `sslmode=require`, `verify-ca` and `verify-full` never fall back to plain text: against a
+/// server without TLS, or without the feature, connecting fails (a store call answers
+/// [`StoreError::Unavailable`]). `require` encrypts but verifies nothing. The default,
+/// `prefer`, tries TLS unverified and silently falls back to plain text, as libpq does; so
+/// does any mode but these three. A store made from a URL logs a warning as it is built when
+/// the database is not on this machine and the mode is not `verify-ca` or `verify-full`.
 ///
 /// ```no_run
 /// use actix_web::{cookie::Key, App, HttpServer};
@@ -105,20 +119,27 @@ struct Inner {
     users: UserStatements,
 }
 
+/// SQL for sqlx, which asks that a string not written in the source be vouched for: ours are
+/// made from the table name alone, which [`check_table`] limits to a plain identifier, and
+/// every value is a bind parameter. Shared, so that each call clones a reference count.
+fn statement(sql: impl Into<Arc<str>>) -> SqlStr {
+    AssertSqlSafe(sql.into()).into_sql_str()
+}
+
 /// Every statement the store sends, made once for its table.
 struct Statements {
-    create_table: String,
-    create_index: String,
-    load: String,
-    load_only: String,
-    load_refresh: String,
-    load_only_refresh: String,
-    update: String,
-    create: String,
-    refresh: String,
-    delete: String,
-    renew: String,
-    prune: String,
+    create_table: SqlStr,
+    create_index: SqlStr,
+    load: SqlStr,
+    load_only: SqlStr,
+    load_refresh: SqlStr,
+    load_only_refresh: SqlStr,
+    update: SqlStr,
+    create: SqlStr,
+    refresh: SqlStr,
+    delete: SqlStr,
+    renew: SqlStr,
+    prune: SqlStr,
 }
 
 impl Statements {
@@ -133,34 +154,34 @@ impl Statements {
         };
         let live = "id = $1 AND expires_at > now()";
         Self {
-            create_table: format!(
+            create_table: statement(format!(
                 "CREATE TABLE IF NOT EXISTS {t} (id TEXT PRIMARY KEY, data JSONB NOT NULL, \
                  expires_at TIMESTAMPTZ NOT NULL, user_id TEXT)"
-            ),
-            create_index: format!(
+            )),
+            create_index: statement(format!(
                 "CREATE INDEX IF NOT EXISTS {t}_expires_at ON {t} (expires_at)"
-            ),
-            load: format!("SELECT data::text FROM {t} WHERE {live}"),
-            load_only: format!("SELECT {} FROM {t} WHERE {live}", only("$2")),
-            load_refresh: format!(
+            )),
+            load: statement(format!("SELECT data::text FROM {t} WHERE {live}")),
+            load_only: statement(format!("SELECT {} FROM {t} WHERE {live}", only("$2"))),
+            load_refresh: statement(format!(
                 "UPDATE {t} SET expires_at = now() + $2::float8 * interval '1 millisecond' \
                  WHERE {live} RETURNING data::text"
-            ),
-            load_only_refresh: format!(
+            )),
+            load_only_refresh: statement(format!(
                 "UPDATE {t} SET expires_at = now() + $3::float8 * interval '1 millisecond' \
                  WHERE {live} RETURNING {}",
                 only("$2")
-            ),
+            )),
             // $2 cleared, $3 removed keys, $4 upserts, $5 TTL, $6 whether the user changes,
             // $7 the user. Corrupt rows count as gone.
-            update: format!(
+            update: statement(format!(
                 "UPDATE {t} SET data = (CASE WHEN $2 THEN '{{}}'::jsonb ELSE data END \
                  - $3::text[]) || $4::jsonb, expires_at = now() + $5::float8 * interval '1 millisecond', \
                  user_id = CASE WHEN $6 THEN $7::text ELSE user_id END \
                  WHERE {live} AND jsonb_typeof(data) = 'object'"
-            ),
+            )),
             // An expired or corrupt row under the id is replaced, a live one merged into.
-            create: format!(
+            create: statement(format!(
                 "INSERT INTO {t} AS s (id, data, expires_at, user_id) \
                  VALUES ($1, $4::jsonb, now() + $5::float8 * interval '1 millisecond', $7::text) \
                  ON CONFLICT (id) DO UPDATE SET data = (CASE WHEN $2 OR s.expires_at <= now() \
@@ -168,21 +189,21 @@ impl Statements {
                  - $3::text[]) || $4::jsonb, expires_at = excluded.expires_at, \
                  user_id = CASE WHEN $6 THEN $7::text WHEN $2 OR s.expires_at <= now() \
                  OR jsonb_typeof(s.data) <> 'object' THEN NULL ELSE s.user_id END"
-            ),
-            refresh: format!(
+            )),
+            refresh: statement(format!(
                 "UPDATE {t} SET expires_at = now() + $2::float8 * interval '1 millisecond' WHERE {live}"
-            ),
-            delete: format!("DELETE FROM {t} WHERE id = $1"),
+            )),
+            delete: statement(format!("DELETE FROM {t} WHERE id = $1")),
             // $1 old id, $2 new id, $3 data, $4 TTL, $5 user: the insert happens only if the
             // delete found a live row, all in one statement.
-            renew: format!(
+            renew: statement(format!(
                 "WITH old AS (DELETE FROM {t} WHERE {live} RETURNING id) \
                  INSERT INTO {t} (id, data, expires_at, user_id) \
                  SELECT $2, $3::jsonb, now() + $4::float8 * interval '1 millisecond', $5::text \
                  FROM old ON CONFLICT (id) DO UPDATE SET data = excluded.data, \
                  expires_at = excluded.expires_at, user_id = excluded.user_id"
-            ),
-            prune: format!("DELETE FROM {t} WHERE expires_at <= now()"),
+            )),
+            prune: statement(format!("DELETE FROM {t} WHERE expires_at <= now()")),
         }
     }
 }
@@ -357,12 +378,15 @@ impl PostgresStoreBuilder {
             Source::Pool(pool) => pool,
             // No idle or lifetime limits: then the pool needs no background task and can be
             // built outside a runtime. Broken connections are dropped when they fail.
-            Source::Options(options) => PgPoolOptions::new()
-                .max_connections(MAX_CONNECTIONS)
-                .acquire_timeout(self.timeout)
-                .idle_timeout(None)
-                .max_lifetime(None)
-                .connect_lazy_with(*options),
+            Source::Options(options) => {
+                warn_if_unverified(&options);
+                PgPoolOptions::new()
+                    .max_connections(MAX_CONNECTIONS)
+                    .acquire_timeout(self.timeout)
+                    .idle_timeout(None)
+                    .max_lifetime(None)
+                    .connect_lazy_with(*options)
+            }
         };
         Ok(PostgresStore {
             inner: Arc::new(Inner {
@@ -374,6 +398,31 @@ impl PostgresStoreBuilder {
                 schema: OnceCell::new(),
             }),
         })
+    }
+}
+
+/// Says once, as the store is built, that its connections to a database on another machine
+/// are not verified TLS: `sslmode=prefer` (the default) and weaker fall back to plain text
+/// without a word, and `require` trusts any certificate.
+fn warn_if_unverified(options: &PgConnectOptions) {
+    let host = options.get_host();
+    let local = options.get_socket().is_some()
+        || host.starts_with('/')
+        || host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    let verified = matches!(
+        options.get_ssl_mode(),
+        PgSslMode::VerifyCa | PgSslMode::VerifyFull
+    );
+    if !local && !verified {
+        tracing::warn!(
+            host,
+            sslmode = ?options.get_ssl_mode(),
+            "PostgreSQL connections are not verified TLS: use sslmode=verify-full (feature \
+             postgres-rustls)"
+        );
     }
 }
 
@@ -399,7 +448,7 @@ impl Inner {
                     .await
                     .map_err(sql_error)?;
                 for sql in [&self.sql.create_table, &self.sql.create_index] {
-                    sqlx::query(sql)
+                    sqlx::query(sql.clone())
                         .execute(&mut *tx)
                         .await
                         .map_err(sql_error)?;
@@ -414,7 +463,7 @@ impl Inner {
     async fn prune(&self) -> Result<u64, StoreError> {
         within(self.timeout, async {
             self.schema().await?;
-            let done = sqlx::query(&self.sql.prune)
+            let done = sqlx::query(self.sql.prune.clone())
                 .execute(&self.pool)
                 .await
                 .map_err(sql_error)?;
@@ -437,12 +486,14 @@ impl SessionStore for PostgresStore {
             inner.schema().await?;
             let sql = &inner.sql;
             let query = match (names, refresh) {
-                (None, None) => sqlx::query(&sql.load).bind(id.as_str()),
-                (Some(names), None) => sqlx::query(&sql.load_only).bind(id.as_str()).bind(names),
-                (None, Some(ttl)) => sqlx::query(&sql.load_refresh)
+                (None, None) => sqlx::query(sql.load.clone()).bind(id.as_str()),
+                (Some(names), None) => sqlx::query(sql.load_only.clone())
+                    .bind(id.as_str())
+                    .bind(names),
+                (None, Some(ttl)) => sqlx::query(sql.load_refresh.clone())
                     .bind(id.as_str())
                     .bind(millis(ttl)),
-                (Some(names), Some(ttl)) => sqlx::query(&sql.load_only_refresh)
+                (Some(names), Some(ttl)) => sqlx::query(sql.load_only_refresh.clone())
                     .bind(id.as_str())
                     .bind(names)
                     .bind(millis(ttl)),
@@ -471,7 +522,7 @@ impl SessionStore for PostgresStore {
             } else {
                 &inner.sql.update
             };
-            let done = sqlx::query(sql)
+            let done = sqlx::query(sql.clone())
                 .bind(id.as_str())
                 .bind(changes.is_cleared())
                 .bind(changes.removals())
@@ -491,7 +542,7 @@ impl SessionStore for PostgresStore {
         let inner = &*self.inner;
         within(inner.timeout, async {
             inner.schema().await?;
-            let done = sqlx::query(&inner.sql.refresh)
+            let done = sqlx::query(inner.sql.refresh.clone())
                 .bind(id.as_str())
                 .bind(millis(ttl))
                 .execute(&inner.pool)
@@ -506,7 +557,7 @@ impl SessionStore for PostgresStore {
         let inner = &*self.inner;
         within(inner.timeout, async {
             inner.schema().await?;
-            sqlx::query(&inner.sql.delete)
+            sqlx::query(inner.sql.delete.clone())
                 .bind(id.as_str())
                 .execute(&inner.pool)
                 .await
@@ -529,7 +580,7 @@ impl SessionStore for PostgresStore {
         let (data, user) = (encode(&created(changes))?, created_user(changes));
         within(inner.timeout, async {
             inner.schema().await?;
-            let done = sqlx::query(&inner.sql.renew)
+            let done = sqlx::query(inner.sql.renew.clone())
                 .bind(old.as_str())
                 .bind(new.as_str())
                 .bind(data.as_str())

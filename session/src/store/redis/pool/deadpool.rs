@@ -13,7 +13,7 @@ impl RedisPool {
     /// needed. Those connections speak whatever protocol `pool` chose, so with RESP2 a dropped
     /// connection is only noticed when a command fails on it: after a Redis restart, the first
     /// request then fails and the other connections are `PING`ed before reuse. How they
-    /// connect (URL, TLS) is `pool`'s configuration.
+    /// connect (URL, TLS, TCP keepalive) is `pool`'s configuration.
     ///
     /// ```no_run
     /// let theirs = deadpool_redis::Config::from_url("redis://127.0.0.1:6379")

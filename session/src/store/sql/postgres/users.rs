@@ -4,7 +4,7 @@
 
 use sqlx::{PgConnection, Postgres, Row as _, Transaction};
 
-use super::Inner;
+use super::{statement, Inner};
 use crate::{
     store::{
         sql::{listed, sql_error, within, UserStatements},
@@ -53,17 +53,17 @@ impl Inner {
     ) -> Result<(), StoreError> {
         let sql = &self.users;
         let conn: &mut PgConnection = tx;
-        let has: bool = sqlx::query_scalar(&sql.has_column)
+        let has: bool = sqlx::query_scalar(statement(sql.has_column.as_str()))
             .bind(&self.table)
             .fetch_one(&mut *conn)
             .await
             .map_err(sql_error)?;
         if !has {
-            sqlx::query(&sql.add_column)
+            sqlx::query(statement(sql.add_column.as_str()))
                 .execute(&mut *conn)
                 .await
                 .map_err(sql_error)?;
-            let rows = sqlx::query(&sql.signed_in)
+            let rows = sqlx::query(statement(sql.signed_in.as_str()))
                 .fetch_all(&mut *conn)
                 .await
                 .map_err(sql_error)?;
@@ -76,14 +76,14 @@ impl Inner {
                     users.push(signed_in.user);
                 }
             }
-            sqlx::query(&sql.backfill)
+            sqlx::query(statement(sql.backfill.as_str()))
                 .bind(ids)
                 .bind(users)
                 .execute(&mut *conn)
                 .await
                 .map_err(sql_error)?;
         }
-        sqlx::query(&sql.index)
+        sqlx::query(statement(sql.index.as_str()))
             .execute(&mut *conn)
             .await
             .map(drop)
@@ -94,11 +94,12 @@ impl Inner {
     pub(super) async fn list_user(&self, user: &str) -> Result<Vec<UserSession>, StoreError> {
         within(self.timeout, async {
             self.schema().await?;
-            let rows: Vec<(String, Option<String>, i64)> = sqlx::query_as(&self.users.list)
-                .bind(user)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(sql_error)?;
+            let rows: Vec<(String, Option<String>, i64)> =
+                sqlx::query_as(statement(self.users.list.as_str()))
+                    .bind(user)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(sql_error)?;
             Ok(listed(user, rows))
         })
         .await
@@ -106,7 +107,7 @@ impl Inner {
 
     /// Deletes `user`'s live rows (only `id`'s, given one); answers how many.
     pub(super) async fn end(&self, user: &str, id: Option<&SessionId>) -> Result<u64, StoreError> {
-        let deletion = sqlx::query(&self.users.end)
+        let deletion = sqlx::query(statement(self.users.end.as_str()))
             .bind(user)
             .bind(id.map(SessionId::as_str));
         within(self.timeout, async {
