@@ -6,10 +6,9 @@ use super::Session;
 use crate::SessionError;
 
 impl Session {
-    /// When the session was created: kept across renewals and "remember me", and reset by a
-    /// sign-in over another user's session or a purge (the session that replaces it starts
-    /// now). A new session (no cookie, or one whose session is gone) was created by this
-    /// request. Whole seconds, by the middleware's clock.
+    /// When the session was created: kept across renewals, sign-ins and "remember me". A new
+    /// session (no cookie, one whose session is gone, or the one that replaces a purged
+    /// session) was created by this request. Whole seconds, by the middleware's clock.
     ///
     /// ```
     /// # let session = actix_typed_session::Session::detached(); // a new session
