@@ -230,6 +230,8 @@ pub(crate) struct Config {
     /// The `Set-Cookie` attributes after the value, rendered once on first use (the builder
     /// has finished by then): see `actix_typed_session::set_cookie_text`.
     pub(crate) attributes: std::sync::OnceLock<String>,
+    /// The actix-session bridge, when configured.
+    pub(crate) import: Option<std::sync::Arc<crate::ActixSessionImport>>,
 }
 
 impl Config {
@@ -250,6 +252,7 @@ impl Config {
             clock: Clock::system(),
             keys: SealKeys::new(&key),
             attributes: std::sync::OnceLock::new(),
+            import: None,
         }
     }
 
@@ -337,6 +340,7 @@ impl std::fmt::Debug for Config {
             .field("max_lifetime", &self.max_lifetime)
             .field("transport", &self.transport)
             .field("keys", &self.keys.len())
+            .field("import", &self.import)
             .finish()
     }
 }

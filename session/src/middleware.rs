@@ -277,6 +277,22 @@ impl SessionMiddlewareBuilder {
         self
     }
 
+    /// Accepts the sessions of an actix-session 0.11 app during a switch: read
+    /// [`ActixSessionImport`](crate::ActixSessionImport). Off unless called.
+    ///
+    /// ```
+    /// use actix_typed_session::{store::MemoryStore, ActixSessionImport, SessionMiddleware};
+    ///
+    /// let old_key = actix_web::cookie::Key::generate();
+    /// let middleware = SessionMiddleware::builder(MemoryStore::new(), actix_web::cookie::Key::generate())
+    ///     .import_actix_session(ActixSessionImport::cookie_store(old_key).cookie_name("id").private())
+    ///     .build();
+    /// ```
+    pub fn import_actix_session(mut self, import: crate::ActixSessionImport) -> Self {
+        self.config.import = Some(Arc::new(import));
+        self
+    }
+
     /// Older keys that still open cookies (key rotation). Cookies they open are re-sealed with
     /// the current key on the next write.
     pub fn previous_keys(mut self, keys: impl IntoIterator<Item = Key>) -> Self {
@@ -409,6 +425,11 @@ where
                 ),
                 Err(err) => return Ok(save_failed(res, err)),
                 Ok(()) => {}
+            }
+            // The old cookie goes once its session is saved as ours (a failed request keeps it).
+            let removal = session.old_cookie_removal().filter(|_| !failed);
+            if let Some(value) = removal.and_then(|text| HeaderValue::try_from(text).ok()) {
+                res.headers_mut().append(header::SET_COOKIE, value);
             }
             Ok(res.map_into_left_body())
         })

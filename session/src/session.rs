@@ -8,6 +8,7 @@ mod extract;
 mod fixture;
 mod lifetime;
 mod load;
+mod old;
 mod stale;
 mod state;
 
@@ -88,6 +89,9 @@ struct Handle {
     raw_tokens: Tokens,
     /// How the request carried its token, and so how the response answers it.
     carrier: Carrier,
+    /// The actix-session cookies of the request, when the bridge is configured: imported
+    /// on the first load if no cookie of ours verifies, and removed by the response.
+    old_tokens: Tokens,
     incoming: OnceLock<Option<Incoming>>,
     load_lock: futures_util::lock::Mutex<()>,
     state: Mutex<SessionState>,
@@ -142,7 +146,12 @@ impl fmt::Debug for Session {
 }
 
 impl Session {
-    pub(crate) fn new(shared: Option<Arc<Backend>>, raw_tokens: Tokens, carrier: Carrier) -> Self {
+    pub(crate) fn new(
+        shared: Option<Arc<Backend>>,
+        raw_tokens: Tokens,
+        carrier: Carrier,
+        old_tokens: Tokens,
+    ) -> Self {
         let born = shared
             .as_ref()
             .map_or_else(Clock::system, |s| s.config.clock.clone())
@@ -151,6 +160,7 @@ impl Session {
             shared,
             raw_tokens,
             carrier,
+            old_tokens,
             incoming: OnceLock::new(),
             load_lock: futures_util::lock::Mutex::new(()),
             state: Mutex::new(SessionState::new(born)),

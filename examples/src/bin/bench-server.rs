@@ -3,7 +3,8 @@
 //!
 //! `bench-server --store memory|cookie|redis|redis-cluster|file|sqlite|postgres [--port 8080]
 //! [--workers 1] [--redis redis://127.0.0.1:6379[,URL…]] [--dir PATH] [--database URL-or-PATH]
-//! [--ttl SECONDS] [--refresh update|access|request] [--transport cookie|header]`
+//! [--ttl SECONDS] [--refresh update|access|request] [--transport cookie|header]
+//! [--import-actix-session cookie|redis --import-key-hex HEX]`
 
 use std::{process::ExitCode, time::Duration};
 
@@ -12,7 +13,8 @@ use actix_typed_session::{
         CookieStore, FileStore, MemoryStore, PostgresStore, RedisConfigError, RedisStore,
         SqlPruner, SqliteStore,
     },
-    testing, CookieLifecycle, SessionMiddleware, SessionStorage, Transport, TtlRefresh,
+    testing, ActixSessionImport, CookieLifecycle, SessionMiddleware, SessionStorage, Transport,
+    TtlRefresh,
 };
 use actix_web::{cookie::Key, App, HttpServer};
 
@@ -20,7 +22,7 @@ const USAGE: &str =
     "usage: bench-server --store memory|cookie|redis|redis-cluster|file|sqlite|postgres \
 [--port 8080] [--workers 1] [--redis redis://127.0.0.1:6379[,URL...]] [--dir PATH] \
 [--database URL-or-PATH] [--ttl SECONDS] [--refresh update|access|request] \
-[--transport cookie|header]";
+[--transport cookie|header] [--import-actix-session cookie|redis --import-key-hex HEX]";
 
 /// How often the SQL stores delete expired rows.
 const PRUNE_EVERY: Duration = Duration::from_secs(10 * 60);
@@ -39,6 +41,9 @@ struct Args {
     ttl: Option<Duration>,
     refresh: TtlRefresh,
     transport: Transport,
+    /// The actix-session store to import from (`cookie` or `redis`), and its key's hex.
+    import: Option<String>,
+    import_key_hex: Option<String>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -52,6 +57,8 @@ fn parse_args() -> Result<Args, String> {
         ttl: None,
         refresh: TtlRefresh::OnUpdate,
         transport: Transport::Cookie,
+        import: None,
+        import_key_hex: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -85,12 +92,17 @@ fn parse_args() -> Result<Args, String> {
                     other => return Err(format!("--transport: unknown transport {other:?}")),
                 };
             }
+            "--import-actix-session" => args.import = Some(value()?),
+            "--import-key-hex" => args.import_key_hex = Some(value()?),
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
     if args.store.is_empty() {
         return Err("--store is required".into());
+    }
+    if args.import.is_some() != args.import_key_hex.is_some() {
+        return Err("--import-actix-session and --import-key-hex go together".into());
     }
     Ok(args)
 }
@@ -149,6 +161,42 @@ fn redis_config(err: RedisConfigError) -> String {
     }
 }
 
+/// The actix-session bridge of `--import-actix-session`, with its app's default settings
+/// (cookie `id`, private cookies, Redis keys without prefix at `--redis`).
+fn import(args: &Args) -> Result<Option<ActixSessionImport>, String> {
+    let (Some(source), Some(hex)) = (&args.import, &args.import_key_hex) else {
+        return Ok(None);
+    };
+    let bytes = decode_hex(hex).ok_or("--import-key-hex: not hexadecimal")?;
+    if bytes.len() != 64 {
+        return Err(format!(
+            "--import-key-hex: {} bytes, a key is 64",
+            bytes.len()
+        ));
+    }
+    let key = Key::from(&bytes);
+    match source.as_str() {
+        "cookie" => Ok(Some(ActixSessionImport::cookie_store(key))),
+        "redis" => {
+            let url = args.redis.split(',').next().unwrap_or_default();
+            let client = actix_typed_session::redis::Client::open(url)
+                .map_err(|e| format!("--redis: {e}"))?;
+            Ok(Some(ActixSessionImport::redis(key, client)))
+        }
+        other => Err(format!("--import-actix-session: unknown store {other:?}")),
+    }
+}
+
+fn decode_hex(hex: &str) -> Option<Vec<u8>> {
+    if !hex.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..hex.len())
+        .step_by(2)
+        .map(|at| u8::from_str_radix(hex.get(at..at + 2)?, 16).ok())
+        .collect()
+}
+
 fn main() -> ExitCode {
     let args = match parse_args() {
         Ok(args) => args,
@@ -177,6 +225,7 @@ fn main() -> ExitCode {
 
 async fn serve(args: Args) -> Result<(), String> {
     let (store, _pruner) = storage(&args)?;
+    let import = import(&args)?;
     let mut builder = SessionMiddleware::builder(store, Key::from(BENCH_KEY))
         .cookie_secure(false)
         .refresh(args.refresh)
@@ -185,6 +234,9 @@ async fn serve(args: Args) -> Result<(), String> {
         builder = builder
             .ttl(ttl)
             .cookie_lifecycle(CookieLifecycle::Persistent);
+    }
+    if let Some(import) = import {
+        builder = builder.import_actix_session(import);
     }
     let middleware = builder.build();
     let server = HttpServer::new(move || {

@@ -42,7 +42,12 @@ impl Session {
             config: Config::new(Key::generate()),
             storage: Storage::Server(Arc::new(MemoryStore::new())),
         };
-        let session = Self::new(Some(Arc::new(backend)), Tokens::default(), Carrier::Cookie);
+        let session = Self::new(
+            Some(Arc::new(backend)),
+            Tokens::default(),
+            Carrier::Cookie,
+            Tokens::default(),
+        );
         {
             let mut state = session.state();
             state.entries = entries.into_iter().map(|(k, v)| (k, v.into())).collect();

@@ -15,7 +15,7 @@ use actix_web::{
 use futures_util::future::LocalBoxFuture;
 
 use super::{Backend, Session};
-use crate::{transport::request_token, SessionError};
+use crate::{cookie::Tokens, transport::request_token, SessionError};
 
 /// Gives the [`Session`] of a request to code that is not a handler argument: your own
 /// middleware, guards, or error handlers. Such handles are not loaded: call
@@ -87,7 +87,12 @@ impl RequestSlot {
     pub(crate) fn session(&self, headers: &HeaderMap) -> &Session {
         self.session.get_or_init(|| {
             let (raw, carrier) = request_token(&self.shared.config, headers);
-            Session::new(Some(self.shared.clone()), raw, carrier)
+            // Only an app that configured the bridge looks for the old cookie.
+            let old = match &self.shared.config.import {
+                Some(import) => import.cookies(headers),
+                None => Tokens::default(),
+            };
+            Session::new(Some(self.shared.clone()), raw, carrier, old)
         })
     }
 }

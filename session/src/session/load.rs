@@ -109,6 +109,14 @@ impl Session {
             }
         }
         let _loading = self.0.load_lock.lock().await;
+        if !self.0.old_tokens.is_empty() {
+            if let Some(import) = &shared.config.import {
+                if !has_cookie {
+                    return self.import_old(import).await;
+                }
+                self.state().old_cookie_done = true;
+            }
+        }
         let (missing, refresh) = {
             let mut state = self.state();
             if state.covers(want) {

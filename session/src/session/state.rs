@@ -50,6 +50,9 @@ pub(super) struct SessionState {
     /// with their JSON text as loaded: removed from the store even when the response is a 5xx,
     /// so that one stale value never fails every request of a session.
     pub(super) stale: BTreeMap<String, String>,
+    /// The load has dealt with the request's actix-session cookie (imported, rejected, or
+    /// made redundant by a valid cookie of ours): the response removes it.
+    pub(super) old_cookie_done: bool,
 }
 
 impl SessionState {
@@ -69,6 +72,7 @@ impl SessionState {
             refreshed: false,
             signing_in: None,
             stale: BTreeMap::new(),
+            old_cookie_done: false,
         }
     }
 

@@ -1,0 +1,234 @@
+//! The actix-session bridge: sessions of an actix-session 0.11 app (cookie store and Redis
+//! store, with and without an actix-identity user) continue in ours, the old cookie is removed
+//! (and the old Redis key deleted), and old cookies that do not verify are fresh sessions.
+//!
+//! The old cookies are made as actix-session 0.11 makes them: the state (a JSON object of JSON
+//! texts) or the Redis key put in the `cookie` crate's private or signed jar of the old key.
+
+use std::collections::HashMap;
+
+use actix_http::Request;
+use actix_typed_session::{
+    store::{MemoryStore, RedisPool, RedisStore},
+    testing::{self, body},
+    ActixSessionImport, SessionMiddleware, SessionStorage,
+};
+use actix_web::{
+    body::MessageBody,
+    cookie::{Cookie, CookieJar, Key},
+    dev::{Service, ServiceResponse},
+    test, App,
+};
+use redis::AsyncCommands as _;
+use session_tests::redis_server::RedisServer;
+
+/// A cookie `name` holding `value` as actix-session puts it in its private or signed jar.
+fn old_cookie(key: &Key, signed: bool, value: &str) -> Cookie<'static> {
+    let mut jar = CookieJar::new();
+    let cookie = Cookie::new("id", value.to_owned());
+    if signed {
+        jar.signed_mut(key).add(cookie);
+    } else {
+        jar.private_mut(key).add(cookie);
+    }
+    jar.delta().next().unwrap().clone().into_owned()
+}
+
+/// An actix-session state: each value is the JSON text of what the app inserted.
+fn old_state(user: Option<&str>) -> String {
+    let mut state = HashMap::new();
+    state.insert("counter".to_owned(), "41".to_owned());
+    state.insert("color".to_owned(), "\"blue\"".to_owned());
+    if let Some(user) = user {
+        state.insert(
+            "actix_identity.user_id".to_owned(),
+            serde_json::to_string(user).unwrap(),
+        );
+        state.insert(
+            "actix_identity.logged_in_timestamp".to_owned(),
+            "1700000000".to_owned(),
+        );
+    }
+    serde_json::to_string(&state).unwrap()
+}
+
+macro_rules! bridged_app {
+    ($storage:expr, $import:expr) => {
+        test::init_service(
+            App::new()
+                .wrap(
+                    SessionMiddleware::builder($storage, Key::generate())
+                        .cookie_secure(false)
+                        .import_actix_session($import)
+                        .build(),
+                )
+                .configure(testing::routes),
+        )
+        .await
+    };
+}
+
+/// An app under test, as `test::init_service` makes it.
+trait TestApp<B>: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error> {}
+
+impl<S, B> TestApp<B> for S where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>
+{
+}
+
+/// GET `uri` with the old cookie `old`.
+async fn send<B>(app: &impl TestApp<B>, uri: &str, old: Cookie<'static>) -> ServiceResponse<B> {
+    let req = test::TestRequest::get().uri(uri).cookie(old).to_request();
+    test::call_service(app, req).await
+}
+
+fn cookies<B>(res: &ServiceResponse<B>) -> Vec<Cookie<'static>> {
+    res.response().cookies().map(Cookie::into_owned).collect()
+}
+
+/// Our session cookie of `res` (named `session`), and whether `res` removes the old `id`.
+fn split<B>(res: &ServiceResponse<B>) -> (Option<Cookie<'static>>, bool) {
+    let all = cookies(res);
+    let ours = all.iter().find(|c| c.name() == "session").cloned();
+    let removed = all
+        .iter()
+        .any(|c| c.name() == "id" && c.value().is_empty() && c.path() == Some("/"));
+    (ours, removed)
+}
+
+/// Sends `old` to `/counter`, then checks the imported data, user and cookies: the counter
+/// continues from 41, `color` is kept, the old cookie is removed, and a later request
+/// carries only our cookie.
+async fn continues<B: MessageBody>(
+    app: &impl TestApp<B>,
+    old: Cookie<'static>,
+    user: Option<&str>,
+) {
+    let res = send(app, "/counter", old).await;
+    let (ours, removed) = split(&res);
+    assert_eq!(body(res).await, "42", "the old counter continues");
+    assert!(removed, "the old cookie is removed");
+    let ours = ours.expect("our cookie is set");
+
+    let res = testing::get(app, "/get/color", Some(&ours)).await;
+    assert_eq!(body(res).await, "blue", "the old data is kept");
+    let res = testing::get(app, "/whoami", Some(&ours)).await;
+    let status = res.status();
+    let who = body(res).await;
+    match user {
+        Some(user) => assert_eq!(who, user, "the actix-identity user is signed in"),
+        None => assert_eq!(status, 404, "anonymous: {who}"),
+    }
+    let res = testing::get(app, "/counter", Some(&ours)).await;
+    assert!(!split(&res).1, "only our cookie now: nothing to remove");
+    assert_eq!(body(res).await, "43");
+}
+
+/// An old cookie that does not verify is a fresh session (and removed like it).
+async fn is_fresh<B: MessageBody>(app: &impl TestApp<B>, old: Cookie<'static>) {
+    let res = send(app, "/counter", old).await;
+    let (ours, removed) = split(&res);
+    assert_eq!(body(res).await, "1", "a fresh session");
+    assert!(removed, "the rejected cookie is removed");
+    let res = testing::get(app, "/whoami", ours.as_ref()).await;
+    assert_eq!(res.status(), 404);
+}
+
+fn tampered(cookie: &Cookie<'_>) -> Cookie<'static> {
+    let mut value = cookie.value().to_owned().into_bytes();
+    let at = value.len() / 2;
+    value[at] = if value[at] == b'A' { b'B' } else { b'A' };
+    Cookie::new("id", String::from_utf8(value).unwrap())
+}
+
+#[actix_web::test]
+async fn cookie_store_sessions_continue_private_and_signed() {
+    for signed in [false, true] {
+        for user in [None, Some("ada")] {
+            let old_key = Key::generate();
+            let mut import = ActixSessionImport::cookie_store(old_key.clone());
+            if signed {
+                import = import.signed();
+            }
+            let app = bridged_app!(MemoryStore::new(), import);
+            continues(&app, old_cookie(&old_key, signed, &old_state(user)), user).await;
+        }
+    }
+}
+
+#[actix_web::test]
+async fn old_cookies_that_do_not_verify_are_fresh_sessions() {
+    let old_key = Key::generate();
+    let app = bridged_app!(
+        MemoryStore::new(),
+        ActixSessionImport::cookie_store(old_key.clone())
+    );
+    let genuine = old_cookie(&old_key, false, &old_state(Some("ada")));
+    is_fresh(&app, tampered(&genuine)).await;
+    is_fresh(
+        &app,
+        old_cookie(&Key::generate(), false, &old_state(Some("ada"))),
+    )
+    .await;
+    // A signed cookie where private ones are expected: its content is in the clear.
+    is_fresh(&app, old_cookie(&old_key, true, &old_state(Some("ada")))).await;
+}
+
+#[actix_web::test]
+async fn without_the_bridge_an_old_cookie_is_ignored() {
+    let old_key = Key::generate();
+    let app = test::init_service(
+        App::new()
+            .wrap(
+                SessionMiddleware::builder(MemoryStore::new(), Key::generate())
+                    .cookie_secure(false)
+                    .build(),
+            )
+            .configure(testing::routes),
+    )
+    .await;
+    let old = old_cookie(&old_key, false, &old_state(None));
+    let res = send(&app, "/counter", old).await;
+    assert!(!split(&res).1, "not ours to remove");
+    assert_eq!(body(res).await, "1");
+}
+
+#[actix_web::test]
+async fn requests_that_do_not_load_the_session_leave_the_old_cookie() {
+    let old_key = Key::generate();
+    let app = bridged_app!(
+        MemoryStore::new(),
+        ActixSessionImport::cookie_store(old_key.clone())
+    );
+    let old = old_cookie(&old_key, false, &old_state(None));
+    let res = send(&app, "/noop", old).await;
+    assert!(cookies(&res).is_empty());
+}
+
+#[actix_web::test]
+async fn redis_store_sessions_continue_and_their_keys_are_deleted() {
+    let server = RedisServer::start();
+    let client = redis::Client::open(server.url()).unwrap();
+    let mut redis = client.get_multiplexed_async_connection().await.unwrap();
+    let pool = RedisPool::new(&server.url()).unwrap();
+    for user in [None, Some("ada")] {
+        let old_key = Key::generate();
+        let session_key = format!("oldsessionkey{}", user.unwrap_or("anonymous"));
+        let () = redis
+            .set_ex(&session_key, old_state(user), 3600)
+            .await
+            .unwrap();
+        let storage: SessionStorage = RedisStore::new(pool.clone()).into();
+        let app = bridged_app!(
+            storage,
+            ActixSessionImport::redis(old_key.clone(), client.clone())
+        );
+        continues(&app, old_cookie(&old_key, false, &session_key), user).await;
+        let left: Option<String> = redis.get(&session_key).await.unwrap();
+        assert_eq!(left, None, "the old key is deleted");
+
+        // Replayed after the import, the old cookie names no session: a fresh one.
+        is_fresh(&app, old_cookie(&old_key, false, &session_key)).await;
+        is_fresh(&app, tampered(&old_cookie(&old_key, false, &session_key))).await;
+    }
+}
