@@ -388,3 +388,35 @@ async fn real_actix_session_redis_sessions_continue_and_their_keys_are_deleted()
     );
     is_fresh(&foreign, cookie).await;
 }
+
+#[actix_web::test]
+async fn an_old_cookie_of_our_name_is_replaced_not_removed() {
+    let old_key = Key::generate();
+    let app = test::init_service(
+        App::new()
+            .wrap(
+                SessionMiddleware::builder(MemoryStore::new(), Key::generate())
+                    .cookie_secure(false)
+                    .cookie_name("id")
+                    .import_actix_session(ActixSessionImport::cookie_store(old_key.clone()))
+                    .build(),
+            )
+            .configure(testing::routes),
+    )
+    .await;
+    let res = send(
+        &app,
+        "/counter",
+        old_cookie(&old_key, false, &old_state(None)),
+    )
+    .await;
+    let set = cookies(&res);
+    assert_eq!(body(res).await, "42");
+    assert_eq!(set.len(), 1, "{set:?}");
+    assert!(
+        !set[0].value().is_empty(),
+        "our cookie, not a removal: {set:?}"
+    );
+    let res = testing::get(&app, "/get/color", Some(&set[0])).await;
+    assert_eq!(body(res).await, "blue");
+}
