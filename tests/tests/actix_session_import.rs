@@ -52,19 +52,18 @@ fn old_state(user: Option<&str>) -> String {
     serde_json::to_string(&state).unwrap()
 }
 
+/// bench-server's routes behind `SessionMiddleware::builder($storage, …)` over plain HTTP,
+/// with the builder's further settings `$with`.
+macro_rules! app {
+    ($storage:expr, |$b:ident| $with:expr) => {{
+        let $b = SessionMiddleware::builder($storage, Key::generate()).cookie_secure(false);
+        test::init_service(App::new().wrap($with.build()).configure(testing::routes)).await
+    }};
+}
+
 macro_rules! bridged_app {
     ($storage:expr, $import:expr) => {
-        test::init_service(
-            App::new()
-                .wrap(
-                    SessionMiddleware::builder($storage, Key::generate())
-                        .cookie_secure(false)
-                        .import_actix_session($import)
-                        .build(),
-                )
-                .configure(testing::routes),
-        )
-        .await
+        app!($storage, |b| b.import_actix_session($import))
     };
 }
 
@@ -177,16 +176,7 @@ async fn old_cookies_that_do_not_verify_are_fresh_sessions() {
 #[actix_web::test]
 async fn without_the_bridge_an_old_cookie_is_ignored() {
     let old_key = Key::generate();
-    let app = test::init_service(
-        App::new()
-            .wrap(
-                SessionMiddleware::builder(MemoryStore::new(), Key::generate())
-                    .cookie_secure(false)
-                    .build(),
-            )
-            .configure(testing::routes),
-    )
-    .await;
+    let app = app!(MemoryStore::new(), |b| b);
     let old = old_cookie(&old_key, false, &old_state(None));
     let res = send(&app, "/counter", old).await;
     assert!(!split(&res).1, "not ours to remove");
@@ -392,18 +382,11 @@ async fn real_actix_session_redis_sessions_continue_and_their_keys_are_deleted()
 #[actix_web::test]
 async fn an_old_cookie_of_our_name_is_replaced_not_removed() {
     let old_key = Key::generate();
-    let app = test::init_service(
-        App::new()
-            .wrap(
-                SessionMiddleware::builder(MemoryStore::new(), Key::generate())
-                    .cookie_secure(false)
-                    .cookie_name("id")
-                    .import_actix_session(ActixSessionImport::cookie_store(old_key.clone()))
-                    .build(),
-            )
-            .configure(testing::routes),
-    )
-    .await;
+    let app = app!(MemoryStore::new(), |b| b
+        .cookie_name("id")
+        .import_actix_session(ActixSessionImport::cookie_store(
+            old_key.clone()
+        )));
     let res = send(
         &app,
         "/counter",
