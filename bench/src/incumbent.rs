@@ -51,7 +51,26 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/remove/{key}", web::get().to(remove))
         .route("/fill/{kib}", web::get().to(fill))
         .route("/renew", web::get().to(renew))
-        .route("/purge", web::get().to(purge));
+        .route("/purge", web::get().to(purge))
+        .route("/login/{user}", web::get().to(login))
+        .route("/whoami", web::get().to(whoami));
+}
+
+/// Signs `user` in with actix-identity (the app must wrap `IdentityMiddleware` inside
+/// [`middleware`]).
+async fn login(req: actix_web::HttpRequest, user: web::Path<String>) -> Reply {
+    use actix_web::HttpMessage as _;
+    actix_identity::Identity::login(&req.extensions(), user.into_inner())
+        .map_err(actix_web::error::ErrorInternalServerError)?;
+    Ok(text("ok"))
+}
+
+/// The actix-identity user, or 404 `anonymous`.
+async fn whoami(user: Option<actix_identity::Identity>) -> Reply {
+    match user.map(|id| id.id()).transpose() {
+        Ok(Some(user)) => Ok(text(user)),
+        _ => Ok(HttpResponse::NotFound().body("anonymous")),
+    }
 }
 
 /// `actix-session`'s middleware configured from the command line, with the cookie attributes

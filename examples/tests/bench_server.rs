@@ -203,3 +203,61 @@ fn a_planted_cookie_before_the_real_one_is_skipped_not_removed() {
     let emptied = format!("session=; {cookie}");
     assert_eq!(server.get("/read", Some(&emptied)).body, "2");
 }
+
+/// `--import-actix-session cookie --import-key-hex HEX`: a session of an actix-session app
+/// with default settings (cookie `id`, private) under that key continues; the old cookie is
+/// removed. A bad key is refused at start.
+#[test]
+fn imports_actix_session_cookie_store_sessions() {
+    use actix_web::cookie::{Cookie, CookieJar, Key};
+
+    let key = [7u8; 64];
+    let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+    let server = Server::start(&[
+        "--store",
+        "memory",
+        "--import-actix-session",
+        "cookie",
+        "--import-key-hex",
+        &hex,
+    ]);
+    let mut jar = CookieJar::new();
+    let state = r#"{"counter":"41","actix_identity.user_id":"\"ada\""}"#;
+    jar.private_mut(&Key::from(&key))
+        .add(Cookie::new("id", state));
+    let old = jar.delta().next().unwrap().encoded().to_string();
+
+    let res = server.get("/counter", Some(&old));
+    assert_eq!(res.answer(), Answer::ok("42"));
+    let set: Vec<_> = res
+        .headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("set-cookie"))
+        .map(|(_, v)| v.as_str())
+        .collect();
+    assert!(
+        set.iter()
+            .any(|c| c.starts_with("id=;") && c.contains("Max-Age=0")),
+        "{set:?}"
+    );
+    let ours = set
+        .iter()
+        .find(|c| c.starts_with("session="))
+        .expect("our cookie");
+    let ours = ours.split(';').next().unwrap();
+    assert_eq!(server.get("/whoami", Some(ours)).body, "ada");
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bench-server"))
+        .args([
+            "--store",
+            "memory",
+            "--import-actix-session",
+            "cookie",
+            "--import-key-hex",
+            "07",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--import-key-hex"));
+}

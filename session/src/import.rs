@@ -176,6 +176,11 @@ impl ActixSessionImport {
         session_cookies(headers, &self.cookie_name)
     }
 
+    /// Whether the old cookie is called `name`.
+    pub(crate) fn named(&self, name: &str) -> bool {
+        self.cookie_name == name
+    }
+
     /// The `Set-Cookie` text removing the old cookie.
     pub(crate) fn removal(&self) -> String {
         let mut cookie = Cookie::build(self.cookie_name.clone(), "")

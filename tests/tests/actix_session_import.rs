@@ -52,19 +52,18 @@ fn old_state(user: Option<&str>) -> String {
     serde_json::to_string(&state).unwrap()
 }
 
+/// bench-server's routes behind `SessionMiddleware::builder($storage, …)` over plain HTTP,
+/// with the builder's further settings `$with`.
+macro_rules! app {
+    ($storage:expr, |$b:ident| $with:expr) => {{
+        let $b = SessionMiddleware::builder($storage, Key::generate()).cookie_secure(false);
+        test::init_service(App::new().wrap($with.build()).configure(testing::routes)).await
+    }};
+}
+
 macro_rules! bridged_app {
     ($storage:expr, $import:expr) => {
-        test::init_service(
-            App::new()
-                .wrap(
-                    SessionMiddleware::builder($storage, Key::generate())
-                        .cookie_secure(false)
-                        .import_actix_session($import)
-                        .build(),
-                )
-                .configure(testing::routes),
-        )
-        .await
+        app!($storage, |b| b.import_actix_session($import))
     };
 }
 
@@ -177,16 +176,7 @@ async fn old_cookies_that_do_not_verify_are_fresh_sessions() {
 #[actix_web::test]
 async fn without_the_bridge_an_old_cookie_is_ignored() {
     let old_key = Key::generate();
-    let app = test::init_service(
-        App::new()
-            .wrap(
-                SessionMiddleware::builder(MemoryStore::new(), Key::generate())
-                    .cookie_secure(false)
-                    .build(),
-            )
-            .configure(testing::routes),
-    )
-    .await;
+    let app = app!(MemoryStore::new(), |b| b);
     let old = old_cookie(&old_key, false, &old_state(None));
     let res = send(&app, "/counter", old).await;
     assert!(!split(&res).1, "not ours to remove");
@@ -231,4 +221,185 @@ async fn redis_store_sessions_continue_and_their_keys_are_deleted() {
         is_fresh(&app, old_cookie(&old_key, false, &session_key)).await;
         is_fresh(&app, tampered(&old_cookie(&old_key, false, &session_key))).await;
     }
+}
+
+/// The key of bench's actix-session server (`bench/src/incumbent.rs`).
+const INCUMBENT_KEY: [u8; 64] = [7; 64];
+
+/// bench's `actix-session-server` (actix-session 0.11 and actix-identity 0.9), built on first
+/// use, on a free port; killed when dropped.
+struct Incumbent {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Incumbent {
+    fn start(args: &[&str]) -> Self {
+        let bench = concat!(env!("CARGO_MANIFEST_DIR"), "/../bench");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let built = std::process::Command::new(cargo)
+            .args([
+                "build",
+                "--quiet",
+                "--bin",
+                "actix-session-server",
+                "--manifest-path",
+            ])
+            .arg(format!("{bench}/Cargo.toml"))
+            .status()
+            .expect("run cargo");
+        assert!(built.success(), "building bench's actix-session-server");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child =
+            std::process::Command::new(format!("{bench}/target/debug/actix-session-server"))
+                .args(args)
+                .args(["--port", &port.to_string()])
+                .spawn()
+                .expect("start actix-session-server");
+        let server = Self { child, port };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "actix-session-server did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        server
+    }
+
+    /// GET `uri` with `cookie`: the body, and the `id` cookie set, if any.
+    fn get(&self, uri: &str, cookie: Option<&Cookie<'_>>) -> (String, Option<Cookie<'static>>) {
+        use std::io::{Read as _, Write as _};
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        let cookie = cookie.map_or(String::new(), |c| {
+            format!("Cookie: {}\r\n", c.stripped().encoded())
+        });
+        write!(
+            stream,
+            "GET {uri} HTTP/1.1\r\nHost: 127.0.0.1\r\n{cookie}Connection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let (head, body) = response.split_once("\r\n\r\n").unwrap();
+        let set = head
+            .lines()
+            .filter_map(|line| line.split_once(": "))
+            .filter(|(name, _)| name.eq_ignore_ascii_case("set-cookie"))
+            // actix-session sends its cookies percent-encoded.
+            .find_map(|(_, value)| Cookie::parse_encoded(value.to_owned()).ok())
+            .filter(|c| c.name() == "id");
+        (body.to_owned(), set)
+    }
+
+    /// A session of the old app: counter 41, `color` blue and, with `user`, signed in with
+    /// actix-identity. Its last cookie.
+    fn session(&self, user: Option<&str>) -> Cookie<'static> {
+        let mut cookie: Option<Cookie<'static>> = None;
+        let mut step = |uri: &str| {
+            let (body, set) = self.get(uri, cookie.as_ref());
+            cookie = set.or_else(|| cookie.take());
+            body
+        };
+        for _ in 0..41 {
+            step("/counter");
+        }
+        step("/set/color/blue");
+        if let Some(user) = user {
+            assert_eq!(step(&format!("/login/{user}")), "ok");
+            assert_eq!(step("/whoami"), user);
+        }
+        assert_eq!(step("/read"), "41");
+        cookie.expect("the old app set its cookie")
+    }
+}
+
+impl Drop for Incumbent {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[actix_web::test]
+async fn real_actix_session_cookie_store_sessions_continue() {
+    let old = Incumbent::start(&["--store", "cookie"]);
+    let old_key = Key::from(&INCUMBENT_KEY);
+    let app = bridged_app!(
+        MemoryStore::new(),
+        ActixSessionImport::cookie_store(old_key.clone())
+    );
+    for user in [None, Some("ada")] {
+        continues(&app, old.session(user), user).await;
+    }
+    let cookie = old.session(Some("ada"));
+    is_fresh(&app, tampered(&cookie)).await;
+    let foreign = bridged_app!(
+        MemoryStore::new(),
+        ActixSessionImport::cookie_store(Key::generate())
+    );
+    is_fresh(&foreign, cookie).await;
+}
+
+#[actix_web::test]
+async fn real_actix_session_redis_sessions_continue_and_their_keys_are_deleted() {
+    let server = RedisServer::start();
+    let old = Incumbent::start(&["--store", "redis", "--redis", &server.url()]);
+    let client = redis::Client::open(server.url()).unwrap();
+    let pool = RedisPool::new(&server.url()).unwrap();
+    let old_key = Key::from(&INCUMBENT_KEY);
+    let storage: SessionStorage = RedisStore::new(pool).into();
+    let app = bridged_app!(
+        storage,
+        ActixSessionImport::redis(old_key.clone(), client.clone())
+    );
+    for user in [None, Some("ada")] {
+        let cookie = old.session(user);
+        continues(&app, cookie.clone(), user).await;
+        let (read, _) = old.get("/read", Some(&cookie));
+        assert_eq!(
+            read, "0",
+            "the old key is deleted: the old app sees no session"
+        );
+    }
+    let cookie = old.session(Some("ada"));
+    is_fresh(&app, tampered(&cookie)).await;
+    let foreign = bridged_app!(
+        MemoryStore::new(),
+        ActixSessionImport::redis(Key::generate(), client)
+    );
+    is_fresh(&foreign, cookie).await;
+}
+
+#[actix_web::test]
+async fn an_old_cookie_of_our_name_is_replaced_not_removed() {
+    let old_key = Key::generate();
+    let app = app!(MemoryStore::new(), |b| b
+        .cookie_name("id")
+        .import_actix_session(ActixSessionImport::cookie_store(
+            old_key.clone()
+        )));
+    let res = send(
+        &app,
+        "/counter",
+        old_cookie(&old_key, false, &old_state(None)),
+    )
+    .await;
+    let set = cookies(&res);
+    assert_eq!(body(res).await, "42");
+    assert_eq!(set.len(), 1, "{set:?}");
+    assert!(
+        !set[0].value().is_empty(),
+        "our cookie, not a removal: {set:?}"
+    );
+    let res = testing::get(&app, "/get/color", Some(&set[0])).await;
+    assert_eq!(body(res).await, "blue");
 }

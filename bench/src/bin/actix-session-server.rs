@@ -17,6 +17,7 @@ where
     let app_args = args.clone();
     HttpServer::new(move || {
         App::new()
+            .wrap(actix_identity::IdentityMiddleware::default())
             .wrap(incumbent::middleware(make_store(), &app_args))
             .configure(incumbent::routes)
     })

@@ -51,8 +51,12 @@ impl Session {
 
     /// The `Set-Cookie` text removing the request's actix-session cookie, once the load dealt
     /// with it.
+    /// Nothing when the old cookie has our cookie's name: our `Set-Cookie` replaces it, and a
+    /// removal after it would remove ours.
     pub(crate) fn old_cookie_removal(&self) -> Option<String> {
-        let import = self.0.shared.as_ref()?.config.import.as_ref()?;
-        self.state().old_cookie_done.then(|| import.removal())
+        let config = &self.0.shared.as_ref()?.config;
+        let import = config.import.as_ref()?;
+        let same = import.named(&config.cookie_name);
+        (self.state().old_cookie_done && !same).then(|| import.removal())
     }
 }
