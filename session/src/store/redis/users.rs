@@ -104,7 +104,7 @@ static END_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(END));
 /// On a cluster, how many per-session commands of one listing or log-out-everywhere are in
 /// flight at once (a user's set may hold thousands of ids: one after another, they would not
 /// fit in the store's timeout).
-const CLUSTER_FANOUT: usize = 64;
+const CLUSTER_FANOUT: usize = 256;
 
 fn now_millis() -> u64 {
     u64::try_from(
