@@ -261,3 +261,15 @@ fn imports_actix_session_cookie_store_sessions() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--import-key-hex"));
 }
+
+/// The test support's retry on a taken port rests on this: a port another process holds makes
+/// bench-server exit saying so, and the support does not mistake the other process for it.
+#[test]
+fn a_port_in_use_is_reported_not_mistaken_for_the_server() {
+    let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = held.local_addr().unwrap().port();
+    let Err(log) = Server::try_start_on(port, &["--store", "memory"]) else {
+        panic!("bench-server on a taken port counted as started");
+    };
+    assert!(log.contains("in use"), "{log}");
+}

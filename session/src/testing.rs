@@ -11,7 +11,7 @@
 //!
 //! For your own tests: [`routes`], the routes of the project's `bench-server` (a counter, keys,
 //! renew and purge, sign-in, flash messages), and [`suite_routes`], those plus the ones the suite
-//! needs; [`get`], [`set_cookie`] and [`body`] to drive an `actix_web::test` service;
+//! needs; [`serve`] to put routes behind a middleware, [`get`], [`set_cookie`] and [`body`] to drive an `actix_web::test` service;
 //! [`session_with`] and [`mint_cookie`] for a handler's unit tests and a ready session cookie.
 //!
 //! ```no_run
@@ -35,7 +35,7 @@ use actix_web::{
     body::MessageBody,
     cookie::Cookie,
     dev::{Service, ServiceResponse},
-    test,
+    test, web, App,
 };
 use tokio::sync::Notify;
 
@@ -53,7 +53,7 @@ pub use self::{
     routes::{routes, suite_routes},
     store_suite::store_suite,
 };
-use crate::Clock;
+use crate::{Clock, SessionMiddleware};
 
 /// What a store promises, so the suite checks exactly that.
 #[derive(Debug, Clone)]
@@ -135,6 +135,35 @@ fn vary<B>(res: &ServiceResponse<B>) -> Option<String> {
         .get(actix_web::http::header::VARY)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
+}
+
+/// Serves `routes` behind `middleware` as an `actix_web::test` service: the app most tests
+/// of a session start with. Drive it with [`get`] and read it with [`set_cookie`] and [`body`].
+///
+/// ```
+/// use actix_typed_session::{store::MemoryStore, testing, SessionMiddleware};
+/// use actix_web::cookie::Key;
+///
+/// # actix_web::rt::System::new().block_on(async {
+/// let middleware = SessionMiddleware::builder(MemoryStore::new(), Key::generate())
+///     .cookie_secure(false)
+///     .build();
+/// let app = testing::serve(testing::routes, middleware).await;
+/// let res = testing::get(&app, "/counter", None).await;
+/// let cookie = testing::set_cookie(&res).expect("a new session");
+/// assert_eq!(testing::body(res).await, "1");
+/// let res = testing::get(&app, "/counter", Some(&cookie)).await;
+/// assert_eq!(testing::body(res).await, "2");
+/// # });
+/// ```
+pub async fn serve<F>(
+    routes: F,
+    middleware: SessionMiddleware,
+) -> impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>
+where
+    F: FnOnce(&mut web::ServiceConfig),
+{
+    test::init_service(App::new().wrap(middleware).configure(routes)).await
 }
 
 /// Sends `GET uri` to a test service, with `cookie` if given.

@@ -4,6 +4,7 @@
 mod support;
 
 use actix_http::Request;
+use actix_typed_session::testing::serve;
 use actix_typed_session::{store::MemoryStore, testing, Session, SessionMiddleware, Transport};
 use actix_web::{
     body::MessageBody,
@@ -12,7 +13,7 @@ use actix_web::{
     http::header::CACHE_CONTROL,
     web, HttpResponse,
 };
-use support::{header as text, send, serve};
+use support::{header as text, send};
 
 /// The bench-server routes plus `/cached`, which writes the session and sets its own
 /// `Cache-Control`.

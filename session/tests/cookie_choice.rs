@@ -6,6 +6,7 @@
 mod support;
 
 use actix_http::Request;
+use actix_typed_session::testing::serve;
 use actix_typed_session::{
     store::{CookieStore, MemoryStore},
     testing, SessionMiddleware, SessionStorage,
@@ -16,7 +17,7 @@ use actix_web::{
     dev::{Service, ServiceResponse},
     test,
 };
-use support::{header, send, serve, Logs};
+use support::{header, send, Logs};
 
 /// A session whose counter is `n`: its cookie's value.
 async fn session<S, B>(app: &S, n: u64) -> String

@@ -4,6 +4,7 @@ mod support;
 
 use std::time::Duration;
 
+use actix_typed_session::testing::serve;
 use actix_typed_session::{
     store::{CookieStore, MAX_COOKIE_BYTES},
     testing::{self, body, get, set_cookie},
@@ -16,7 +17,7 @@ use actix_web::{
     http::{header::SET_COOKIE, StatusCode},
     web, HttpResponse,
 };
-use support::{serve, Logs};
+use support::Logs;
 
 type Reply = actix_web::Result<HttpResponse>;
 

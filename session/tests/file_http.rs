@@ -12,24 +12,10 @@ use actix_typed_session::{
     testing::{self, body, get, set_cookie},
     SessionId, SessionMiddleware,
 };
-use actix_web::{
-    cookie::{Cookie, Key},
-    test, App,
-};
+use actix_web::cookie::{Cookie, Key};
 
 /// The middleware's default cookie name.
 const COOKIE_NAME: &str = "session";
-
-macro_rules! app {
-    ($store:expr, $key:expr) => {
-        test::init_service(
-            App::new()
-                .wrap(SessionMiddleware::new($store, $key))
-                .configure(testing::routes),
-        )
-        .await
-    };
-}
 
 /// Two middleware instances, each with its own `FileStore` on one directory (as two processes
 /// would have), serve one session.
@@ -37,8 +23,16 @@ macro_rules! app {
 async fn two_stores_on_one_directory_share_sessions() {
     let tmp = tempfile::tempdir().unwrap();
     let key = Key::generate();
-    let a = app!(FileStore::new(tmp.path()).unwrap(), key.clone());
-    let b = app!(FileStore::new(tmp.path()).unwrap(), key);
+    let a = testing::serve(
+        testing::routes,
+        SessionMiddleware::new(FileStore::new(tmp.path()).unwrap(), key.clone()),
+    )
+    .await;
+    let b = testing::serve(
+        testing::routes,
+        SessionMiddleware::new(FileStore::new(tmp.path()).unwrap(), key),
+    )
+    .await;
 
     let res = get(&a, "/set/k/v1", None).await;
     assert!(res.status().is_success());
@@ -95,7 +89,11 @@ fn forged(key: &Key, id: &str) -> String {
 async fn forged_cookies_pass_the_signature_check() {
     let tmp = tempfile::tempdir().unwrap();
     let key = Key::generate();
-    let app = app!(FileStore::new(tmp.path()).unwrap(), key.clone());
+    let app = testing::serve(
+        testing::routes,
+        SessionMiddleware::new(FileStore::new(tmp.path()).unwrap(), key.clone()),
+    )
+    .await;
     assert!(get(&app, "/set/k/v", None).await.status().is_success());
     let file = fs::read_dir(tmp.path())
         .unwrap()
@@ -124,7 +122,7 @@ async fn cookie_values_never_reach_outside_the_directory() {
     fs::write(root.join("session-victim.json"), &victim).unwrap();
     let key = Key::generate();
     let store = FileStore::new(&dir).unwrap();
-    let app = app!(store, key.clone());
+    let app = testing::serve(testing::routes, SessionMiddleware::new(store, key.clone())).await;
     let before = snapshot(root, &dir);
 
     let outside = root.display().to_string();
@@ -190,7 +188,11 @@ async fn cookie_values_never_reach_outside_the_directory() {
 async fn a_corrupt_file_becomes_a_fresh_session() {
     let tmp = tempfile::tempdir().unwrap();
     let store = FileStore::new(tmp.path()).unwrap();
-    let app = app!(store.clone(), Key::generate());
+    let app = testing::serve(
+        testing::routes,
+        SessionMiddleware::new(store.clone(), Key::generate()),
+    )
+    .await;
     let res = get(&app, "/set/k/v", None).await;
     let cookie = set_cookie(&res).unwrap();
     let file = fs::read_dir(tmp.path())

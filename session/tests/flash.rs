@@ -3,6 +3,7 @@
 
 mod support;
 
+use actix_typed_session::testing::serve;
 use actix_typed_session::{
     store::{CookieStore, MemoryStore},
     testing::{body, get, set_cookie},
@@ -10,7 +11,6 @@ use actix_typed_session::{
 };
 use actix_web::{cookie::Key, http::StatusCode, web, HttpResponse};
 use serde::{Deserialize, Serialize};
-use support::serve;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Notice {

@@ -4,13 +4,14 @@
 
 mod support;
 
+use actix_typed_session::testing::serve;
 use actix_typed_session::{
     store::MemoryStore,
     testing::{body, get},
     SessionMiddleware, StoreError,
 };
 use actix_web::{cookie::Key, http::StatusCode, web, HttpResponse};
-use support::{serve, Logs};
+use support::Logs;
 
 /// What a handler's own call to a store (a `RedisPool::get`, a `SqliteStore::prune`) may
 /// return; the cause quotes something the client must not see.

@@ -12,9 +12,10 @@ use std::{
     sync::{Arc, Mutex, OnceLock},
 };
 
+use actix_typed_session::testing::serve;
 use actix_typed_session::{store::FileStore, testing, SessionId, SessionMiddleware};
 use actix_web::cookie::Key;
-use support::{header, send, serve};
+use support::{header, send};
 
 /// Everything logged by any thread of this test binary.
 fn logs() -> &'static Arc<Mutex<Vec<u8>>> {

@@ -12,6 +12,7 @@ mod support;
 
 use std::time::{Duration, SystemTime};
 
+use actix_typed_session::testing::serve;
 use actix_typed_session::{
     store::{CookieStore, SessionStore},
     testing::{body, get, set_cookie},
@@ -22,7 +23,7 @@ use actix_web::{
     cookie::{Cookie, Key},
     dev::{Service, ServiceResponse},
 };
-use support::{routes, serve, GivenTtl, Instrumented, Logs, TtlCall};
+use support::{routes, GivenTtl, Instrumented, Logs, TtlCall};
 
 const DAY: Duration = Duration::from_secs(24 * 60 * 60);
 /// The lifetime of the tests that wait for it.

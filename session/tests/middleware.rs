@@ -5,6 +5,7 @@ mod support;
 
 use std::{sync::atomic::Ordering::SeqCst, time::Duration};
 
+use actix_typed_session::testing::serve;
 use actix_typed_session::{
     store::{ChangeSet, SessionStore},
     testing::{body, get, set_cookie},
@@ -17,7 +18,7 @@ use actix_web::{
     http::StatusCode,
     test, web, App, HttpRequest, HttpResponse,
 };
-use support::{serve, Calls, Instrumented, Logs};
+use support::{Calls, Instrumented, Logs};
 
 type Reply = actix_web::Result<HttpResponse>;
 

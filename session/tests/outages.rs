@@ -7,6 +7,7 @@ mod support;
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 
 use actix_http::Request;
+use actix_typed_session::testing::serve;
 use actix_typed_session::{testing, SessionMiddleware, Transport};
 use actix_web::{
     body::MessageBody,
@@ -14,7 +15,7 @@ use actix_web::{
     dev::{Service, ServiceResponse},
     test,
 };
-use support::{header, send, serve, Failure, Instrumented, Logs};
+use support::{header, send, Failure, Instrumented, Logs};
 
 /// Status, `Retry-After` and body of `uri` with the session `cookie`.
 async fn answer<S, B>(app: &S, uri: &str, cookie: &str) -> (u16, Option<String>, String)

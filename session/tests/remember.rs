@@ -4,13 +4,13 @@
 
 mod support;
 
+use actix_typed_session::testing::serve;
 use actix_typed_session::{
     store::{CookieStore, MemoryStore},
     testing::{get, set_cookie},
     SessionMiddleware, SessionStorage,
 };
 use actix_web::cookie::{time, Cookie, Key};
-use support::serve;
 
 const MONTH: i64 = 30 * 24 * 3600;
 

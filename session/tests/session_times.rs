@@ -6,12 +6,13 @@ mod support;
 
 use std::time::{Duration, UNIX_EPOCH};
 
+use actix_typed_session::testing::serve;
 use actix_typed_session::{
     store::{CookieStore, MemoryStore},
     testing, Clock, Session, SessionExt as _, SessionMiddleware, SessionStorage,
 };
 use actix_web::{cookie::Key, test, web, App, HttpRequest, HttpResponse};
-use support::{header, send, serve};
+use support::{header, send};
 
 const DAY: u64 = 24 * 3600;
 

@@ -6,6 +6,7 @@ mod support;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use actix_typed_session::testing::serve;
 use actix_typed_session::{
     store::{CookieStore, MemoryStore},
     testing::{body, get, set_cookie},
@@ -13,7 +14,7 @@ use actix_typed_session::{
 };
 use actix_web::cookie::{Cookie, CookieJar, Key};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
-use support::{routes, serve};
+use support::routes;
 
 fn now() -> u64 {
     SystemTime::now()

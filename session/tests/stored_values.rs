@@ -4,13 +4,14 @@
 
 mod support;
 
+use actix_typed_session::testing::serve;
 use actix_typed_session::{
     store::MemoryStore,
     testing::{body, get},
     SessionData, SessionMiddleware,
 };
 use actix_web::{cookie::Key, http::StatusCode, web, HttpResponse};
-use support::{serve, Logs};
+use support::Logs;
 
 /// A `u32` under `age`, read through the derive.
 #[derive(SessionData)]

@@ -2,13 +2,13 @@
 
 mod support;
 
+use actix_typed_session::testing::serve;
 use actix_typed_session::{
     store::{CookieStore, MemoryStore, SessionStore},
     testing::{body, get, set_cookie},
     Session, SessionMiddleware, UserSessionsError,
 };
 use actix_web::{cookie::Key, http::StatusCode, web, HttpResponse};
-use support::serve;
 
 /// [`support::routes`] (with DESIGN.md's `/login/{user}`, `/whoami` and `/logout`) plus
 /// `/user-sessions` ("{sessions} {of which current}"), `/sign-out-everywhere` (how many ended) and

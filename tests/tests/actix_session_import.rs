@@ -11,13 +11,13 @@ use actix_http::Request;
 use actix_typed_session::{
     store::{MemoryStore, RedisPool, RedisStore},
     testing::{self, body},
-    ActixSessionImport, SessionMiddleware, SessionStorage,
+    ActixSessionImport, SessionMiddleware, SessionMiddlewareBuilder, SessionStorage,
 };
 use actix_web::{
     body::MessageBody,
     cookie::{Cookie, CookieJar, Key},
     dev::{Service, ServiceResponse},
-    test, App,
+    test,
 };
 use redis::AsyncCommands as _;
 use session_tests::redis_server::RedisServer;
@@ -52,19 +52,36 @@ fn old_state(user: Option<&str>) -> String {
     serde_json::to_string(&state).unwrap()
 }
 
-/// bench-server's routes behind `SessionMiddleware::builder($storage, …)` over plain HTTP,
-/// with the builder's further settings `$with`.
-macro_rules! app {
-    ($storage:expr, |$b:ident| $with:expr) => {{
-        let $b = SessionMiddleware::builder($storage, Key::generate()).cookie_secure(false);
-        test::init_service(App::new().wrap($with.build()).configure(testing::routes)).await
-    }};
+/// A middleware on `storage` for plain-HTTP test requests, with the builder's further settings
+/// `with`.
+fn middleware(
+    storage: impl Into<SessionStorage>,
+    with: impl FnOnce(SessionMiddlewareBuilder) -> SessionMiddlewareBuilder,
+) -> SessionMiddleware {
+    with(SessionMiddleware::builder(storage, Key::generate()).cookie_secure(false)).build()
 }
 
-macro_rules! bridged_app {
-    ($storage:expr, $import:expr) => {
-        app!($storage, |b| b.import_actix_session($import))
-    };
+/// A memory-store middleware that imports actix-session's cookie-store sessions made with
+/// `old_key`.
+fn cookie_bridge(old_key: &Key) -> SessionMiddleware {
+    bridged(
+        MemoryStore::new(),
+        ActixSessionImport::cookie_store(old_key.clone()),
+    )
+}
+
+/// A Redis-store middleware that imports actix-session's Redis-store sessions (cookies signed
+/// with `old_key`, state in `client`'s Redis).
+fn redis_bridge(pool: &RedisPool, old_key: &Key, client: &redis::Client) -> SessionMiddleware {
+    bridged(
+        RedisStore::new(pool.clone()),
+        ActixSessionImport::redis(old_key.clone(), client.clone()),
+    )
+}
+
+/// A middleware on `storage` that imports actix-session's sessions as `import` says.
+fn bridged(storage: impl Into<SessionStorage>, import: ActixSessionImport) -> SessionMiddleware {
+    middleware(storage, |b| b.import_actix_session(import))
 }
 
 /// An app under test, as `test::init_service` makes it.
@@ -149,7 +166,7 @@ async fn cookie_store_sessions_continue_private_and_signed() {
             if signed {
                 import = import.signed();
             }
-            let app = bridged_app!(MemoryStore::new(), import);
+            let app = testing::serve(testing::routes, bridged(MemoryStore::new(), import)).await;
             continues(&app, old_cookie(&old_key, signed, &old_state(user)), user).await;
         }
     }
@@ -158,10 +175,7 @@ async fn cookie_store_sessions_continue_private_and_signed() {
 #[actix_web::test]
 async fn old_cookies_that_do_not_verify_are_fresh_sessions() {
     let old_key = Key::generate();
-    let app = bridged_app!(
-        MemoryStore::new(),
-        ActixSessionImport::cookie_store(old_key.clone())
-    );
+    let app = testing::serve(testing::routes, cookie_bridge(&old_key)).await;
     let genuine = old_cookie(&old_key, false, &old_state(Some("ada")));
     is_fresh(&app, tampered(&genuine)).await;
     is_fresh(
@@ -176,7 +190,7 @@ async fn old_cookies_that_do_not_verify_are_fresh_sessions() {
 #[actix_web::test]
 async fn without_the_bridge_an_old_cookie_is_ignored() {
     let old_key = Key::generate();
-    let app = app!(MemoryStore::new(), |b| b);
+    let app = testing::serve(testing::routes, middleware(MemoryStore::new(), |b| b)).await;
     let old = old_cookie(&old_key, false, &old_state(None));
     let res = send(&app, "/counter", old).await;
     assert!(!split(&res).1, "not ours to remove");
@@ -186,10 +200,7 @@ async fn without_the_bridge_an_old_cookie_is_ignored() {
 #[actix_web::test]
 async fn requests_that_do_not_load_the_session_leave_the_old_cookie() {
     let old_key = Key::generate();
-    let app = bridged_app!(
-        MemoryStore::new(),
-        ActixSessionImport::cookie_store(old_key.clone())
-    );
+    let app = testing::serve(testing::routes, cookie_bridge(&old_key)).await;
     let old = old_cookie(&old_key, false, &old_state(None));
     let res = send(&app, "/noop", old).await;
     assert!(cookies(&res).is_empty());
@@ -208,11 +219,7 @@ async fn redis_store_sessions_continue_and_their_keys_are_deleted() {
             .set_ex(&session_key, old_state(user), 3600)
             .await
             .unwrap();
-        let storage: SessionStorage = RedisStore::new(pool.clone()).into();
-        let app = bridged_app!(
-            storage,
-            ActixSessionImport::redis(old_key.clone(), client.clone())
-        );
+        let app = testing::serve(testing::routes, redis_bridge(&pool, &old_key, &client)).await;
         continues(&app, old_cookie(&old_key, false, &session_key), user).await;
         let left: Option<String> = redis.get(&session_key).await.unwrap();
         assert_eq!(left, None, "the old key is deleted");
@@ -333,19 +340,20 @@ impl Drop for Incumbent {
 async fn real_actix_session_cookie_store_sessions_continue() {
     let old = Incumbent::start(&["--store", "cookie"]);
     let old_key = Key::from(&INCUMBENT_KEY);
-    let app = bridged_app!(
-        MemoryStore::new(),
-        ActixSessionImport::cookie_store(old_key.clone())
-    );
+    let app = testing::serve(testing::routes, cookie_bridge(&old_key)).await;
     for user in [None, Some("ada")] {
         continues(&app, old.session(user), user).await;
     }
     let cookie = old.session(Some("ada"));
     is_fresh(&app, tampered(&cookie)).await;
-    let foreign = bridged_app!(
-        MemoryStore::new(),
-        ActixSessionImport::cookie_store(Key::generate())
-    );
+    let foreign = testing::serve(
+        testing::routes,
+        bridged(
+            MemoryStore::new(),
+            ActixSessionImport::cookie_store(Key::generate()),
+        ),
+    )
+    .await;
     is_fresh(&foreign, cookie).await;
 }
 
@@ -356,11 +364,7 @@ async fn real_actix_session_redis_sessions_continue_and_their_keys_are_deleted()
     let client = redis::Client::open(server.url()).unwrap();
     let pool = RedisPool::new(&server.url()).unwrap();
     let old_key = Key::from(&INCUMBENT_KEY);
-    let storage: SessionStorage = RedisStore::new(pool).into();
-    let app = bridged_app!(
-        storage,
-        ActixSessionImport::redis(old_key.clone(), client.clone())
-    );
+    let app = testing::serve(testing::routes, redis_bridge(&pool, &old_key, &client)).await;
     for user in [None, Some("ada")] {
         let cookie = old.session(user);
         continues(&app, cookie.clone(), user).await;
@@ -372,21 +376,28 @@ async fn real_actix_session_redis_sessions_continue_and_their_keys_are_deleted()
     }
     let cookie = old.session(Some("ada"));
     is_fresh(&app, tampered(&cookie)).await;
-    let foreign = bridged_app!(
-        MemoryStore::new(),
-        ActixSessionImport::redis(Key::generate(), client)
-    );
+    let foreign = testing::serve(
+        testing::routes,
+        bridged(
+            MemoryStore::new(),
+            ActixSessionImport::redis(Key::generate(), client),
+        ),
+    )
+    .await;
     is_fresh(&foreign, cookie).await;
 }
 
 #[actix_web::test]
 async fn an_old_cookie_of_our_name_is_replaced_not_removed() {
     let old_key = Key::generate();
-    let app = app!(MemoryStore::new(), |b| b
-        .cookie_name("id")
-        .import_actix_session(ActixSessionImport::cookie_store(
-            old_key.clone()
-        )));
+    let app = testing::serve(
+        testing::routes,
+        middleware(MemoryStore::new(), |b| {
+            b.cookie_name("id")
+                .import_actix_session(ActixSessionImport::cookie_store(old_key.clone()))
+        }),
+    )
+    .await;
     let res = send(
         &app,
         "/counter",

@@ -13,7 +13,7 @@ use actix_typed_session::{
 };
 use actix_web::cookie::Key;
 use session_tests::postgres_server::PostgresServer;
-use sql_support::{app, HOUR, OPAQUE_503};
+use sql_support::{middleware, HOUR, OPAQUE_503};
 
 fn store(server: &PostgresServer) -> PostgresStore {
     PostgresStore::open(&server.url()).unwrap()
@@ -176,7 +176,7 @@ async fn postgres_corrupt_rows_are_a_fresh_session() {
     }
 
     // Through the middleware: a fresh session, not an error.
-    let app = app!(store.clone(), Key::generate());
+    let app = testing::serve(testing::routes, middleware(store.clone(), Key::generate())).await;
     let res = get(&app, "/counter", None).await;
     let cookie = set_cookie(&res).unwrap();
     server.psql("UPDATE sessions SET data = '[\"garbage\"]'");
@@ -200,7 +200,7 @@ async fn postgres_stopped_fails_only_session_routes_and_recovers_after_restart()
         .timeout(timeout)
         .build()
         .unwrap();
-    let app = app!(store.clone(), Key::generate());
+    let app = testing::serve(testing::routes, middleware(store.clone(), Key::generate())).await;
     let res = get(&app, "/counter", None).await;
     let cookie = set_cookie(&res).unwrap();
 

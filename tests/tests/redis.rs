@@ -43,13 +43,6 @@ fn builder(store: &RedisStore, key: &Key) -> SessionMiddlewareBuilder {
     SessionMiddleware::builder(store.clone(), key.clone()).cookie_secure(false)
 }
 
-/// The bench-server routes behind a middleware, as an `actix_web::test` service.
-macro_rules! app {
-    ($middleware:expr) => {
-        test::init_service(App::new().wrap($middleware).configure(testing::routes)).await
-    };
-}
-
 /// The one session key in a fresh server.
 fn only_session_key(server: &RedisServer) -> String {
     let keys = server.cli(&["KEYS", "session:*"]);
@@ -180,7 +173,7 @@ async fn connections_idle_past_the_idle_check_are_pinged_first() {
 async fn round_trips_per_request_stay_within_budget() {
     let server = RedisServer::start();
     let store = store(&server);
-    let app = app!(middleware(&store, &Key::generate()));
+    let app = testing::serve(testing::routes, middleware(&store, &Key::generate())).await;
     let report =
         redis_support::check_round_trips(&app, &[&server], &redis_support::budgets(2)).await;
     eprintln!("{}", report.join("\n"));
@@ -191,7 +184,11 @@ async fn every_update_resets_the_ttl_in_redis() {
     let server = RedisServer::start();
     let store = store(&server);
     let key = Key::generate();
-    let app = app!(builder(&store, &key).ttl(Duration::from_secs(1000)).build());
+    let app = testing::serve(
+        testing::routes,
+        builder(&store, &key).ttl(Duration::from_secs(1000)).build(),
+    )
+    .await;
     let res = get(&app, "/counter", None).await;
     let cookie = set_cookie(&res).unwrap();
     let redis_key = only_session_key(&server);
@@ -232,10 +229,14 @@ async fn every_update_resets_the_ttl_in_redis() {
 async fn refresh_on_access_folds_the_ttl_reset_into_the_read() {
     let server = RedisServer::start();
     let store = store(&server);
-    let app = app!(builder(&store, &Key::generate())
-        .ttl(Duration::from_secs(1000))
-        .refresh(TtlRefresh::OnAccess)
-        .build());
+    let app = testing::serve(
+        testing::routes,
+        builder(&store, &Key::generate())
+            .ttl(Duration::from_secs(1000))
+            .refresh(TtlRefresh::OnAccess)
+            .build(),
+    )
+    .await;
     let res = get(&app, "/counter", None).await;
     let cookie = set_cookie(&res).unwrap();
     let redis_key = only_session_key(&server);
@@ -262,9 +263,13 @@ async fn refresh_on_access_folds_the_ttl_reset_into_the_read() {
 async fn a_session_expires_when_its_ttl_runs_out() {
     let server = RedisServer::start();
     let store = store(&server);
-    let app = app!(builder(&store, &Key::generate())
-        .ttl(Duration::from_secs(1))
-        .build());
+    let app = testing::serve(
+        testing::routes,
+        builder(&store, &Key::generate())
+            .ttl(Duration::from_secs(1))
+            .build(),
+    )
+    .await;
     let res = get(&app, "/counter", None).await;
     let cookie = set_cookie(&res).unwrap();
     let redis_key = only_session_key(&server);
@@ -291,7 +296,7 @@ async fn a_session_expires_when_its_ttl_runs_out() {
 async fn sessions_are_hashes_with_a_marker_and_other_values_are_a_fresh_session() {
     let server = RedisServer::start();
     let store = store(&server);
-    let app = app!(middleware(&store, &Key::generate()));
+    let app = testing::serve(testing::routes, middleware(&store, &Key::generate())).await;
     let res = get(&app, "/set/name/ferris", None).await;
     let cookie = set_cookie(&res).unwrap();
     let redis_key = only_session_key(&server);
@@ -340,7 +345,7 @@ async fn sessions_are_hashes_with_a_marker_and_other_values_are_a_fresh_session(
 async fn a_mistyped_stored_value_is_an_opaque_500_until_removed() {
     let server = RedisServer::start();
     let store = store(&server);
-    let app = app!(middleware(&store, &Key::generate()));
+    let app = testing::serve(testing::routes, middleware(&store, &Key::generate())).await;
     let res = get(&app, "/set/name/ferris", None).await;
     let cookie = set_cookie(&res).unwrap();
     let redis_key = only_session_key(&server);
@@ -371,7 +376,7 @@ async fn a_mistyped_stored_value_is_an_opaque_500_until_removed() {
 async fn concurrent_requests_changing_different_keys_are_all_kept() {
     let server = RedisServer::start();
     let store = store(&server);
-    let app = app!(middleware(&store, &Key::generate()));
+    let app = testing::serve(testing::routes, middleware(&store, &Key::generate())).await;
     let res = get(&app, "/counter", None).await;
     let cookie = set_cookie(&res).unwrap();
     let uris: Vec<String> = (0..16).map(|i| format!("/set/k{i}/v{i}")).collect();
@@ -448,7 +453,7 @@ async fn redis_killed_fails_only_session_routes_and_recovers_after_restart() {
     let mut server = RedisServer::start();
     let store = store(&server);
     let deadline = store.pool().deadline();
-    let app = app!(middleware(&store, &Key::generate()));
+    let app = testing::serve(testing::routes, middleware(&store, &Key::generate())).await;
     let res = get(&app, "/counter", None).await;
     let cookie = set_cookie(&res).unwrap();
 
@@ -491,7 +496,7 @@ async fn redis_killed_fails_only_session_routes_and_recovers_after_restart() {
 async fn a_redis_restart_between_requests_fails_no_request() {
     let mut server = RedisServer::start();
     let store = store(&server);
-    let app = app!(middleware(&store, &Key::generate()));
+    let app = testing::serve(testing::routes, middleware(&store, &Key::generate())).await;
     // Several pooled connections, all idle when Redis goes away.
     let res = get(&app, "/counter", None).await;
     let cookie = set_cookie(&res).unwrap();
@@ -514,7 +519,7 @@ async fn redis_that_stops_answering_times_out_and_recovers() {
     let server = RedisServer::start();
     let store = store(&server);
     let deadline = store.pool().deadline();
-    let app = app!(middleware(&store, &Key::generate()));
+    let app = testing::serve(testing::routes, middleware(&store, &Key::generate())).await;
     let res = get(&app, "/counter", None).await;
     let cookie = set_cookie(&res).unwrap();
 
@@ -654,7 +659,7 @@ async fn unwatched_connections_cost_one_failed_request_per_restart() {
         .create_pool(Some(deadpool_redis::Runtime::Tokio1))
         .unwrap();
     let store = RedisStore::new(RedisPool::from_deadpool_redis(theirs).build().unwrap());
-    let app = app!(middleware(&store, &Key::generate()));
+    let app = testing::serve(testing::routes, middleware(&store, &Key::generate())).await;
     let res = get(&app, "/counter", None).await;
     let cookie = set_cookie(&res).unwrap();
     let reads = (0..4).map(|_| get(&app, "/read", Some(&cookie)));

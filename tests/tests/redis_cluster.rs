@@ -14,7 +14,6 @@ use actix_web::{
     body::MessageBody,
     cookie::{Cookie, Key},
     dev::{Service, ServiceResponse},
-    test, App,
 };
 use session_tests::redis_server::{reshard, RedisCluster};
 
@@ -27,13 +26,6 @@ fn store(cluster: &RedisCluster) -> RedisStore {
         .build()
         .unwrap();
     RedisStore::new(pool)
-}
-
-/// The bench-server routes behind a middleware, as an `actix_web::test` service.
-macro_rules! app {
-    ($middleware:expr) => {
-        test::init_service(App::new().wrap($middleware).configure(testing::routes)).await
-    };
 }
 
 fn middleware(store: &RedisStore, key: &Key) -> SessionMiddleware {
@@ -60,7 +52,7 @@ async fn passes_the_http_suite_on_a_cluster() {
 async fn sessions_spread_over_all_masters() {
     let cluster = RedisCluster::start(3, 1);
     let store = store(&cluster);
-    let app = app!(middleware(&store, &Key::generate()));
+    let app = testing::serve(testing::routes, middleware(&store, &Key::generate())).await;
     for _ in 0..300 {
         let res = get(&app, "/counter", None).await;
         assert_eq!(res.status(), 200);
@@ -79,7 +71,7 @@ async fn sessions_spread_over_all_masters() {
 async fn round_trips_per_request_on_a_cluster() {
     let cluster = RedisCluster::start(3, 1);
     let store = store(&cluster);
-    let app = app!(middleware(&store, &Key::generate()));
+    let app = testing::serve(testing::routes, middleware(&store, &Key::generate())).await;
     // Renewal moves a session between slots: `DEL` of the old key, then the save script on
     // the new one, plus the load: three commands instead of two.
     let report =
@@ -209,7 +201,7 @@ where
 async fn a_master_killed_under_load_fails_over_without_restarting_the_app() {
     let mut cluster = RedisCluster::start(3, 1);
     let store = store(&cluster);
-    let app = app!(middleware(&store, &Key::generate()));
+    let app = testing::serve(testing::routes, middleware(&store, &Key::generate())).await;
     let cookies = sessions_on(&cluster, &app).await;
     let victim = cluster.master_ports()[0];
 
@@ -259,7 +251,7 @@ async fn a_master_killed_under_load_fails_over_without_restarting_the_app() {
 async fn resharding_under_load_keeps_every_session() {
     let cluster = RedisCluster::start(3, 1);
     let store = store(&cluster);
-    let app = app!(middleware(&store, &Key::generate()));
+    let app = testing::serve(testing::routes, middleware(&store, &Key::generate())).await;
     let cookies = sessions_on(&cluster, &app).await;
     // Placement only: with ~100 sessions on the source master, the 2000 moved slots (of its
     // ~5461) hold at least one of them but with odds of about 0.634^100. With the load's 30

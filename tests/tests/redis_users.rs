@@ -8,10 +8,7 @@ use actix_typed_session::{
     testing::{self, body, get, set_cookie, Capabilities},
     SessionMiddleware,
 };
-use actix_web::{
-    cookie::{Cookie, Key},
-    test, App,
-};
+use actix_web::cookie::{Cookie, Key};
 use session_tests::redis_server::{count_commands, RedisCluster, RedisServer};
 
 fn single(server: &RedisServer) -> RedisStore {
@@ -27,20 +24,11 @@ fn cluster_store(cluster: &RedisCluster) -> RedisStore {
     RedisStore::new(pool)
 }
 
-/// bench-server's routes on `store` (a clone), over plain-HTTP cookies.
-macro_rules! routes_app {
-    ($store:expr) => {
-        test::init_service(
-            App::new()
-                .wrap(
-                    SessionMiddleware::builder($store.clone(), Key::generate())
-                        .cookie_secure(false)
-                        .build(),
-                )
-                .configure(testing::routes),
-        )
-        .await
-    };
+/// A middleware on `store` (a clone) for plain-HTTP test requests.
+fn middleware(store: &RedisStore) -> SessionMiddleware {
+    SessionMiddleware::builder(store.clone(), Key::generate())
+        .cookie_secure(false)
+        .build()
 }
 
 fn caps() -> Capabilities {
@@ -67,7 +55,7 @@ async fn a_redis_cluster_lists_and_ends_a_users_sessions() {
 async fn a_users_set_does_not_grow_as_sessions_end_and_expire() {
     let server = RedisServer::start();
     let store = single(&server);
-    let app = routes_app!(store);
+    let app = testing::serve(testing::routes, middleware(&store)).await;
     let set = "session:user:ada";
     let card = || -> usize { server.cli(&["ZCARD", set]).trim().parse().unwrap() };
     let keeper = set_cookie(&get(&app, "/login/ada", None).await).unwrap();
@@ -109,7 +97,7 @@ async fn a_users_set_does_not_grow_as_sessions_end_and_expire() {
 async fn round_trips_of_sign_in_sessions_flash_and_guards() {
     let server = RedisServer::start();
     let store = single(&server);
-    let app = routes_app!(store);
+    let app = testing::serve(testing::routes, middleware(&store)).await;
     // Warm up: scripts loaded, connections open, a set that exists.
     let warm = set_cookie(&get(&app, "/login/ada", None).await).unwrap();
     assert_eq!(body(get(&app, "/sessions", Some(&warm)).await).await, "1");
@@ -228,7 +216,7 @@ async fn a_cluster_lists_and_ends_thousands_of_a_users_sessions_within_the_deadl
         .build()
         .unwrap();
     let store = RedisStore::new(pool);
-    let app = routes_app!(store);
+    let app = testing::serve(testing::routes, middleware(&store)).await;
     let mut last = None;
     for _ in 0..SESSIONS {
         last = set_cookie(&get(&app, "/login/ada", None).await);

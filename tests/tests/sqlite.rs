@@ -14,7 +14,7 @@ use actix_typed_session::{
     SessionId, SessionMiddleware, StoreError,
 };
 use actix_web::cookie::Key;
-use sql_support::{app, HOUR, OPAQUE_503};
+use sql_support::{middleware, HOUR, OPAQUE_503};
 
 fn store(dir: &Path) -> SqliteStore {
     SqliteStore::open(dir.join("sessions.db")).unwrap()
@@ -230,7 +230,7 @@ async fn sqlite_corrupt_rows_are_a_fresh_session() {
     }
 
     // Through the middleware: a fresh session, not an error.
-    let app = app!(store.clone(), Key::generate());
+    let app = testing::serve(testing::routes, middleware(store.clone(), Key::generate())).await;
     let res = get(&app, "/counter", None).await;
     let cookie = set_cookie(&res).unwrap();
     exec(&store, "UPDATE sessions SET data = 'garbage'").await;
@@ -255,7 +255,7 @@ async fn sqlite_locked_database_fails_only_session_writes_and_recovers() {
         .timeout(timeout)
         .build()
         .unwrap();
-    let app = app!(store.clone(), Key::generate());
+    let app = testing::serve(testing::routes, middleware(store.clone(), Key::generate())).await;
     let res = get(&app, "/counter", None).await;
     let cookie = set_cookie(&res).unwrap();
 

@@ -8,7 +8,7 @@ use std::{
     io::{Read, Write},
     net::{TcpListener, TcpStream},
     path::PathBuf,
-    process::{Child, Command, Stdio},
+    process::{Child, Command},
     time::{Duration, Instant},
 };
 
@@ -28,19 +28,35 @@ pub fn free_port() -> u16 {
 }
 
 impl Server {
-    /// Starts `bench-server` with `args` (plus `--port`) and waits until it accepts connections.
+    /// Starts `bench-server` with `args` (plus `--port`) on a free port and waits until it
+    /// accepts connections. Another process may take the port between the probe and the
+    /// server's bind: then the server exits with "address in use" and another port is tried.
     pub fn start(args: &[&str]) -> Self {
-        Self::start_on(free_port(), args)
+        let mut last = String::new();
+        for _ in 0..5 {
+            match Self::try_start_on(free_port(), args) {
+                Ok(server) => return server,
+                Err(log) if log.contains("in use") => last = log,
+                Err(log) => panic!("bench-server exited: {log}"),
+            }
+        }
+        panic!("bench-server found no free port in 5 tries: {last}")
     }
 
     pub fn start_on(port: u16, args: &[&str]) -> Self {
+        Self::try_start_on(port, args).unwrap_or_else(|log| panic!("bench-server exited: {log}"))
+    }
+
+    /// The server, or what it logged when it exited before listening.
+    pub fn try_start_on(port: u16, args: &[&str]) -> Result<Self, String> {
         let dir = tempfile::tempdir().unwrap();
         let stderr = dir.path().join("stderr.log");
+        let stdout = dir.path().join("stdout.log");
         let child = Command::new(env!("CARGO_BIN_EXE_bench-server"))
             .args(args)
             .args(["--port", &port.to_string()])
             .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
+            .stdout(fs::File::create(&stdout).unwrap())
             .stderr(fs::File::create(&stderr).unwrap())
             .spawn()
             .expect("bench-server starts");
@@ -50,10 +66,15 @@ impl Server {
             stderr,
             _dir: dir,
         };
+        // Ready when it says it listens (it prints that line once bound), not when the port
+        // answers: a port another process took answers too.
         let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        loop {
             if let Ok(Some(status)) = server.child.try_wait() {
-                panic!("bench-server exited with {status}: {}", server.log());
+                return Err(format!("{status}: {}", server.log()));
+            }
+            if fs::read_to_string(&stdout).is_ok_and(|out| out.contains("listening on")) {
+                return Ok(server);
             }
             assert!(
                 Instant::now() < deadline,
@@ -61,7 +82,6 @@ impl Server {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
-        server
     }
 
     /// What the server logged so far.

@@ -15,12 +15,12 @@ use crate::{Flash, LoadSession, Session, SessionData, UserSessionsError};
 /// `/remember`, `/flash/{text}`, `/flashes`, `/guarded`.
 ///
 /// ```
-/// use actix_web::{cookie::Key, test, App};
+/// use actix_web::cookie::Key;
 /// use actix_typed_session::{store::MemoryStore, testing, SessionMiddleware};
 ///
 /// # actix_web::rt::System::new().block_on(async {
 /// let middleware = SessionMiddleware::new(MemoryStore::new(), Key::generate());
-/// let app = test::init_service(App::new().wrap(middleware).configure(testing::routes)).await;
+/// let app = testing::serve(testing::routes, middleware).await;
 /// let res = testing::get(&app, "/counter", None).await;
 /// let cookie = testing::set_cookie(&res).expect("a new session");
 /// let res = testing::get(&app, "/typed", Some(&cookie)).await;

@@ -14,12 +14,11 @@ use std::{
 
 use actix_typed_session::{
     store::{ChangeSet, Entries, Keys, MemoryStore, SaveOutcome, SessionStore},
-    testing, Clock, Session, SessionId, SessionMiddleware, StoreError,
+    testing, Clock, Session, SessionId, StoreError,
 };
 use actix_web::{
-    body::MessageBody,
     dev::{Service, ServiceResponse},
-    test, web, App, HttpResponse,
+    test, web, HttpResponse,
 };
 
 /// [`testing::suite_routes`] plus `/ttl/{secs}` (`Session::set_ttl`, e.g. "remember me") and `/id`
@@ -35,18 +34,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     testing::suite_routes(cfg);
     cfg.route("/ttl/{secs}", web::get().to(set_ttl))
         .route("/id", web::get().to(id));
-}
-
-/// A test service: `routes` behind the middleware `mw`.
-pub async fn serve(
-    routes: fn(&mut web::ServiceConfig),
-    mw: SessionMiddleware,
-) -> impl Service<
-    actix_http::Request,
-    Response = ServiceResponse<impl MessageBody>,
-    Error = actix_web::Error,
-> {
-    test::init_service(App::new().wrap(mw).configure(routes)).await
 }
 
 /// A GET of `uri` with these request headers (e.g. a raw `Cookie` header of several cookies).

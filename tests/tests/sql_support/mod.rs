@@ -15,22 +15,12 @@ use tokio::sync::Notify;
 
 pub const HOUR: Duration = Duration::from_secs(3600);
 
-/// The bench-server routes behind a middleware on `store`, as an `actix_web::test` service.
-macro_rules! app {
-    ($store:expr, $key:expr) => {
-        actix_web::test::init_service(
-            actix_web::App::new()
-                .wrap(
-                    actix_typed_session::SessionMiddleware::builder($store, $key)
-                        .cookie_secure(false)
-                        .build(),
-                )
-                .configure(actix_typed_session::testing::routes),
-        )
-        .await
-    };
+/// A middleware on `store` for plain-HTTP test requests.
+pub fn middleware<S: SessionStore>(store: S, key: Key) -> SessionMiddleware {
+    SessionMiddleware::builder(store, key)
+        .cookie_secure(false)
+        .build()
 }
-pub(crate) use app;
 
 /// Requests through the middleware cost at most these many store calls (each one statement or
 /// one transaction): untouched 0, read 1, change 2 (load, then save).
@@ -39,7 +29,11 @@ pub async fn round_trips_stay_within_budget<S: SessionStore + Clone>(
     statements: impl Fn() -> Option<u64>,
 ) {
     let counted = Counted::new(store);
-    let app = app!(counted.clone(), Key::generate());
+    let app = testing::serve(
+        testing::routes,
+        middleware(counted.clone(), Key::generate()),
+    )
+    .await;
     let res = get(&app, "/counter", None).await;
     let cookie = set_cookie(&res).unwrap();
     for (uri, budget) in [
@@ -77,7 +71,7 @@ pub async fn round_trips_stay_within_budget<S: SessionStore + Clone>(
 
 /// Sixteen concurrent requests on one session, each setting its own key: all are kept.
 pub async fn concurrent_changes_are_all_kept<S: SessionStore + Clone>(store: S) {
-    let app = app!(store, Key::generate());
+    let app = testing::serve(testing::routes, middleware(store, Key::generate())).await;
     let res = get(&app, "/counter", None).await;
     let cookie = set_cookie(&res).unwrap();
     let uris: Vec<String> = (0..16).map(|i| format!("/set/k{i}/v{i}")).collect();
