@@ -14,13 +14,13 @@ use std::time::{Duration, UNIX_EPOCH};
 use actix_typed_session::{
     store::{CookieStore, MemoryStore, SessionStore as _},
     testing::{body, get, set_cookie},
-    Clock, CookieLifecycle, Session, SessionData, SessionError, SessionMiddleware, SessionStorage,
-    SignedIn, SignedInConfig,
+    Clock, CookieLifecycle, Session, SessionData, SessionError, SessionExt as _, SessionMiddleware,
+    SessionStorage, SignedIn, SignedInConfig,
 };
 use actix_web::{
     cookie::{Cookie, Key},
     http::StatusCode,
-    web, HttpResponse,
+    web, HttpRequest, HttpResponse,
 };
 use serde::{Deserialize, Serialize};
 
@@ -40,7 +40,8 @@ struct Cart {
 /// [`support::routes`] plus `/purge-login/{user}` (purge, then sign in), `/created` (Unix
 /// seconds), `/ttl` (seconds), `/login-id/{n}` (sign in as `UserId(n)`), `/me` (a
 /// `SignedIn<UserId>` beside a typed cart), `/html/me` (the same, redirecting anonymous
-/// visitors), `/cart-user` (`user()` on a typed handle) and `/reserved` (writes a reserved key).
+/// visitors), `/cart-user` (`user()` on a typed handle), `/reserved` (writes a reserved key) and
+/// `/ext-login/{user}` (signs in on an unloaded `SessionExt` handle: refused, then after a load).
 fn routes(cfg: &mut web::ServiceConfig) {
     type Reply = actix_web::Result<HttpResponse>;
     async fn purge_login(s: Session, user: web::Path<String>) -> Reply {
@@ -66,6 +67,17 @@ fn routes(cfg: &mut web::ServiceConfig) {
         let user = cart.session().user()?.unwrap_or_default();
         Ok(HttpResponse::Ok().body(user))
     }
+    async fn ext_login(req: HttpRequest, user: web::Path<String>) -> Reply {
+        let s = req.get_session();
+        let unloaded = s.sign_in(user.as_str()).unwrap_err();
+        assert!(
+            matches!(unloaded, SessionError::NotLoaded { .. }),
+            "{unloaded}"
+        );
+        s.load_keys(&[]).await?;
+        s.sign_in(user.into_inner())?;
+        Ok(HttpResponse::Ok().finish())
+    }
     async fn reserved(s: Session) -> Reply {
         s.insert("__session.user", "mallory")?;
         Ok(HttpResponse::Ok().finish())
@@ -78,6 +90,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .route("/me", web::get().to(me))
         .route("/cart-user", web::get().to(cart_user))
         .route("/reserved", web::get().to(reserved))
+        .route("/ext-login/{user}", web::get().to(ext_login))
         .service(
             web::scope("/html")
                 .app_data(SignedInConfig::redirect_to("/login"))
@@ -265,6 +278,17 @@ async fn purge_then_sign_in_starts_clean() {
             after, clean,
             "{name}: no data, the default TTL, created now"
         );
+    }
+}
+
+#[actix_web::test]
+async fn sign_in_on_an_unloaded_handle_is_refused_until_the_user_is_loaded() {
+    for (name, after, _, clean) in sign_in_over(Some("ada"), "/ext-login/grace").await {
+        assert_eq!(after.user, "grace", "{name}");
+        assert_eq!(after, clean, "{name}: the loaded user decided");
+    }
+    for (name, after, kept, _) in sign_in_over(None, "/ext-login/grace").await {
+        assert_eq!(after, kept, "{name}: a guest's session is kept");
     }
 }
 

@@ -154,7 +154,8 @@ impl Session {
         let mut state = self.state();
         let record = Binding { user, at, ttl: 0 };
         let user = record.user_key();
-        if incoming.is_some() && !state.has_key(USER_KEY) {
+        // A session known to be fresh had no user; any other must show who held it.
+        if incoming.is_some() && !state.is_fresh() && !state.has_key(USER_KEY) {
             return Err(SessionError::NotLoaded {
                 key: USER_KEY.to_owned(),
             });
