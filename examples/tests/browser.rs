@@ -438,6 +438,59 @@ async fn log_out_everywhere_signs_out_another_browser() -> Outcome {
     .await
 }
 
+/// Who keeps what at sign-in, on one browser: a guest's cart moves to the user who signs in,
+/// the same user signing in again keeps it and "remember me", and another user signing in
+/// over it starts clean (no cart, a browser-session cookie).
+async fn sign_in_keeps_only_the_same_users_session(store: &str) -> Outcome {
+    in_a_browser(App::shop(&["--store", store]), async |c, app| {
+        c.goto(&app.at("/")).await?;
+        submit(c, "#add-1").await?;
+        submit(c, "#add-4").await?;
+        sign_in(c, app, "ada", true).await?;
+        assert_eq!(
+            text(c, "#count").await?,
+            "2",
+            "the guest's cart moved along"
+        );
+        let cookie = session_cookie(c).await?.ok_or("a session cookie")?;
+        assert!(cookie.expires().is_some(), "remember me: {cookie}");
+
+        sign_in(c, app, "ada", false).await?;
+        assert_eq!(text(c, "#count").await?, "2", "ada's own session: kept");
+        let cookie = session_cookie(c).await?.ok_or("a session cookie")?;
+        assert!(
+            cookie.expires().is_some(),
+            "ada's remember me kept: {cookie}"
+        );
+
+        sign_in(c, app, "grace", false).await?;
+        assert_eq!(
+            text(c, "#count").await?,
+            "0",
+            "grace does not get ada's cart"
+        );
+        let cookie = session_cookie(c).await?.ok_or("a session cookie")?;
+        assert_eq!(
+            cookie.expires(),
+            None,
+            "not ada's persistent cookie: {cookie}"
+        );
+        assert_eq!(cookie.max_age(), None, "{cookie}");
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn another_user_signing_in_starts_clean_memory_store() -> Outcome {
+    sign_in_keeps_only_the_same_users_session("memory").await
+}
+
+#[tokio::test]
+async fn another_user_signing_in_starts_clean_cookie_store() -> Outcome {
+    sign_in_keeps_only_the_same_users_session("cookie").await
+}
+
 #[tokio::test]
 async fn remember_me_survives_a_browser_restart_a_session_cookie_does_not() -> Outcome {
     let app = App::shop(&[]);

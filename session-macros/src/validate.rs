@@ -28,6 +28,7 @@ const VERSION_ITEMS: &[&str] = &["SCHEMA_VERSION", "SCHEMA_VERSION_KEY"];
 pub(crate) fn check(cx: &Ctxt, input: &Input<'_>) {
     check_generics(cx, input);
     check_prefix(cx, input);
+    check_reserved(cx, input);
     check_name(cx, input);
     check_version(cx, input);
     if input.fields.is_empty() {
@@ -110,6 +111,14 @@ fn check_removed(cx: &Ctxt, input: &Input<'_>) {
                 lit,
                 format!("`removed` lists `{key}`, where the struct's version is kept: remove it from the list"),
             );
+        } else if key.starts_with(RESERVED) && !reserved_prefix(input) {
+            cx.error_spanned_by(
+                lit,
+                format!(
+                    "`removed` lists `{key}`: keys starting with `{RESERVED}` are reserved for \
+                     the library, which removes them itself; remove it from the list"
+                ),
+            );
         } else if !seen.insert(key.clone()) {
             cx.error_spanned_by(lit, format!("`removed` lists `{key}` twice: remove one"));
         }
@@ -165,6 +174,57 @@ fn check_prefix(cx: &Ctxt, input: &Input<'_>) {
     }
 }
 
+/// Keys starting with it are the library's own (the signed-in user, CSRF, flash messages).
+const RESERVED: &str = "__session";
+
+/// The struct's prefix puts every key of it among the library's (one error says so).
+fn reserved_prefix(input: &Input<'_>) -> bool {
+    input
+        .attrs
+        .prefix
+        .as_ref()
+        .is_some_and(|p| p.value().starts_with(RESERVED))
+}
+
+fn check_reserved(cx: &Ctxt, input: &Input<'_>) {
+    if let Some(lit) = input
+        .attrs
+        .prefix
+        .as_ref()
+        .filter(|_| reserved_prefix(input))
+    {
+        cx.error_spanned_by(
+            lit,
+            format!(
+                "`prefix` starts with `{RESERVED}`: keys starting with `{RESERVED}` are reserved \
+                 for the library (the signed-in user, CSRF, flash messages); choose another, \
+                 e.g. `#[session(prefix = \"cart\")]`"
+            ),
+        );
+        return;
+    }
+    for field in input.fields.iter().filter(|f| f.key.starts_with(RESERVED)) {
+        cx.error_spanned_by(
+            key_tokens(field),
+            format!(
+                "field `{}` maps to session key `{}`: keys starting with `{RESERVED}` are \
+                 reserved for the library (the signed-in user, CSRF, flash messages); give it \
+                 another with `#[session(key = \"...\")]`",
+                field.name, field.key
+            ),
+        );
+    }
+}
+
+/// Where an error about a field's key points: its `key` attribute, else the field's name.
+fn key_tokens(field: &Field<'_>) -> proc_macro2::TokenStream {
+    field
+        .attrs
+        .key
+        .as_ref()
+        .map_or_else(|| field.ident.to_token_stream(), ToTokens::to_token_stream)
+}
+
 fn check_field(cx: &Ctxt, field: &Field<'_>) {
     if let Some(lit) = &field.attrs.key {
         if lit.value().is_empty() {
@@ -197,11 +257,7 @@ fn check_unique_keys(cx: &Ctxt, input: &Input<'_>) {
     for field in &input.fields {
         if version.as_deref() == Some(&*field.key) {
             cx.error_spanned_by(
-                field
-                    .attrs
-                    .key
-                    .as_ref()
-                    .map_or_else(|| field.ident.to_token_stream(), ToTokens::to_token_stream),
+                key_tokens(field),
                 format!(
                     "field `{}` maps to session key `{}`, where the struct's version is kept: \
                      give it another key with `#[session(key = \"...\")]`",
@@ -211,11 +267,7 @@ fn check_unique_keys(cx: &Ctxt, input: &Input<'_>) {
         }
         match seen.get(field.key.as_str()) {
             Some(first) => {
-                let at = field
-                    .attrs
-                    .key
-                    .as_ref()
-                    .map_or_else(|| field.ident.to_token_stream(), ToTokens::to_token_stream);
+                let at = key_tokens(field);
                 cx.error_spanned_by(
                     at,
                     format!(

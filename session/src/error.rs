@@ -174,6 +174,24 @@ pub enum SessionError {
         /// The first absent key.
         key: String,
     },
+    /// The application tried to write or remove a key reserved for the library (one starting
+    /// with `__session`, such as [`USER_KEY`](crate::store::USER_KEY)): sign in with
+    /// [`Session::sign_in`](crate::Session::sign_in), queue flash messages with
+    /// [`Flash`](crate::Flash). An opaque 500 whose log line names the key.
+    ///
+    /// ```
+    /// use actix_typed_session::{Session, SessionError};
+    ///
+    /// let session = Session::detached();
+    /// let err = session.insert("__session.user", "mallory").unwrap_err();
+    /// assert!(matches!(err, SessionError::ReservedKey { .. }));
+    /// assert!(err.to_string().contains("`__session.user`"));
+    /// ```
+    #[error("session key `{key}` is reserved for the library (keys starting with `__session`)")]
+    ReservedKey {
+        /// The session key.
+        key: String,
+    },
     /// The request did not pass through [`SessionMiddleware`](crate::SessionMiddleware): the
     /// `Session` and typed extractors, [`Flash`](crate::Flash), [`CsrfToken`](crate::CsrfToken),
     /// [`Csrf`](crate::Csrf) and [`LoadSession`](crate::LoadSession) fail with it (an opaque
@@ -185,6 +203,16 @@ pub enum SessionError {
 }
 
 impl SessionError {
+    /// A [`SessionError::ReservedKey`] when `key` is the library's.
+    pub(crate) fn check_reserved(key: &str) -> Result<(), Self> {
+        if key.starts_with(RESERVED_PREFIX) {
+            return Err(Self::ReservedKey {
+                key: key.to_owned(),
+            });
+        }
+        Ok(())
+    }
+
     /// A [`SessionError::Deserialize`] for `key`, decoded as a `T`, that keeps nothing of
     /// `error`'s message.
     pub(crate) fn deserialize<T>(key: &str, error: &serde_json::Error) -> Self {
@@ -239,6 +267,9 @@ impl ResponseError for SessionError {
         opaque(self.status_code(), "session operation failed", self)
     }
 }
+
+/// Keys the library keeps for itself start with it: the app cannot write them.
+const RESERVED_PREFIX: &str = "__session";
 
 /// Seconds a 503 asks clients to wait before retrying (see [`StoreError`] for why five).
 const RETRY_AFTER_SECS: &str = "5";

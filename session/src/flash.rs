@@ -2,7 +2,7 @@
 //!
 //! The queue lives in the session under one key, [`FLASH_KEY`], so it works on every store
 //! (the cookie store included) and costs nothing on requests that do not take a [`Flash`]:
-//! extracting one loads just that key (one `HMGET` of one field on Redis).
+//! extracting one loads just that key and the signed-in user (one `HMGET` on Redis).
 
 use actix_web::{dev::Payload, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
@@ -12,7 +12,8 @@ use actix_web::HttpMessage as _;
 
 use crate::{Session, SessionError};
 
-/// The session key that holds the queue of flash messages; applications should leave it alone.
+/// The session key that holds the queue of flash messages; applications cannot write it (a
+/// [`SessionError::ReservedKey`]).
 pub const FLASH_KEY: &str = "__session.flash";
 
 /// How important a flash message is (Django's message levels, less `debug`).
@@ -107,7 +108,7 @@ impl Flash {
         })?;
         let mut queue = self.queue()?;
         queue.push(FlashMessage { level, message });
-        self.0.insert(FLASH_KEY, queue)
+        self.0.insert_reserved(FLASH_KEY.to_owned(), queue)
     }
 
     /// Queues an [`FlashLevel::Info`] message.
@@ -196,7 +197,7 @@ impl Flash {
                 })
             })
             .collect::<Result<_, SessionError>>()?;
-        self.0.remove(FLASH_KEY)?;
+        self.0.remove_reserved(FLASH_KEY)?;
         Ok(messages)
     }
 }

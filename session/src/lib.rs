@@ -130,9 +130,11 @@
 //! middleware.
 //!
 //! # What apps build on sessions
-//! - Sign-in and a user's sessions: [`Session::sign_in`] (a new id, the user bound and listed),
-//!   [`Session::user_sessions`], [`Session::sign_out_everywhere`]; admin code uses the
-//!   [`store::SessionStore`] user methods directly.
+//! - Sign-in and a user's sessions: [`Session::sign_in`] (a new id, the user bound and listed;
+//!   another user's data dropped), the [`SignedIn`] extractor (401, or a redirect, for
+//!   anonymous requests), [`Session::user_sessions`], [`Session::sign_out_everywhere`]; admin
+//!   code uses the [`store::SessionStore`] user methods directly. Keys starting with
+//!   `__session` are the library's: the app cannot write them.
 //! - "Remember me": [`Session::set_ttl`] makes that session's cookie persistent.
 //! - Flash messages: the [`Flash`] extractor.
 //! - CSRF protection: the [`Csrf`] middleware and the [`CsrfToken`] extractor (below).
@@ -195,6 +197,7 @@ mod key;
 mod log;
 mod middleware;
 mod session;
+mod signed_in;
 pub mod store;
 mod transport;
 mod typed;
@@ -268,6 +271,7 @@ pub use import::{ActixSessionImport, IDENTITY_USER_KEY};
 pub use key::{key_from_env, KeyError};
 pub use middleware::{SessionMiddleware, SessionMiddlewareBuilder, SessionStorage};
 pub use session::{Session, SessionExt, SessionStatus, UserSessionsError, CSRF_KEY};
+pub use signed_in::{SignedIn, SignedInConfig, SignedInError};
 pub use transport::MAX_HEADER_TOKEN_BYTES;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]

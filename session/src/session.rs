@@ -262,13 +262,24 @@ impl Session {
     /// ```
     ///
     /// # Errors
-    /// [`SessionError::Serialize`] when `value` cannot be serialized to JSON.
+    /// [`SessionError::Serialize`] when `value` cannot be serialized to JSON;
+    /// [`SessionError::ReservedKey`] for a key of the library's (starting with `__session`).
     pub fn insert<T: Serialize>(
         &self,
         key: impl Into<String>,
         value: T,
     ) -> Result<(), SessionError> {
         let key = key.into();
+        SessionError::check_reserved(&key)?;
+        self.insert_reserved(key, value)
+    }
+
+    /// [`insert`](Self::insert) for the library's own keys too.
+    pub(crate) fn insert_reserved<T: Serialize>(
+        &self,
+        key: String,
+        value: T,
+    ) -> Result<(), SessionError> {
         match serde_json::to_string(&value) {
             Ok(json) => {
                 self.insert_json(key, json);
@@ -290,8 +301,10 @@ impl Session {
     ///
     /// # Errors
     /// [`SessionError::Serialize`] when `json` is not a single JSON value; nothing is stored.
+    /// [`SessionError::ReservedKey`] for a key of the library's (starting with `__session`).
     pub fn insert_raw(&self, key: impl Into<String>, json: String) -> Result<(), SessionError> {
         let key = key.into();
+        SessionError::check_reserved(&key)?;
         match serde_json::from_str::<&serde_json::value::RawValue>(&json) {
             Ok(_) => {
                 self.insert_json(key, json);
@@ -320,8 +333,15 @@ impl Session {
     /// ```
     ///
     /// # Errors
-    /// [`SessionError::NotLoaded`] when the key has not been loaded.
+    /// [`SessionError::NotLoaded`] when the key has not been loaded;
+    /// [`SessionError::ReservedKey`] for a key of the library's (starting with `__session`).
     pub fn remove(&self, key: &str) -> Result<Option<String>, SessionError> {
+        SessionError::check_reserved(key)?;
+        self.remove_reserved(key)
+    }
+
+    /// [`remove`](Self::remove) for the library's own keys too.
+    pub(crate) fn remove_reserved(&self, key: &str) -> Result<Option<String>, SessionError> {
         let mut state = self.state();
         if !state.has_key(key) {
             return Err(SessionError::NotLoaded {
@@ -347,7 +367,8 @@ impl Session {
     ///
     /// # Errors
     /// [`SessionError::Deserialize`] when the removed value is not a `T`;
-    /// [`SessionError::NotLoaded`] when the key has not been loaded.
+    /// [`SessionError::NotLoaded`] when the key has not been loaded;
+    /// [`SessionError::ReservedKey`] for a key of the library's.
     pub fn remove_as<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
         self.remove(key)?
             .map(|json| {
@@ -523,8 +544,9 @@ impl Session {
 
     /// Sets this session's time to live (e.g. longer for "remember me"), between one second and
     /// ten years. It is kept with the session and used for every later refresh; a session
-    /// created later in place of this one (after a purge, or once this one has expired) starts
-    /// with the configured TTL again.
+    /// created later in place of this one (after a purge, a sign-in of another user, or once
+    /// this one has expired) starts with the configured TTL again: set it after
+    /// [`sign_in`](Self::sign_in).
     ///
     /// The session's cookie becomes persistent (`Max-Age` = this TTL) even under
     /// [`CookieLifecycle::BrowserSession`](crate::CookieLifecycle), on this and every later

@@ -167,7 +167,7 @@ pub use sql::{SqlConfigError, SqlPruner};
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sql::{SqliteStore, SqliteStoreBuilder};
-pub(crate) use users::SignedIn;
+pub(crate) use users::Binding;
 pub use users::{UserSession, USER_KEY};
 
 /// A session's key-value pairs: session keys to JSON text.

@@ -112,7 +112,8 @@ async fn flash_messages_on_the_cookie_store() {
     flashes_are_shown_once_in_order(CookieStore::signed()).await;
 }
 
-/// Extracting `Flash` loads only the flash key, and a request without one loads nothing.
+/// Extracting `Flash` loads only the flash key (and the signed-in user, as every load), and a
+/// request without one loads nothing.
 #[actix_web::test]
 async fn flash_loads_only_its_key() {
     let store = support::Instrumented::default();
@@ -131,7 +132,10 @@ async fn flash_loads_only_its_key() {
     assert_eq!(body(res).await, "Info:hi");
     assert_eq!(
         store.take_loads(),
-        vec![Some(vec![actix_typed_session::FLASH_KEY.to_owned()])],
-        "one load of one key"
+        vec![Some(vec![
+            actix_typed_session::FLASH_KEY.to_owned(),
+            actix_typed_session::store::USER_KEY.to_owned()
+        ])],
+        "one load of its key and the signed-in user"
     );
 }

@@ -487,8 +487,12 @@ fn seed_route(entries: &'static [(&'static str, &'static str)]) -> actix_web::Ro
     })
 }
 
+/// What extracting a `CartSession` loads: its keys, and the signed-in user (as every load).
 fn all_cart_keys() -> Option<Vec<String>> {
-    Some(CartSession::KEYS.iter().map(|k| (*k).to_owned()).collect())
+    let keys = CartSession::KEYS
+        .iter()
+        .chain([&actix_typed_session::store::USER_KEY]);
+    Some(keys.map(|k| (*k).to_owned()).collect())
 }
 
 /// The typed extractor loads only its own keys, once; a later untyped extraction in the same

@@ -1,6 +1,7 @@
-//! A small shop, server-rendered HTML with plain forms and links (no JavaScript): typed sessions
-//! for the login and the cart, sign-in that renews the id, "remember me", flash messages, the
-//! user's sessions with "log out everywhere", and sign-out. Every form carries a CSRF token
+//! A small shop, server-rendered HTML with plain forms and links (no JavaScript): a typed user
+//! id read back with the `SignedIn` extractor, a typed session for the cart, sign-in that
+//! renews the id (and starts clean when another user signs in), "remember me", flash messages,
+//! the user's sessions with "log out everywhere", and sign-out. Every form carries a CSRF token
 //! (the sign-in form too: a forged sign-in would put the victim in the attacker's account).
 //!
 //! `cargo run -p examples --bin shop`, then open <http://127.0.0.1:8080/> and sign in as `ada`
@@ -16,8 +17,8 @@ use std::time::{Duration, SystemTime};
 
 use actix_typed_session::{
     store::{CookieStore, MemoryStore},
-    Csrf, CsrfToken, Flash, FlashLevel, FlashMessage, SaveError, SessionData, SessionMiddleware,
-    SessionStorage, UserSessionsError,
+    Csrf, CsrfToken, Flash, FlashLevel, FlashMessage, SaveError, Session, SessionData,
+    SessionMiddleware, SessionStorage, SignedIn, SignedInConfig, UserSessionsError,
 };
 use actix_web::{
     body::EitherBody,
@@ -28,17 +29,11 @@ use actix_web::{
     middleware::{ErrorHandlerResponse, ErrorHandlers},
     post, web, App, HttpResponse, HttpServer,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-/// Who is signed in. Both fields are required, so `load()` is `None` until sign-in saves them.
-#[derive(SessionData, Debug)]
-#[session(prefix = "auth")]
-struct Login {
-    /// The account's id.
-    user_id: u64,
-    /// The name shown on pages.
-    name: String,
-}
+/// An account's id: what `sign_in` binds to the session, the one record of who is signed in.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+struct UserId(u64);
 
 /// What the visitor is about to buy; guests have one too.
 #[derive(SessionData)]
@@ -54,7 +49,20 @@ struct Cart {
 }
 
 /// The demo's accounts; a real app checks a password here.
-const USERS: &[(&str, u64)] = &[("ada", 1), ("grace", 2)];
+const USERS: &[(&str, UserId)] = &[("ada", UserId(1)), ("grace", UserId(2))];
+
+/// The name shown on pages for an account.
+fn name_of(user: UserId) -> &'static str {
+    USERS
+        .iter()
+        .find(|(_, id)| *id == user)
+        .map_or("?", |(name, _)| name)
+}
+
+/// Who is signed in, on a page anyone may see: every session extractor loads the user too.
+fn visitor(cart: &CartSession) -> actix_web::Result<Option<UserId>> {
+    Ok(cart.session().user_as::<UserId>()?)
+}
 
 /// The catalogue: id, name, price in cents.
 const PRODUCTS: &[(u32, &str, u32)] = &[
@@ -124,20 +132,13 @@ fn see_other(to: &str) -> HttpResponse {
 
 /// A page of the shop: the navigation (who is signed in, the cart's size), the flash messages
 /// queued for this visitor (each shown once: taking them empties the queue), then `main`.
-fn page(
-    auth: &LoginSession,
-    cart: &CartSession,
-    flash: &Flash,
-    csrf: &CsrfToken,
-    title: &str,
-    main: &str,
-) -> Reply {
-    let account = match auth.name()? {
-        Some(name) => format!(
+fn page(cart: &CartSession, flash: &Flash, csrf: &CsrfToken, title: &str, main: &str) -> Reply {
+    let account = match visitor(cart)? {
+        Some(user) => format!(
             "<a href=\"/sessions\">Your sessions</a><form method=\"post\" action=\"/logout\">\
              {}Signed in as <b id=\"user\">{}</b> <button>Sign out</button></form>",
             csrf.hidden_input(),
-            escape(&name)
+            escape(name_of(user))
         ),
         None => "<a id=\"sign-in\" href=\"/login\">Sign in</a>".to_owned(),
     };
@@ -164,7 +165,7 @@ fn page(
 }
 
 #[get("/")]
-async fn shop(auth: LoginSession, cart: CartSession, flash: Flash, csrf: CsrfToken) -> Reply {
+async fn shop(cart: CartSession, flash: Flash, csrf: CsrfToken) -> Reply {
     let rows: String = PRODUCTS
         .iter()
         .map(|&(id, name, cents)| {
@@ -178,7 +179,6 @@ async fn shop(auth: LoginSession, cart: CartSession, flash: Flash, csrf: CsrfTok
         })
         .collect();
     page(
-        &auth,
         &cart,
         &flash,
         &csrf,
@@ -188,7 +188,7 @@ async fn shop(auth: LoginSession, cart: CartSession, flash: Flash, csrf: CsrfTok
 }
 
 #[get("/cart")]
-async fn show_cart(auth: LoginSession, cart: CartSession, flash: Flash, csrf: CsrfToken) -> Reply {
+async fn show_cart(cart: CartSession, flash: Flash, csrf: CsrfToken) -> Reply {
     let items: Vec<_> = cart.items()?.into_iter().filter_map(product).collect();
     let rows: String = items
         .iter()
@@ -197,7 +197,7 @@ async fn show_cart(auth: LoginSession, cart: CartSession, flash: Flash, csrf: Cs
     let total = price(items.iter().map(|p| p.2).sum());
     let coupon = cart.coupon()?.map(|c| escape(&c)).unwrap_or_default();
     let note = cart.note()?.map(|n| escape(&n)).unwrap_or_default();
-    let checkout_form = if auth.name()?.is_some() {
+    let checkout_form = if visitor(&cart)?.is_some() {
         format!(
             "<form method=\"post\" action=\"/checkout\">{}\
              <button id=\"checkout\">Check out</button></form>",
@@ -215,7 +215,7 @@ async fn show_cart(auth: LoginSession, cart: CartSession, flash: Flash, csrf: Cs
          <textarea id=\"note\" name=\"note\" rows=\"3\" cols=\"50\">{note}</textarea></label></p>\
          <button id=\"save-note\">Save note</button></form>{checkout_form}"
     );
-    page(&auth, &cart, &flash, &csrf, "Your cart", &main)
+    page(&cart, &flash, &csrf, "Your cart", &main)
 }
 
 #[derive(Deserialize)]
@@ -262,8 +262,8 @@ async fn save_note(cart: CartSession, flash: Flash, form: web::Form<Note>) -> Re
 }
 
 #[post("/checkout")]
-async fn checkout(auth: LoginSession, cart: CartSession, flash: Flash) -> Reply {
-    let Some(user) = auth.load()? else {
+async fn checkout(cart: CartSession, flash: Flash) -> Reply {
+    let Some(user) = visitor(&cart)? else {
         flash.warning("Sign in to check out.")?;
         return Ok(see_other("/login"));
     };
@@ -275,13 +275,14 @@ async fn checkout(auth: LoginSession, cart: CartSession, flash: Flash) -> Reply 
     cart.remove_all()?;
     flash.success(format!(
         "Thank you, {} (#{}): {count} item(s) ordered.",
-        user.name, user.user_id
+        name_of(user),
+        user.0
     ))?;
     Ok(see_other("/"))
 }
 
 #[get("/login")]
-async fn login_form(auth: LoginSession, cart: CartSession, flash: Flash, csrf: CsrfToken) -> Reply {
+async fn login_form(cart: CartSession, flash: Flash, csrf: CsrfToken) -> Reply {
     let main = format!(
         "<form method=\"post\" action=\"/login\">{}\
          <p><label>Name <input id=\"name\" name=\"name\" autofocus></label> (ada or grace)</p>\
@@ -289,7 +290,7 @@ async fn login_form(auth: LoginSession, cart: CartSession, flash: Flash, csrf: C
          Remember me for 30 days</label></p><button id=\"log-in\">Sign in</button></form>",
         csrf.hidden_input()
     );
-    page(&auth, &cart, &flash, &csrf, "Sign in", &main)
+    page(&cart, &flash, &csrf, "Sign in", &main)
 }
 
 /// The sign-in form; `remember` is present only when the box is ticked.
@@ -300,30 +301,28 @@ struct SignIn {
 }
 
 #[post("/login")]
-async fn log_in(auth: LoginSession, flash: Flash, form: web::Form<SignIn>) -> Reply {
-    let Some(&(name, user_id)) = USERS.iter().find(|(n, _)| *n == form.name) else {
+async fn log_in(session: Session, flash: Flash, form: web::Form<SignIn>) -> Reply {
+    let Some(&(name, user)) = USERS.iter().find(|(n, _)| *n == form.name) else {
         flash.error("Unknown user: try ada or grace.")?;
         return Ok(see_other("/login"));
     };
-    // A new session id, so an id planted before sign-in is worthless; the data (the cart)
-    // moves along, and the session is listed among the user's sessions.
-    auth.session().sign_in(name)?;
+    // A new session id, so an id planted before sign-in is worthless, and the session is
+    // listed among the user's sessions. A guest's cart (or the user's own) moves along;
+    // another user's session starts clean: no cart, no "remember me".
+    session.sign_in(user)?;
     if form.remember.is_some() {
-        // Its own TTL makes this session's cookie persistent; others stay browser-session.
-        auth.session().set_ttl(REMEMBER);
+        // After the sign-in, which may start a clean session. Its own TTL makes this
+        // session's cookie persistent; others stay browser-session.
+        session.set_ttl(REMEMBER);
     }
-    auth.save(&Login {
-        user_id,
-        name: name.to_owned(),
-    })?;
     flash.success(format!("Welcome, {name}!"))?;
     Ok(see_other("/"))
 }
 
 #[post("/logout")]
-async fn log_out(auth: LoginSession) -> HttpResponse {
+async fn log_out(session: Session) -> HttpResponse {
     // Deletes the whole session (cart included) and its cookie.
-    auth.session().sign_out();
+    session.sign_out();
     see_other("/")
 }
 
@@ -341,10 +340,11 @@ fn ago(then: SystemTime) -> String {
     }
 }
 
-/// Every browser the user is signed in on, and a button to end them all.
+/// Every browser the user is signed in on, and a button to end them all. Anonymous visitors
+/// are sent to the sign-in page by the `SignedIn` extractor.
 #[get("/sessions")]
-async fn sessions(auth: LoginSession, cart: CartSession, flash: Flash, csrf: CsrfToken) -> Reply {
-    let main = match auth.session().user_sessions().await {
+async fn sessions(_: SignedIn<UserId>, cart: CartSession, flash: Flash, csrf: CsrfToken) -> Reply {
+    let main = match cart.session().user_sessions().await {
         Ok(rows) => {
             let rows: String = rows
                 .iter()
@@ -366,24 +366,25 @@ async fn sessions(auth: LoginSession, cart: CartSession, flash: Flash, csrf: Csr
                 csrf.hidden_input()
             )
         }
-        Err(UserSessionsError::NotSignedIn) => return Ok(see_other("/login")),
         Err(UserSessionsError::Unsupported(_)) => "<p>This app keeps sessions in cookies, so \
             there is no list of them on the server (run it on the memory store).</p>"
             .to_owned(),
         Err(err) => return Err(err.into()),
     };
-    page(&auth, &cart, &flash, &csrf, "Your sessions", &main)
+    page(&cart, &flash, &csrf, "Your sessions", &main)
 }
 
 /// "Log out everywhere", e.g. after a password change: this browser included.
 #[post("/logout-everywhere")]
-async fn log_out_everywhere(auth: LoginSession) -> Reply {
-    auth.session().sign_out_everywhere().await?;
+async fn log_out_everywhere(_: SignedIn<UserId>, session: Session) -> Reply {
+    session.sign_out_everywhere().await?;
     Ok(see_other("/"))
 }
 
 fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(shop)
+    // Pages that need a user send anonymous visitors to the sign-in form (not a bare 401).
+    cfg.app_data(SignedInConfig::redirect_to("/login"))
+        .service(shop)
         .service(show_cart)
         .service(add_item)
         .service(apply_coupon)

@@ -14,11 +14,12 @@
 use std::{sync::Arc, time::Duration};
 
 use actix_web::{http::StatusCode, HttpResponse, ResponseError};
+use serde::{de::DeserializeOwned, Serialize};
 
 use super::{state::SessionState, Session, Storage, TokenUpdate};
 use crate::{
     config::Config,
-    store::{DynStore, SignedIn, UserSession, USER_KEY},
+    store::{Binding, DynStore, UserSession, USER_KEY},
     SessionError, SessionId, StoreError,
 };
 
@@ -95,39 +96,92 @@ pub const CSRF_KEY: &str = "__session.csrf";
 impl Session {
     /// Signs `user` in: binds the user id to the session and moves it to a new id in the same
     /// commit (the pre-login id stops working), then lists it among the user's sessions.
-    /// Call it after checking the credentials. Signing in over a purge in the same request
-    /// starts the signed-in session empty. The CSRF secret is dropped (a new one is made when a
-    /// handler next asks for a [`CsrfToken`](crate::CsrfToken)), so tokens handed out before
-    /// the sign-in stop verifying.
+    /// Call it after checking the credentials. The id is any serializable value: a string
+    /// (`sign_in("ada")`), a number, or your own id type; read it back with
+    /// [`user`](Self::user) or [`user_as`](Self::user_as), or take a
+    /// [`SignedIn`](crate::SignedIn) extractor.
+    ///
+    /// What the session keeps depends on who held it (as Django's `login`):
+    ///
+    /// | the session was              | data         | TTL, "remember me", creation time |
+    /// |------------------------------|--------------|-----------------------------------|
+    /// | anonymous, or `user`'s own   | kept         | kept                              |
+    /// | another user's               | dropped      | configured default, now           |
+    /// | purged in this request       | dropped      | configured default, now           |
+    ///
+    /// A dropped session starts clean: no data, the configured TTL (a browser-session cookie
+    /// under [`CookieLifecycle::BrowserSession`](crate::CookieLifecycle)), a creation time of
+    /// now and so a whole maximum lifetime; the old session is deleted. Call
+    /// [`set_ttl`](Self::set_ttl) for "remember me" *after* signing in.
+    ///
+    /// The CSRF secret is dropped either way (a new one is made when a handler next asks for a
+    /// [`CsrfToken`](crate::CsrfToken)), so tokens handed out before the sign-in stop
+    /// verifying.
     ///
     /// ```
     /// # let session = actix_typed_session::Session::detached();
+    /// session.insert("cart", ["tea"])?; // shopping anonymously
     /// // after checking the password:
     /// session.sign_in("ada")?;
     /// assert_eq!(session.user()?.as_deref(), Some("ada"));
+    /// assert!(session.contains_key("cart")?); // kept: the session was anonymous
+    ///
+    /// session.sign_in(42u64)?; // someone else: a clean session
+    /// assert_eq!(session.user_as::<u64>()?, Some(42));
+    /// assert!(!session.contains_key("cart")?);
     /// # Ok::<(), actix_typed_session::SessionError>(())
     /// ```
     ///
     /// # Errors
-    /// [`SessionError::Serialize`] only if the user id cannot be written as JSON (it can).
-    pub fn sign_in(&self, user: impl Into<String>) -> Result<(), SessionError> {
-        let user = user.into();
-        let record = SignedIn {
-            user: user.clone(),
-            at: self.now_unix(),
-            ttl: self.ttl().as_secs(),
-        };
-        let json = serde_json::to_string(&record).map_err(|source| SessionError::Serialize {
+    /// [`SessionError::NotLoaded`] on a handle whose session is not loaded (one from
+    /// [`SessionExt`](crate::SessionExt): call [`load`](Self::load) or
+    /// [`load_keys`](Self::load_keys) first; every extractor loads what this needs), since
+    /// who signed the session in decides what it keeps; [`SessionError::Serialize`] when
+    /// `user` cannot be written as JSON.
+    pub fn sign_in<U: Serialize>(&self, user: U) -> Result<(), SessionError> {
+        let serialize = |source| SessionError::Serialize {
             key: USER_KEY.to_owned(),
             source,
-        })?;
+        };
+        let user = serde_json::to_value(user).map_err(serialize)?;
+        let configured = self
+            .0
+            .shared
+            .as_ref()
+            .map_or(crate::config::DEFAULT_TTL, |s| s.config.ttl);
+        let at = self.now_unix();
+        let incoming = self.incoming();
         let mut state = self.state();
-        if state.purged {
-            // Renew a cleared session instead: same effect as purge-then-create, with an id
-            // known now, so the commit can list it.
+        let record = Binding { user, at, ttl: 0 };
+        let user = record.user_key();
+        // A session known to be fresh had no user; any other must show who held it.
+        if incoming.is_some() && !state.is_fresh() && !state.has_key(USER_KEY) {
+            return Err(SessionError::NotLoaded {
+                key: USER_KEY.to_owned(),
+            });
+        }
+        let keeps = match state.entries.get(USER_KEY) {
+            None => !state.purged,
+            // Unreadable: no user this code can call the same.
+            Some(json) => {
+                serde_json::from_str::<Binding>(json).is_ok_and(|bound| bound.user_key() == user)
+            }
+        };
+        if !keeps {
+            // Renew a cleared session: purge-then-create with an id known now, so the commit
+            // can list it, and nothing of the old session's lifetime inherited.
+            state.entries.clear();
+            state.changes.clear();
             state.purged = false;
             state.cleared = true;
+            state.restarted = true;
+            state.ttl_set = None;
         }
+        let record = Binding {
+            ttl: state.meta(incoming, configured).ttl.as_secs(),
+            ..record
+        };
+        let json = serde_json::to_string(&record).map_err(serialize)?;
         state.renewed_to = Some(SessionId::generate());
         state.entries.insert(USER_KEY.to_owned(), json.into());
         state.changes.insert(USER_KEY.to_owned());
@@ -138,7 +192,9 @@ impl Session {
         Ok(())
     }
 
-    /// The signed-in user, if any.
+    /// The signed-in user's id in its canonical form (a string id as it is; any other id as
+    /// its JSON text, `"42"` for `42u64`: what the store's list of a user's sessions keys by),
+    /// or `None` for an anonymous session. [`user_as`](Self::user_as) reads it typed.
     ///
     /// ```
     /// # let session = actix_typed_session::Session::detached();
@@ -151,12 +207,37 @@ impl Session {
     /// ```
     ///
     /// # Errors
-    /// [`SessionError::NotLoaded`] when the session (or [`USER_KEY`]) is not loaded;
-    /// [`SessionError::Deserialize`] when something else was stored under [`USER_KEY`].
+    /// [`SessionError::NotLoaded`] when the session is not loaded (a handle from
+    /// [`SessionExt`](crate::SessionExt) before [`load`](Self::load); every extractor,
+    /// typed ones included, loads the user); [`SessionError::Deserialize`] when something
+    /// else was stored under [`USER_KEY`].
     pub fn user(&self) -> Result<Option<String>, SessionError> {
-        Ok(self
-            .get::<SignedIn>(USER_KEY)?
-            .map(|signed_in| signed_in.user))
+        Ok(self.get::<Binding>(USER_KEY)?.map(|bound| bound.user_key()))
+    }
+
+    /// The signed-in user's id as the type it was signed in with, or `None` for an anonymous
+    /// session.
+    ///
+    /// ```
+    /// # let session = actix_typed_session::Session::detached();
+    /// #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+    /// struct UserId(u64);
+    ///
+    /// session.sign_in(UserId(7))?;
+    /// assert_eq!(session.user_as::<UserId>()?, Some(UserId(7)));
+    /// assert_eq!(session.user()?.as_deref(), Some("7"));
+    /// # Ok::<(), actix_typed_session::SessionError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`user`](Self::user); [`SessionError::Deserialize`] also when the id is not a `U`.
+    pub fn user_as<U: DeserializeOwned>(&self) -> Result<Option<U>, SessionError> {
+        self.get::<Binding>(USER_KEY)?
+            .map(|bound| {
+                serde_json::from_value(bound.user)
+                    .map_err(|e| SessionError::deserialize::<U>(USER_KEY, &e))
+            })
+            .transpose()
     }
 
     /// Signs out: ends this session everywhere (as [`purge`](Self::purge)), which takes it off
@@ -273,9 +354,9 @@ impl Session {
                     let bound = state
                         .entries
                         .get(USER_KEY)
-                        .and_then(|json| serde_json::from_str::<SignedIn>(json).ok());
+                        .and_then(|json| serde_json::from_str::<Binding>(json).ok());
                     match bound {
-                        Some(record) => record.user,
+                        Some(record) => record.user_key(),
                         None => return Ok(()),
                     }
                 }
@@ -311,7 +392,7 @@ pub(super) fn note_ttl(state: &mut SessionState, ttl: Duration) {
     let Some(mut record) = state
         .entries
         .get(USER_KEY)
-        .and_then(|json| serde_json::from_str::<SignedIn>(json).ok())
+        .and_then(|json| serde_json::from_str::<Binding>(json).ok())
     else {
         return;
     };

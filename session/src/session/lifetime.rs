@@ -6,9 +6,10 @@ use super::Session;
 use crate::SessionError;
 
 impl Session {
-    /// When the session was created: kept across renewals, sign-ins and "remember me". A new
-    /// session (no cookie, one whose session is gone, or the one that replaces a purged
-    /// session) was created by this request. Whole seconds, by the middleware's clock.
+    /// When the session was created: kept across renewals, "remember me" and sign-ins that
+    /// keep the session (see [`sign_in`](Self::sign_in)). A new session (no cookie, one whose
+    /// session is gone, the one that replaces a purged session, or the clean session a sign-in
+    /// over another user's starts) was created by this request. Whole seconds, by the middleware's clock.
     ///
     /// ```
     /// # let session = actix_typed_session::Session::detached(); // a new session
@@ -32,7 +33,7 @@ impl Session {
             .ok_or(SessionError::MissingMiddleware)?;
         let incoming = self.incoming();
         let state = self.state();
-        if incoming.is_some() && state.exists.is_none() && !state.purged {
+        if incoming.is_some() && state.exists.is_none() && !state.is_fresh() {
             return Err(SessionError::Unloaded);
         }
         let created = state.meta(incoming, shared.config.ttl).created;

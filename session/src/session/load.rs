@@ -7,7 +7,7 @@ use super::{Backend, Session, Storage};
 use crate::{
     config::TtlRefresh,
     cookie::{parse_server_cookie, CookieFacts, Incoming},
-    store::{Entries, Keys, MemoryStore, Values},
+    store::{Entries, Keys, MemoryStore, Values, USER_KEY},
     SessionError, StoreError,
 };
 
@@ -74,8 +74,10 @@ impl Session {
     }
 
     /// Loads only `keys`, where the store can (one round trip fetching just those fields on
-    /// Redis). Typed sessions use this; a later [`load`](Self::load) fetches the rest, keeping
-    /// what this request already read or changed.
+    /// Redis), and the signed-in user ([`USER_KEY`]) with them, so that [`user`](Self::user)
+    /// and [`sign_in`](Self::sign_in) work on every loaded handle. Typed sessions use this; a
+    /// later [`load`](Self::load) fetches the rest, keeping what this request already read or
+    /// changed.
     ///
     /// ```
     /// # actix_web::rt::System::new().block_on(async {
@@ -90,7 +92,13 @@ impl Session {
     /// # Errors
     /// As [`load`](Self::load).
     pub async fn load_keys(&self, keys: &[&str]) -> Result<(), SessionError> {
-        let keys: Vec<String> = keys.iter().map(|&k| k.to_owned()).collect();
+        let user = (!keys.contains(&USER_KEY)).then_some(USER_KEY);
+        let keys: Vec<String> = keys
+            .iter()
+            .copied()
+            .chain(user)
+            .map(str::to_owned)
+            .collect();
         self.ensure_loaded(Keys::Only(&keys)).await
     }
 

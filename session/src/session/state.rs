@@ -33,6 +33,10 @@ pub(super) struct SessionState {
     pub(super) changes: BTreeSet<String>,
     pub(super) cleared: bool,
     pub(super) purged: bool,
+    /// A sign-in started the session afresh (over another user's session, or over a purge):
+    /// like a purged one, it inherits nothing of the session the cookie named (creation time,
+    /// TTL, "remember me"), though it keeps a renewal that moves it to its new id.
+    pub(super) restarted: bool,
     pub(super) renewed_to: Option<SessionId>,
     /// A TTL set in this request ([`Session::set_ttl`]).
     pub(super) ttl_set: Option<Duration>,
@@ -64,6 +68,7 @@ impl SessionState {
             changes: BTreeSet::new(),
             cleared: false,
             purged: false,
+            restarted: false,
             renewed_to: None,
             ttl_set: None,
             born,
@@ -93,10 +98,11 @@ impl SessionState {
             || matches!(&self.loaded, Loaded::Keys(have) if have.contains(key))
     }
 
-    /// The session this request holds is not the one the cookie named: purged here, or not
-    /// in the store (expired, evicted, ended elsewhere, or the cookie did not open).
+    /// The session this request holds is not the one the cookie named: purged or restarted
+    /// here, or not in the store (expired, evicted, ended elsewhere, or the cookie did not
+    /// open).
     pub(super) fn is_fresh(&self) -> bool {
-        self.purged || self.exists == Some(false)
+        self.purged || self.restarted || self.exists == Some(false)
     }
 
     pub(super) fn mark_loaded(&mut self, want: Keys<'_>) {

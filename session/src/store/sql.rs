@@ -18,7 +18,7 @@ use std::{
 pub use self::postgres::{PostgresStore, PostgresStoreBuilder};
 #[cfg(feature = "sqlite")]
 pub use self::sqlite::{SqliteStore, SqliteStoreBuilder};
-use super::{ChangeSet, Entries, Keys, SaveOutcome, SignedIn, UserSession, USER_KEY};
+use super::{Binding, ChangeSet, Entries, Keys, SaveOutcome, UserSession, USER_KEY};
 use crate::{SessionId, StoreError};
 
 /// The table the SQL stores use unless told otherwise.
@@ -171,9 +171,9 @@ struct UserStatements {
 fn user_change(changes: &ChangeSet) -> Option<Option<String>> {
     if let Some((_, json)) = changes.upserts().iter().find(|(key, _)| key == USER_KEY) {
         return Some(
-            serde_json::from_str::<SignedIn>(json)
+            serde_json::from_str::<Binding>(json)
                 .ok()
-                .map(|record| record.user),
+                .map(|record| record.user_key()),
         );
     }
     let removed = changes.removals().iter().any(|key| key == USER_KEY);

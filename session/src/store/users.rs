@@ -9,19 +9,37 @@ use crate::SessionId;
 
 /// The session key under which [`Session::sign_in`](crate::Session::sign_in) binds a user.
 ///
-/// Its JSON value is an object `{"user": …, "at": …, "ttl": …}` (the user id, Unix seconds of
-/// the sign-in, the session's TTL in seconds). Stores that list a user's sessions read it with
-/// [`UserSession::from_stored`]; applications should leave it alone.
+/// Its JSON value is an object `{"user": …, "at": …, "ttl": …}` (the user id as the
+/// application's type serializes it, Unix seconds of the sign-in, the session's TTL in
+/// seconds). Stores that list a user's sessions read it with [`UserSession::from_stored`] and
+/// key their index by the user's [canonical form](UserSession::canonical_user). Applications
+/// cannot write it (a [`SessionError::ReservedKey`](crate::SessionError::ReservedKey)).
 pub const USER_KEY: &str = "__session.user";
 
 /// The value stored under [`USER_KEY`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct SignedIn {
-    pub(crate) user: String,
+pub(crate) struct Binding {
+    /// The user id as JSON: a string for `sign_in("ada")`, a number for a `u64` id, and so on.
+    pub(crate) user: serde_json::Value,
     /// Unix seconds of the sign-in.
     pub(crate) at: u64,
     /// The session's TTL in seconds, kept up to date by `Session::set_ttl`.
     pub(crate) ttl: u64,
+}
+
+impl Binding {
+    /// The user's canonical form: what the stores' user index keys by.
+    pub(crate) fn user_key(&self) -> String {
+        canonical(&self.user)
+    }
+}
+
+/// A string id is itself; any other id is its compact JSON text, object keys sorted.
+fn canonical(user: &serde_json::Value) -> String {
+    match user {
+        serde_json::Value::String(user) => user.clone(),
+        other => other.to_string(),
+    }
 }
 
 /// One live session of a user, as [`SessionStore::user_sessions`](super::SessionStore::user_sessions)
@@ -58,13 +76,14 @@ pub struct UserSession {
 }
 
 impl UserSession {
-    /// The row for session `id` of `user`, from the JSON text the session holds under
-    /// [`USER_KEY`] and its expiry. `None` when that text does not bind `user` (the session
-    /// was signed in as someone else, or the value is not one this crate wrote).
+    /// The row for session `id` of `user` (its [canonical form](Self::canonical_user)), from
+    /// the JSON text the session holds under [`USER_KEY`] and its expiry. `None` when that text
+    /// does not bind `user` (the session was signed in as someone else, or the value is not one
+    /// this crate wrote).
     #[must_use]
     pub fn from_stored(user: &str, id: SessionId, json: &str, expires: SystemTime) -> Option<Self> {
-        let record: SignedIn = serde_json::from_str(json).ok()?;
-        if record.user != user {
+        let record: Binding = serde_json::from_str(json).ok()?;
+        if record.user_key() != user {
             return None;
         }
         let signed_in = UNIX_EPOCH + Duration::from_secs(record.at);
@@ -79,5 +98,24 @@ impl UserSession {
             expires,
             current: false,
         })
+    }
+
+    /// The canonical form of a user id, as a store's index of a user's sessions keys it and as
+    /// [`Session::user`](crate::Session::user) returns it: a string id is itself, any other id
+    /// is its compact JSON text (object keys sorted). Ids of different types with the same form
+    /// (the string `"42"` and the number `42`) are the same user: an application signs users
+    /// in with one type.
+    ///
+    /// ```
+    /// use actix_typed_session::store::UserSession;
+    ///
+    /// assert_eq!(UserSession::canonical_user(&"ada").unwrap(), "ada");
+    /// assert_eq!(UserSession::canonical_user(&42u64).unwrap(), "42");
+    /// ```
+    ///
+    /// # Errors
+    /// The id's `Serialize` implementation failed.
+    pub fn canonical_user<U: Serialize + ?Sized>(user: &U) -> Result<String, serde_json::Error> {
+        serde_json::to_value(user).map(|user| canonical(&user))
     }
 }

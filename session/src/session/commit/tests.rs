@@ -315,6 +315,20 @@ fn the_commit_plan_carries_the_right_lifetime_facts() {
     });
     assert_eq!(purged.meta.created, NOW, "purge then insert starts afresh");
 
+    let restarted = plan_of(|s| {
+        loaded(s, true);
+        s.restarted = true;
+        s.cleared = true;
+        s.renewed_to = Some(SessionId::generate());
+        upsert(s, "a", "1");
+    });
+    assert_eq!(
+        (restarted.meta.created, restarted.meta.ttl, restarted.ttl),
+        (NOW, Duration::from_secs(3600), Duration::from_secs(100)),
+        "a sign-in over another user's session inherits nothing of it"
+    );
+    assert!(!restarted.meta.own_ttl);
+
     let remembered = plan_of(|s| {
         loaded(s, true);
         s.ttl_set = Some(Duration::from_secs(30 * 86_400));

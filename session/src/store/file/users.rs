@@ -15,7 +15,7 @@ use std::{fs, path::Path, time::Duration};
 
 use super::{FileStore, Inner, Stored};
 use crate::{
-    store::{SignedIn, UserSession, USER_KEY},
+    store::{Binding, UserSession, USER_KEY},
     SessionId, StoreError,
 };
 
@@ -36,7 +36,7 @@ impl Inner {
         let Ok(modified) = fs::symlink_metadata(path).and_then(|meta| meta.modified()) else {
             return Ok(None); // removed since the read
         };
-        let Ok(record) = serde_json::from_str::<SignedIn>(json) else {
+        let Ok(record) = serde_json::from_str::<Binding>(json) else {
             return Ok(None);
         };
         let expires = modified + Duration::from_secs(record.ttl);
