@@ -13,7 +13,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use actix_typed_session::{
     store::{CookieStore, MemoryStore, SessionStore as _},
-    testing::{body, get, set_cookie},
+    testing::{self, body, get, set_cookie},
     Clock, CookieLifecycle, Session, SessionData, SessionError, SessionExt as _, SessionMiddleware,
     SessionStorage, SignedIn, SignedInConfig,
 };
@@ -120,7 +120,7 @@ async fn browser(
         .cookie_lifecycle(CookieLifecycle::BrowserSession)
         .build();
     Browser {
-        app: support::serve(routes, mw).await,
+        app: testing::serve(routes, mw).await,
         clock,
         jar: None,
     }
