@@ -4,7 +4,8 @@
 //! Stores: `memory` (`MemoryStore`), `redis` (tower-sessions-redis-store on a fred pool of one
 //! client per worker), `sqlite` (`--database PATH`, created if missing) and `postgres`
 //! (`--database URL`), the last two through tower-sessions-sqlx-store on sqlx's default pools,
-//! their tables made at start. tower-sessions has no cookie or file store: those are refused
+//! their tables made at start; SQLite with our SQLite store's durability (WAL,
+//! `synchronous=NORMAL`). tower-sessions has no cookie or file store: those are refused
 //! with exit status 2.
 
 use bench_common::StoreKind;
@@ -14,7 +15,7 @@ use tower_sessions_redis_store::{fred::prelude::*, RedisStore};
 use tower_sessions_sqlx_store::{
     sqlx::{
         postgres::PgPoolOptions,
-        sqlite::{SqliteConnectOptions, SqlitePoolOptions},
+        sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
     },
     PostgresStore, SqliteStore,
 };
@@ -41,9 +42,13 @@ async fn run(args: Args) -> std::io::Result<()> {
         }
         StoreKind::Sqlite => {
             let path = database(&args)?;
+            // The durability of our SQLite store (WAL, `synchronous=NORMAL`), not sqlx's
+            // default `FULL`, which syncs on every commit: the rows compare session work.
             let options = SqliteConnectOptions::new()
                 .filename(path)
-                .create_if_missing(true);
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal);
             let pool = SqlitePoolOptions::new()
                 .connect_with(options)
                 .await
