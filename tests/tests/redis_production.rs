@@ -17,10 +17,12 @@ fn builder(url: &str) -> RedisPoolBuilder {
     timeouts(RedisPool::builder(url))
 }
 
+/// Bounded, but generous: a TLS handshake in a debug build on a loaded 2-core machine has
+/// taken over a second.
 fn timeouts(builder: RedisPoolBuilder) -> RedisPoolBuilder {
     builder
-        .connect_timeout(Duration::from_millis(1000))
-        .response_timeout(Duration::from_millis(1000))
+        .connect_timeout(Duration::from_millis(3000))
+        .response_timeout(Duration::from_millis(3000))
 }
 
 /// The acceptance suite, user-session listing included (its scripts use the most commands).

@@ -3,7 +3,10 @@
 
 use ::redis::{RedisError, RedisResult};
 
-use super::{Health, Inner, RedisConnection, RedisPool, RedisPoolBuilder, Shared, Source};
+use super::{
+    builder::Source, connection::Inner, health::Health, slots::Shared, RedisConnection, RedisPool,
+    RedisPoolBuilder,
+};
 
 impl RedisPool {
     /// A builder that takes its connections from your own deadpool-redis pool.
@@ -42,7 +45,7 @@ impl Shared {
         let conn = deadpool_redis::Connection::take(conn);
         Ok(RedisConnection {
             inner: Inner::Single(conn),
-            health: Health::new(false, &self.clock),
+            health: Health::new(false, &self.uptime),
         })
     }
 }
