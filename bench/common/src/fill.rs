@@ -3,7 +3,7 @@
 /// A string of `kib` KiB under the key `blob`, the same size our `bench-server` stores.
 ///
 /// ```
-/// assert_eq!(bench::blob(2).len(), 2048);
+/// assert_eq!(bench_common::blob(2).len(), 2048);
 /// ```
 #[must_use]
 pub fn blob(kib: usize) -> String {

@@ -14,6 +14,10 @@ pub enum StoreKind {
     Redis,
     /// Server-side, in files.
     File,
+    /// Server-side, in an SQLite database (`--database PATH`).
+    Sqlite,
+    /// Server-side, in PostgreSQL (`--database URL`).
+    Postgres,
 }
 
 impl fmt::Display for StoreKind {
@@ -23,6 +27,8 @@ impl fmt::Display for StoreKind {
             Self::Cookie => "cookie",
             Self::Redis => "redis",
             Self::File => "file",
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
         })
     }
 }
@@ -61,12 +67,15 @@ pub enum CliError {
         expected: &'static str,
     },
     /// `--store` was not given.
-    #[error("`--store memory|cookie|redis|file` is required")]
+    #[error("`--store memory|cookie|redis|file|sqlite|postgres` is required")]
     NoStore,
 }
 
-/// `--store memory|cookie|redis|file [--port 8080] [--workers 1]
-/// [--redis redis://127.0.0.1:6379] [--dir PATH] [--ttl SECONDS] [--refresh update|access|request]`
+/// `--store memory|cookie|redis|file|sqlite|postgres [--port 8080] [--workers 1]
+/// [--redis redis://127.0.0.1:6379] [--dir PATH] [--database PATH-or-URL] [--ttl SECONDS]
+/// [--refresh update|access|request]`
+///
+/// Each server serves the stores its library has and refuses the others (exit status 2).
 #[derive(Debug, Clone)]
 pub struct Args {
     /// `--store`.
@@ -79,6 +88,8 @@ pub struct Args {
     pub redis: String,
     /// `--dir`, for the file store.
     pub dir: Option<String>,
+    /// `--database`: a file path for `sqlite`, a connection URL for `postgres`.
+    pub database: Option<String>,
     /// `--ttl`: the session TTL, and a persistent cookie.
     pub ttl: Option<Duration>,
     /// `--refresh`.
@@ -89,10 +100,12 @@ impl Args {
     /// Parses the options (without the program name).
     ///
     /// ```
-    /// let args = bench::Args::parse(["--store", "redis", "--port", "9000"].map(String::from))?;
+    /// let args = bench_common::Args::parse(["--store", "redis", "--port", "9000"].map(String::from))?;
     /// assert_eq!(args.port, 9000);
-    /// assert!(bench::Args::parse(["--store", "disk"].map(String::from)).is_err());
-    /// # Ok::<(), bench::CliError>(())
+    /// assert!(bench_common::Args::parse(["--store", "disk"].map(String::from)).is_err());
+    /// let args = bench_common::Args::parse(["--store", "sqlite", "--database", "s.db"].map(String::from))?;
+    /// assert_eq!(args.database.as_deref(), Some("s.db"));
+    /// # Ok::<(), bench_common::CliError>(())
     /// ```
     ///
     /// # Errors
@@ -105,6 +118,7 @@ impl Args {
             workers: 1,
             redis: "redis://127.0.0.1:6379".to_owned(),
             dir: None,
+            database: None,
             ttl: None,
             refresh: Refresh::Update,
         };
@@ -125,7 +139,9 @@ impl Args {
                         "cookie" => StoreKind::Cookie,
                         "redis" => StoreKind::Redis,
                         "file" => StoreKind::File,
-                        _ => return Err(bad("memory, cookie, redis or file")),
+                        "sqlite" => StoreKind::Sqlite,
+                        "postgres" => StoreKind::Postgres,
+                        _ => return Err(bad("memory, cookie, redis, file, sqlite or postgres")),
                     });
                 }
                 "--port" => parsed.port = value.parse().map_err(|_| bad("a port number"))?,
@@ -137,6 +153,7 @@ impl Args {
                 }
                 "--redis" => parsed.redis = value,
                 "--dir" => parsed.dir = Some(value),
+                "--database" => parsed.database = Some(value),
                 "--ttl" => {
                     let secs = value.parse().map_err(|_| bad("a number of seconds"))?;
                     parsed.ttl = Some(Duration::from_secs(secs));
