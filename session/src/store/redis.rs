@@ -245,6 +245,10 @@ impl RedisStore {
 }
 
 impl SessionStore for RedisStore {
+    fn kind(&self) -> &'static str {
+        "redis"
+    }
+
     async fn load(
         &self,
         id: &SessionId,

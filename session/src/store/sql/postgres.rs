@@ -474,6 +474,10 @@ impl Inner {
 }
 
 impl SessionStore for PostgresStore {
+    fn kind(&self) -> &'static str {
+        "postgres"
+    }
+
     async fn load(
         &self,
         id: &SessionId,
