@@ -30,20 +30,16 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 ///
 /// ```
 /// use actix_web::web;
-/// use actix_typed_session::{store::{MemoryStore, SessionStore as _}, SessionId, StoreError};
+/// use actix_typed_session::{store::{Keys, MemoryStore, SessionStore as _}, SessionId, StoreError};
 ///
-/// /// Deletes the sessions the application recorded for this user.
-/// async fn sign_out_everywhere(
-///     store: web::Data<MemoryStore>,
-///     ids: web::Data<Vec<SessionId>>,
-/// ) -> Result<&'static str, StoreError> {
-///     for id in ids.iter() {
-///         store.delete(id).await?;
-///     }
-///     Ok("signed out")
+/// /// A readiness probe: a 503 (with `Retry-After`) while the session store is down.
+/// async fn ready(store: web::Data<MemoryStore>) -> Result<&'static str, StoreError> {
+///     // Any id will do: an unknown one is a cheap miss that still needs the store.
+///     store.load(&SessionId::generate(), Keys::All, None).await?;
+///     Ok("ready")
 /// }
 ///
-/// let route = web::post().to(sign_out_everywhere);
+/// let route = web::get().to(ready);
 /// ```
 ///
 /// ```

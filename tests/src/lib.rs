@@ -11,7 +11,9 @@
 //! - `tests/tests/` (this crate): stores against real servers and across processes: Redis,
 //!   Redis Cluster, PostgreSQL (started by `redis_server` and `postgres_server` here), SQLite,
 //!   the file store shared by processes (the helper binaries in `src/bin`), the concurrency
-//!   harness on every store with its faults, the cookie fuzz and the session flood.
+//!   harness on every store with its faults, the cookie fuzz and the session flood; and
+//!   actix-session 0.11's own test suite ported through MIGRATING.md (`actix_session_suite`:
+//!   its acceptance suite on the memory, cookie and Redis stores).
 //! - `examples/tests/`: black-box HTTP against the example binaries, `bench-server` above all
 //!   (DESIGN.md's route table is their contract).
 //!

@@ -24,76 +24,36 @@ pub(crate) const DEFAULT_KEY_PREFIX: &str = "session:";
 /// Sessions in Redis (or a Redis Cluster with the `redis-cluster` feature), shared by every
 /// process that uses the same Redis and key prefix.
 ///
-/// Each session is one Redis hash under `{prefix}{id}`, one field per session key holding its
-/// JSON text, plus a marker field (a lone NUL byte) that keeps a session alive when all its
-/// keys are removed; the hash's TTL is the session's. Round trips per store call:
+/// Each session is one Redis hash under `{prefix}{id}` (prefix `session:` unless
+/// [`RedisStoreBuilder::prefix`] says otherwise), one field per session key, expiring with the
+/// session. A request that does not use its session sends no command, a read one, a change
+/// two (the read, then one atomic script that writes only the changed fields and resets the
+/// TTL). A write never brings back a session that another request purged, and concurrent
+/// requests that change different keys both keep their change. A user's sessions (see
+/// [`Session::sign_in`](crate::Session::sign_in)) are listed in a sorted set per user,
+/// `{prefix}user:{user}`.
 ///
-/// | call | Redis commands sent |
-/// |---|---|
-/// | load | one: `HGETALL` or `HMGET` (with a TTL refresh: one script) |
-/// | save | one script: writes only the changed fields, deletes removed ones, resets the TTL; writes nothing when an update finds the session gone |
-/// | refresh / delete | one: `PEXPIRE` / `DEL` |
-/// | renew | one script moving the session (on a cluster the two keys live in different slots: `DEL` then the save script, two) |
+/// A Redis that is down or stops answering fails only the requests that need it, within
+/// [`RedisPool::deadline`], with [`StoreError::Unavailable`] or [`StoreError::Timeout`] (an
+/// opaque 503); the pool reconnects by itself. A key holding something other than a session
+/// hash is [`StoreError::Corrupt`]: the request gets a fresh session.
 ///
-/// Through [`SessionMiddleware`](crate::SessionMiddleware) that makes: a request that does not
-/// use the session 0 commands, one that reads it 1, one that changes it 2, renew 2 (3 on a
-/// cluster), purge 2 at most. Scripts run with `EVALSHA`; they are loaded only when Redis does
-/// not know them yet (after a restart, once).
+/// **Redis Cluster**: `RedisStore::open_cluster` (or `RedisPool::cluster`) runs the same store
+/// on a cluster, following resharding and failovers; while a replica takes over, requests that
+/// need its sessions get a 503, then work again. Writes not yet replicated when a master dies
+/// are lost (Redis replicates asynchronously). **TLS**: with `redis-rustls`, `rediss://` URLs
+/// connect over TLS, trusting the system's roots or your own CA
+/// (`RedisPoolBuilder::tls_root_certificates`).
 ///
-/// A user's sessions (see [`Session::sign_in`](crate::Session::sign_in)) are listed in a sorted
-/// set per user, `{prefix}user:{user}`, scored by expiry and pruned of ended and expired
-/// sessions on each use. Signing in adds one round trip to the renewal (one script; on a
-/// cluster one pipeline, plus a check of each member whose recorded expiry has passed), as does
-/// renewing a signed-in session (its new id is listed the same way); listing
-/// and ending are one script call each. On a cluster the set and the sessions live in
-/// different slots, so those become one command per listed session (up to 64 in flight at
-/// once, so thousands of sessions still fit in the deadline), each atomic on its own:
-/// a sign-in writes the session before listing it, and ending deletes sessions before taking
-/// them off the list, so a session is never live and unlisted, but a concurrent reader may see
-/// a listed session already ended. Requests that do not sign in or out pay nothing for this.
-///
-/// Writes never resurrect a session: an update to a session that a concurrent request purged
-/// (or that expired) writes nothing, and renewing a session that no longer exists writes
-/// nothing either. Concurrent requests changing different keys both keep their change.
-///
-/// A Redis that is down or stops answering fails only the calls that need it, within
-/// [`RedisPool::deadline`], with [`StoreError::Unavailable`] or [`StoreError::Timeout`]; the
-/// pool reconnects by itself when Redis is back. A key that holds something other than a
-/// session hash is [`StoreError::Corrupt`], so the middleware starts a fresh session.
-///
-/// # Redis Cluster
-/// With the `redis-cluster` feature, `RedisStore::open_cluster` (or `RedisPool::cluster`)
-/// runs the same store on a cluster: one session is one key, so one slot, and every script
-/// touches only that key. `MOVED`/`ASK` redirections during resharding and the new topology
-/// after a failover are followed by the `redis` crate's cluster client. While a dead master's
-/// replica is being promoted, requests that need its sessions fail with a clean 503 (never
-/// another session's data); they work again once the cluster has failed over, without
-/// restarting the app. Writes Redis acknowledged but had not yet replicated when the master
-/// died are lost: Redis replication is asynchronous.
-///
-/// # TLS
-/// With the `redis-rustls` feature, `rediss://` URLs connect over TLS (rustls), trusting the
-/// system's root certificates, or your own CA with `RedisPoolBuilder::tls_root_certificates`.
-///
-/// # Redis commands (for ACLs and managed Redis)
-/// The store sends `EVALSHA` (its Lua scripts), `SCRIPT LOAD` (only for a script Redis does not
-/// know yet: once after a restart), `HGETALL`, `HMGET`, `PEXPIRE`, `DEL`, and `PING` for
-/// connections idle for a while. Connections open with `HELLO` (RESP3; `AUTH` instead when
-/// Redis refuses it; neither needs a grant), `SELECT` for a database other than 0, and `CLIENT SETINFO`, whose refusal
-/// is ignored. The scripts run `HGETALL`, `HMGET`, `HGET`, `HSET`, `HDEL`, `EXISTS`, `PEXPIRE`,
-/// `PTTL`, `DEL`, `ZADD`, `ZRANGE`, `ZRANGEBYSCORE`, `ZREM` and `ZSCORE`, which ACLs check
-/// as well; on a cluster the store sends those of them that list a user's sessions itself, and
-/// the cluster client also needs `CLUSTER SLOTS` and `ASKING`. Every key starts with the
-/// prefix. No `EVAL`, `KEYS`, `SCAN`, pub/sub or administrative command is used. An ACL user for
-/// the default prefix (a test runs the store's acceptance suite as exactly this user, with the
-/// default user switched off):
+/// **ACLs**: every key starts with the prefix, and the store needs no administrative command,
+/// `KEYS`, `SCAN` or `EVAL`. An ACL user for the default prefix (tested with the default user
+/// switched off):
 ///
 /// ```text
 /// ACL SETUSER sessions on >password ~session:* resetchannels -@all +evalsha +script|load +hgetall +hmget +hget +hset +hdel +exists +pexpire +pttl +del +zadd +zrange +zrangebyscore +zrem +zscore +ping
 /// ```
 ///
-/// Connect as it with `redis://sessions:password@host:6379`; with a database other than 0 add
-/// `+select`, on a cluster `+cluster|slots +asking` (tested too).
+/// Add `+select` for a database other than 0, and on a cluster `+cluster|slots +asking`.
 ///
 /// ```no_run
 /// use actix_web::{cookie::Key, App, HttpServer};

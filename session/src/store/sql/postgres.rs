@@ -26,34 +26,17 @@ const MAX_CONNECTIONS: u32 = 16;
 /// Sessions in a PostgreSQL table, for applications that already run PostgreSQL: shared by
 /// every process and machine that uses the same database and table.
 ///
-/// # Layout
-/// One row per session in a table (default `sessions`): `id TEXT PRIMARY KEY,
-/// data JSONB, expires_at TIMESTAMPTZ, user_id TEXT`, indexed on `expires_at` and on `user_id`
-/// (the user signed in under [`USER_KEY`](crate::store::USER_KEY), set by the save or renewal
-/// that writes that key, so a user's sessions are listed and ended with one statement each; a
-/// table made by an earlier version gets the column, its index and its rows' users on first
-/// use, within the schema transaction). The store creates the table on
-/// first use with `CREATE TABLE IF NOT EXISTS` under a transaction-scoped advisory lock, so
-/// several processes starting at once do not race on the catalog; or create it yourself
-/// beforehand with that shape (and both indexes). `data` is a JSON object mapping each session key to its value's
-/// JSON text *as a JSON string*: JSONB would otherwise reformat values (whitespace, key order,
-/// numbers), and a session value must load back byte for byte as it was written.
-///
-/// # One statement per call
-/// Each store call is one SQL statement, so through [`SessionMiddleware`](crate::SessionMiddleware)
-/// a request that does not use its session costs no statement, one that reads it one, one that
-/// changes it two (load, then save). A save merges the change set into the row in that one
-/// statement: `data = (data - removed_keys) || upserts` (from `{}` on a clear). Row locking
-/// makes concurrent requests that change different keys of one session both keep their change;
-/// when two change the same key the last write wins. An update of a session that no longer
-/// exists (logged out, expired) matches no row, writes nothing and answers
-/// [`SaveOutcome::Gone`]; a renewal is one statement that deletes the old row only if it is
-/// live and inserts the new one only if it did. Partial loads ([`Keys::Only`]) pick the keys
-/// out inside PostgreSQL. Times come from the database's clock (`now()`), so app servers need
-/// not agree on the time. A pool made by [`PostgresStore::open`] also checks each pooled
-/// connection before use (sqlx's `test_before_acquire`: a protocol `Sync` exchange, not a
-/// statement), so that the first requests after a database restart do not fail on dead
-/// connections.
+/// One row per session (`id TEXT PRIMARY KEY, data JSONB, expires_at TIMESTAMPTZ, user_id
+/// TEXT`, indexed on `expires_at` and `user_id`) in a table (default `sessions`) that the store
+/// creates on first use ([`create_schema`](PostgresStore::create_schema)), safely when several
+/// processes start at once; or create it yourself with that shape and both indexes. `data`
+/// maps each session key to its value's JSON text as a JSON string, so values load back byte
+/// for byte. Each store call is one SQL statement: a request that does not use its session
+/// costs none, a read one, a change two. A save merges the change into the row, so concurrent
+/// requests that change different keys all keep their change, and a write after a logout
+/// writes nothing. Times come from the database's clock, so app servers need not agree on the
+/// time. A pool made by [`PostgresStore::open`] checks each connection before use, so the
+/// first requests after a database restart do not fail on dead connections.
 ///
 /// # Expiry and pruning
 /// Expired rows are never served: loads, updates and refreshes only match rows whose
@@ -71,20 +54,14 @@ const MAX_CONNECTIONS: u32 = 16;
 ///
 /// # TLS
 /// With the `postgres-rustls` feature, connections use TLS (rustls) as the URL's `sslmode`
-/// says. Use `sslmode=verify-full`: the server's certificate must chain to a trusted root and
-/// name the host. The roots are the system's, plus the CA file the URL names with
-/// `sslrootcert` (or the `PGSSLROOTCERT` environment variable), for a database whose
-/// certificate your own CA signed:
-/// `postgres://app@db.internal/app?sslmode=verify-full&sslrootcert=/etc/ssl/db-ca.pem`.
-/// With [`with_pool`](PostgresStore::with_pool), your pool's `PgConnectOptions` decide
-/// (`ssl_mode`, `ssl_root_cert` or `ssl_root_cert_from_pem`).
-///
-/// `sslmode=require`, `verify-ca` and `verify-full` never fall back to plain text: against a
-/// server without TLS, or without the feature, connecting fails (a store call answers
-/// [`StoreError::Unavailable`]). `require` encrypts but verifies nothing. The default,
-/// `prefer`, tries TLS unverified and silently falls back to plain text, as libpq does; so
-/// does any mode but these three. A store made from a URL logs a warning as it is built when
-/// the database is not on this machine and the mode is not `verify-ca` or `verify-full`.
+/// says. Use `sslmode=verify-full` (the certificate must chain to a trusted root and name the
+/// host); the roots are the system's plus the CA file named by `sslrootcert` (or
+/// `PGSSLROOTCERT`): `postgres://app@db.internal/app?sslmode=verify-full&sslrootcert=/etc/ssl/db-ca.pem`.
+/// `require`, `verify-ca` and `verify-full` never fall back to plain text; `require` verifies
+/// nothing; the default, `prefer`, silently falls back to plain text, as libpq does. A store
+/// made from a URL logs a warning when the database is not on this machine and the mode is
+/// not `verify-ca` or `verify-full`. With [`with_pool`](PostgresStore::with_pool), your
+/// pool's `PgConnectOptions` decide.
 ///
 /// ```no_run
 /// use actix_web::{cookie::Key, App, HttpServer};

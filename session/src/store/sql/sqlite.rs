@@ -24,78 +24,26 @@ use crate::{
 /// Sessions in an SQLite database file: durable, shared by every process on the machine that
 /// opens the same file, no server to run.
 ///
-/// # Layout
-/// One row per session in a table (default `sessions`, created on first use with
-/// `CREATE TABLE IF NOT EXISTS`, which is safe when several processes start at once):
-/// `key INTEGER PRIMARY KEY, id TEXT, data TEXT, expires_at INTEGER` (Unix milliseconds),
-/// `user_id TEXT`. `key` is the first 60 bits of the session id (its first ten characters):
-/// SQLite's rowid, so a lookup walks the table's one b-tree and a new session changes no
-/// index; every statement also compares the whole `id`. Two live sessions whose ids share
-/// their first ten characters cannot both have a row: the save of the second one fails with
-/// [`StoreError::Other`] and touches nothing (a new session meets a live one's key with a
-/// chance of one in 2^60 per live session: one in a billion with a billion of them); an
-/// expired row under the key gives way. The table is indexed on `user_id` only, so
-/// a save of a small session changes one page of the table; a new database file gets 1 KiB
-/// pages (every page a commit changes is copied whole into the write-ahead log).
-/// (`WITHOUT ROWID` on the text id was tried: a little faster for sessions of a few dozen
-/// bytes, half as fast for 1 KiB ones, which no longer fit in a page of that layout.) `data`
-/// is a JSON object mapping each session key to its value's JSON text as a JSON string, so
-/// values load back exactly as they were written, byte for byte. `user_id` is the user signed
-/// in under [`USER_KEY`](crate::store::USER_KEY), set by the save or renewal that writes that
-/// key (and cleared by one that removes it), so a user's sessions are listed and ended with
-/// one statement each. A table made by an earlier version (`id TEXT PRIMARY KEY`) is moved to
-/// this layout on first use, in one transaction, after getting the `user_id` column, its
-/// index and its rows' users if it had none; it also loses its `expires_at` index.
-///
-/// # One statement per call
-/// Each store call is one SQL statement (renew: two in one savepoint), so through
-/// [`SessionMiddleware`](crate::SessionMiddleware) a request that does not use its session costs
-/// no statement, one that reads it one, one that changes it two (load, then save). A save merges
-/// the change set into the stored row in that one `UPDATE`, with SQLite's JSON1 `json_patch`:
-/// upserted keys are set, removed keys are patched to `null` (which deletes them), a clear
-/// starts from `{}`. Concurrent requests changing different keys of one session therefore both
-/// keep their change, in one process or several; when two change the same key the last write
-/// wins. An update of a session that no longer exists (logged out, expired) matches no row,
-/// writes nothing and answers [`SaveOutcome::Gone`]; a renewal deletes the old row and creates
-/// the new one only if the old row was live, atomically. Partial loads
-/// ([`Keys::Only`]) pick the keys out inside SQLite.
-///
-/// (A row per session key was the alternative; the JSON row needs one row write per save
-/// instead of one per key, and a load is one row read.)
+/// One row per session in a table (default `sessions`, [`SqliteStoreBuilder::table`]) that
+/// the store creates on first use, safely when several processes start at once; a table made
+/// by an earlier version is moved to the current layout on first use (stop the processes of
+/// the earlier version first). Each store call is one SQL statement, so a request that does
+/// not use its session costs none, a read one, a change two. A save merges the change into
+/// the row, so concurrent requests that change different keys of one session all keep their
+/// change, in one process or several, and a write after a logout writes nothing. Values load
+/// back byte for byte. A user's sessions are listed and ended through an indexed `user_id`
+/// column.
 ///
 /// # Durability
-/// [`SqliteStore::open`] sets WAL mode and `synchronous=NORMAL`: a commit is in the
-/// write-ahead log before the call returns, so an application crash or kill loses nothing, but
-/// the log is flushed to disk only at checkpoints (each time it reaches 4,000 pages of 1 KiB),
-/// so a power loss or OS crash may lose the transactions since the last one (never corrupting
-/// the database). Readers never block the writer. Writers take turns; a writer waits for the
-/// lock up to the store's timeout.
+/// [`SqliteStore::open`] sets WAL mode and `synchronous=NORMAL`: an application crash or kill
+/// loses nothing, a power loss or OS crash may lose the transactions since the last
+/// checkpoint (SQLite keeps the database consistent). Readers never wait for the writer.
 ///
 /// # Threads
-/// SQLite is called directly (rusqlite, bundled SQLite), not through an async driver. It is
-/// cheapest when one thread does everything on one connection (the page cache stays valid
-/// across that connection's own writes, nothing is handed between threads, SQLite's
-/// process-wide mutexes are never contended), so the store runs in one of two ways:
-/// - while a single thread calls the store (an app with one worker, a current-thread
-///   runtime), every call runs on that thread, on one connection, a write in a transaction of
-///   its own. That connection never waits for a lock: a write that finds it taken (another
-///   process writing) goes to the store's SQLite thread below. It checkpoints like any
-///   connection, after the commit that brings the log to 4,000 pages (two fsyncs on that
-///   thread).
-/// - once a second thread calls it (actix-web's workers), for good, every call goes to the
-///   store's SQLite thread, which runs reads (a load without refresh, listing a user's
-///   sessions) at once, outside any transaction, and commits the writes queued meanwhile in one
-///   `BEGIN IMMEDIATE` transaction (group commit). While another process holds the write
-///   lock, it keeps running reads (WAL readers do not wait for writers). When the queue runs
-///   dry it keeps looking for up to 100 µs before it sleeps, so that busy callers need not
-///   wake it.
-///
-/// On the SQLite thread each write is answered only after its transaction committed, and a call
-/// whose caller stopped waiting (past the timeout) before its batch took the write lock is
-/// dropped unrun. A write that fails on its own (say a row too big) fails alone; one that
-/// rolls the whole transaction back fails the batch. If SQLite ever answers a read "busy" (a
-/// connection recovering the log), the calling thread does not wait: the read goes to the
-/// SQLite thread. Pruning and making the schema always run on the SQLite thread.
+/// SQLite is called directly (rusqlite, SQLite bundled). With one worker thread every call
+/// runs on it; once several threads use the store, calls go to one SQLite thread per store,
+/// which commits the writes queued meanwhile in one transaction and answers each once it is
+/// committed.
 ///
 /// # Expiry and pruning
 /// Expired rows are never served: loads, updates and refreshes only match rows whose
@@ -103,9 +51,7 @@ use crate::{
 /// `expires_at`. Expired rows stay until [`prune`](SqliteStore::prune) deletes them, by hand or
 /// every interval with [`start_pruning`](SqliteStore::start_pruning). There is no index on
 /// `expires_at` (each save would change it too): a prune reads the whole table, holding the
-/// write lock meanwhile — about 15 ms per 100,000 sessions on our test machine (`sqlite3`
-/// shell, 1 KiB pages), plus the
-/// deletions.
+/// write lock meanwhile.
 ///
 /// # Failures
 /// Each call, waiting for a connection or for the write lock included, fails within the
