@@ -20,6 +20,7 @@ use percent_encoding::percent_decode_str;
 use self::seal::Purpose;
 use crate::{
     config::{Config, CookieLifecycle},
+    observe::{self, Refusal},
     SaveError, SessionId,
 };
 
@@ -253,6 +254,7 @@ fn verify_server_cookie(config: &Config, value: &str) -> Option<Incoming> {
         value,
     ) else {
         tracing::warn!("session cookie rejected: bad signature or malformed");
+        observe::refused(Refusal::BadSignature);
         return None;
     };
     let mut parts = plain.split('.');
@@ -264,6 +266,7 @@ fn verify_server_cookie(config: &Config, value: &str) -> Option<Incoming> {
     };
     let Some((id, meta)) = parsed else {
         tracing::warn!("session cookie rejected: authentic but malformed");
+        observe::refused(Refusal::Malformed);
         return None;
     };
     Some(Incoming::Id {
@@ -281,6 +284,7 @@ pub(crate) fn past_max_lifetime(config: &Config, created: u64) -> bool {
         .is_some_and(|max| config.clock.unix_secs().saturating_sub(created) >= max.as_secs());
     if past {
         tracing::warn!("session cookie rejected: past the maximum session lifetime");
+        observe::expired();
     }
     past
 }

@@ -76,6 +76,7 @@
 //! | `postgres` | no | `store::PostgresStore` on sqlx (your `sqlx::PgPool` or a URL) |
 //! | `postgres-rustls` | no | TLS to PostgreSQL on rustls: `sslmode=verify-full`, your own CA with `sslrootcert` |
 //! | `cookie-compression` | no | `CookieStore::compressed` (read its CRIME/BREACH caveat) |
+//! | `metrics` | no | counters, a latency histogram and a gauge through the `metrics` facade (your app installs the exporter): `describe_metrics` |
 //! | `testing` | no | `testing`: the acceptance suite for your own store, and helpers for your app's tests |
 //!
 //! ## Dependency versions
@@ -178,6 +179,14 @@
 //!     .wrap(SessionMiddleware::new(MemoryStore::new(), Key::generate()));
 //! ```
 //!
+//! # Operating it
+//! Each session load, commit and store call runs in a `tracing` span (`session.load`,
+//! `session.commit`, `session.store`) under the request's, with the store kind, the operation,
+//! a count of keys, the outcome and the duration: never an id, a token or a value. The
+//! `metrics` feature adds counters of sessions created, renewed, signed in, ended, expired,
+//! evicted and refused, store errors, and store-call latency; docs/operating.md in the
+//! repository lists them and says what to graph and alert on.
+//!
 //! # Writing your own store
 //! Implement [`store::SessionStore`]; its module docs hold the contract and a complete example.
 #![forbid(unsafe_code)]
@@ -196,6 +205,7 @@ mod import;
 mod key;
 mod log;
 mod middleware;
+mod observe;
 mod session;
 mod signed_in;
 pub mod store;
@@ -270,6 +280,8 @@ pub use id::{InvalidSessionId, SessionId};
 pub use import::{ActixSessionImport, IDENTITY_USER_KEY};
 pub use key::{key_from_env, KeyError};
 pub use middleware::{SessionMiddleware, SessionMiddlewareBuilder, SessionStorage};
+#[cfg(feature = "metrics")]
+pub use observe::describe_metrics;
 pub use session::{Session, SessionExt, SessionStatus, UserSessionsError, CSRF_KEY};
 pub use signed_in::{SignedIn, SignedInConfig, SignedInError};
 pub use transport::MAX_HEADER_TOKEN_BYTES;

@@ -6,7 +6,7 @@
 //! different keys both keep their change wherever the store applies change sets atomically.
 //!
 //! # Implementing a store
-//! Four required methods, five provided. The contract, which
+//! Four required methods, six provided. The contract, which
 //! `actix_typed_session::testing::store_suite` checks (feature `testing`):
 //! - [`load`](SessionStore::load) returns `None` for an unknown or expired id, and only the
 //!   asked-for keys when given [`Keys::Only`]; with `refresh` it also resets the TTL.
@@ -80,7 +80,7 @@
 //! ));
 //! ```
 
-use std::{collections::HashMap, future::Future, pin::Pin, time::Duration};
+use std::{collections::HashMap, future::Future, time::Duration};
 
 use crate::{SessionId, StoreError};
 
@@ -136,7 +136,9 @@ macro_rules! user_methods_without_index {
 }
 
 mod cookie;
+mod erased;
 mod value;
+pub(crate) use erased::DynStore;
 pub(crate) use value::{Value, Values};
 #[cfg(all(feature = "file", unix))]
 mod file;
@@ -318,6 +320,19 @@ pub enum SaveOutcome {
 /// Methods return `Send` futures so the store can be shared by all actix workers; implement
 /// them with `async fn`.
 pub trait SessionStore: Send + Sync + 'static {
+    /// What kind of store this is, for the `store` field of spans and label of metrics (the
+    /// built-in stores say `memory`, `redis`, `file`, `sqlite`, `postgres`): a short constant,
+    /// never anything about one session. The provided version says `custom`.
+    ///
+    /// ```
+    /// use actix_typed_session::store::{MemoryStore, SessionStore as _};
+    ///
+    /// assert_eq!(MemoryStore::new().kind(), "memory");
+    /// ```
+    fn kind(&self) -> &'static str {
+        "custom"
+    }
+
     /// Loads the session `id` (all keys, or only some), resetting its TTL to `refresh` if given.
     ///
     /// # Errors
@@ -470,119 +485,5 @@ pub trait SessionStore: Send + Sync + 'static {
                 operation: "ending a user's sessions",
             })
         }
-    }
-}
-
-pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// Object-safe mirror of [`SessionStore`], so the session handle need not be generic.
-pub(crate) trait DynStore: Send + Sync + 'static {
-    /// For the built-in stores' fast paths.
-    fn as_any(&self) -> &dyn std::any::Any;
-    fn load<'a>(
-        &'a self,
-        id: &'a SessionId,
-        keys: Keys<'a>,
-        refresh: Option<Duration>,
-    ) -> BoxFuture<'a, Result<Option<Entries>, StoreError>>;
-    fn save<'a>(
-        &'a self,
-        id: &'a SessionId,
-        changes: &'a ChangeSet,
-        ttl: Duration,
-    ) -> BoxFuture<'a, Result<SaveOutcome, StoreError>>;
-    fn refresh<'a>(
-        &'a self,
-        id: &'a SessionId,
-        ttl: Duration,
-    ) -> BoxFuture<'a, Result<bool, StoreError>>;
-    fn delete<'a>(&'a self, id: &'a SessionId) -> BoxFuture<'a, Result<(), StoreError>>;
-    fn renew<'a>(
-        &'a self,
-        old: &'a SessionId,
-        new: &'a SessionId,
-        changes: &'a ChangeSet,
-        ttl: Duration,
-    ) -> BoxFuture<'a, Result<SaveOutcome, StoreError>>;
-    fn index_user_session<'a>(
-        &'a self,
-        user: &'a str,
-        id: &'a SessionId,
-        ttl: Duration,
-    ) -> BoxFuture<'a, Result<(), StoreError>>;
-    fn user_sessions<'a>(
-        &'a self,
-        user: &'a str,
-    ) -> BoxFuture<'a, Result<Vec<UserSession>, StoreError>>;
-    fn end_user_session<'a>(
-        &'a self,
-        user: &'a str,
-        id: &'a SessionId,
-    ) -> BoxFuture<'a, Result<bool, StoreError>>;
-    fn end_user_sessions<'a>(&'a self, user: &'a str) -> BoxFuture<'a, Result<usize, StoreError>>;
-}
-
-impl<S: SessionStore> DynStore for S {
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
-    }
-    fn load<'a>(
-        &'a self,
-        id: &'a SessionId,
-        keys: Keys<'a>,
-        refresh: Option<Duration>,
-    ) -> BoxFuture<'a, Result<Option<Entries>, StoreError>> {
-        Box::pin(SessionStore::load(self, id, keys, refresh))
-    }
-    fn save<'a>(
-        &'a self,
-        id: &'a SessionId,
-        changes: &'a ChangeSet,
-        ttl: Duration,
-    ) -> BoxFuture<'a, Result<SaveOutcome, StoreError>> {
-        Box::pin(SessionStore::save(self, id, changes, ttl))
-    }
-    fn refresh<'a>(
-        &'a self,
-        id: &'a SessionId,
-        ttl: Duration,
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(SessionStore::refresh(self, id, ttl))
-    }
-    fn delete<'a>(&'a self, id: &'a SessionId) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(SessionStore::delete(self, id))
-    }
-    fn renew<'a>(
-        &'a self,
-        old: &'a SessionId,
-        new: &'a SessionId,
-        changes: &'a ChangeSet,
-        ttl: Duration,
-    ) -> BoxFuture<'a, Result<SaveOutcome, StoreError>> {
-        Box::pin(SessionStore::renew(self, old, new, changes, ttl))
-    }
-    fn index_user_session<'a>(
-        &'a self,
-        user: &'a str,
-        id: &'a SessionId,
-        ttl: Duration,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(SessionStore::index_user_session(self, user, id, ttl))
-    }
-    fn user_sessions<'a>(
-        &'a self,
-        user: &'a str,
-    ) -> BoxFuture<'a, Result<Vec<UserSession>, StoreError>> {
-        Box::pin(SessionStore::user_sessions(self, user))
-    }
-    fn end_user_session<'a>(
-        &'a self,
-        user: &'a str,
-        id: &'a SessionId,
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(SessionStore::end_user_session(self, user, id))
-    }
-    fn end_user_sessions<'a>(&'a self, user: &'a str) -> BoxFuture<'a, Result<usize, StoreError>> {
-        Box::pin(SessionStore::end_user_sessions(self, user))
     }
 }

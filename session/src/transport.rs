@@ -90,6 +90,7 @@ fn header_token(headers: &HeaderMap, name: &HeaderName) -> Option<String> {
     let value = headers.get(name)?;
     let Ok(text) = value.to_str() else {
         tracing::warn!("session header rejected: not visible ASCII");
+        crate::observe::refused(crate::observe::Refusal::Malformed);
         return None;
     };
     let text = text.trim();

@@ -4,9 +4,16 @@
 //! `bench-server --store memory|cookie|redis|redis-cluster|file|sqlite|postgres [--port 8080]
 //! [--workers 1] [--redis redis://127.0.0.1:6379[,URL…]] [--dir PATH] [--database URL-or-PATH]
 //! [--ttl SECONDS] [--refresh update|access|request] [--transport cookie|header]
-//! [--import-actix-session cookie|redis --import-key-hex HEX]`
+//! [--import-actix-session cookie|redis --import-key-hex HEX] [--metrics]`
+//!
+//! `--metrics` (cargo feature `metrics`, on by default) serves `/metrics` in the Prometheus
+//! text format.
 
 use std::{process::ExitCode, time::Duration};
+
+#[cfg(feature = "metrics")]
+#[path = "../metrics.rs"]
+mod metrics;
 
 use actix_typed_session::{
     store::{
@@ -22,7 +29,8 @@ const USAGE: &str =
     "usage: bench-server --store memory|cookie|redis|redis-cluster|file|sqlite|postgres \
 [--port 8080] [--workers 1] [--redis redis://127.0.0.1:6379[,URL...]] [--dir PATH] \
 [--database URL-or-PATH] [--ttl SECONDS] [--refresh update|access|request] \
-[--transport cookie|header] [--import-actix-session cookie|redis --import-key-hex HEX]";
+[--transport cookie|header] [--import-actix-session cookie|redis --import-key-hex HEX] \
+[--metrics]";
 
 /// How often the SQL stores delete expired rows.
 const PRUNE_EVERY: Duration = Duration::from_secs(10 * 60);
@@ -44,6 +52,9 @@ struct Args {
     /// The actix-session store to import from (`cookie` or `redis`), and its key's hex.
     import: Option<String>,
     import_key_hex: Option<String>,
+    /// Serve `/metrics`.
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    metrics: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -59,6 +70,7 @@ fn parse_args() -> Result<Args, String> {
         transport: Transport::Cookie,
         import: None,
         import_key_hex: None,
+        metrics: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -94,6 +106,8 @@ fn parse_args() -> Result<Args, String> {
             }
             "--import-actix-session" => args.import = Some(value()?),
             "--import-key-hex" => args.import_key_hex = Some(value()?),
+            "--metrics" if cfg!(feature = "metrics") => args.metrics = true,
+            "--metrics" => return Err("--metrics: built without the `metrics` feature".into()),
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument {other:?}")),
         }
@@ -239,10 +253,20 @@ async fn serve(args: Args) -> Result<(), String> {
         builder = builder.import_actix_session(import);
     }
     let middleware = builder.build();
+    #[cfg(feature = "metrics")]
+    let exporter = args.metrics.then(metrics::install).transpose()?;
     let server = HttpServer::new(move || {
         App::new()
             .wrap(middleware.clone())
             .configure(testing::routes)
+            .configure(|cfg| {
+                #[cfg(feature = "metrics")]
+                if let Some(handle) = &exporter {
+                    metrics::routes(handle.clone())(cfg);
+                }
+                #[cfg(not(feature = "metrics"))]
+                let _ = cfg;
+            })
     })
     .workers(args.workers)
     .bind(("127.0.0.1", args.port))

@@ -11,9 +11,16 @@
 //!   memory; a session that outgrows the 4096-byte cookie (write a long note on the cart) is an
 //!   error page, never a cookie the browser silently drops.
 //!
+//! With the cargo feature `metrics` (on by default) it serves `/metrics` too: the session
+//! library's metrics in the Prometheus text format (docs/operating.md).
+//!
 //! The browser suite (`examples/tests/browser.rs`) drives this app in headless Chromium.
 
 use std::time::{Duration, SystemTime};
+
+#[cfg(feature = "metrics")]
+#[path = "../metrics.rs"]
+mod metrics;
 
 use actix_typed_session::{
     store::{CookieStore, MemoryStore},
@@ -477,13 +484,20 @@ async fn main() -> std::io::Result<()> {
         other => usage(format!("unknown store: {other}")),
     };
     let key = Key::generate(); // production apps load a fixed key from their secrets
+    #[cfg(feature = "metrics")]
+    let exporter = metrics::install().map_err(std::io::Error::other)?;
     let server = HttpServer::new(move || {
         let storage = match &memory {
             // One memory store shared by every worker.
             Some(memory) => memory.clone().into(),
             None => CookieStore::encrypted().into(),
         };
-        app(storage, key.clone())
+        app(storage, key.clone()).configure(|cfg| {
+            #[cfg(feature = "metrics")]
+            metrics::routes(exporter.clone())(cfg);
+            #[cfg(not(feature = "metrics"))]
+            let _ = cfg;
+        })
     })
     .bind(("127.0.0.1", port))?;
     println!("shop listening on http://127.0.0.1:{port}/ (store: {store}; Ctrl-C to stop)");

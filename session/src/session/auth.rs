@@ -19,6 +19,7 @@ use serde::{de::DeserializeOwned, Serialize};
 use super::{state::SessionState, Session, Storage, TokenUpdate};
 use crate::{
     config::Config,
+    observe,
     store::{Binding, DynStore, UserSession, USER_KEY},
     SessionError, SessionId, StoreError,
 };
@@ -294,8 +295,12 @@ impl Session {
     pub async fn end_user_session(&self, id: &SessionId) -> Result<bool, UserSessionsError> {
         let (store, user) = self.user_store().await?;
         let ended = store.end_user_session(&user, id).await?;
+        if ended {
+            observe::ended("everywhere", 1);
+        }
         if self.id().as_ref() == Some(id) {
             self.purge();
+            self.state().ended_elsewhere = ended;
         }
         Ok(ended)
     }
@@ -316,7 +321,9 @@ impl Session {
     pub async fn sign_out_everywhere(&self) -> Result<usize, UserSessionsError> {
         let (store, user) = self.user_store().await?;
         let ended = store.end_user_sessions(&user).await?;
+        observe::ended("everywhere", u64::try_from(ended).unwrap_or(u64::MAX));
         self.purge();
+        self.state().ended_elsewhere = true;
         Ok(ended)
     }
 
@@ -346,8 +353,9 @@ impl Session {
         store: &dyn DynStore,
         update: &TokenUpdate,
     ) -> Result<(), StoreError> {
-        let (user, id, ttl) = {
+        let (user, id, ttl, signing_in) = {
             let mut state = self.state();
+            let signing_in = state.signing_in.is_some();
             let user = match state.signing_in.take() {
                 Some(user) => user,
                 None if state.renewed_to.is_some() => {
@@ -367,10 +375,15 @@ impl Session {
                 return Ok(());
             };
             let ttl = state.effective_ttl(self.verified(), config, config.clock.unix_secs());
-            (user, id, ttl)
+            (user, id, ttl, signing_in)
         };
         match store.index_user_session(&user, &id, ttl).await {
-            Ok(()) | Err(StoreError::Unsupported { .. }) => Ok(()),
+            Ok(()) | Err(StoreError::Unsupported { .. }) => {
+                if signing_in {
+                    observe::signed_in();
+                }
+                Ok(())
+            }
             Err(err) => {
                 // A signed-in session missing from the list would survive "log out
                 // everywhere": take it back rather than keep it.

@@ -3,10 +3,13 @@
 
 use std::time::Duration;
 
+use tracing::Instrument as _;
+
 use super::{state::SessionState, Session, Storage};
 use crate::{
     config::{Config, CookieLifecycle, TtlRefresh},
     cookie::{server_token, Incoming, Meta},
+    observe,
     store::{ChangeSet, DynStore, SaveOutcome},
     transport::Carrier,
     SaveError, SessionError, SessionId, StoreError,
@@ -43,6 +46,21 @@ impl Session {
             // The common case: no store call, and not even the cookie's signature checked.
             return Ok(TokenUpdate::Keep);
         }
+        let span = observe::commit_span(shared.storage.kind());
+        let result = self.commit_touched(shared).instrument(span.clone()).await;
+        span.record(
+            "outcome",
+            match &result {
+                Ok(_) => "ok",
+                Err(SaveError::Store(err)) => observe::error_kind(err),
+                Err(_) => "refused",
+            },
+        );
+        result
+    }
+
+    /// [`commit`](Self::commit) of a session this request touched.
+    async fn commit_touched(&self, shared: &super::Backend) -> Result<TokenUpdate, SaveError> {
         self.incoming();
         let needs_all = {
             let state = self.state();
@@ -77,16 +95,24 @@ impl Session {
         config: &Config,
         store: &dyn DynStore,
     ) -> Result<TokenUpdate, SaveError> {
-        let plan = {
+        let (plan, ends) = {
             let state = self.state();
-            plan_server(
+            let plan = plan_server(
                 &state,
                 self.request_cookie(),
                 config,
                 config.clock.unix_secs(),
-            )
+            );
+            // A user-sessions call that ended this session counted it already.
+            let ends = matches!(plan.action, ServerAction::Purge { old: Some(_), .. })
+                && !state.ended_elsewhere;
+            (plan, ends)
         };
-        plan.execute(config, self.carrier(), store).await
+        let update = plan.execute(config, self.carrier(), store).await?;
+        if ends {
+            observe::ended("purge", 1);
+        }
+        Ok(update)
     }
 
     fn commit_cookie(
@@ -95,24 +121,37 @@ impl Session {
         store: &crate::store::CookieStore,
     ) -> Result<TokenUpdate, SaveError> {
         let state = self.state();
-        Ok(
-            match plan_cookie(
-                &state,
-                self.request_cookie(),
-                config,
-                config.clock.unix_secs(),
-            ) {
-                CookiePlan::Keep => TokenUpdate::Keep,
-                CookiePlan::Remove => TokenUpdate::Remove,
-                CookiePlan::Seal { meta, ttl } => {
-                    let value = store.seal(config, &state.entries, meta, ttl)?;
-                    let carrier = self.carrier();
-                    let text = carrier.render(config, value, ttl, meta.own_ttl);
-                    carrier.check_size(&text)?;
-                    TokenUpdate::Set(text)
+        let plan = plan_cookie(
+            &state,
+            self.request_cookie(),
+            config,
+            config.clock.unix_secs(),
+        );
+        observe::commit_action(plan.name());
+        Ok(match plan {
+            CookiePlan::Keep => TokenUpdate::Keep,
+            CookiePlan::Remove => {
+                if state.purged && state.sealed.is_some() && !state.ended_elsewhere {
+                    observe::ended("purge", 1);
                 }
-            },
-        )
+                TokenUpdate::Remove
+            }
+            CookiePlan::Seal { meta, ttl } => {
+                let value = store.seal(config, &state.entries, meta, ttl)?;
+                let carrier = self.carrier();
+                let text = carrier.render(config, value, ttl, meta.own_ttl);
+                carrier.check_size(&text)?;
+                if state.sealed.is_none() || state.purged {
+                    observe::created();
+                } else if state.renewed_to.is_some() {
+                    observe::renewed();
+                }
+                if state.signing_in.is_some() {
+                    observe::signed_in();
+                }
+                TokenUpdate::Set(text)
+            }
+        })
     }
 
     /// What the request's cookie said, as far as it has been verified.
@@ -203,6 +242,23 @@ enum ServerAction {
     Reissue {
         id: SessionId,
     },
+}
+
+impl ServerAction {
+    /// Its name in the commit's span.
+    fn name(&self) -> &'static str {
+        match self {
+            Self::Nothing => "nothing",
+            Self::Reject => "reject",
+            Self::Reseal { .. } => "reseal",
+            Self::Purge { .. } => "purge",
+            Self::Renew { .. } => "renew",
+            Self::Save { .. } => "save",
+            Self::Create { .. } => "create",
+            Self::Refresh { .. } => "refresh",
+            Self::Reissue { .. } => "reissue",
+        }
+    }
 }
 
 /// The least the store needs for what this request did to the session. Pure: the same state,
@@ -303,6 +359,7 @@ impl ServerPlan {
             CookieLifecycle::Persistent => set(id),
             CookieLifecycle::BrowserSession => TokenUpdate::Keep,
         };
+        observe::commit_action(action.name());
         Ok(match action {
             ServerAction::Nothing => TokenUpdate::Keep,
             ServerAction::Reject => TokenUpdate::Remove,
@@ -315,6 +372,7 @@ impl ServerPlan {
                     Some(changes) => {
                         let id = SessionId::generate();
                         store.save(&id, &changes, ttl).await?;
+                        observe::created();
                         set(&id)
                     }
                     None if old.is_some() => TokenUpdate::Remove,
@@ -327,7 +385,14 @@ impl ServerPlan {
                     None => store.save(&new, &changes, ttl).await?,
                 };
                 match outcome {
-                    SaveOutcome::Saved => set(&new),
+                    SaveOutcome::Saved => {
+                        if old.is_some() {
+                            observe::renewed();
+                        } else {
+                            observe::created();
+                        }
+                        set(&new)
+                    }
                     SaveOutcome::Gone => {
                         tracing::info!(
                             "session ended by a concurrent request; its renewal was dropped"
@@ -351,6 +416,7 @@ impl ServerPlan {
             ServerAction::Create { changes } => {
                 let id = SessionId::generate();
                 store.save(&id, &changes, ttl).await?;
+                observe::created();
                 set(&id)
             }
             ServerAction::Refresh { id } => {
@@ -375,6 +441,17 @@ enum CookiePlan {
         meta: Meta,
         ttl: Duration,
     },
+}
+
+impl CookiePlan {
+    /// Its name in the commit's span.
+    fn name(self) -> &'static str {
+        match self {
+            Self::Keep => "nothing",
+            Self::Remove => "remove",
+            Self::Seal { .. } => "seal",
+        }
+    }
 }
 
 /// The cookie store's counterpart of [`plan_server`]: pure as well.

@@ -3,10 +3,13 @@
 
 use std::time::Duration;
 
+use tracing::Instrument as _;
+
 use super::{Backend, Session, Storage};
 use crate::{
     config::TtlRefresh,
     cookie::{parse_server_cookie, CookieFacts, Incoming},
+    observe::{self, Refusal},
     store::{Entries, Keys, MemoryStore, Values, USER_KEY},
     SessionError, StoreError,
 };
@@ -42,6 +45,7 @@ impl Session {
             let fits = raw.len() <= limit;
             if !fits && log {
                 tracing::warn!(len = raw.len(), "session cookie rejected: oversized");
+                observe::refused(Refusal::Oversized);
             }
             fits
         })
@@ -151,7 +155,12 @@ impl Session {
             (missing, refresh)
         };
         let keys = missing.as_deref().map_or(Keys::All, Keys::Only);
-        let loaded = self.fetch(shared, keys, refresh).await;
+        let span = observe::load_span(shared.storage.kind());
+        let loaded = self
+            .fetch(shared, keys, refresh)
+            .instrument(span.clone())
+            .await;
+        observe::record_outcome(&span, &loaded);
         let mut state = self.state();
         match loaded {
             Ok(Some(entries)) => {
@@ -166,7 +175,13 @@ impl Session {
                 let complete = matches!(shared.storage, Storage::Cookie(_));
                 state.mark_loaded(if complete { Keys::All } else { keys });
             }
-            Ok(None) => state.exists = Some(false),
+            Ok(None) => {
+                // A verified id whose session is gone. (The cookie store counts its own.)
+                if matches!(shared.storage, Storage::Server(_)) {
+                    observe::expired();
+                }
+                state.exists = Some(false);
+            }
             Err(StoreError::Corrupt(err)) => {
                 tracing::warn!(error = %crate::log::chain(&*err), "stored session is undecodable; starting a fresh session");
                 state.exists = Some(false);
@@ -186,7 +201,8 @@ impl Session {
             (Storage::Server(store), Some(Incoming::Id { id, .. })) => {
                 // The built-in memory store shares its values instead of copying them.
                 if let Some(memory) = store.as_any().downcast_ref::<MemoryStore>() {
-                    return Ok(memory.load_shared(id, keys, refresh));
+                    let load = async { Ok::<_, StoreError>(memory.load_shared(id, keys, refresh)) };
+                    return observe::store_call("memory", "load", load).await;
                 }
                 // Other stores' values arrive owned: moved in, not copied.
                 let loaded: Option<Entries> = store.load(id, keys, refresh).await?;
@@ -206,6 +222,16 @@ impl Session {
                 Ok(Some(opened.entries))
             }
             _ => Ok(None),
+        }
+    }
+}
+
+impl Storage {
+    /// The store's kind, for spans and metrics.
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Storage::Server(store) => store.kind(),
+            Storage::Cookie(_) => "cookie",
         }
     }
 }

@@ -57,6 +57,8 @@ pub(super) struct SessionState {
     /// The load has dealt with the request's actix-session cookie (imported, rejected, or
     /// made redundant by a valid cookie of ours): the response removes it.
     pub(super) old_cookie_done: bool,
+    /// A user-sessions call ended this very session (and counted it in the metrics).
+    pub(super) ended_elsewhere: bool,
 }
 
 impl SessionState {
@@ -78,6 +80,7 @@ impl SessionState {
             signing_in: None,
             stale: BTreeMap::new(),
             old_cookie_done: false,
+            ended_elsewhere: false,
         }
     }
 

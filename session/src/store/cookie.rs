@@ -13,6 +13,7 @@ use crate::{
         seal::{self, Protection, Purpose},
         Meta,
     },
+    observe::{self, Refusal},
     store::Values,
     StoreError,
 };
@@ -204,12 +205,14 @@ impl CookieStore {
             sealed,
         ) else {
             tracing::warn!("session cookie rejected: not authentic under any accepted key");
+            observe::refused(Refusal::BadSignature);
             return None;
         };
         let json = match self.decode(plain) {
             Ok(json) => json,
             Err(why) => {
                 tracing::warn!(why, "session cookie rejected: authentic but undecodable");
+                observe::refused(Refusal::Malformed);
                 return None;
             }
         };
@@ -217,11 +220,13 @@ impl CookieStore {
             Ok(parts) => parts,
             Err(error) => {
                 tracing::warn!(%error, "session cookie rejected: authentic but undecodable");
+                observe::refused(Refusal::Malformed);
                 return None;
             }
         };
         if exp <= config.clock.unix_secs() {
             tracing::warn!("session cookie rejected: expired");
+            observe::expired();
             return None;
         }
         let meta = Meta::from_parts(created, ttl.0)?.with_own_ttl(ttl.1);

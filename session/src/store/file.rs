@@ -224,15 +224,19 @@ impl FileStore {
         &self.inner.prefix
     }
 
-    /// Runs `f` on the blocking thread pool.
+    /// Runs `f` on the blocking thread pool, in a span under the caller's (its store call's).
     async fn blocking<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Inner) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         let inner = Arc::clone(&self.inner);
-        actix_web::rt::task::spawn_blocking(move || f(&inner))
-            .await
-            .map_err(|err| StoreError::Other(err.into()))?
+        let caller = tracing::Span::current();
+        actix_web::rt::task::spawn_blocking(move || {
+            let _io = tracing::debug_span!(parent: &caller, "session.file_io").entered();
+            f(&inner)
+        })
+        .await
+        .map_err(|err| StoreError::Other(err.into()))?
     }
 }
 
@@ -361,6 +365,10 @@ impl FileStoreBuilder {
 }
 
 impl SessionStore for FileStore {
+    fn kind(&self) -> &'static str {
+        "file"
+    }
+
     async fn load(
         &self,
         id: &SessionId,

@@ -10,10 +10,15 @@ use std::{
     time::{Duration, Instant},
 };
 
-use quick_cache::sync::{Cache, EntryAction, EntryResult};
+use quick_cache::{
+    sync::{Cache, EntryAction, EntryResult},
+    DefaultHashBuilder, Lifecycle,
+};
 
-use super::{ChangeSet, Entries, Keys, SaveOutcome, SessionStore, UserSession, Value, Values};
-use crate::{clock::Clock, SessionId, StoreError};
+use super::{
+    ChangeSet, Entries, Keys, SaveOutcome, SessionStore, UserSession, Value, Values, USER_KEY,
+};
+use crate::{clock::Clock, observe, SessionId, StoreError};
 
 mod users;
 
@@ -52,8 +57,10 @@ pub struct MemoryStore {
     inner: Arc<Inner>,
 }
 
+type Sessions = Cache<SessionId, Record, Weight, DefaultHashBuilder, Evictions>;
+
 struct Inner {
-    cache: Cache<SessionId, Record, Weight>,
+    cache: Sessions,
     /// The heaviest session one shard of the cache can hold: heavier ones are refused with an
     /// error (the cache would drop them silently).
     max_weight: u64,
@@ -128,6 +135,23 @@ impl quick_cache::Weighter<SessionId, Record> for Weight {
     }
 }
 
+/// Counts the live sessions the cache evicts (signed in or not): the metric that tells
+/// whether the bounds sign users out.
+#[derive(Clone)]
+struct Evictions {
+    clock: Clock,
+}
+
+impl Lifecycle<SessionId, Record> for Evictions {
+    type RequestState = ();
+
+    fn on_evict(&self, _state: &mut (), _id: SessionId, record: Record) {
+        if record.live(self.clock.instant()) {
+            observe::evicted(record.entries.contains_key(USER_KEY));
+        }
+    }
+}
+
 /// Builds a [`MemoryStore`].
 #[derive(Debug)]
 #[must_use]
@@ -171,7 +195,10 @@ impl MemoryStoreBuilder {
     /// Builds the store.
     pub fn build(self) -> MemoryStore {
         let max = usize::try_from(self.max_sessions.max(1)).unwrap_or(usize::MAX);
-        let (cache, max_weight) = bounded_cache(max, self.max_bytes);
+        let evictions = Evictions {
+            clock: self.clock.clone(),
+        };
+        let (cache, max_weight) = bounded_cache(max, self.max_bytes, evictions);
         MemoryStore {
             inner: Arc::new(Inner {
                 max_weight,
@@ -198,7 +225,7 @@ const HOT_ALLOCATION: f64 = 0.97;
 /// of the shard count (at most one session per shard fewer than asked), and the weight capacity
 /// is that many units exactly. Every shard holds at least two sessions' worth, or (one session
 /// in all) is all "hot", so that a session of one unit is always admitted.
-fn bounded_cache(max: usize, max_bytes: u64) -> (Cache<SessionId, Record, Weight>, u64) {
+fn bounded_cache(max: usize, max_bytes: u64, evictions: Evictions) -> (Sessions, u64) {
     let default_shards = Cache::<u8, u8>::new(max).num_shards();
     // Shard counts are powers of two: the largest one that leaves each shard two sessions.
     let shards = default_shards.min(1usize << (max / 2).max(1).ilog2());
@@ -219,12 +246,7 @@ fn bounded_cache(max: usize, max_bytes: u64) -> (Cache<SessionId, Record, Weight
         .weight_capacity(sessions as u64 * unit)
         .build()
         .expect("every option is set");
-    let cache = Cache::with_options(
-        options,
-        Weight { unit },
-        Default::default(),
-        Default::default(),
-    );
+    let cache = Cache::with_options(options, Weight { unit }, Default::default(), evictions);
     (cache, max_weight)
 }
 
@@ -333,6 +355,12 @@ impl MemoryStore {
         if created.is_multiple_of(self.inner.sweep_every) {
             self.sweep();
         }
+        self.count_live();
+    }
+
+    /// Sets the live-sessions gauge (only computed when metrics are on).
+    fn count_live(&self) {
+        observe::live_sessions("memory", || self.inner.cache.len() as u64);
     }
 }
 
@@ -351,6 +379,10 @@ impl fmt::Debug for MemoryStore {
 }
 
 impl SessionStore for MemoryStore {
+    fn kind(&self) -> &'static str {
+        "memory"
+    }
+
     async fn load(
         &self,
         id: &SessionId,
@@ -402,6 +434,7 @@ impl SessionStore for MemoryStore {
 
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
         self.inner.cache.remove(id);
+        self.count_live();
         Ok(())
     }
 

@@ -205,6 +205,10 @@ impl RedisStore {
 }
 
 impl SessionStore for RedisStore {
+    fn kind(&self) -> &'static str {
+        "redis"
+    }
+
     async fn load(
         &self,
         id: &SessionId,

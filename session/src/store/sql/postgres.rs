@@ -451,6 +451,10 @@ impl Inner {
 }
 
 impl SessionStore for PostgresStore {
+    fn kind(&self) -> &'static str {
+        "postgres"
+    }
+
     async fn load(
         &self,
         id: &SessionId,

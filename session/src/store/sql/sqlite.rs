@@ -306,6 +306,10 @@ fn data_row(
 }
 
 impl SessionStore for SqliteStore {
+    fn kind(&self) -> &'static str {
+        "sqlite"
+    }
+
     async fn load(
         &self,
         id: &SessionId,

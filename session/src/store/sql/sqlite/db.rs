@@ -184,6 +184,7 @@ impl Db {
     {
         let (reply, answer) = oneshot::channel();
         let call = Box::new(Call {
+            caller: tracing::Span::current(),
             read,
             work: Some(work),
             result: None,
@@ -429,6 +430,8 @@ trait Job: Send {
 }
 
 struct Call<T, F> {
+    /// The span of the store call that queued it: its work runs in a child of it.
+    caller: tracing::Span,
     read: bool,
     work: Option<F>,
     result: Option<Result<T, StoreError>>,
@@ -449,6 +452,9 @@ where
     }
 
     fn run(&mut self, conn: &Connection, shared: &Shared) {
+        let _thread =
+            tracing::debug_span!(parent: &self.caller, "session.sqlite_thread", read = self.read)
+                .entered();
         if let Some(work) = self.work.take() {
             self.result = Some(run(work, conn, shared));
         }
