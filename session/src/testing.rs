@@ -3,7 +3,7 @@
 //! Two levels, both async functions that panic with a message naming the broken promise:
 //! - [`store_suite`] drives a [`SessionStore`](crate::store::SessionStore) directly: creation, partial loads, change sets,
 //!   TTL refresh and expiry, no resurrection, renewal, concurrent changes to different keys;
-//! - [`http_suite`] drives a whole [`SessionMiddleware`](crate::SessionMiddleware) through `actix_web::test`, so it also
+//! - [`http_suite`] drives a whole [`SessionMiddleware`] through `actix_web::test`, so it also
 //!   covers the [`CookieStore`](crate::store::CookieStore), with [`Capabilities`] saying what
 //!   the store can promise;
 //! - [`deploy_suite`] runs two releases of typed sessions on one middleware: stale values,

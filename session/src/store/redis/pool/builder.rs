@@ -77,7 +77,7 @@ impl RedisPoolBuilder {
     }
 
     /// How long Redis may take to answer a command (default 1 s).
-    /// A Redis that stops answering fails requests after this, with [`StoreError::Timeout`].
+    /// A Redis that stops answering fails requests after this, with [`StoreError::Timeout`](crate::StoreError::Timeout).
     pub fn response_timeout(mut self, timeout: Duration) -> Self {
         self.response_timeout = timeout;
         self

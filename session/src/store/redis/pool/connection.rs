@@ -50,10 +50,10 @@ impl ConnectionLike for Inner {
     }
 }
 
-/// A connection of a [`RedisPool`]; run commands on it with the `redis` crate.
+/// A connection of a [`RedisPool`](super::RedisPool); run commands on it with the `redis` crate.
 ///
 /// Clones share one connection (and with it, the pool's other callers). Commands that fail
-/// for a connection-level reason mark it, and the pool replaces it. See [`RedisPool::get`].
+/// for a connection-level reason mark it, and the pool replaces it. See [`RedisPool::get`](super::RedisPool::get).
 #[derive(Clone)]
 pub struct RedisConnection {
     pub(super) inner: Inner,
