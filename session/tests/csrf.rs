@@ -7,13 +7,11 @@ mod support;
 use std::collections::HashMap;
 
 use actix_typed_session::{
-    store::CookieStore,
-    testing::{body, set_cookie},
-    Csrf, CsrfToken, Session, SessionMiddleware, Transport,
+    store::CookieStore, testing::body, Csrf, CsrfToken, Session, SessionMiddleware, Transport,
 };
 use actix_web::{
     body::MessageBody,
-    cookie::{Cookie, Key},
+    cookie::Key,
     dev::{Service, ServiceResponse},
     http::StatusCode,
     test::{self, TestRequest},
@@ -84,7 +82,7 @@ async fn instrumented() -> (
 /// One browser: keeps the session cookie the app sets.
 #[derive(Default)]
 struct Browser {
-    cookie: Option<Cookie<'static>>,
+    jar: support::Jar,
 }
 
 impl Browser {
@@ -93,14 +91,7 @@ impl Browser {
         S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
         B: MessageBody,
     {
-        let req = match &self.cookie {
-            Some(cookie) => req.cookie(cookie.clone()),
-            None => req,
-        };
-        let res = test::call_service(app, req.to_request()).await;
-        if let Some(cookie) = set_cookie(&res) {
-            self.cookie = (!cookie.value().is_empty()).then_some(cookie);
-        }
+        let res = self.jar.send(app, req).await;
         (res.status(), body(res).await)
     }
 
@@ -397,10 +388,10 @@ async fn the_secret_is_made_only_when_a_handler_asks() {
     let mut b = Browser::default();
     let (status, _) = b.send(&app, TestRequest::get().uri("/noop")).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(b.cookie, None, "no token asked, no session made");
+    assert_eq!(b.jar.cookie, None, "no token asked, no session made");
     b.token(&app).await;
     assert!(
-        b.cookie.is_some(),
+        b.jar.cookie.is_some(),
         "asking made a session to keep the secret"
     );
     let before = store.counts.snapshot();

@@ -17,11 +17,7 @@ use actix_typed_session::{
     Clock, CookieLifecycle, Session, SessionData, SessionError, SessionExt as _, SessionMiddleware,
     SessionStorage, SignedIn, SignedInConfig,
 };
-use actix_web::{
-    cookie::{Cookie, Key},
-    http::StatusCode,
-    web, HttpRequest, HttpResponse,
-};
+use actix_web::{cookie::Key, http::StatusCode, test::TestRequest, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 const REMEMBER: u64 = 30 * 24 * 3600;
@@ -102,7 +98,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
 struct Browser<S> {
     app: S,
     clock: Clock,
-    jar: Option<Cookie<'static>>,
+    jar: support::Jar,
 }
 
 async fn browser(
@@ -122,7 +118,7 @@ async fn browser(
     Browser {
         app: testing::serve(routes, mw).await,
         clock,
-        jar: None,
+        jar: support::Jar::default(),
     }
 }
 
@@ -145,15 +141,11 @@ where
     /// GETs `uri` with the jar's cookie, keeps the cookie the response sets, and answers the
     /// status, the body and the lifecycle of a cookie set (if one was).
     async fn get(&mut self, uri: &str) -> (StatusCode, String, Option<Lifecycle>) {
-        let res = get(&self.app, uri, self.jar.as_ref()).await;
-        let set = set_cookie(&res);
-        let lifecycle = set.as_ref().map(|c| match c.max_age() {
+        let res = self.jar.send(&self.app, TestRequest::get().uri(uri)).await;
+        let lifecycle = set_cookie(&res).map(|c| match c.max_age() {
             Some(age) => Lifecycle::MaxAge(age.whole_seconds()),
             None => Lifecycle::BrowserSession,
         });
-        if let Some(cookie) = set {
-            self.jar = (!cookie.value().is_empty()).then_some(cookie);
-        }
         let status = res.status();
         (status, body(res).await, lifecycle)
     }
@@ -297,7 +289,7 @@ async fn another_users_old_session_is_deleted_from_the_store() {
     let store = MemoryStore::new();
     let mut b = browser(store.clone().into()).await;
     b.get("/login/ada").await;
-    let ada = b.jar.clone();
+    let ada = b.jar.cookie.clone();
     b.get("/login/grace").await;
     assert!(store.user_sessions("ada").await.unwrap().is_empty());
     assert_eq!(store.user_sessions("grace").await.unwrap().len(), 1);

@@ -17,6 +17,7 @@ use actix_typed_session::{
     testing, Clock, Session, SessionId, StoreError,
 };
 use actix_web::{
+    cookie::Cookie,
     dev::{Service, ServiceResponse},
     test, web, HttpResponse,
 };
@@ -46,6 +47,31 @@ where
         req = req.append_header(header);
     }
     test::call_service(app, req.to_request()).await
+}
+
+/// A browser's jar for the session cookie: sends the cookie it holds, keeps the one a response
+/// sets and forgets it when a response removes it (an empty value).
+#[derive(Debug, Default)]
+pub struct Jar {
+    pub cookie: Option<Cookie<'static>>,
+}
+
+impl Jar {
+    /// Calls `app` with `req` and the jar's cookie, and keeps what the response sets.
+    pub async fn send<S, B>(&mut self, app: &S, req: test::TestRequest) -> ServiceResponse<B>
+    where
+        S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    {
+        let req = match &self.cookie {
+            Some(cookie) => req.cookie(cookie.clone()),
+            None => req,
+        };
+        let res = test::call_service(app, req.to_request()).await;
+        if let Some(cookie) = testing::set_cookie(&res) {
+            self.cookie = (!cookie.value().is_empty()).then_some(cookie);
+        }
+        res
+    }
 }
 
 /// The text of response header `name`, when present.
