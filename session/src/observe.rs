@@ -24,6 +24,69 @@ mod names {
     pub(super) const LIVE: &str = "actix_session_live_sessions";
 }
 
+/// The store-call histograms, resolved once per worker thread instead of on every call: a
+/// registration builds the key (its labels allocate) and looks it up in the recorder's
+/// registry, which cost more than the recording itself. The handles are kept with the address
+/// of the recorder they came from and resolved again when another recorder is in effect (a
+/// test's local recorder, or the global one installed after the first request).
+#[cfg(feature = "metrics")]
+mod handles {
+    use std::cell::RefCell;
+
+    use metrics::Histogram;
+
+    use super::names;
+
+    /// More (store, operation) pairs than the built-in stores have: the cache starts over
+    /// rather than grow without bound if a custom store's kind is not a constant.
+    const MAX_CACHED: usize = 64;
+
+    #[derive(Default)]
+    struct Cache {
+        /// The address of the recorder the handles came from.
+        recorder: usize,
+        histograms: Vec<(&'static str, &'static str, Histogram)>,
+    }
+
+    thread_local! {
+        static CACHE: RefCell<Cache> = RefCell::default();
+    }
+
+    /// Records `seconds` in the store-call histogram of `store` and `operation`.
+    pub(super) fn record_store_call(store: &'static str, operation: &'static str, seconds: f64) {
+        let register =
+            || metrics::histogram!(names::STORE_CALL, "store" => store, "operation" => operation);
+        // A recorder without state (the no-op one, when none is installed) has no address of
+        // its own to tell it by: such handles are not kept.
+        let recorder = metrics::with_recorder(|recorder| {
+            (std::mem::size_of_val(recorder) != 0)
+                .then(|| std::ptr::from_ref(recorder).cast::<()>().addr())
+        });
+        let Some(recorder) = recorder else {
+            register().record(seconds);
+            return;
+        };
+        CACHE.with_borrow_mut(|cache| {
+            if cache.recorder != recorder || cache.histograms.len() >= MAX_CACHED {
+                cache.recorder = recorder;
+                cache.histograms.clear();
+            }
+            let found = cache
+                .histograms
+                .iter()
+                .find(|(s, o, _)| *s == store && *o == operation);
+            match found {
+                Some((_, _, histogram)) => histogram.record(seconds),
+                None => {
+                    let histogram = register();
+                    histogram.record(seconds);
+                    cache.histograms.push((store, operation, histogram));
+                }
+            }
+        });
+    }
+}
+
 /// Describes this crate's metrics to the installed recorder (feature `metrics`), so that
 /// exporters print their help text and unit. Call it once, after installing your recorder;
 /// the metrics are recorded whether or not you do.
@@ -134,8 +197,7 @@ pub(crate) async fn store_call<T: Outcome>(
     #[cfg(feature = "metrics")]
     {
         if let Some(elapsed) = elapsed {
-            metrics::histogram!(names::STORE_CALL, "store" => store, "operation" => operation)
-                .record(elapsed.as_secs_f64());
+            handles::record_store_call(store, operation, elapsed.as_secs_f64());
         }
         // Unsupported is a capability answer (a store without user lists), not a failure.
         match &result {
@@ -261,4 +323,106 @@ pub(crate) fn live_sessions(store: &'static str, count: impl FnOnce() -> u64) {
     metrics::gauge!(names::LIVE, "store" => store).set(count() as f64);
     #[cfg(not(feature = "metrics"))]
     let _ = (store, count);
+}
+
+#[cfg(all(test, feature = "metrics"))]
+mod tests {
+    use std::sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc, Mutex,
+    };
+
+    use metrics::{
+        Counter, Gauge, Histogram, HistogramFn, Key, KeyName, Metadata, Recorder, SharedString,
+        Unit,
+    };
+
+    /// Keeps what is recorded in each histogram, and counts registrations.
+    #[derive(Default)]
+    struct Recording {
+        registrations: AtomicUsize,
+        samples: Arc<Mutex<Vec<(String, f64)>>>,
+    }
+
+    struct Samples {
+        key: String,
+        into: Arc<Mutex<Vec<(String, f64)>>>,
+    }
+
+    impl HistogramFn for Samples {
+        fn record(&self, value: f64) {
+            self.into.lock().unwrap().push((self.key.clone(), value));
+        }
+    }
+
+    impl Recorder for Recording {
+        fn describe_counter(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+        fn describe_gauge(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+        fn describe_histogram(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+        fn register_counter(&self, _: &Key, _: &Metadata<'_>) -> Counter {
+            Counter::noop()
+        }
+        fn register_gauge(&self, _: &Key, _: &Metadata<'_>) -> Gauge {
+            Gauge::noop()
+        }
+        fn register_histogram(&self, key: &Key, _: &Metadata<'_>) -> Histogram {
+            self.registrations.fetch_add(1, Ordering::Relaxed);
+            let labels: Vec<_> = key
+                .labels()
+                .map(|l| format!("{}={}", l.key(), l.value()))
+                .collect();
+            Histogram::from_arc(Arc::new(Samples {
+                key: labels.join(","),
+                into: Arc::clone(&self.samples),
+            }))
+        }
+    }
+
+    fn samples(recording: &Recording) -> Vec<(String, f64)> {
+        recording.samples.lock().unwrap().clone()
+    }
+
+    #[test]
+    fn store_call_histograms_are_registered_once_per_recorder_and_pair() {
+        let recording = Recording::default();
+        metrics::with_local_recorder(&recording, || {
+            for seconds in [1.0, 2.0, 3.0] {
+                super::handles::record_store_call("memory", "load", seconds);
+            }
+            super::handles::record_store_call("memory", "save", 4.0);
+        });
+        assert_eq!(recording.registrations.load(Ordering::Relaxed), 2);
+        let load = "store=memory,operation=load".to_owned();
+        let save = "store=memory,operation=save".to_owned();
+        assert_eq!(
+            samples(&recording),
+            [
+                (load.clone(), 1.0),
+                (load.clone(), 2.0),
+                (load, 3.0),
+                (save, 4.0)
+            ]
+        );
+    }
+
+    #[test]
+    fn another_recorder_gets_its_own_handles() {
+        // Both alive at once, so they cannot share an address.
+        let (first, second) = (Recording::default(), Recording::default());
+        metrics::with_local_recorder(&first, || {
+            super::handles::record_store_call("redis", "load", 1.0);
+        });
+        metrics::with_local_recorder(&second, || {
+            super::handles::record_store_call("redis", "load", 2.0);
+        });
+        metrics::with_local_recorder(&first, || {
+            super::handles::record_store_call("redis", "load", 3.0);
+        });
+        let key = "store=redis,operation=load".to_owned();
+        assert_eq!(samples(&first), [(key.clone(), 1.0), (key.clone(), 3.0)]);
+        assert_eq!(samples(&second), [(key, 2.0)]);
+        // The first recorder's handle was resolved again after the second's was cached.
+        assert_eq!(first.registrations.load(Ordering::Relaxed), 2);
+        assert_eq!(second.registrations.load(Ordering::Relaxed), 1);
+    }
 }
