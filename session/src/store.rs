@@ -6,7 +6,7 @@
 //! different keys both keep their change wherever the store applies change sets atomically.
 //!
 //! # Implementing a store
-//! Four required methods, six provided. The contract, which
+//! Eight required methods, two provided. The contract, which
 //! `actix_typed_session::testing::store_suite` checks (feature `testing`):
 //! - [`load`](SessionStore::load) returns `None` for an unknown or expired id, and only the
 //!   asked-for keys when given [`Keys::Only`]; with `refresh` it also resets the TTL.
@@ -20,10 +20,22 @@
 //!   the backend can) moves a session to a new id, and answers [`SaveOutcome::Gone`], writing
 //!   nothing, when the old session no longer exists.
 //!
-//! Optional: the four user methods ([`index_user_session`](SessionStore::index_user_session),
-//! [`user_sessions`](SessionStore::user_sessions), [`end_user_session`](SessionStore::end_user_session),
-//! [`end_user_sessions`](SessionStore::end_user_sessions)) that list and end a user's
-//! sessions; without them a store answers [`StoreError::Unsupported`] and sign-in still works.
+//! - The four user methods ([`index_user_session`](SessionStore::index_user_session),
+//!   [`user_sessions`](SessionStore::user_sessions),
+//!   [`end_user_session`](SessionStore::end_user_session),
+//!   [`end_user_sessions`](SessionStore::end_user_sessions)) list and end a user's sessions.
+//!   A store that keeps no such list says so with [`no_user_sessions!`](crate::no_user_sessions)
+//!   in its impl: they then answer [`StoreError::Unsupported`] (a `501` for "log out
+//!   everywhere"), and sign-in still works.
+//!
+//! ## Why the user methods have no provided version
+//! A store that wraps another (a cache, a metrics layer, a test double) and forwards only the
+//! core methods would otherwise compile, and inherit the "unsupported" answers: log out
+//! everywhere would silently become a `501` at run time, in production, after a password
+//! change. So the compiler asks every impl for all four: a wrapper forwards them to its inner
+//! store (or calls [`no_user_sessions!`](crate::no_user_sessions), a visible decision). A
+//! builder check could only catch this where the middleware is built, and not in admin code
+//! that calls the store directly.
 //!
 //! Map backend failures onto [`StoreError`]; return [`StoreError::Corrupt`] for state that exists
 //! but cannot be decoded, and the middleware will start a fresh session. Return
@@ -72,6 +84,9 @@
 //!         self.0.lock().unwrap().remove(id);
 //!         Ok(())
 //!     }
+//!
+//!     // No list of each user's sessions: log out everywhere answers 501.
+//!     actix_typed_session::no_user_sessions!();
 //! }
 //!
 //! let app = actix_web::App::new().wrap(actix_typed_session::SessionMiddleware::new(
@@ -417,8 +432,9 @@ pub trait SessionStore: Send + Sync + 'static {
     /// [`end_user_sessions`](Self::end_user_sessions) either ends it or leaves it listed:
     /// never live and unlisted.
     ///
-    /// The provided version answers [`StoreError::Unsupported`] (the middleware then leaves
-    /// the session unlisted, and listing fails the same way), as do the other user methods.
+    /// A store without user lists answers [`StoreError::Unsupported`] (see
+    /// [`no_user_sessions!`](crate::no_user_sessions)): the middleware then leaves the session
+    /// unlisted, and listing fails the same way.
     ///
     /// # Errors
     /// When the backend fails; the middleware then deletes the session and answers 500 (503
@@ -428,14 +444,7 @@ pub trait SessionStore: Send + Sync + 'static {
         user: &str,
         id: &SessionId,
         ttl: Duration,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        let _ = (user, id, ttl);
-        async {
-            Err(StoreError::Unsupported {
-                operation: "listing a user's sessions",
-            })
-        }
-    }
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// The live sessions of `user` (signed in and not ended or expired), in no particular
     /// order. Admin code can call it with nothing but the store and the user id.
@@ -445,14 +454,7 @@ pub trait SessionStore: Send + Sync + 'static {
     fn user_sessions(
         &self,
         user: &str,
-    ) -> impl Future<Output = Result<Vec<UserSession>, StoreError>> + Send {
-        let _ = user;
-        async {
-            Err(StoreError::Unsupported {
-                operation: "listing a user's sessions",
-            })
-        }
-    }
+    ) -> impl Future<Output = Result<Vec<UserSession>, StoreError>> + Send;
 
     /// Ends session `id` if it is one of `user`'s; returns whether it was.
     ///
@@ -462,14 +464,7 @@ pub trait SessionStore: Send + Sync + 'static {
         &self,
         user: &str,
         id: &SessionId,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        let _ = (user, id);
-        async {
-            Err(StoreError::Unsupported {
-                operation: "ending a user's sessions",
-            })
-        }
-    }
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// Ends every session of `user` ("log out everywhere"); returns how many were live.
     ///
@@ -478,12 +473,77 @@ pub trait SessionStore: Send + Sync + 'static {
     fn end_user_sessions(
         &self,
         user: &str,
-    ) -> impl Future<Output = Result<usize, StoreError>> + Send {
-        let _ = user;
-        async {
-            Err(StoreError::Unsupported {
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
+}
+
+/// The four user methods of a [`SessionStore`](crate::store::SessionStore) impl for a store that keeps
+/// no list of each user's sessions: each answers
+/// [`StoreError::Unsupported`](crate::StoreError::Unsupported), so "log out everywhere" answers
+/// `501 Not Implemented` and [`user_sessions`](crate::Session::user_sessions) fails, while
+/// sign-in still works. Call it inside the impl; it is how a store says, where a reviewer can
+/// see it, that it gives the capability up ([why the methods have no provided
+/// version](crate::store#why-the-user-methods-have-no-provided-version)).
+///
+/// ```
+/// use std::time::Duration;
+/// use actix_typed_session::{store::{ChangeSet, Entries, Keys, SaveOutcome, SessionStore}, SessionId, StoreError};
+///
+/// struct Forgetful;
+///
+/// impl SessionStore for Forgetful {
+///     async fn load(&self, _: &SessionId, _: Keys<'_>, _: Option<Duration>) -> Result<Option<Entries>, StoreError> { Ok(None) }
+///     async fn save(&self, _: &SessionId, _: &ChangeSet, _: Duration) -> Result<SaveOutcome, StoreError> { Ok(SaveOutcome::Saved) }
+///     async fn refresh(&self, _: &SessionId, _: Duration) -> Result<bool, StoreError> { Ok(false) }
+///     async fn delete(&self, _: &SessionId) -> Result<(), StoreError> { Ok(()) }
+///     actix_typed_session::no_user_sessions!();
+/// }
+///
+/// # actix_web::rt::System::new().block_on(async {
+/// let ended = Forgetful.end_user_sessions("ada").await;
+/// assert!(matches!(ended, Err(StoreError::Unsupported { .. })));
+/// # });
+/// ```
+#[macro_export]
+macro_rules! no_user_sessions {
+    () => {
+        async fn index_user_session(
+            &self,
+            _user: &str,
+            _id: &$crate::SessionId,
+            _ttl: ::std::time::Duration,
+        ) -> ::std::result::Result<(), $crate::StoreError> {
+            ::std::result::Result::Err($crate::StoreError::Unsupported {
+                operation: "listing a user's sessions",
+            })
+        }
+
+        async fn user_sessions(
+            &self,
+            _user: &str,
+        ) -> ::std::result::Result<::std::vec::Vec<$crate::store::UserSession>, $crate::StoreError>
+        {
+            ::std::result::Result::Err($crate::StoreError::Unsupported {
+                operation: "listing a user's sessions",
+            })
+        }
+
+        async fn end_user_session(
+            &self,
+            _user: &str,
+            _id: &$crate::SessionId,
+        ) -> ::std::result::Result<bool, $crate::StoreError> {
+            ::std::result::Result::Err($crate::StoreError::Unsupported {
                 operation: "ending a user's sessions",
             })
         }
-    }
+
+        async fn end_user_sessions(
+            &self,
+            _user: &str,
+        ) -> ::std::result::Result<usize, $crate::StoreError> {
+            ::std::result::Result::Err($crate::StoreError::Unsupported {
+                operation: "ending a user's sessions",
+            })
+        }
+    };
 }

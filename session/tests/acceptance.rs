@@ -52,7 +52,8 @@ async fn signed_cookie_store_passes_the_http_suite() {
     .await;
 }
 
-/// A store that implements only the four required methods, so `renew` is the trait's own.
+/// A store that implements only the four core methods, so `renew` is the trait's own (and keeps
+/// no user lists).
 #[derive(Debug, Default)]
 struct ProvidedRenew(MemoryStore);
 
@@ -82,6 +83,8 @@ impl SessionStore for ProvidedRenew {
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
         self.0.delete(id).await
     }
+
+    actix_typed_session::no_user_sessions!();
 }
 
 #[actix_web::test]

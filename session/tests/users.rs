@@ -178,10 +178,11 @@ async fn the_cookie_store_signs_in_but_cannot_list_sessions() {
     assert_eq!(body(get(&app, "/whoami", Some(&signed)).await).await, "ada");
 }
 
-/// A store that implements only the required methods (here the test wrapper around the memory
-/// store) still signs users in; listing them is a clear 501, not a silent empty list.
+/// A store that declares it keeps no user lists (`no_user_sessions!`, here in the test wrapper
+/// around the memory store) still signs users in; listing them is a clear 501, not a silent
+/// empty list.
 #[actix_web::test]
-async fn a_store_without_user_methods_signs_in_and_answers_501_for_lists() {
+async fn a_store_without_user_lists_signs_in_and_answers_501_for_lists() {
     let store = support::Instrumented::default();
     let app = serve(routes, SessionMiddleware::new(store, Key::generate())).await;
     let signed = set_cookie(&get(&app, "/login/ada", None).await).unwrap();
@@ -238,6 +239,25 @@ impl SessionStore for IndexFails {
         _: std::time::Duration,
     ) -> Result<(), actix_typed_session::StoreError> {
         Err(actix_typed_session::StoreError::unavailable("index down"))
+    }
+    async fn user_sessions(
+        &self,
+        user: &str,
+    ) -> Result<Vec<actix_typed_session::store::UserSession>, actix_typed_session::StoreError> {
+        self.0.user_sessions(user).await
+    }
+    async fn end_user_session(
+        &self,
+        user: &str,
+        id: &actix_typed_session::SessionId,
+    ) -> Result<bool, actix_typed_session::StoreError> {
+        self.0.end_user_session(user, id).await
+    }
+    async fn end_user_sessions(
+        &self,
+        user: &str,
+    ) -> Result<usize, actix_typed_session::StoreError> {
+        self.0.end_user_sessions(user).await
     }
 }
 

@@ -10,7 +10,7 @@ use std::{
 };
 
 use actix_typed_session::{
-    store::{ChangeSet, Entries, Keys, SaveOutcome, SessionStore},
+    store::{ChangeSet, Entries, Keys, SaveOutcome, SessionStore, UserSession},
     SessionId, StoreError,
 };
 
@@ -81,5 +81,30 @@ impl<S: SessionStore> SessionStore for Counted<S> {
     ) -> Result<SaveOutcome, StoreError> {
         self.count();
         self.inner.renew(old, new, changes, ttl).await
+    }
+
+    async fn index_user_session(
+        &self,
+        user: &str,
+        id: &SessionId,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        self.count();
+        self.inner.index_user_session(user, id, ttl).await
+    }
+
+    async fn user_sessions(&self, user: &str) -> Result<Vec<UserSession>, StoreError> {
+        self.count();
+        self.inner.user_sessions(user).await
+    }
+
+    async fn end_user_session(&self, user: &str, id: &SessionId) -> Result<bool, StoreError> {
+        self.count();
+        self.inner.end_user_session(user, id).await
+    }
+
+    async fn end_user_sessions(&self, user: &str) -> Result<usize, StoreError> {
+        self.count();
+        self.inner.end_user_sessions(user).await
     }
 }

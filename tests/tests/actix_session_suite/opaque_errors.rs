@@ -75,6 +75,8 @@ impl SessionStore for MockStore {
     async fn delete(&self, _id: &SessionId) -> Result<(), StoreError> {
         unimplemented!("the test never deletes")
     }
+
+    actix_typed_session::no_user_sessions!();
 }
 
 async fn create_session(session: Session) -> actix_web::Result<impl Responder> {
