@@ -279,10 +279,11 @@ impl MemoryStore {
         self.len() == 0
     }
 
-    /// Drops every expired session.
+    /// Drops every expired session, and the user lists' ids of sessions that are gone.
     fn sweep(&self) {
         let now = self.inner.clock.instant();
         self.inner.cache.retain(|_, record| record.live(now));
+        self.sweep_users();
     }
 
     /// [`SessionStore::load`] without copying the values: the session handle's fast path.

@@ -1,9 +1,9 @@
 //! The memory store's list of each user's sessions.
 //!
 //! One map from user to session ids, behind one lock. Every operation on a user's list first
-//! drops the ids whose session is gone (ended, expired or evicted), so a list never holds more
-//! than the user's live sessions plus those that died since the user's last sign-in, listing
-//! or log-out-everywhere.
+//! drops the ids whose session is gone (ended, expired or evicted), and so does the store's
+//! sweep (every so many new sessions) for all users: the index holds the live signed-in
+//! sessions (within the store's bounds) and those that died since the last sweep.
 
 use std::{
     collections::{HashMap, HashSet},
@@ -36,6 +36,18 @@ impl MemoryStore {
             UserSession::from_stored(user, id.clone(), json, expires)
         })
         .flatten()
+    }
+
+    /// Drops from every user's list the ids whose session is gone (ended, expired or evicted),
+    /// and the users left with none. Runs with the store's sweep of expired sessions, so the
+    /// index holds at most the live signed-in sessions and those dead since the last sweep,
+    /// even for users who never come back.
+    pub(super) fn sweep_users(&self) {
+        let mut index = self.inner.users.lock();
+        index.retain(|user, ids| {
+            ids.retain(|id| self.user_row(user, id).is_some());
+            !ids.is_empty()
+        });
     }
 
     /// Lock order: the index, then a session's shard (never the other way round).
@@ -127,5 +139,33 @@ mod tests {
             .unwrap();
         store.index_user("ada", &live);
         assert_eq!(store.inner.users.lock()["ada"].len(), 1);
+    }
+
+    /// A user who never signs in, lists or logs out again does not keep an entry for sessions
+    /// that are gone: the store's sweep takes them out.
+    #[actix_web::test]
+    async fn the_sweep_forgets_users_whose_sessions_are_gone() {
+        let store = MemoryStore::new();
+        let auth = |user: &str| format!(r#"{{"user":"{user}","at":1,"ttl":60}}"#);
+        for (user, ttl) in [("ada", Duration::ZERO), ("grace", Duration::from_secs(60))] {
+            let id = SessionId::generate();
+            let changes = ChangeSet::create().upsert(USER_KEY, auth(user));
+            store.save(&id, &changes, ttl).await.unwrap();
+            store.index_user(user, &id);
+        }
+        let ended = SessionId::generate();
+        let changes = ChangeSet::create().upsert(USER_KEY, auth("linus"));
+        store
+            .save(&ended, &changes, Duration::from_secs(60))
+            .await
+            .unwrap();
+        store.index_user("linus", &ended);
+        store.delete(&ended).await.unwrap();
+        assert_eq!(store.inner.users.lock().len(), 3);
+
+        assert_eq!(store.len(), 1, "len sweeps");
+        let index = store.inner.users.lock();
+        assert_eq!(index.keys().collect::<Vec<_>>(), ["grace"]);
+        assert_eq!(index["grace"].len(), 1);
     }
 }
