@@ -17,6 +17,8 @@ use crate::{
 pub(crate) const DEFAULT_TTL: Duration = Duration::from_secs(24 * 60 * 60);
 /// Default cookie name.
 pub(crate) const DEFAULT_COOKIE_NAME: &str = "session";
+/// Default cap on one user's signed-in sessions (see `max_sessions_per_user`).
+pub(crate) const DEFAULT_MAX_SESSIONS_PER_USER: usize = 100;
 
 /// When a session's TTL is pushed forward.
 ///
@@ -223,6 +225,8 @@ pub(crate) struct Config {
     pub(crate) ttl: Duration,
     pub(crate) refresh: TtlRefresh,
     pub(crate) max_lifetime: Option<Duration>,
+    /// At most this many signed-in sessions per user: a sign-in beyond it ends the oldest.
+    pub(crate) max_sessions_per_user: Option<usize>,
     pub(crate) transport: Transport,
     pub(crate) clock: Clock,
     /// The current key first, then older keys still accepted, each with its subkeys derived.
@@ -248,6 +252,7 @@ impl Config {
             ttl: DEFAULT_TTL,
             refresh: TtlRefresh::OnUpdate,
             max_lifetime: None,
+            max_sessions_per_user: Some(DEFAULT_MAX_SESSIONS_PER_USER),
             transport: Transport::Cookie,
             clock: Clock::system(),
             keys: SealKeys::new(&key),
@@ -319,6 +324,9 @@ impl Config {
         if let Some(max) = self.max_lifetime.filter(|max| max.as_secs() == 0) {
             return Err(ConfigError::MaxLifetimeUnderOneSecond { max });
         }
+        if self.max_sessions_per_user == Some(0) {
+            return Err(ConfigError::NoSessionPerUser);
+        }
         Ok(())
     }
 }
@@ -338,6 +346,7 @@ impl std::fmt::Debug for Config {
             .field("ttl", &self.ttl)
             .field("refresh", &self.refresh)
             .field("max_lifetime", &self.max_lifetime)
+            .field("max_sessions_per_user", &self.max_sessions_per_user)
             .field("transport", &self.transport)
             .field("keys", &self.keys.len())
             .field("import", &self.import)

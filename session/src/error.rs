@@ -408,6 +408,9 @@ pub enum ConfigError {
         /// The cookie name.
         name: String,
     },
+    /// A cap of zero sessions per user would end every sign-in's own session.
+    #[error("`max_sessions_per_user(Some(0))` would end every session as it signs in (use at least 1, or `None` for no cap)")]
+    NoSessionPerUser,
     /// A maximum lifetime under one second refuses every cookie (lifetimes count whole seconds).
     #[error("a maximum session lifetime under one second ({max:?}) refuses every session (use `None` for no maximum)")]
     MaxLifetimeUnderOneSecond {

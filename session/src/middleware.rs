@@ -270,6 +270,25 @@ impl SessionMiddlewareBuilder {
         self
     }
 
+    /// At most `max` signed-in sessions per user (100 by default; `None` for no cap): a
+    /// sign-in that would make one more ends that user's oldest sessions (by sign-in time)
+    /// after listing its own. Bounds what one password can pile up, and so the work of
+    /// listing a user's sessions and of "log out everywhere". Server-side stores that list
+    /// users only; `Some(0)` is refused at build time.
+    ///
+    /// ```
+    /// use actix_typed_session::{store::MemoryStore, SessionMiddleware};
+    ///
+    /// let key = actix_web::cookie::Key::generate();
+    /// let middleware = SessionMiddleware::builder(MemoryStore::new(), key)
+    ///     .max_sessions_per_user(Some(10)) // a phone, a laptop, …: the 11th sign-in ends the 1st
+    ///     .build();
+    /// ```
+    pub fn max_sessions_per_user(mut self, max: Option<usize>) -> Self {
+        self.config.max_sessions_per_user = max;
+        self
+    }
+
     /// An absolute maximum lifetime from the session's creation, whatever its refreshes (at
     /// least one second: lifetimes count whole seconds).
     pub fn max_lifetime(mut self, max: Option<Duration>) -> Self {

@@ -105,7 +105,7 @@ pub fn describe_metrics() {
     describe_counter!(SIGNED_IN, "Sign-ins committed.");
     describe_counter!(
         ENDED,
-        "Sessions ended, by reason: purge (a purge or sign-out) or everywhere (log out everywhere)."
+        "Sessions ended, by reason: purge (a purge or sign-out), everywhere (log out everywhere) or cap (beyond max_sessions_per_user)."
     );
     describe_counter!(
         EXPIRED,
@@ -287,7 +287,7 @@ count! {
     expired => EXPIRED;
 }
 
-/// Sessions ended: `reason` is `purge` or `everywhere`.
+/// Sessions ended: `reason` is `purge`, `everywhere` or `cap`.
 #[inline]
 pub(crate) fn ended(reason: &'static str, sessions: u64) {
     #[cfg(feature = "metrics")]

@@ -184,7 +184,7 @@ pub use sql::{SqlConfigError, SqlPruner};
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sql::{SqliteStore, SqliteStoreBuilder};
-pub(crate) use users::Binding;
+pub(crate) use users::{end_oldest, Binding};
 pub use users::{UserSession, USER_KEY};
 
 /// A session's key-value pairs: session keys to JSON text.

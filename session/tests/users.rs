@@ -306,3 +306,121 @@ async fn a_renewed_signed_in_session_is_still_ended_everywhere() {
         "the renewed session lived on"
     );
 }
+
+/// Signs `user` in from a new client, `gap` after the previous sign-in on `clock`, and answers
+/// its cookie.
+async fn sign_in_new_client<S, B>(
+    app: &S,
+    clock: &actix_typed_session::Clock,
+    user: &str,
+) -> actix_web::cookie::Cookie<'static>
+where
+    S: actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse<B>,
+        Error = actix_web::Error,
+    >,
+    B: actix_web::body::MessageBody,
+{
+    clock.advance(std::time::Duration::from_secs(10));
+    let res = get(app, &format!("/login/{user}"), None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    set_cookie(&res).expect("a sign-in sets a cookie")
+}
+
+/// The middleware with a manual clock shared with its memory store, capped at `max`.
+fn capped(clock: &actix_typed_session::Clock, max: Option<usize>) -> SessionMiddleware {
+    let store = MemoryStore::builder().clock(clock.clone()).build();
+    SessionMiddleware::builder(store, Key::generate())
+        .clock(clock.clone())
+        .max_sessions_per_user(max)
+        .build()
+}
+
+#[actix_web::test]
+async fn a_sign_in_beyond_the_cap_ends_the_users_oldest_session() {
+    let clock = actix_typed_session::Clock::manual();
+    let app = serve(routes, capped(&clock, Some(2))).await;
+    let bob = sign_in_new_client(&app, &clock, "bob").await;
+    let first = sign_in_new_client(&app, &clock, "ada").await;
+    let second = sign_in_new_client(&app, &clock, "ada").await;
+    assert_eq!(body(get(&app, "/whoami", Some(&first)).await).await, "ada");
+    let third = sign_in_new_client(&app, &clock, "ada").await;
+    let res = get(&app, "/whoami", Some(&first)).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::NOT_FOUND,
+        "the oldest sign-in is signed out"
+    );
+    for (name, cookie, user) in [
+        ("second", &second, "ada"),
+        ("third", &third, "ada"),
+        ("bob", &bob, "bob"),
+    ] {
+        assert_eq!(
+            body(get(&app, "/whoami", Some(cookie)).await).await,
+            user,
+            "{name}"
+        );
+    }
+    assert_eq!(
+        body(get(&app, "/user-sessions", Some(&third)).await).await,
+        "2 1"
+    );
+}
+
+/// 100 by default, as the builder's docs say; `None` lifts the cap.
+#[actix_web::test]
+async fn the_default_cap_is_100_sessions_per_user_and_none_lifts_it() {
+    let clock = actix_typed_session::Clock::manual();
+    let store = MemoryStore::builder().clock(clock.clone()).build();
+    let app = serve(
+        routes,
+        SessionMiddleware::builder(store, Key::generate())
+            .clock(clock.clone())
+            .build(),
+    )
+    .await;
+    let first = sign_in_new_client(&app, &clock, "ada").await;
+    for _ in 1..100 {
+        sign_in_new_client(&app, &clock, "ada").await;
+    }
+    assert_eq!(
+        body(get(&app, "/whoami", Some(&first)).await).await,
+        "ada",
+        "100 fit"
+    );
+    let last = sign_in_new_client(&app, &clock, "ada").await;
+    assert_eq!(
+        get(&app, "/whoami", Some(&first)).await.status(),
+        StatusCode::NOT_FOUND,
+        "the 101st ends the first"
+    );
+    assert_eq!(
+        body(get(&app, "/user-sessions", Some(&last)).await).await,
+        "100 1"
+    );
+
+    let app = serve(routes, capped(&clock, None)).await;
+    let mut last = None;
+    for _ in 0..101 {
+        last = Some(sign_in_new_client(&app, &clock, "ada").await);
+    }
+    assert_eq!(
+        body(get(&app, "/user-sessions", last.as_ref()).await).await,
+        "101 1"
+    );
+}
+
+#[test]
+fn a_cap_of_zero_sessions_per_user_is_refused_at_build_time() {
+    let err = SessionMiddleware::builder(MemoryStore::new(), Key::generate())
+        .max_sessions_per_user(Some(0))
+        .try_build()
+        .unwrap_err();
+    assert!(
+        matches!(err, actix_typed_session::ConfigError::NoSessionPerUser),
+        "{err}"
+    );
+    assert!(err.to_string().contains("max_sessions_per_user"), "{err}");
+}

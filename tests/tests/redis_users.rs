@@ -216,7 +216,12 @@ async fn a_cluster_lists_and_ends_thousands_of_a_users_sessions_within_the_deadl
         .build()
         .unwrap();
     let store = RedisStore::new(pool);
-    let app = testing::serve(testing::routes, middleware(&store)).await;
+    // Uncapped: the default cap (100 sessions per user) would end all but the newest 100.
+    let uncapped = SessionMiddleware::builder(store.clone(), Key::generate())
+        .cookie_secure(false)
+        .max_sessions_per_user(None)
+        .build();
+    let app = testing::serve(testing::routes, uncapped).await;
     let mut last = None;
     for _ in 0..SESSIONS {
         last = set_cookie(&get(&app, "/login/ada", None).await);

@@ -378,7 +378,16 @@ impl Session {
             (user, id, ttl, signing_in)
         };
         match store.index_user_session(&user, &id, ttl).await {
-            Ok(()) | Err(StoreError::Unsupported { .. }) => {
+            Ok(()) => {
+                if signing_in {
+                    observe::signed_in();
+                    if let Some(max) = config.max_sessions_per_user {
+                        keep_within_cap(store, &user, &id, max).await;
+                    }
+                }
+                Ok(())
+            }
+            Err(StoreError::Unsupported { .. }) => {
                 if signing_in {
                     observe::signed_in();
                 }
@@ -396,6 +405,21 @@ impl Session {
                 Err(err)
             }
         }
+    }
+}
+
+/// After a sign-in: ends the user's oldest sessions beyond `max`
+/// ([`max_sessions_per_user`](crate::SessionMiddlewareBuilder::max_sessions_per_user)). The
+/// sign-in itself has succeeded: a store failure here is logged, not answered (the next sign-in
+/// tries again).
+async fn keep_within_cap(store: &dyn DynStore, user: &str, id: &SessionId, max: usize) {
+    match crate::store::end_oldest(store, user, id, max).await {
+        Ok(0) | Err(StoreError::Unsupported { .. }) => {}
+        Ok(ended) => observe::ended("cap", u64::try_from(ended).unwrap_or(u64::MAX)),
+        Err(err) => crate::log::error_chain(
+            "could not end a user's oldest sessions beyond max_sessions_per_user",
+            &err,
+        ),
     }
 }
 

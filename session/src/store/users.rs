@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use crate::SessionId;
+use crate::{store::DynStore, SessionId, StoreError};
 
 /// The session key under which [`Session::sign_in`](crate::Session::sign_in) binds a user.
 ///
@@ -118,4 +118,36 @@ impl UserSession {
     pub fn canonical_user<U: Serialize + ?Sized>(user: &U) -> Result<String, serde_json::Error> {
         serde_json::to_value(user).map(|user| canonical(&user))
     }
+}
+
+/// Ends `user`'s oldest sessions (by sign-in time, then last use) until at most `max` are
+/// left, never `current` (the sign-in that asks, counted whether listed yet or not). Returns
+/// how many it ended. One listing, then one call per session ended: the cap keeps both small.
+///
+/// # Errors
+/// The store's, from listing or ending; sessions ended before an error stay ended.
+pub(crate) async fn end_oldest(
+    store: &dyn DynStore,
+    user: &str,
+    current: &SessionId,
+    max: usize,
+) -> Result<usize, StoreError> {
+    let mut others: Vec<UserSession> = store
+        .user_sessions(user)
+        .await?
+        .into_iter()
+        .filter(|row| row.id != *current)
+        .collect();
+    let excess = (others.len() + 1).saturating_sub(max);
+    if excess == 0 {
+        return Ok(0);
+    }
+    others.sort_by_key(|row| (row.signed_in, row.last_used));
+    let mut ended = 0;
+    for row in others.iter().take(excess) {
+        if store.end_user_session(user, &row.id).await? {
+            ended += 1;
+        }
+    }
+    Ok(ended)
 }

@@ -174,4 +174,40 @@ pub(super) async fn user_sessions_suite<S: SessionStore>(store: &S, caps: super:
     }
     store.end_user_sessions(&bob).await.unwrap();
     assert!(!live(store, &bobs).await);
+
+    // The cap on a user's sessions (`max_sessions_per_user`), as the middleware applies it
+    // after a sign-in: the oldest sign-ins end first, never the one that asks, and nobody
+    // else's.
+    let grace = format!("grace-{}", SessionId::generate());
+    let oldest = sign_in(store, &grace, at - 30).await;
+    let middle = sign_in(store, &grace, at - 20).await;
+    let newest = sign_in(store, &grace, at - 10).await;
+    let bobs = sign_in(store, &bob, at - 60).await;
+    let ended = crate::store::end_oldest(store, &grace, &newest, 2).await;
+    assert_eq!(ended.unwrap(), 1, "one session over a cap of 2");
+    assert!(
+        !live(store, &oldest).await,
+        "the cap ends the oldest sign-in"
+    );
+    assert!(live(store, &middle).await && live(store, &newest).await);
+    assert_eq!(
+        listed(store, &grace).await,
+        sorted(vec![middle.clone(), newest.clone()])
+    );
+    assert!(live(store, &bobs).await, "another user's sessions stay");
+    let ended = crate::store::end_oldest(store, &grace, &middle, 1).await;
+    assert_eq!(ended.unwrap(), 1);
+    assert!(
+        live(store, &middle).await && !live(store, &newest).await,
+        "the session that asks is kept, even when it is not the newest"
+    );
+    assert_eq!(
+        crate::store::end_oldest(store, &grace, &middle, 1)
+            .await
+            .unwrap(),
+        0,
+        "within the cap, nothing ends"
+    );
+    store.end_user_sessions(&grace).await.unwrap();
+    store.end_user_sessions(&bob).await.unwrap();
 }
