@@ -3,10 +3,12 @@
 
 use std::time::Duration;
 
+use futures_util::{StreamExt as _, TryStreamExt as _};
+
 use actix_typed_session::{
-    store::{RedisPool, RedisStore, SessionStore},
+    store::{ChangeSet, Keys, RedisPool, RedisStore, SessionStore, USER_KEY},
     testing::{self, body, get, set_cookie, Capabilities},
-    SessionMiddleware,
+    SessionId, SessionMiddleware,
 };
 use actix_web::cookie::{Cookie, Key};
 use session_tests::redis_server::{count_commands, RedisCluster, RedisServer};
@@ -128,7 +130,28 @@ async fn round_trips_of_sign_in_sessions_flash_and_guards() {
     let signed = signed.unwrap();
     eprintln!("renew {renew:?}\nlogin {login:?}");
     assert_eq!(renew.round_trips(), 2);
-    assert_eq!(login.round_trips(), renew.round_trips() + 1, "{login:?}");
+    // One more to list the new session among the user's, one to keep the user within
+    // `max_sessions_per_user` (a listing; nothing to end here). Uncapped, only the first.
+    assert_eq!(login.round_trips(), renew.round_trips() + 2, "{login:?}");
+    let uncapped = testing::serve(
+        testing::routes,
+        SessionMiddleware::builder(store.clone(), Key::generate())
+            .cookie_secure(false)
+            .max_sessions_per_user(None)
+            .build(),
+    )
+    .await;
+    let anon = set_cookie(&get(&uncapped, "/counter", None).await).unwrap();
+    let count = count_commands(&[&server], async {
+        let res = get(&uncapped, "/login/ada", Some(&anon)).await;
+        assert_eq!(res.status(), 200);
+    })
+    .await;
+    assert_eq!(
+        count.round_trips(),
+        renew.round_trips() + 1,
+        "uncapped: {count:?}"
+    );
 
     let (counter, _) = trips("/counter", Some(signed.clone())).await;
     assert_eq!(
@@ -248,5 +271,87 @@ async fn a_cluster_lists_and_ends_thousands_of_a_users_sessions_within_the_deadl
     assert!(
         set_cookie(&get(&app, "/counter", Some(&last)).await).is_some(),
         "the ended session is replaced by a new one"
+    );
+}
+
+/// On a cluster, log out everywhere deletes a user's sessions batch by batch, newest first, and
+/// takes each batch off the set once it is deleted. An attempt cut off by a deadline has still
+/// made progress, so retries end every session. (It used to take the ids off the set only after
+/// deleting them all: each retry started from the same members, ran out of time at the same
+/// place, and the newest sessions outlived every attempt.) The deadline here is a timeout
+/// around the call, as the store's own is, short enough to cut the first attempts off.
+#[actix_web::test]
+async fn a_cluster_log_out_everywhere_cut_off_by_a_deadline_progresses_on_every_retry() {
+    const SESSIONS: usize = 5_000;
+    /// The store's batch: ids of ended sessions still listed are at most one batch.
+    const BATCH: usize = 256;
+    let cluster = RedisCluster::start(3, 0);
+    let store = cluster_store(&cluster);
+    let user = "ada";
+    let binding = serde_json::json!({ "user": user, "at": 1, "ttl": 3600 }).to_string();
+    let ttl = Duration::from_secs(3600);
+    let ids: Vec<SessionId> = (0..SESSIONS).map(|_| SessionId::generate()).collect();
+    futures_util::stream::iter(&ids)
+        .map(|id| {
+            let (store, binding) = (&store, &binding);
+            async move {
+                let changes = ChangeSet::create().upsert(USER_KEY, binding.as_str());
+                store.save(id, &changes, ttl).await?;
+                store.index_user_session(user, id, ttl).await
+            }
+        })
+        .buffer_unordered(BATCH)
+        .try_collect::<Vec<()>>()
+        .await
+        .unwrap();
+    let listed = || -> usize {
+        let card = cluster.nodes()[0].cli(&["-c", "ZCARD", "session:user:ada"]);
+        card.trim().parse().unwrap()
+    };
+    let live = || async {
+        futures_util::stream::iter(&ids)
+            .map(|id| store.load(id, Keys::Only(&[]), None))
+            .buffer_unordered(BATCH)
+            .try_fold(
+                0,
+                |n, found| async move { Ok(n + usize::from(found.is_some())) },
+            )
+            .await
+            .unwrap()
+    };
+    assert_eq!((listed(), live().await), (SESSIONS, SESSIONS));
+
+    let (mut attempts, mut cut_off) = (0_u64, 0);
+    loop {
+        attempts += 1;
+        assert!(
+            attempts <= 100,
+            "{} still listed after 100 attempts",
+            listed()
+        );
+        // 10 ms, then 10 ms more each time: the first attempts cannot delete 5,000 sessions.
+        let deadline = Duration::from_millis(10 * attempts);
+        match tokio::time::timeout(deadline, store.end_user_sessions(user)).await {
+            Ok(ended) => {
+                ended.unwrap();
+                break;
+            }
+            Err(_) => {
+                cut_off += 1;
+                let (listed, live) = (listed(), live().await);
+                assert!(
+                    listed >= live && listed - live <= BATCH,
+                    "attempt {attempts}: {listed} listed, {live} live: an attempt cut off \
+                     leaves at most one batch of ended sessions on the list"
+                );
+            }
+        }
+    }
+    eprintln!("{attempts} attempts, {cut_off} cut off");
+    assert!(cut_off > 0, "the deadline cut an attempt off");
+    assert_eq!(
+        (listed(), live().await),
+        (0, 0),
+        "every session ended and left the set"
     );
 }

@@ -16,7 +16,8 @@
 //! single-slot commands (listed on [`RedisStore`](super::RedisStore)), each atomic on its own,
 //! in an order that keeps the one promise that matters: a session is listed before anything can
 //! miss it (a sign-in writes the session, then lists it), and a log-out-everywhere deletes every
-//! session it read from the set before taking them off it.
+//! session it read from the set before taking them off it, batch by batch (newest first), so an
+//! attempt cut off by the deadline has made progress that a retry continues.
 
 use std::{
     sync::LazyLock,
@@ -292,7 +293,7 @@ impl RedisStore {
                     }
                     return inv.invoke_async(&mut conn).await.map_err(redis_error);
                 }
-                let members: Vec<String> = match only {
+                let mut members: Vec<String> = match only {
                     Some(id) => {
                         let score: Option<f64> =
                             Self::query(&mut conn, cmd("ZSCORE").arg(&index).arg(id.as_str()))
@@ -303,19 +304,25 @@ impl RedisStore {
                         Self::query(&mut conn, cmd("ZRANGE").arg(&index).arg(0).arg(-1)).await?
                     }
                 };
-                // Delete first, then unlist: a crash in between leaves listed ids of gone
-                // sessions (pruned later), never live sessions off the list.
-                let ended = futures_util::stream::iter(members.clone())
-                    .map(|member| {
-                        let (mut conn, key) = (conn.clone(), [&*self.prefix, &member].concat());
-                        async move { Self::query::<i64>(&mut conn, cmd("DEL").arg(&key)).await }
-                    })
-                    .buffer_unordered(CLUSTER_FANOUT)
-                    .try_fold(0, |sum, deleted| async move { Ok(sum + deleted) })
-                    .await?;
-                if !members.is_empty() {
-                    let _: i64 =
-                        Self::query(&mut conn, cmd("ZREM").arg(&index).arg(&members)).await?;
+                // Newest first (the latest expiry): an attempt cut short has ended those.
+                members.reverse();
+                // Batch by batch, delete first, then unlist: a crash in between leaves listed
+                // ids of gone sessions (pruned later), never live sessions off the list; and an
+                // attempt the deadline cuts off has taken its finished batches off the set, so a
+                // retry goes on from there instead of starting over (and never reaching the
+                // last members).
+                let mut ended = 0;
+                for batch in members.chunks(CLUSTER_FANOUT) {
+                    // Owned ids: a stream over borrowed ones makes the future not `Send`.
+                    ended += futures_util::stream::iter(batch.to_vec())
+                        .map(|member| {
+                            let (mut conn, key) = (conn.clone(), [&*self.prefix, &member].concat());
+                            async move { Self::query::<i64>(&mut conn, cmd("DEL").arg(&key)).await }
+                        })
+                        .buffer_unordered(CLUSTER_FANOUT)
+                        .try_fold(0, |sum, deleted| async move { Ok(sum + deleted) })
+                        .await?;
+                    let _: i64 = Self::query(&mut conn, cmd("ZREM").arg(&index).arg(batch)).await?;
                 }
                 Ok(ended)
             })
