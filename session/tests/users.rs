@@ -307,7 +307,7 @@ async fn a_renewed_signed_in_session_is_still_ended_everywhere() {
     );
 }
 
-/// Signs `user` in from a new client, `gap` after the previous sign-in on `clock`, and answers
+/// Signs `user` in from a new client, 10 s after the previous sign-in on `clock`, and answers
 /// its cookie.
 async fn sign_in_new_client<S, B>(
     app: &S,

@@ -377,22 +377,9 @@ impl Session {
             let ttl = state.effective_ttl(self.verified(), config, config.clock.unix_secs());
             (user, id, ttl, signing_in)
         };
-        match store.index_user_session(&user, &id, ttl).await {
-            Ok(()) => {
-                if signing_in {
-                    observe::signed_in();
-                    if let Some(max) = config.max_sessions_per_user {
-                        keep_within_cap(store, &user, &id, max).await;
-                    }
-                }
-                Ok(())
-            }
-            Err(StoreError::Unsupported { .. }) => {
-                if signing_in {
-                    observe::signed_in();
-                }
-                Ok(())
-            }
+        let listed = match store.index_user_session(&user, &id, ttl).await {
+            Ok(()) => true,
+            Err(StoreError::Unsupported { .. }) => false,
             Err(err) => {
                 // A signed-in session missing from the list would survive "log out
                 // everywhere": take it back rather than keep it.
@@ -402,9 +389,16 @@ impl Session {
                         &undo,
                     );
                 }
-                Err(err)
+                return Err(err);
+            }
+        };
+        if signing_in {
+            observe::signed_in();
+            if let (true, Some(max)) = (listed, config.max_sessions_per_user) {
+                keep_within_cap(store, &user, &id, max).await;
             }
         }
+        Ok(())
     }
 }
 

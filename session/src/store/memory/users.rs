@@ -45,16 +45,21 @@ impl MemoryStore {
     pub(super) fn sweep_users(&self) {
         let mut index = self.inner.users.lock();
         index.retain(|user, ids| {
-            ids.retain(|id| self.user_row(user, id).is_some());
+            self.forget_gone(user, ids);
             !ids.is_empty()
         });
+    }
+
+    /// Drops from `ids` those whose session is no longer live and signed in as `user`.
+    fn forget_gone(&self, user: &str, ids: &mut HashSet<SessionId>) {
+        ids.retain(|id| self.user_row(user, id).is_some());
     }
 
     /// Lock order: the index, then a session's shard (never the other way round).
     pub(super) fn index_user(&self, user: &str, id: &SessionId) {
         let mut index = self.inner.users.lock();
         let ids = index.entry(user.to_owned()).or_default();
-        ids.retain(|known| self.user_row(user, known).is_some());
+        self.forget_gone(user, ids);
         ids.insert(id.clone());
     }
 
