@@ -236,6 +236,8 @@ pub(crate) struct Config {
     pub(crate) attributes: std::sync::OnceLock<String>,
     /// The actix-session bridge, when configured.
     pub(crate) import: Option<std::sync::Arc<crate::ActixSessionImport>>,
+    /// The application's credential versions, when sign-ins are bound to them.
+    pub(crate) epochs: Option<crate::epoch::Epochs>,
 }
 
 impl Config {
@@ -258,6 +260,7 @@ impl Config {
             keys: SealKeys::new(&key),
             attributes: std::sync::OnceLock::new(),
             import: None,
+            epochs: None,
         }
     }
 
@@ -350,6 +353,7 @@ impl std::fmt::Debug for Config {
             .field("transport", &self.transport)
             .field("keys", &self.keys.len())
             .field("import", &self.import)
+            .field("epochs", &self.epochs.is_some())
             .finish()
     }
 }

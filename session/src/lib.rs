@@ -197,6 +197,7 @@ mod clock;
 mod config;
 mod cookie;
 mod csrf;
+mod epoch;
 mod error;
 mod flash;
 pub mod guard;

@@ -289,6 +289,54 @@ impl SessionMiddlewareBuilder {
         self
     }
 
+    /// Binds every sign-in to the user's credential version, as Django's session auth hash
+    /// does: `current(user)` answers the version now (anything that changes when the
+    /// credentials do: the password hash, a counter bumped by "log out everywhere"), or `None`
+    /// for a user that no longer exists. Off unless called.
+    ///
+    /// - A sign-in records a digest of the version: the one handed to
+    ///   [`Session::sign_in_with_epoch`](crate::Session::sign_in_with_epoch), or for
+    ///   [`Session::sign_in`](crate::Session::sign_in) the one `current` answers when the
+    ///   sign-in is saved. The session keeps a SHA-256 digest, never the version itself.
+    /// - Every load of a signed-in session calls `current` with the user's
+    ///   [canonical id](crate::Session::user) and compares. A session whose version no longer
+    ///   matches (or whose user is gone, or that was signed in without a version, before this
+    ///   setting) is signed out: the request sees an anonymous session, the old session is
+    ///   deleted and its cookie removed.
+    /// - An error of `current` fails the load with a 503 (the session cannot be vouched for).
+    ///
+    /// So changing the version signs out every session of the user, on every store, the
+    /// [`CookieStore`](crate::store::CookieStore) included, and a renewal racing a
+    /// [`sign_out_everywhere`](crate::Session::sign_out_everywhere) (whose new id the store may
+    /// list too late) is signed out at its next request: bump the version, then sign out
+    /// everywhere. `current` runs on every request that loads a signed-in session: keep it
+    /// cheap (a cached column, say).
+    ///
+    /// ```
+    /// use std::{collections::HashMap, sync::{Arc, Mutex}};
+    /// use actix_typed_session::{store::MemoryStore, SessionMiddleware};
+    ///
+    /// // Each user's password-change counter (a column of the users table, in an app).
+    /// let versions: Arc<Mutex<HashMap<String, u64>>> = Arc::default();
+    /// let key = actix_web::cookie::Key::generate();
+    /// let middleware = SessionMiddleware::builder(MemoryStore::new(), key)
+    ///     .credential_epoch(move |user: String| {
+    ///         let version = versions.lock().unwrap().get(&user).map(u64::to_string);
+    ///         async move { Ok::<_, std::convert::Infallible>(version) }
+    ///     })
+    ///     .build();
+    /// ```
+    pub fn credential_epoch<F, Fut, V, E>(mut self, current: F) -> Self
+    where
+        F: Fn(String) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<Option<V>, E>> + Send + 'static,
+        V: AsRef<[u8]>,
+        E: Into<crate::BoxError>,
+    {
+        self.config.epochs = Some(crate::epoch::Epochs::new(current));
+        self
+    }
+
     /// An absolute maximum lifetime from the session's creation, whatever its refreshes (at
     /// least one second: lifetimes count whole seconds).
     pub fn max_lifetime(mut self, max: Option<Duration>) -> Self {

@@ -287,7 +287,7 @@ count! {
     expired => EXPIRED;
 }
 
-/// Sessions ended: `reason` is `purge`, `everywhere` or `cap`.
+/// Sessions ended: `reason` is `purge`, `everywhere`, `cap` or `epoch`.
 #[inline]
 pub(crate) fn ended(reason: &'static str, sessions: u64) {
     #[cfg(feature = "metrics")]

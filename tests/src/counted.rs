@@ -2,6 +2,9 @@
 //! statement (or one transaction) per call, that is the number of database round trips.
 
 use std::{
+    fmt,
+    future::Future,
+    pin::Pin,
     sync::{
         atomic::{AtomicUsize, Ordering},
         Arc,
@@ -14,11 +17,24 @@ use actix_typed_session::{
     SessionId, StoreError,
 };
 
+/// What a test awaits before a call reaches the store (to hold it at a chosen point).
+type Gate = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+
 /// Forwards every call to `S`, counting them.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Counted<S> {
     inner: S,
     calls: Arc<AtomicUsize>,
+    before_index: Option<Gate>,
+}
+
+impl<S: fmt::Debug> fmt::Debug for Counted<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Counted")
+            .field("inner", &self.inner)
+            .field("calls", &self.calls)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<S> Counted<S> {
@@ -27,7 +43,20 @@ impl<S> Counted<S> {
         Self {
             inner,
             calls: Arc::default(),
+            before_index: None,
         }
+    }
+
+    /// Awaits `gate()` before each `index_user_session` reaches the store: a test holds a
+    /// sign-in or renewal between writing its session and listing it.
+    #[must_use]
+    pub fn gate_index<F, Fut>(mut self, gate: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.before_index = Some(Arc::new(move || Box::pin(gate())));
+        self
     }
 
     /// Calls so far.
@@ -89,6 +118,9 @@ impl<S: SessionStore> SessionStore for Counted<S> {
         id: &SessionId,
         ttl: Duration,
     ) -> Result<(), StoreError> {
+        if let Some(gate) = &self.before_index {
+            gate().await;
+        }
         self.count();
         self.inner.index_user_session(user, id, ttl).await
     }

@@ -18,7 +18,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-pub use checker::{check, Fault, Kind, Loss, Op, Report};
+pub use checker::{check, check_tokens, Fault, Kind, Loss, Op, Report, Tokens};
 use client::{Client, CookieChange};
 
 /// How a run is shaped.
@@ -323,6 +323,7 @@ fn request(
         hung: false,
         found: false,
         set_cookie: None,
+        epoch: None,
         body: String::new(),
     };
     match res {
@@ -345,6 +346,7 @@ fn request(
             }
             op.status = Some(res.status);
             op.found = res.found;
+            op.epoch = res.epoch;
             op.set_cookie = res.cookie;
             op.body = res.body;
         }
@@ -364,8 +366,23 @@ fn request(
 /// # Panics
 /// When a promise was broken.
 pub fn assert_run(name: &str, seed: u64, ops: &[Op], faults: &[Fault], grace: Duration) -> Report {
+    assert_run_tokens(name, seed, ops, faults, grace, Tokens::Server)
+}
+
+/// [`assert_run`] for sessions held as `tokens` say.
+///
+/// # Panics
+/// As [`assert_run`].
+pub fn assert_run_tokens(
+    name: &str,
+    seed: u64,
+    ops: &[Op],
+    faults: &[Fault],
+    grace: Duration,
+    tokens: Tokens,
+) -> Report {
     let grace = u64::try_from(grace.as_micros()).unwrap_or(u64::MAX);
-    let report = check(ops, faults, grace);
+    let report = check_tokens(ops, faults, grace, tokens);
     println!("{}", Report::header());
     println!("{}", report.row(name));
     println!("HARNESS-ROW {}", report.row(name));

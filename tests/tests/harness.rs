@@ -15,13 +15,13 @@ use std::{
 
 use actix_typed_session::{
     store::{
-        ChangeSet, Entries, FileStore, Keys, MemoryStore, PostgresStore, RedisPool, RedisStore,
-        SaveOutcome, SessionStore, SqliteStore, UserSession,
+        ChangeSet, CookieStore, Entries, FileStore, Keys, MemoryStore, PostgresStore, RedisPool,
+        RedisStore, SaveOutcome, SessionStore, SqliteStore, UserSession,
     },
     SessionId, SessionStorage, StoreError,
 };
 use session_tests::{
-    harness::{self, server::Server, Clock, Config, Fault, Injector, Loss, Op},
+    harness::{self, server::Server, Clock, Config, Fault, Injector, Loss, Op, Tokens},
     postgres_server::PostgresServer,
     redis_server::{RedisCluster, RedisServer},
 };
@@ -36,8 +36,17 @@ fn fixed_seeds() -> Vec<u64> {
     harness::seeds(&[1])
 }
 
-/// Runs every seed against a fresh server on the store `make` builds.
+/// Runs every seed against a fresh server on the server-side store `make` builds.
 fn run_store<F, S>(name: &str, make: F)
+where
+    F: Fn() -> S + Send + Clone + 'static,
+    S: Into<SessionStorage>,
+{
+    run_store_tokens(name, make, Tokens::Server);
+}
+
+/// [`run_store`] for sessions held as `tokens` say.
+fn run_store_tokens<F, S>(name: &str, make: F, tokens: Tokens)
 where
     F: Fn() -> S + Send + Clone + 'static,
     S: Into<SessionStorage>,
@@ -51,7 +60,7 @@ where
             &Config::short(seed),
             None,
         );
-        harness::assert_run(name, seed, &ops, &faults, GRACE);
+        harness::assert_run_tokens(name, seed, &ops, &faults, GRACE, tokens);
     }
 }
 
@@ -68,6 +77,16 @@ fn redis_store(url: &str) -> RedisStore {
 fn harness_memory_store_keeps_every_acknowledged_write() {
     let store = MemoryStore::new();
     run_store("memory", move || store.clone());
+}
+
+/// The cookie store: no write is lost to the cookies it derives from one another, and a
+/// log-out-everywhere (a new epoch for the user: the cookie store cannot list sessions) signs
+/// out every cookie of the user signed in under an older epoch, replays of old cookies
+/// included. A purged or renewed-away cookie still opens (nothing server-side can revoke a
+/// sealed cookie), so those are not resurrections here.
+#[test]
+fn harness_cookie_store_keeps_every_write_and_log_out_everywhere_ends_old_epochs() {
+    run_store_tokens("cookie", CookieStore::encrypted, Tokens::Sealed);
 }
 
 #[test]
@@ -452,10 +471,11 @@ fn harness_sqlite_write_lock_held_elsewhere_fails_fast_and_loses_nothing() {
 }
 
 /// A `harness-server` process (the harness's server on `store`, `file` or `sqlite`, at
-/// `path`) on `port` (0: any), and its address.
+/// `path`, users' epochs in the directory `epochs`) on `port` (0: any), and its address.
 fn spawn_server(
     store: &str,
     path: &std::path::Path,
+    epochs: &std::path::Path,
     port: u16,
 ) -> (std::process::Child, std::net::SocketAddr) {
     use std::{
@@ -466,6 +486,7 @@ fn spawn_server(
         .arg(store)
         .arg(path)
         .arg(port.to_string())
+        .env("HARNESS_EPOCHS", epochs)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -480,7 +501,10 @@ fn spawn_server(
 /// Runs every seed against two `harness-server` processes on `store` at `path`, clients
 /// spread over both.
 fn run_two_processes(name: &str, store: &str, path: &std::path::Path) {
-    let (children, addrs): (Vec<_>, Vec<_>) = (0..2).map(|_| spawn_server(store, path, 0)).unzip();
+    let epochs = tempfile::tempdir().unwrap();
+    let (children, addrs): (Vec<_>, Vec<_>) = (0..2)
+        .map(|_| spawn_server(store, path, epochs.path(), 0))
+        .unzip();
     for seed in fixed_seeds() {
         println!("{name}: seed {seed} (replay with HARNESS_SEED={seed})");
         let (ops, faults) = harness::run(
@@ -523,11 +547,12 @@ fn harness_sqlite_store_across_two_processes_keeps_every_acknowledged_write() {
 /// down (no answer is the only answer a killed process gives), the other process serves on,
 /// nothing acknowledged is lost, and no session is corrupted for the survivors.
 fn kill_one_of_two(name: &str, store: &'static str, path: &std::path::Path) {
-    let (a, addr_a) = spawn_server(store, path, 0);
-    let (b, addr_b) = spawn_server(store, path, 0);
+    let epochs = tempfile::tempdir().unwrap();
+    let (a, addr_a) = spawn_server(store, path, epochs.path(), 0);
+    let (b, addr_b) = spawn_server(store, path, epochs.path(), 0);
     let victim = Arc::new(Mutex::new(a));
     let v = victim.clone();
-    let path = path.to_owned();
+    let (path, epochs_dir) = (path.to_owned(), epochs.path().to_owned());
     let shape = (
         Duration::from_millis(600),
         Duration::from_millis(3000),
@@ -537,7 +562,7 @@ fn kill_one_of_two(name: &str, store: &'static str, path: &std::path::Path) {
         let mut child = v.lock().unwrap();
         child.kill().unwrap();
         let _ = child.wait();
-        *child = spawn_server(store, &path, addr_a.port()).0;
+        *child = spawn_server(store, &path, &epochs_dir, addr_a.port()).0;
     });
     assert_recovered(&ops, &faults);
     assert!(
@@ -644,21 +669,35 @@ impl SessionStore for Broken {
     }
 }
 
+/// Runs `store`, broken (and without the epoch check, so a log-out-everywhere rests on the
+/// store alone), until `caught` shows.
 fn run_broken(store: Broken, caught: impl Fn(&harness::Report) -> bool) -> harness::Report {
+    run_unchecked(store, Tokens::Server, caught)
+}
+
+/// Runs windows on a server without the epoch check until `caught` shows.
+fn run_unchecked<S>(
+    store: S,
+    tokens: Tokens,
+    caught: impl Fn(&harness::Report) -> bool,
+) -> harness::Report
+where
+    S: Into<SessionStorage> + Clone + Send + 'static,
+{
     // How many operations one window holds depends on the machine and its load, so one window
     // may by chance meet none of the breakage: windows (each with its own seed and server) run
     // until it shows, at most BROKEN_WINDOWS of them, and the test checks the last one.
     const BROKEN_WINDOWS: u64 = 8;
     let mut seed = 7;
     loop {
-        let server = Server::start(WORKERS, {
+        let server = Server::start_without_epoch_checks(WORKERS, {
             let store = store.clone();
             move || store
         });
         let mut config = Config::short(seed);
         config.duration = config.duration.min(Duration::from_millis(800));
         let (ops, faults) = harness::run(&[server.addr()], server.cookie_name(), &config, None);
-        let report = harness::check(&ops, &faults, 0);
+        let report = harness::check_tokens(&ops, &faults, 0, tokens);
         println!("{}", report.row(&format!("broken, seed {seed}")));
         if let Some(v) = report.violations.first() {
             println!("first violation, as the harness prints it:\n{v}");
@@ -723,6 +762,27 @@ fn harness_catches_a_store_whose_log_out_everywhere_leaves_sessions_alive() {
         0,
         "{}",
         report.row("forgets log-out-everywhere")
+    );
+}
+
+/// The harness is worth its silence: without the epoch check, a log-out-everywhere cannot
+/// revoke the user's other cookies on the cookie store (it keeps no list), and the old cookies
+/// that answer afterwards are caught.
+#[test]
+fn harness_catches_cookies_that_outlive_log_out_everywhere_without_epochs() {
+    let report = run_unchecked(CookieStore::encrypted(), Tokens::Sealed, |report| {
+        report.resurrections > 0
+    });
+    assert!(
+        report.resurrections > 0,
+        "{}",
+        report.row("cookie store, no epochs")
+    );
+    assert_eq!(
+        report.lost_writes,
+        0,
+        "{}",
+        report.row("cookie store, no epochs")
     );
 }
 

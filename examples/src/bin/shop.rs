@@ -16,7 +16,11 @@
 //!
 //! The browser suite (`examples/tests/browser.rs`) drives this app in headless Chromium.
 
-use std::time::{Duration, SystemTime};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, SystemTime},
+};
 
 #[cfg(feature = "metrics")]
 #[path = "../metrics.rs"]
@@ -57,6 +61,25 @@ struct Cart {
 
 /// The demo's accounts; a real app checks a password here.
 const USERS: &[(&str, UserId)] = &[("ada", UserId(1)), ("grace", UserId(2))];
+
+/// Each account's credential version: a sign-in is bound to it, and changing it signs out
+/// every session of the account, on any store (the middleware's `credential_epoch`). "Log out
+/// everywhere" bumps it; a real app would also bump it (or derive it from the password hash) on
+/// a password change, and keep it in its users table.
+#[derive(Clone, Default)]
+struct Versions(Arc<Mutex<HashMap<u64, u64>>>);
+
+impl Versions {
+    /// The account's current version; `None` for an id that is no account.
+    fn current(&self, user: UserId) -> Option<u64> {
+        let known = USERS.iter().any(|(_, id)| *id == user);
+        known.then(|| self.0.lock().unwrap().get(&user.0).copied().unwrap_or(0))
+    }
+
+    fn bump(&self, user: UserId) {
+        *self.0.lock().unwrap().entry(user.0).or_insert(0) += 1;
+    }
+}
 
 /// The name shown on pages for an account.
 fn name_of(user: UserId) -> &'static str {
@@ -373,18 +396,35 @@ async fn sessions(_: SignedIn<UserId>, cart: CartSession, flash: Flash, csrf: Cs
                 csrf.hidden_input()
             )
         }
-        Err(UserSessionsError::Unsupported(_)) => "<p>This app keeps sessions in cookies, so \
-            there is no list of them on the server (run it on the memory store).</p>"
-            .to_owned(),
+        Err(UserSessionsError::Unsupported(_)) => format!(
+            "<p>This app keeps sessions in cookies, so there is no list of them on the server \
+             (run it on the memory store). Logging out everywhere still works: it changes your \
+             credential version, which every other browser's cookie was signed in under.</p>\
+             <form method=\"post\" action=\"/logout-everywhere\">{}<p><button \
+             id=\"everywhere\">Log out everywhere</button></p></form>",
+            csrf.hidden_input()
+        ),
         Err(err) => return Err(err.into()),
     };
     page(&cart, &flash, &csrf, "Your sessions", &main)
 }
 
-/// "Log out everywhere", e.g. after a password change: this browser included.
+/// "Log out everywhere", e.g. after a password change: this browser included. A new credential
+/// version signs out every session of the user at its next request, cookies included; on the
+/// memory store the sessions are also deleted now.
 #[post("/logout-everywhere")]
-async fn log_out_everywhere(_: SignedIn<UserId>, session: Session) -> Reply {
-    session.sign_out_everywhere().await?;
+async fn log_out_everywhere(
+    user: SignedIn<UserId>,
+    session: Session,
+    versions: web::Data<Versions>,
+) -> Reply {
+    versions.bump(user.0);
+    match session.sign_out_everywhere().await {
+        Ok(_) => {}
+        // The cookie store keeps no list: the new version did the work.
+        Err(UserSessionsError::Unsupported(_)) => session.sign_out(),
+        Err(err) => return Err(err.into()),
+    }
     Ok(see_other("/"))
 }
 
@@ -435,6 +475,7 @@ fn explain_500<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResp
 fn app(
     storage: SessionStorage,
     key: Key,
+    versions: Versions,
 ) -> App<
     impl actix_web::dev::ServiceFactory<
         actix_web::dev::ServiceRequest,
@@ -452,8 +493,20 @@ fn app(
         .wrap(
             SessionMiddleware::builder(storage, key)
                 .cookie_secure(false)
+                .credential_epoch({
+                    let versions = versions.clone();
+                    move |user: String| {
+                        let version = user
+                            .parse()
+                            .ok()
+                            .and_then(|id| versions.current(UserId(id)))
+                            .map(|v| v.to_string());
+                        async move { Ok::<_, std::convert::Infallible>(version) }
+                    }
+                })
                 .build(),
         )
+        .app_data(web::Data::new(versions))
         // Outside the session middleware, so it sees the 500 of a failed save.
         .wrap(ErrorHandlers::new().handler(StatusCode::INTERNAL_SERVER_ERROR, explain_500))
         .configure(routes)
@@ -484,6 +537,7 @@ async fn main() -> std::io::Result<()> {
         other => usage(format!("unknown store: {other}")),
     };
     let key = Key::generate(); // production apps load a fixed key from their secrets
+    let versions = Versions::default(); // one for every worker
     #[cfg(feature = "metrics")]
     let exporter = metrics::install().map_err(std::io::Error::other)?;
     let server = HttpServer::new(move || {
@@ -492,7 +546,7 @@ async fn main() -> std::io::Result<()> {
             Some(memory) => memory.clone().into(),
             None => CookieStore::encrypted().into(),
         };
-        app(storage, key.clone()).configure(|cfg| {
+        app(storage, key.clone(), versions.clone()).configure(|cfg| {
             #[cfg(feature = "metrics")]
             metrics::routes(exporter.clone())(cfg);
             #[cfg(not(feature = "metrics"))]
@@ -595,7 +649,12 @@ mod tests {
     /// Walks the whole flow as a browser would, carrying the session cookie.
     #[actix_web::test]
     async fn guest_cart_survives_sign_in_and_checkout_needs_it() {
-        let app = web_test::init_service(app(MemoryStore::new().into(), Key::generate())).await;
+        let app = web_test::init_service(app(
+            MemoryStore::new().into(),
+            Key::generate(),
+            Versions::default(),
+        ))
+        .await;
         let mut b = Browser::new();
         b.send(&app, get("/")).await;
         let (status, _) = b.post(&app, "/checkout", &[]).await;
@@ -657,34 +716,56 @@ mod tests {
         );
     }
 
-    /// Two browsers signed in as ada: either sees both, and "log out everywhere" ends both.
+    /// Two browsers signed in as ada (and one as grace): on the memory store either lists
+    /// both, and on both stores "log out everywhere" signs out both of ada's, not grace's.
     #[actix_web::test]
     async fn log_out_everywhere_ends_every_browser() {
-        let app = web_test::init_service(app(MemoryStore::new().into(), Key::generate())).await;
-        let (mut laptop, mut phone) = (Browser::new(), Browser::new());
-        for b in [&mut laptop, &mut phone] {
-            b.send(&app, get("/login")).await;
-            b.post(&app, "/login", &[("name", "ada")]).await;
-            assert_eq!(
-                b.jar.as_ref().and_then(|c| c.max_age()),
-                None,
-                "browser-session"
+        for storage in [
+            SessionStorage::from(MemoryStore::new()),
+            CookieStore::encrypted().into(),
+        ] {
+            let app =
+                web_test::init_service(app(storage, Key::generate(), Versions::default())).await;
+            let (mut laptop, mut phone, mut grace) =
+                (Browser::new(), Browser::new(), Browser::new());
+            for (b, name) in [
+                (&mut laptop, "ada"),
+                (&mut phone, "ada"),
+                (&mut grace, "grace"),
+            ] {
+                b.send(&app, get("/login")).await;
+                b.post(&app, "/login", &[("name", name)]).await;
+                assert_eq!(
+                    b.jar.as_ref().and_then(|c| c.max_age()),
+                    None,
+                    "browser-session"
+                );
+            }
+            let listed = phone.send(&app, get("/sessions")).await.1;
+            let rows = listed.matches("<tr><td><code>").count();
+            assert!(
+                rows == 2 || listed.contains("keeps sessions in cookies"),
+                "{listed}"
             );
+            laptop.send(&app, get("/sessions")).await;
+            laptop.post(&app, "/logout-everywhere", &[]).await;
+            let (status, _) = phone.send(&app, get("/sessions")).await;
+            assert_eq!(status, StatusCode::SEE_OTHER, "the phone is signed out too");
+            let (status, _) = grace.send(&app, get("/sessions")).await;
+            assert_eq!(status, StatusCode::OK, "grace is not");
         }
-        let listed = phone.send(&app, get("/sessions")).await.1;
-        assert_eq!(listed.matches("<tr><td><code>").count(), 2, "{listed}");
-        laptop.send(&app, get("/sessions")).await;
-        laptop.post(&app, "/logout-everywhere", &[]).await;
-        let (status, _) = phone.send(&app, get("/sessions")).await;
-        assert_eq!(status, StatusCode::SEE_OTHER, "the phone is signed out too");
     }
 
     /// On the cookie store a session over 4 KiB is a page that says so, and the previous
     /// cookie (still the browser's) keeps working.
     #[actix_web::test]
     async fn cookie_store_oversize_is_an_error_page() {
-        let app =
-            web_test::init_service(app(CookieStore::encrypted().into(), Key::generate())).await;
+        let app = web_test::init_service(app(
+            CookieStore::encrypted().into(),
+            Key::generate(),
+            Versions::default(),
+        ))
+        .await;
         let mut b = Browser::new();
         b.send(&app, get("/")).await;
         b.post(&app, "/cart/add", &[("item", "2")]).await;
@@ -704,7 +785,12 @@ mod tests {
     /// Every form needs the token of its session; the sign-in form too.
     #[actix_web::test]
     async fn forms_without_the_sessions_token_are_refused() {
-        let app = web_test::init_service(app(MemoryStore::new().into(), Key::generate())).await;
+        let app = web_test::init_service(app(
+            MemoryStore::new().into(),
+            Key::generate(),
+            Versions::default(),
+        ))
+        .await;
         let mut b = Browser::new();
         let (status, _) = b.post(&app, "/login", &[("name", "ada")]).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "no token");

@@ -21,7 +21,7 @@ use crate::{
     config::Config,
     observe,
     store::{Binding, DynStore, UserSession, USER_KEY},
-    SessionError, SessionId, StoreError,
+    SaveError, SessionError, SessionId, StoreError,
 };
 
 /// Listing or ending a user's sessions failed.
@@ -140,6 +140,37 @@ impl Session {
     /// who signed the session in decides what it keeps; [`SessionError::Serialize`] when
     /// `user` cannot be written as JSON.
     pub fn sign_in<U: Serialize>(&self, user: U) -> Result<(), SessionError> {
+        self.bind(user, None)
+    }
+
+    /// [`sign_in`](Self::sign_in), bound to the user's credential version `epoch`: the value
+    /// the middleware's [`credential_epoch`](crate::SessionMiddlewareBuilder::credential_epoch)
+    /// source answers for this user while these credentials hold (the password hash just
+    /// checked, say). Once the source answers anything else, the session is signed out at its
+    /// next load. The session keeps a digest of `epoch`, never `epoch` itself. Without that
+    /// setting the digest is kept and never checked.
+    ///
+    /// Use it when the version is at hand at sign-in; [`sign_in`](Self::sign_in) asks the
+    /// source when the sign-in is saved.
+    ///
+    /// ```
+    /// # let session = actix_typed_session::Session::detached();
+    /// let password_hash = "$argon2id$v=19$m=19456,t=2,p=1$…"; // the user row just checked
+    /// session.sign_in_with_epoch("ada", password_hash)?;
+    /// # Ok::<(), actix_typed_session::SessionError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`sign_in`](Self::sign_in).
+    pub fn sign_in_with_epoch<U: Serialize>(
+        &self,
+        user: U,
+        epoch: impl AsRef<[u8]>,
+    ) -> Result<(), SessionError> {
+        self.bind(user, Some(epoch.as_ref()))
+    }
+
+    fn bind<U: Serialize>(&self, user: U, epoch: Option<&[u8]>) -> Result<(), SessionError> {
         let serialize = |source| SessionError::Serialize {
             key: USER_KEY.to_owned(),
             source,
@@ -153,8 +184,14 @@ impl Session {
         let at = self.now_unix();
         let incoming = self.incoming();
         let mut state = self.state();
-        let record = Binding { user, at, ttl: 0 };
+        let mut record = Binding {
+            user,
+            at,
+            ttl: 0,
+            epoch: None,
+        };
         let user = record.user_key();
+        record.epoch = epoch.map(|epoch| crate::epoch::digest(&user, epoch));
         // A session known to be fresh had no user; any other must show who held it.
         if incoming.is_some() && !state.is_fresh() && !state.has_key(USER_KEY) {
             return Err(SessionError::NotLoaded {
@@ -308,6 +345,13 @@ impl Session {
     /// "Log out everywhere": ends every session of the signed-in user, this one included (its
     /// cookie is removed). Returns how many sessions were live.
     ///
+    /// A renewal racing this call may list its new id after the listing was ended, and so
+    /// survive it. With [`credential_epoch`](crate::SessionMiddlewareBuilder::credential_epoch)
+    /// set, move the user to a new credential version as well (after this request's load):
+    /// every session signed in under the old one, that renewal included, is then signed out at
+    /// its next request. On the cookie store, which keeps no list (this answers
+    /// [`UserSessionsError::Unsupported`]), the new version alone does it.
+    ///
     /// ```
     /// # async fn f(session: actix_typed_session::Session) -> Result<(), actix_typed_session::UserSessionsError> {
     /// // after a password change:
@@ -358,16 +402,10 @@ impl Session {
             let signing_in = state.signing_in.is_some();
             let user = match state.signing_in.take() {
                 Some(user) => user,
-                None if state.renewed_to.is_some() => {
-                    let bound = state
-                        .entries
-                        .get(USER_KEY)
-                        .and_then(|json| serde_json::from_str::<Binding>(json).ok());
-                    match bound {
-                        Some(record) => record.user_key(),
-                        None => return Ok(()),
-                    }
-                }
+                None if state.renewed_to.is_some() => match binding(&state) {
+                    Some(record) => record.user_key(),
+                    None => return Ok(()),
+                },
                 None => return Ok(()),
             };
             // No new cookie: the renewal found the session ended by a concurrent request.
@@ -402,6 +440,78 @@ impl Session {
     }
 }
 
+impl Session {
+    /// Before the commit: a [`sign_in`](Session::sign_in) without a credential version, on a
+    /// middleware that checks them, records the version the source answers now.
+    pub(super) async fn stamp_epoch(&self, config: &Config) -> Result<(), SaveError> {
+        let Some(epochs) = &config.epochs else {
+            return Ok(());
+        };
+        let user = {
+            let state = self.state();
+            match (&state.signing_in, binding(&state)) {
+                (Some(user), Some(bound)) if bound.epoch.is_none() => user.clone(),
+                _ => return Ok(()),
+            }
+        };
+        let digest = epochs
+            .current(&user)
+            .await
+            .map_err(|err| SaveError::Store(StoreError::Unavailable(err)))?
+            .ok_or_else(|| {
+                SaveError::Store(StoreError::Other(
+                    "credential_epoch knows no version for the user signing in".into(),
+                ))
+            })?;
+        let mut state = self.state();
+        if let Some(mut bound) = binding(&state) {
+            bound.epoch = Some(digest);
+            put_binding(&mut state, &bound);
+        }
+        Ok(())
+    }
+
+    /// On load, with the middleware checking credential versions: whether the session bound by
+    /// `json` (the stored [`USER_KEY`] value) still holds. A binding without a version, one
+    /// this code cannot read, or a user the source no longer knows does not.
+    pub(super) async fn epoch_holds(
+        &self,
+        config: &Config,
+        json: &str,
+    ) -> Result<bool, SessionError> {
+        let Some(epochs) = &config.epochs else {
+            return Ok(true);
+        };
+        let Some(bound) = serde_json::from_str::<Binding>(json).ok() else {
+            return Ok(false);
+        };
+        let Some(recorded) = bound.epoch.as_deref() else {
+            return Ok(false);
+        };
+        let current = epochs
+            .current(&bound.user_key())
+            .await
+            .map_err(|err| SessionError::Load(StoreError::Unavailable(err)))?;
+        Ok(current.is_some_and(|now| crate::epoch::same(&now, recorded)))
+    }
+}
+
+/// The loaded or written [`USER_KEY`] record, if readable.
+fn binding(state: &SessionState) -> Option<Binding> {
+    state
+        .entries
+        .get(USER_KEY)
+        .and_then(|json| serde_json::from_str::<Binding>(json).ok())
+}
+
+/// Writes `record` under [`USER_KEY`] as a change of this request.
+fn put_binding(state: &mut SessionState, record: &Binding) {
+    if let Ok(json) = serde_json::to_string(record) {
+        state.entries.insert(USER_KEY.to_owned(), json.into());
+        state.changes.insert(USER_KEY.to_owned());
+    }
+}
+
 /// After a sign-in: ends the user's oldest sessions beyond `max`
 /// ([`max_sessions_per_user`](crate::SessionMiddlewareBuilder::max_sessions_per_user)). The
 /// sign-in itself has succeeded: a store failure here is logged, not answered (the next sign-in
@@ -420,16 +530,9 @@ async fn keep_within_cap(store: &dyn DynStore, user: &str, id: &SessionId, max: 
 /// Keeps the TTL in the [`USER_KEY`] record in step with [`Session::set_ttl`], so listings
 /// compute "last used" from the right TTL. A record not loaded is left alone.
 pub(super) fn note_ttl(state: &mut SessionState, ttl: Duration) {
-    let Some(mut record) = state
-        .entries
-        .get(USER_KEY)
-        .and_then(|json| serde_json::from_str::<Binding>(json).ok())
-    else {
+    let Some(mut record) = binding(state) else {
         return;
     };
     record.ttl = ttl.as_secs();
-    if let Ok(json) = serde_json::to_string(&record) {
-        state.entries.insert(USER_KEY.to_owned(), json.into());
-        state.changes.insert(USER_KEY.to_owned());
-    }
+    put_binding(state, &record);
 }

@@ -72,6 +72,7 @@ impl Session {
             // Renewal copies the whole session; the cookie store re-seals all of it.
             self.load().await.map_err(load_failed)?;
         }
+        self.stamp_epoch(&shared.config).await?;
         let update = match &shared.storage {
             Storage::Server(store) => self.commit_server(&shared.config, &**store).await?,
             Storage::Cookie(store) => self.commit_cookie(&shared.config, store)?,

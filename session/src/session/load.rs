@@ -161,6 +161,13 @@ impl Session {
             .instrument(span.clone())
             .await;
         observe::record_outcome(&span, &loaded);
+        let loaded = match loaded {
+            Ok(Some(entries)) if !self.binding_holds(shared, &entries).await? => {
+                self.sign_out_stale();
+                return Ok(());
+            }
+            other => other,
+        };
         let mut state = self.state();
         match loaded {
             Ok(Some(entries)) => {
@@ -189,6 +196,39 @@ impl Session {
             Err(err) => return Err(SessionError::Load(err)),
         }
         Ok(())
+    }
+
+    /// Whether the signed-in user that `entries` bind (if any) still holds, by the
+    /// middleware's credential versions. Bindings this request already knows are its own.
+    async fn binding_holds(
+        &self,
+        shared: &Backend,
+        entries: &Values,
+    ) -> Result<bool, SessionError> {
+        let Some(json) = entries.get(USER_KEY) else {
+            return Ok(true);
+        };
+        if shared.config.epochs.is_none() || self.state().knows(USER_KEY) {
+            return Ok(true);
+        }
+        self.epoch_holds(&shared.config, json).await
+    }
+
+    /// The loaded session's sign-in no longer holds: the request goes on with a fresh,
+    /// anonymous session (keeping what it wrote before the load), and the commit deletes the
+    /// stored one and its cookie.
+    fn sign_out_stale(&self) {
+        tracing::info!("session signed out: the user's credential version changed");
+        observe::ended("epoch", 1);
+        let mut state = self.state();
+        state.exists = Some(true);
+        state.purged = true;
+        state.ended_elsewhere = true;
+        state.cleared = false;
+        state.ttl_set = None;
+        state.renewed_to = None;
+        let changes = state.changes.clone();
+        state.entries.retain(|key, _| changes.contains(key));
     }
 
     async fn fetch(

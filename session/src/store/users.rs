@@ -11,7 +11,7 @@ use crate::{store::DynStore, SessionId, StoreError};
 ///
 /// Its JSON value is an object `{"user": …, "at": …, "ttl": …}` (the user id as the
 /// application's type serializes it, Unix seconds of the sign-in, the session's TTL in
-/// seconds). Stores that list a user's sessions read it with [`UserSession::from_stored`] and
+/// seconds), with an `"epoch"` digest when the sign-in was bound to a credential version. Stores that list a user's sessions read it with [`UserSession::from_stored`] and
 /// key their index by the user's [canonical form](UserSession::canonical_user). Applications
 /// cannot write it (a [`SessionError::ReservedKey`](crate::SessionError::ReservedKey)).
 pub const USER_KEY: &str = "__session.user";
@@ -25,6 +25,10 @@ pub(crate) struct Binding {
     pub(crate) at: u64,
     /// The session's TTL in seconds, kept up to date by `Session::set_ttl`.
     pub(crate) ttl: u64,
+    /// The digest of the user's credential version at sign-in, when the sign-in had one
+    /// (see `SessionMiddlewareBuilder::credential_epoch`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) epoch: Option<String>,
 }
 
 impl Binding {

@@ -6,9 +6,11 @@
 //! session to the old one (same data), so reads of a session also answer for the writes made
 //! under its ancestors before each renewal began. A sign-in is a renewal that also binds a
 //! user: the new session, and every session renewed from it, is that user's from the end of
-//! the request that created it. A log-out-everywhere ends every session of its user bound
-//! before it began (a sign-in or renewal racing it may leave its new session live, listed for
-//! the next one); any of them answering after it is a resurrection.
+//! the request that created it, under the credential version (epoch) the sign-in reported. A
+//! log-out-everywhere moves its user to a new epoch and ends every session of its user bound
+//! before it began, and every session bound under an older epoch, whenever it was made (a
+//! renewal racing it, whose new id the store lists too late, included); any of them answering
+//! after it is a resurrection. Only a sign-in made under the new epoch survives it.
 
 use std::{
     collections::{BTreeSet, HashMap},
@@ -65,6 +67,9 @@ pub struct Op {
     pub found: bool,
     /// The session cookie's `Set-Cookie`, if any.
     pub set_cookie: Option<CookieChange>,
+    /// `x-epoch`: the credential version a sign-in was bound to, or the one a
+    /// log-out-everywhere moved its user to.
+    pub epoch: Option<u64>,
     /// The body.
     pub body: String,
 }
@@ -212,10 +217,27 @@ pub const OPAQUE_500: &str = "Internal Server Error";
 /// The opaque body of the 503 a store outage or timeout answers.
 pub const OPAQUE_503: &str = "Service Unavailable";
 
-/// Checks `ops` against the promises; `grace` (µs) after a fault's end still counts as the
-/// fault (requests in flight, connections being re-established).
+/// Where sessions live, and so which promises hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tokens {
+    /// The cookie names a session in the store: a purged or renewed-away id finds nothing.
+    Server,
+    /// The cookie is the session (the cookie store): every change answers a new cookie that
+    /// carries the old one's contents, and an old cookie still opens (nothing can revoke it)
+    /// unless a log-out-everywhere moved its user to a newer epoch.
+    Sealed,
+}
+
+/// Checks `ops` of server-side sessions against the promises; `grace` (µs) after a fault's
+/// end still counts as the fault (requests in flight, connections being re-established).
 #[must_use]
 pub fn check(ops: &[Op], faults: &[Fault], grace: u64) -> Report {
+    check_tokens(ops, faults, grace, Tokens::Server)
+}
+
+/// [`check`] for sessions held as `tokens` say.
+#[must_use]
+pub fn check_tokens(ops: &[Op], faults: &[Fault], grace: u64, tokens: Tokens) -> Report {
     let mut report = Report {
         operations: ops.len(),
         faults: faults.len(),
@@ -251,12 +273,19 @@ pub fn check(ops: &[Op], faults: &[Fault], grace: u64) -> Report {
         let Some(old) = op.cookie.as_deref() else {
             continue;
         };
+        let server = tokens == Tokens::Server;
         let ended = match (op.kind, &op.set_cookie) {
             (Kind::Renew | Kind::Login, Some(CookieChange::Set(new))) if new != old => {
                 parent.insert(new, (old, i));
-                true
+                server
             }
-            (Kind::Purge | Kind::LogoutEverywhere, Some(CookieChange::Remove)) => true,
+            // A sealed session's every change is a new cookie holding the old one's contents.
+            (_, Some(CookieChange::Set(new))) if !server && new != old => {
+                parent.insert(new, (old, i));
+                false
+            }
+            (Kind::Purge, Some(CookieChange::Remove)) => server,
+            (Kind::LogoutEverywhere, Some(CookieChange::Remove)) => true,
             _ => false,
         };
         if ended {
@@ -267,13 +296,16 @@ pub fn check(ops: &[Op], faults: &[Fault], grace: u64) -> Report {
         }
     }
     let users = signed_in(ops);
-    // A log-out-everywhere ends every session bound to its user before it began.
+    // A log-out-everywhere ends every session bound to its user before it began, and every
+    // one bound under an older epoch than the one it moved the user to.
     for (i, op) in ops.iter().enumerate() {
         if op.kind != Kind::LogoutEverywhere || !op.acked() {
             continue;
         }
-        for (&s, &(user, since, _)) in &users {
-            if user == op.body && since < op.start && !maybe_lost(since, op.start) {
+        for (&s, &(user, since, _, epoch)) in &users {
+            let before = since < op.start && !maybe_lost(since, op.start);
+            let outdated = matches!((epoch, op.epoch), (Some(e), Some(now)) if e < now);
+            if user == op.body && (before || outdated) {
                 let d = death.entry(s).or_insert((op.end, i));
                 if op.end < d.0 {
                     *d = (op.end, i);
@@ -370,7 +402,7 @@ pub fn check(ops: &[Op], faults: &[Fault], grace: u64) -> Report {
         }
         // A log-out-everywhere sees the user its session was signed in as before it began.
         if op.kind == Kind::LogoutEverywhere && op.found {
-            if let Some(&(user, since, by)) = op.cookie.as_deref().and_then(|c| users.get(c)) {
+            if let Some(&(user, since, by, _)) = op.cookie.as_deref().and_then(|c| users.get(c)) {
                 let bound = since < op.start && !maybe_lost(since, op.start);
                 let seen = (status == 200).then_some(op.body.as_str());
                 if (bound && seen != Some(user)) || seen.is_some_and(|u| u != user) {
@@ -497,14 +529,15 @@ pub fn check(ops: &[Op], faults: &[Fault], grace: u64) -> Report {
     report
 }
 
-/// Who each session is signed in as: `(user, since, the sign-in)` for the sessions a sign-in
-/// created and those renewed from them (the renewal moved the binding with the data), bound
-/// from the end of the request that created them. Like a sign-in, a renewal racing a
-/// log-out-everywhere may leave its new id live (it is listed after the move); one that ended
-/// before the log-out-everywhere began may not. `ops` are in order of start, so a session's
-/// creation comes before any request with its cookie.
-fn signed_in(ops: &[Op]) -> HashMap<&str, (&str, u64, usize)> {
-    let mut users: HashMap<&str, (&str, u64, usize)> = HashMap::new();
+/// Who each session is signed in as: `(user, since, the sign-in, its epoch)` for the sessions
+/// a sign-in created and those renewed from them (the renewal moved the binding, epoch
+/// included, with the data), bound from the end of the request that created them. `ops` are in
+/// order of start, so a session's creation comes before any request with its cookie.
+/// A session's user, since when, the sign-in that bound it, and its epoch.
+type Binding<'a> = (&'a str, u64, usize, Option<u64>);
+
+fn signed_in(ops: &[Op]) -> HashMap<&str, Binding<'_>> {
+    let mut users: HashMap<&str, Binding<'_>> = HashMap::new();
     for (i, op) in ops.iter().enumerate() {
         let Some(CookieChange::Set(new)) = &op.set_cookie else {
             continue;
@@ -514,11 +547,14 @@ fn signed_in(ops: &[Op]) -> HashMap<&str, (&str, u64, usize)> {
         }
         match op.kind {
             Kind::Login => {
-                users.insert(new, (&op.key, op.end, i));
+                users.insert(new, (&op.key, op.end, i, op.epoch));
             }
-            Kind::Renew if op.found => {
-                if let Some(&(user, since, by)) = op.cookie.as_deref().and_then(|c| users.get(c)) {
-                    users.insert(new, (user, since.max(op.end), by));
+            // A renewal (or, for a sealed session, any change) moves the binding along.
+            Kind::Renew | Kind::Get | Kind::Set | Kind::Remove if op.found => {
+                if let Some(&(user, since, by, epoch)) =
+                    op.cookie.as_deref().and_then(|c| users.get(c))
+                {
+                    users.insert(new, (user, since.max(op.end), by, epoch));
                 }
             }
             _ => {}
@@ -547,6 +583,7 @@ mod tests {
             hung: false,
             found: true,
             set_cookie: None,
+            epoch: None,
             body: if kind == Kind::Set {
                 String::new()
             } else {
@@ -699,8 +736,10 @@ mod tests {
         assert_eq!(r.lost_writes, 1);
     }
 
+    /// Without epochs (a history whose server reports none), a sign-in or renewal racing a
+    /// log-out-everywhere may survive it: its new id is listed after the move.
     #[test]
-    fn a_sign_in_racing_log_out_everywhere_may_survive_it() {
+    fn without_epochs_a_sign_in_racing_log_out_everywhere_may_survive_it() {
         let racing = [
             login(None, "w", "u", (0, 10)),
             login(None, "y", "u", (15, 30)),
@@ -724,6 +763,50 @@ mod tests {
         (forgot.status, forgot.set_cookie) = (Some(404), None);
         let r = run(&[login(None, "w", "u", (0, 10)), forgot]);
         assert_eq!(r.lost_writes, 1);
+    }
+
+    fn at(mut o: Op, epoch: u64) -> Op {
+        o.epoch = Some(epoch);
+        o
+    }
+
+    #[test]
+    fn a_session_of_an_older_epoch_dies_with_log_out_everywhere_however_it_raced() {
+        // w and x sign in as u under epoch 0; x renews to y while w logs out everywhere,
+        // moving u to epoch 1. Without epochs the renewal may survive (listed too late).
+        let renewing = |after: Op, epoch: u64| {
+            vec![
+                at(login(None, "w", "u", (0, 10)), 0),
+                at(login(None, "x", "u", (0, 10)), 0),
+                renew("x", "y", (15, 30)),
+                at(logout_everywhere("w", "u", (20, 25)), epoch),
+                after,
+            ]
+        };
+        let mut gone = get("y", (40, 50), None);
+        gone.found = false;
+        assert!(run(&renewing(gone, 1)).is_ok());
+        let r = run(&renewing(get("y", (40, 50), None), 1));
+        assert_eq!(
+            r.resurrections, 1,
+            "the renewal carried epoch 0 past the move to 1"
+        );
+        assert!(r.violations[0].contains("Login"), "{}", r.violations[0]);
+        // A sign-in that overlapped it survives only under the new epoch.
+        let racing = |epoch| {
+            vec![
+                at(login(None, "w", "u", (0, 10)), 0),
+                at(login(None, "y", "u", (15, 30)), epoch),
+                at(logout_everywhere("w", "u", (20, 25)), 1),
+                get("y", (40, 50), None),
+            ]
+        };
+        assert!(run(&racing(1)).is_ok(), "{:?}", run(&racing(1)).violations);
+        assert_eq!(run(&racing(0)).resurrections, 1);
+        // Another user's epoch is not u's.
+        let mut other = racing(0);
+        other[1] = at(login(None, "y", "v", (15, 30)), 0);
+        assert!(run(&other).is_ok());
     }
 
     #[test]
@@ -782,6 +865,7 @@ mod loss_tests {
             hung: false,
             found: true,
             set_cookie: None,
+            epoch: None,
             body: String::new(),
         };
         let mut r = w.clone();

@@ -26,6 +26,9 @@ pub struct Response {
     pub cookie: Option<CookieChange>,
     /// The `x-found` header: the request's cookie named a session the store had.
     pub found: bool,
+    /// The `x-epoch` header: the credential version a sign-in was bound to, or the one a
+    /// log-out-everywhere moved its user to.
+    pub epoch: Option<u64>,
     /// The body as text (lossy).
     pub body: String,
 }
@@ -108,6 +111,7 @@ fn read_response(conn: &mut TcpStream, cookie_name: &str) -> io::Result<Response
     let mut length = 0usize;
     let mut cookie = None;
     let mut found = false;
+    let mut epoch = None;
     for line in lines {
         let Some((name, value)) = line.split_once(':') else {
             continue;
@@ -116,6 +120,7 @@ fn read_response(conn: &mut TcpStream, cookie_name: &str) -> io::Result<Response
         match name.to_ascii_lowercase().as_str() {
             "content-length" => length = value.parse().unwrap_or(0),
             "x-found" => found = value == "1",
+            "x-epoch" => epoch = value.parse().ok(),
             "set-cookie" => {
                 let mut parts = value.split(';');
                 let Some((n, v)) = parts.next().and_then(|p| p.split_once('=')) else {
@@ -146,6 +151,7 @@ fn read_response(conn: &mut TcpStream, cookie_name: &str) -> io::Result<Response
         status,
         cookie,
         found,
+        epoch,
         body: String::from_utf8_lossy(&body).into_owned(),
     })
 }
