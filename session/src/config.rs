@@ -47,6 +47,35 @@ pub enum TtlRefresh {
     OnEveryRequest,
 }
 
+/// What a sign-in records of the device it came from, for the rows of
+/// [`Session::user_sessions`](crate::Session::user_sessions) (a "your sessions" page): its
+/// `User-Agent` and the client's address. Server-side stores only (the cookie store keeps no
+/// list, so it records nothing).
+///
+/// ```
+/// use actix_typed_session::{store::MemoryStore, SessionMiddleware, SignInDevice};
+///
+/// let key = actix_web::cookie::Key::generate();
+/// // Behind a reverse proxy that sets `Forwarded` or `X-Forwarded-For`:
+/// let middleware = SessionMiddleware::builder(MemoryStore::new(), key)
+///     .sign_in_device(SignInDevice::ForwardedFor)
+///     .build();
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SignInDevice {
+    /// Nothing: rows carry no user agent and no address.
+    Off,
+    /// The `User-Agent` and the peer address of the connection (the default). Behind a
+    /// reverse proxy, that is the proxy's address.
+    #[default]
+    Peer,
+    /// The `User-Agent` and the client address the `Forwarded` or `X-Forwarded-For` header
+    /// names (actix-web's `realip_remote_addr`), else the peer's. The client can write those
+    /// headers: use it only behind a proxy that sets them.
+    ForwardedFor,
+}
+
 /// How long the browser keeps the session cookie.
 ///
 /// ```
@@ -238,6 +267,8 @@ pub(crate) struct Config {
     pub(crate) import: Option<std::sync::Arc<crate::ActixSessionImport>>,
     /// The application's credential versions, when sign-ins are bound to them.
     pub(crate) epochs: Option<crate::epoch::Epochs>,
+    /// What a sign-in records of its device.
+    pub(crate) sign_in_device: SignInDevice,
 }
 
 impl Config {
@@ -261,6 +292,7 @@ impl Config {
             attributes: std::sync::OnceLock::new(),
             import: None,
             epochs: None,
+            sign_in_device: SignInDevice::Peer,
         }
     }
 
@@ -354,6 +386,7 @@ impl std::fmt::Debug for Config {
             .field("keys", &self.keys.len())
             .field("import", &self.import)
             .field("epochs", &self.epochs.is_some())
+            .field("sign_in_device", &self.sign_in_device)
             .finish()
     }
 }

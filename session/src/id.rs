@@ -65,15 +65,19 @@ impl SessionId {
 /// Why a string is not a [`SessionId`].
 ///
 /// As a [`ResponseError`](actix_web::ResponseError) it is a `400 Bad Request`, so a handler
-/// that takes an id from its client (to end one of the user's sessions, say) can use `?`:
+/// that takes an id (an admin tool ending one of a user's sessions, say) can use `?`:
 ///
 /// ```
-/// use actix_typed_session::{Session, SessionId};
+/// use actix_typed_session::{store::{MemoryStore, SessionStore as _}, SessionId};
 /// use actix_web::{web, HttpResponse};
 ///
-/// async fn end_one(session: Session, id: web::Path<String>) -> actix_web::Result<HttpResponse> {
+/// async fn end_one(
+///     store: web::Data<MemoryStore>,
+///     path: web::Path<(String, String)>,
+/// ) -> actix_web::Result<HttpResponse> {
+///     let (user, id) = path.into_inner();
 ///     let id = SessionId::try_from(id.as_str())?; // 400 when it is not a session id
-///     let ended = session.end_user_session(&id).await?;
+///     let ended = store.end_user_session(&user, &id).await?;
 ///     Ok(HttpResponse::Ok().body(ended.to_string()))
 /// }
 /// ```
@@ -95,18 +99,23 @@ impl TryFrom<&str> for SessionId {
     type Error = InvalidSessionId;
 
     fn try_from(value: &str) -> Result<Self, Self::Error> {
-        let bytes = value.as_bytes();
         // 43 characters carry 258 bits for 256: the last one's low two bits must be zero, so
         // each id has exactly one text (what a strict base64 decoder checks, without decoding).
-        let canonical = bytes.len() == ID_LEN
-            && bytes.iter().all(|&b| sextet(b).is_some())
-            && sextet(bytes[ID_LEN - 1]).is_some_and(|last| last & 0b11 == 0);
-        if canonical {
+        if canonical(value, ID_LEN, 0b11) {
             Ok(Self(value.into()))
         } else {
             Err(InvalidSessionId(()))
         }
     }
+}
+
+/// `value` is the one unpadded URL-safe base64 text of `len` characters whose last character
+/// has the `spare` bits (beyond the encoded bytes) zero.
+fn canonical(value: &str, len: usize, spare: u8) -> bool {
+    let bytes = value.as_bytes();
+    bytes.len() == len
+        && bytes.iter().all(|&b| sextet(b).is_some())
+        && sextet(bytes[len - 1]).is_some_and(|last| last & spare == 0)
 }
 
 /// The value of a URL-safe base64 character.
@@ -160,9 +169,123 @@ impl fmt::Debug for SessionId {
     }
 }
 
+/// The opaque handle of one of a user's sessions, as a "your sessions" page shows it: a row of
+/// [`Session::user_sessions`](crate::Session::user_sessions) carries one, and
+/// [`Session::end_user_session`](crate::Session::end_user_session) ends the row it names.
+///
+/// Unlike the session's id it is no credential: it is derived one way from the id (128 bits
+/// of SHA-256), so a page, a form or a log line can carry it without handing out the session.
+/// It parses strictly (22 characters of URL-safe base64), and a string that is not one is a
+/// `400 Bad Request` as a handler's error:
+///
+/// ```
+/// use actix_typed_session::{Session, SessionHandle};
+/// use actix_web::{web, HttpResponse};
+///
+/// async fn end_one(session: Session, row: web::Path<String>) -> actix_web::Result<HttpResponse> {
+///     let row: SessionHandle = row.parse()?; // 400 when it is not a handle
+///     let ended = session.end_user_session(&row).await?;
+///     Ok(HttpResponse::Ok().body(ended.to_string()))
+/// }
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct SessionHandle(Box<str>);
+
+/// Characters of a [`SessionHandle`]: 128 bits in URL-safe base64, unpadded.
+const HANDLE_LEN: usize = 22;
+
+impl SessionHandle {
+    /// The handle of session `id`.
+    #[must_use]
+    pub fn of(id: &SessionId) -> Self {
+        use sha2::{Digest as _, Sha256};
+        let mut hash = Sha256::new();
+        hash.update(b"actix-typed-session row handle v1\0");
+        hash.update(id.as_str().as_bytes());
+        let text = URL_SAFE_NO_PAD.encode(&hash.finalize()[..16]);
+        Self(text.into())
+    }
+
+    /// The handle's text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Why a string is not a [`SessionHandle`]; a `400 Bad Request` as a handler's error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a session handle: expected {HANDLE_LEN} characters of URL-safe base64")]
+pub struct InvalidSessionHandle(());
+
+impl actix_web::ResponseError for InvalidSessionHandle {
+    fn status_code(&self) -> actix_web::http::StatusCode {
+        actix_web::http::StatusCode::BAD_REQUEST
+    }
+}
+
+impl std::str::FromStr for SessionHandle {
+    type Err = InvalidSessionHandle;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        // 22 characters carry 132 bits for 128: the last one's low four bits must be zero.
+        if canonical(value, HANDLE_LEN, 0b1111) {
+            Ok(Self(value.into()))
+        } else {
+            Err(InvalidSessionHandle(()))
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SessionHandle {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl fmt::Display for SessionHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for SessionHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SessionHandle({})", self.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_handle_is_derived_from_the_id_and_parses_strictly() {
+        let id = SessionId::generate();
+        let handle = SessionHandle::of(&id);
+        assert_eq!(handle, SessionHandle::of(&id));
+        assert_ne!(handle, SessionHandle::of(&SessionId::generate()));
+        assert_eq!(handle.as_str().len(), HANDLE_LEN);
+        assert!(!id.as_str().contains(handle.as_str()));
+        assert_eq!(handle.as_str().parse::<SessionHandle>(), Ok(handle.clone()));
+        let json = serde_json::to_string(&handle).unwrap();
+        assert_eq!(
+            serde_json::from_str::<SessionHandle>(&json).unwrap(),
+            handle
+        );
+        let mut text = handle.as_str().to_owned();
+        text.pop();
+        for bad in [
+            text.clone(),
+            format!("{text}B"),
+            format!("{text}A="),
+            id.to_string(),
+        ] {
+            assert!(bad.parse::<SessionHandle>().is_err(), "{bad}");
+        }
+        assert!(format!("{text}A").parse::<SessionHandle>().is_ok());
+    }
 
     #[test]
     fn ids_parse_strictly_from_str_and_serde() {

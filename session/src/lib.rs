@@ -272,12 +272,12 @@ pub use sqlx;
 #[doc = include_str!("typed.md")]
 pub use actix_typed_session_macros::SessionData;
 pub use clock::Clock;
-pub use config::{CookieLifecycle, Transport, TtlRefresh};
+pub use config::{CookieLifecycle, SignInDevice, Transport, TtlRefresh};
 pub use csrf::{Csrf, CsrfBuilder, CsrfRejection, CsrfService, CsrfToken};
 pub use error::{BoxError, ConfigError, SaveError, SessionError, StoreError};
 pub use flash::{Flash, FlashLevel, FlashMessage, FLASH_KEY};
 pub use guard::{LoadSession, LoadSessionService};
-pub use id::{InvalidSessionId, SessionId};
+pub use id::{InvalidSessionHandle, InvalidSessionId, SessionHandle, SessionId};
 pub use import::{ActixSessionImport, IDENTITY_USER_KEY};
 pub use key::{key_from_env, KeyError};
 pub use middleware::{SessionMiddleware, SessionMiddlewareBuilder, SessionStorage};

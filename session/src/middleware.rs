@@ -289,6 +289,13 @@ impl SessionMiddlewareBuilder {
         self
     }
 
+    /// What a sign-in records of its device for the user's list of sessions: by default its
+    /// `User-Agent` and the connection's peer address ([`SignInDevice`](crate::SignInDevice)).
+    pub fn sign_in_device(mut self, device: crate::SignInDevice) -> Self {
+        self.config.sign_in_device = device;
+        self
+    }
+
     /// Binds every sign-in to the user's credential version, as Django's session auth hash
     /// does: `current(user)` answers the version now (anything that changes when the
     /// credentials do: the password hash, a counter bumped by "log out everywhere"), or `None`
@@ -480,6 +487,7 @@ where
             let saved = if failed {
                 session.commit_stale().await
             } else {
+                session.note_device(res.request());
                 session.commit().await
             };
             let answered = saved.and_then(|update| {

@@ -26,7 +26,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
         let rows = s.user_sessions().await?;
         let mut ended = 0;
         for row in rows.iter().filter(|r| !r.current) {
-            ended += usize::from(s.end_user_session(&row.id).await?);
+            ended += usize::from(s.end_user_session(&row.handle).await?);
         }
         Ok(HttpResponse::Ok().body(ended.to_string()))
     }

@@ -29,7 +29,7 @@ mod metrics;
 use actix_typed_session::{
     store::{CookieStore, MemoryStore},
     Csrf, CsrfToken, Flash, FlashLevel, FlashMessage, SaveError, Session, SessionData,
-    SessionMiddleware, SessionStorage, SignedIn, SignedInConfig, UserSessionsError,
+    SessionHandle, SessionMiddleware, SessionStorage, SignedIn, SignedInConfig, UserSessionsError,
 };
 use actix_web::{
     body::EitherBody,
@@ -379,20 +379,34 @@ async fn sessions(_: SignedIn<UserId>, cart: CartSession, flash: Flash, csrf: Cs
             let rows: String = rows
                 .iter()
                 .map(|s| {
-                    // A prefix only: the id is a credential.
-                    let id = s.id.as_str().get(..8).unwrap_or_default();
-                    let this = if s.current { " (this browser)" } else { "" };
+                    // The row's handle, never the session id (a credential).
+                    let handle = s.handle.as_str();
+                    let device = escape(s.user_agent.as_deref().unwrap_or("unknown browser"));
+                    let from = escape(s.ip.as_deref().unwrap_or("?"));
+                    let end = if s.current {
+                        "this browser".to_owned()
+                    } else {
+                        format!(
+                            "<form method=\"post\" action=\"/sessions/end\">{}<input \
+                             type=\"hidden\" name=\"handle\" value=\"{handle}\"><button \
+                             class=\"end\">End</button></form>",
+                            csrf.hidden_input()
+                        )
+                    };
                     format!(
-                        "<tr><td><code>{id}…</code>{this}</td><td>{}</td><td>{}</td></tr>",
+                        "<tr><td><code>{}</code> {device}</td><td>{from}</td><td>{}</td>\
+                         <td>{}</td><td>{end}</td></tr>",
+                        &handle[..6],
                         ago(s.signed_in),
                         ago(s.last_used)
                     )
                 })
                 .collect();
             format!(
-                "<table id=\"sessions\"><tr><th>Session</th><th>Signed in</th><th>Last used</th>\
-                 </tr>{rows}</table><form method=\"post\" action=\"/logout-everywhere\">\
-                 {}<p><button id=\"everywhere\">Log out everywhere</button></p></form>",
+                "<table id=\"sessions\"><tr><th>Device</th><th>From</th><th>Signed in</th>\
+                 <th>Last used</th><th></th></tr>{rows}</table><form method=\"post\" \
+                 action=\"/logout-everywhere\">{}<p><button id=\"everywhere\">Log out \
+                 everywhere</button></p></form>",
                 csrf.hidden_input()
             )
         }
@@ -407,6 +421,26 @@ async fn sessions(_: SignedIn<UserId>, cart: CartSession, flash: Flash, csrf: Cs
         Err(err) => return Err(err.into()),
     };
     page(&cart, &flash, &csrf, "Your sessions", &main)
+}
+
+/// The form of one row of `/sessions`: the row's handle.
+#[derive(Deserialize)]
+struct EndOne {
+    handle: SessionHandle,
+}
+
+/// Ends one of the user's other sessions (the "End" button of its row).
+#[post("/sessions/end")]
+async fn end_one(
+    _: SignedIn<UserId>,
+    session: Session,
+    flash: Flash,
+    form: web::Form<EndOne>,
+) -> Reply {
+    if session.end_user_session(&form.handle).await? {
+        flash.success("That session has been signed out.")?;
+    }
+    Ok(see_other("/sessions"))
 }
 
 /// "Log out everywhere", e.g. after a password change: this browser included. A new credential
@@ -441,6 +475,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(log_in)
         .service(log_out)
         .service(sessions)
+        .service(end_one)
         .service(log_out_everywhere);
 }
 
@@ -705,7 +740,7 @@ mod tests {
         assert!(home.contains("Cart (<span id=\"count\">0</span>)"));
         let listed = b.send(&app, get("/sessions")).await.1;
         assert_eq!(listed.matches("<tr><td><code>").count(), 1, "{listed}");
-        assert!(listed.contains("(this browser)"));
+        assert!(listed.contains("this browser"));
         let signed_in = b.jar.clone();
         b.post(&app, "/logout", &[]).await;
         assert_eq!(b.jar, None, "sign-out removes the cookie");
@@ -754,6 +789,60 @@ mod tests {
             let (status, _) = grace.send(&app, get("/sessions")).await;
             assert_eq!(status, StatusCode::OK, "grace is not");
         }
+    }
+
+    /// The "End" button of a row signs out that browser only, by the row's handle; the page
+    /// shows each browser's user agent and never a session id.
+    #[actix_web::test]
+    async fn ending_one_row_signs_out_that_browser_only() {
+        let app = web_test::init_service(app(
+            MemoryStore::new().into(),
+            Key::generate(),
+            Versions::default(),
+        ))
+        .await;
+        let (mut laptop, mut phone) = (Browser::new(), Browser::new());
+        for (b, agent) in [(&mut laptop, "Laptop/1"), (&mut phone, "Phone/2")] {
+            b.send(&app, get("/login")).await;
+            let form = form(
+                "/login",
+                &[("name", "ada"), ("csrf_token", b.token.as_deref().unwrap())],
+            );
+            b.send(&app, form.insert_header(("user-agent", agent)))
+                .await;
+        }
+        let listed = laptop.send(&app, get("/sessions")).await.1;
+        assert!(
+            listed.contains("Laptop/1") && listed.contains("Phone/2"),
+            "{listed}"
+        );
+        let phone_id = phone
+            .jar
+            .as_ref()
+            .unwrap()
+            .value()
+            .split('.')
+            .next()
+            .unwrap()
+            .to_owned();
+        assert!(!listed.contains(&phone_id), "no session id on the page");
+        let field = "name=\"handle\" value=\"";
+        let at = listed
+            .find(field)
+            .expect("the phone's row has an End button")
+            + field.len();
+        let handle = listed[at..].split('"').next().unwrap().to_owned();
+        laptop
+            .post(&app, "/sessions/end", &[("handle", &handle)])
+            .await;
+        let (status, page) = laptop.send(&app, get("/sessions")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            page.contains("signed out") && !page.contains("Phone/2"),
+            "{page}"
+        );
+        let (status, _) = phone.send(&app, get("/sessions")).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "the phone is signed out");
     }
 
     /// On the cookie store a session over 4 KiB is a page that says so, and the previous

@@ -21,7 +21,7 @@ use crate::{
     config::Config,
     observe,
     store::{Binding, DynStore, UserSession, USER_KEY},
-    SaveError, SessionError, SessionId, StoreError,
+    SaveError, SessionError, SessionHandle, SessionId, SignInDevice, StoreError,
 };
 
 /// Listing or ending a user's sessions failed.
@@ -189,6 +189,8 @@ impl Session {
             at,
             ttl: 0,
             epoch: None,
+            agent: None,
+            ip: None,
         };
         let user = record.user_key();
         record.epoch = epoch.map(|epoch| crate::epoch::digest(&user, epoch));
@@ -317,20 +319,33 @@ impl Session {
         Ok(sessions)
     }
 
-    /// Ends session `id` of the signed-in user (one row of
-    /// [`user_sessions`](Self::user_sessions)); returns false when it is not one of theirs
-    /// (or already ended). Ending this very session signs it out.
+    /// Ends the signed-in user's session whose row has `handle` (one row of
+    /// [`user_sessions`](Self::user_sessions), as a "your sessions" page hands it back);
+    /// returns false when no session of theirs has it (another user's, or already ended).
+    /// Ending this very session signs it out.
     ///
     /// ```
-    /// # async fn f(session: actix_typed_session::Session, id: actix_typed_session::SessionId) -> Result<(), actix_typed_session::UserSessionsError> {
-    /// let ended = session.end_user_session(&id).await?;
+    /// # async fn f(session: actix_typed_session::Session, handle: actix_typed_session::SessionHandle) -> Result<(), actix_typed_session::UserSessionsError> {
+    /// let ended = session.end_user_session(&handle).await?;
     /// # Ok(()) }
     /// ```
     ///
     /// # Errors
     /// As [`user_sessions`](Self::user_sessions).
-    pub async fn end_user_session(&self, id: &SessionId) -> Result<bool, UserSessionsError> {
+    pub async fn end_user_session(
+        &self,
+        handle: &SessionHandle,
+    ) -> Result<bool, UserSessionsError> {
         let (store, user) = self.user_store().await?;
+        let rows = store.user_sessions(&user).await?;
+        let Some(id) = rows
+            .into_iter()
+            .find(|row| row.handle == *handle)
+            .map(|row| row.id)
+        else {
+            return Ok(false);
+        };
+        let id = &id;
         let ended = store.end_user_session(&user, id).await?;
         if ended {
             observe::ended("everywhere", 1);
@@ -471,6 +486,29 @@ impl Session {
         Ok(())
     }
 
+    /// After the handler, before the commit: a sign-in on a server-side store records what
+    /// [`SignInDevice`] asks of the request it came in.
+    pub(crate) fn note_device(&self, req: &actix_web::HttpRequest) {
+        let Some(shared) = self.0.shared.as_deref() else {
+            return;
+        };
+        let device = shared.config.sign_in_device;
+        if device == SignInDevice::Off || !matches!(shared.storage, Storage::Server(_)) {
+            return;
+        }
+        let mut state = self.state();
+        let Some(mut bound) = state.signing_in.as_ref().and_then(|_| binding(&state)) else {
+            return;
+        };
+        let agent = req.headers().get(actix_web::http::header::USER_AGENT);
+        bound.agent = agent.map(|ua| shorten(&String::from_utf8_lossy(ua.as_bytes()), 256));
+        bound.ip = match device {
+            SignInDevice::ForwardedFor => req.connection_info().realip_remote_addr().map(address),
+            _ => req.peer_addr().map(|peer| peer.ip().to_string()),
+        };
+        put_binding(&mut state, &bound);
+    }
+
     /// On load, with the middleware checking credential versions: whether the session bound by
     /// `json` (the stored [`USER_KEY`] value) still holds. A binding without a version, one
     /// this code cannot read, or a user the source no longer knows does not.
@@ -494,6 +532,24 @@ impl Session {
             .map_err(|err| SessionError::Load(StoreError::Unavailable(err)))?;
         Ok(current.is_some_and(|now| crate::epoch::same(&now, recorded)))
     }
+}
+
+/// `text` cut to at most `max` bytes, on a character boundary.
+fn shorten(text: &str, max: usize) -> String {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_owned()
+}
+
+/// A client address as a proxy header gives it: the IP of `ip:port` or `[ip]:port`, an IP as
+/// it is, and anything else (an obfuscated `Forwarded` node) shortened.
+fn address(raw: &str) -> String {
+    raw.parse::<std::net::SocketAddr>()
+        .map(|addr| addr.ip())
+        .or_else(|_| raw.parse::<std::net::IpAddr>())
+        .map_or_else(|_| shorten(raw, 64), |ip| ip.to_string())
 }
 
 /// The loaded or written [`USER_KEY`] record, if readable.

@@ -5,13 +5,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use crate::{store::DynStore, SessionId, StoreError};
+use crate::{store::DynStore, SessionHandle, SessionId, StoreError};
 
 /// The session key under which [`Session::sign_in`](crate::Session::sign_in) binds a user.
 ///
 /// Its JSON value is an object `{"user": …, "at": …, "ttl": …}` (the user id as the
 /// application's type serializes it, Unix seconds of the sign-in, the session's TTL in
-/// seconds), with an `"epoch"` digest when the sign-in was bound to a credential version. Stores that list a user's sessions read it with [`UserSession::from_stored`] and
+/// seconds), with an `"epoch"` digest when the sign-in was bound to a credential version, and
+/// the sign-in's `"agent"` and `"ip"` when the middleware recorded them. Stores that list a user's sessions read it with [`UserSession::from_stored`] and
 /// key their index by the user's [canonical form](UserSession::canonical_user). Applications
 /// cannot write it (a [`SessionError::ReservedKey`](crate::SessionError::ReservedKey)).
 pub const USER_KEY: &str = "__session.user";
@@ -29,6 +30,12 @@ pub(crate) struct Binding {
     /// (see `SessionMiddlewareBuilder::credential_epoch`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) epoch: Option<String>,
+    /// The `User-Agent` of the sign-in's request (see `SignInDevice`), shortened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) agent: Option<String>,
+    /// The client address of the sign-in's request (see `SignInDevice`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) ip: Option<String>,
 }
 
 impl Binding {
@@ -54,18 +61,29 @@ fn canonical(user: &serde_json::Value) -> String {
 /// use actix_typed_session::{store::UserSession, SessionId};
 ///
 /// let at = |secs| SystemTime::UNIX_EPOCH + Duration::from_secs(secs);
-/// let json = r#"{"user":"ada","at":1700000000,"ttl":600}"#;
+/// let json = r#"{"user":"ada","at":1700000000,"ttl":600,"agent":"Firefox","ip":"192.0.2.7"}"#;
 /// let row = UserSession::from_stored("ada", SessionId::generate(), json, at(1_700_003_000)).unwrap();
 /// assert_eq!(row.signed_in, at(1_700_000_000));
 /// assert_eq!(row.last_used, at(1_700_002_400)); // expiry minus TTL
+/// assert_eq!((row.user_agent.as_deref(), row.ip.as_deref()), (Some("Firefox"), Some("192.0.2.7")));
 /// assert!(UserSession::from_stored("bob", SessionId::generate(), json, at(1)).is_none());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct UserSession {
-    /// The session's id. It is a credential: show it to no one but its user (and then only a
-    /// prefix, say), and pass it back to end that session.
+    /// The session's id. It is a credential: never show it, not even to its user (show
+    /// [`handle`](Self::handle)); admin code passes it to
+    /// [`SessionStore::end_user_session`](super::SessionStore::end_user_session).
     pub id: SessionId,
+    /// The row's opaque handle, derived one way from the id: what a "your sessions" page shows
+    /// and hands back to [`Session::end_user_session`](crate::Session::end_user_session).
+    pub handle: SessionHandle,
+    /// The `User-Agent` the browser sent when it signed in (shortened to 256 bytes), when the
+    /// middleware recorded it ([`SignInDevice`](crate::SignInDevice)).
+    pub user_agent: Option<String>,
+    /// The client's address when it signed in, when the middleware recorded it
+    /// ([`SignInDevice`](crate::SignInDevice)).
+    pub ip: Option<String>,
     /// When the user signed in (the session's id was created then).
     pub signed_in: SystemTime,
     /// When the session's TTL was last reset (its last write, or refresh under the configured
@@ -96,10 +114,13 @@ impl UserSession {
             .unwrap_or(signed_in)
             .max(signed_in);
         Some(Self {
+            handle: SessionHandle::of(&id),
             id,
             signed_in,
             last_used,
             expires,
+            user_agent: record.agent,
+            ip: record.ip,
             current: false,
         })
     }

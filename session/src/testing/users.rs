@@ -11,7 +11,9 @@ use crate::{
 /// Writes a session signed in as `user` and lists it, as the middleware's sign-in does.
 async fn sign_in<S: SessionStore>(store: &S, user: &str, at: u64) -> SessionId {
     let id = SessionId::generate();
-    let record = serde_json::json!({ "user": user, "at": at, "ttl": LONG.as_secs() });
+    let record = serde_json::json!({
+        "user": user, "at": at, "ttl": LONG.as_secs(), "agent": "Suite/1 (ü)", "ip": "2001:db8::7",
+    });
     let changes = ChangeSet::create()
         .upsert(USER_KEY, record.to_string())
         .upsert("cart", "[1,2]");
@@ -95,6 +97,12 @@ pub(super) async fn user_sessions_suite<S: SessionStore>(store: &S, caps: super:
         "last used between sign-in and now: {row:?}"
     );
     assert!(!row.current, "stores do not know the caller");
+    assert_eq!(
+        (row.user_agent.as_deref(), row.ip.as_deref()),
+        (Some("Suite/1 (ü)"), Some("2001:db8::7")),
+        "the sign-in's device comes back"
+    );
+    assert_eq!(row.handle, crate::SessionHandle::of(&first));
 
     let second = sign_in(store, &ada, at).await;
     let bobs = sign_in(store, &bob, at).await;
