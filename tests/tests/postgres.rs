@@ -2,6 +2,7 @@
 //! the acceptance suites, round trips counted by `pg_stat_statements`, concurrency, expiry and
 //! pruning, corrupt rows, the server going away and coming back.
 
+mod many_sessions;
 mod sql_support;
 
 use std::time::{Duration, Instant};
@@ -340,4 +341,13 @@ async fn postgres_previous_schema_is_migrated_for_user_listing() {
         server.psql("SELECT count(*) FROM pg_indexes WHERE indexname = 'sessions_user_id'");
     assert_eq!(indexed, "1");
     sql_support::previous_schema_is_migrated(&stores[0], &ada).await;
+}
+
+/// A user with 5,000 sessions: listed and ended within the store's deadline (one statement
+/// each, on the indexed `user_id` column), and a log out everywhere cut off and retried ends
+/// them all.
+#[actix_web::test]
+async fn postgres_lists_and_ends_thousands_of_a_users_sessions_within_the_deadline() {
+    let server = PostgresServer::start();
+    many_sessions::thousands_of_sessions(&store(&server), 5_000, 5_000).await;
 }

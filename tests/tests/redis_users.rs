@@ -1,6 +1,8 @@
 //! A user's sessions on Redis and Redis Cluster: the acceptance suite, and round trips of
 //! signing in, listing and logging out everywhere counted with `MONITOR`.
 
+mod many_sessions;
+
 use std::time::Duration;
 
 use futures_util::{StreamExt as _, TryStreamExt as _};
@@ -49,6 +51,29 @@ async fn redis_lists_and_ends_a_users_sessions() {
 async fn a_redis_cluster_lists_and_ends_a_users_sessions() {
     let cluster = RedisCluster::start(3, 0);
     testing::store_suite(&cluster_store(&cluster), caps()).await;
+}
+
+/// A user with 5,000 sessions on one Redis server: listed and ended within the store's
+/// deadline (each is one script), and a log out everywhere cut off and retried ends them all.
+#[actix_web::test]
+async fn redis_lists_and_ends_thousands_of_a_users_sessions_within_the_deadline() {
+    let server = RedisServer::start();
+    let store = single(&server);
+    let many = many_sessions::fill(&store, 5_000).await;
+    store.user_sessions("nobody").await.unwrap(); // loads the script
+                                                  // Listing looks at 256 members per script call (after one that finds the set too big
+                                                  // and one that reads its members), and nothing else touches them.
+    let count = count_commands(&[&server], async {
+        assert_eq!(store.user_sessions(&many.user).await.unwrap().len(), 5_000);
+    })
+    .await;
+    assert_eq!(
+        count.sent.get("evalsha"),
+        Some(&(1 + 5_000usize.div_ceil(256))),
+        "{count:?}"
+    );
+    assert_eq!(count.sent.get("zrange"), Some(&1), "{count:?}");
+    many_sessions::list_and_end(&store, &many, 256).await;
 }
 
 /// The set holds live sessions only, however many came and went: ended sessions leave it on

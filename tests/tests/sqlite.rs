@@ -1,6 +1,7 @@
 //! `SqliteStore` on real database files: the acceptance suites, round trips, concurrency,
 //! expiry and pruning, corrupt rows, a locked database, several stores on one file.
 
+mod many_sessions;
 mod sql_support;
 
 use std::{
@@ -633,4 +634,13 @@ fn sqlite_reads_do_not_wait_behind_a_write_waiting_for_the_lock() {
         let got = store.load(&id, Keys::All, None).await.unwrap().unwrap();
         assert_eq!(got["late"], "1");
     });
+}
+
+/// A user with 5,000 sessions: listed and ended within the store's deadline (one statement
+/// each, on the indexed `user_id` column), and a log out everywhere cut off and retried ends
+/// them all.
+#[actix_web::test]
+async fn sqlite_lists_and_ends_thousands_of_a_users_sessions_within_the_deadline() {
+    let dir = tempfile::tempdir().unwrap();
+    many_sessions::thousands_of_sessions(&store(dir.path()), 5_000, 5_000).await;
 }

@@ -50,7 +50,7 @@ pub(crate) const DEFAULT_KEY_PREFIX: &str = "session:";
 /// switched off):
 ///
 /// ```text
-/// ACL SETUSER sessions on >password ~session:* resetchannels -@all +evalsha +script|load +hgetall +hmget +hget +hset +hdel +exists +pexpire +pttl +del +zadd +zrange +zrangebyscore +zrem +zscore +ping
+/// ACL SETUSER sessions on >password ~session:* resetchannels -@all +evalsha +script|load +hgetall +hmget +hget +hset +hdel +exists +pexpire +pttl +del +zadd +zrange +zrangebyscore +zrem +zscore +zcard +ping
 /// ```
 ///
 /// Add `+select` for a database other than 0, and on a cluster `+cluster|slots +asking`.

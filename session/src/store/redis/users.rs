@@ -10,8 +10,12 @@
 //! (a refreshed session may outlive any TTL given at sign-in); Redis deletes it when its last
 //! member leaves.
 //!
-//! On one Redis server each operation is one script call, one round trip, atomic: the scripts
-//! read and delete the session keys named by the set. On a Redis Cluster the set and each
+//! On one Redis server each operation is one script call, one round trip, atomic, for a set of
+//! up to 256 members (the cap on a user's sessions keeps it there): the scripts read and delete
+//! the session keys named by the set. No call looks at more members than that, so a bigger set
+//! never holds Redis for long: listing reads the members once and looks at them 256 per call,
+//! and log out everywhere ends the newest 256 per call until none is left, so an attempt cut
+//! off by the deadline has ended whole batches, newest first, and a retry goes on from there. On a Redis Cluster the set and each
 //! session live in different slots, so no script may touch both: operations run as several
 //! single-slot commands (listed on [`RedisStore`](super::RedisStore)), each atomic on its own,
 //! in an order that keeps the one promise that matters: a session is listed before anything can
@@ -33,11 +37,12 @@ use crate::{
     SessionId, StoreError,
 };
 
-/// Re-scores or drops the members of `KEYS[1]` whose score is at most `ARGV[2]` (now, ms), then
-/// adds `ARGV[3]` scored `ARGV[4]`. Session keys are `ARGV[1]` followed by a member.
+/// Re-scores or drops the members of `KEYS[1]` whose score is at most `ARGV[2]` (now, ms), at
+/// most `ARGV[5]` of them (the rest wait for the next call), then adds `ARGV[3]` scored
+/// `ARGV[4]`. Session keys are `ARGV[1]` followed by a member.
 const ADD: &str = r"
 local index, prefix, now = KEYS[1], ARGV[1], tonumber(ARGV[2])
-for _, id in ipairs(redis.call('ZRANGEBYSCORE', index, '-inf', now)) do
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', index, '-inf', now, 'LIMIT', 0, ARGV[5])) do
   local left = redis.call('PTTL', prefix .. id)
   if left == -2 then
     redis.call('ZREM', index, id)
@@ -49,13 +54,27 @@ redis.call('ZADD', index, ARGV[4], ARGV[3])
 return 1
 ";
 
-/// Lists the members of `KEYS[1]` as flat triples `id, PTTL, user field`, dropping those whose
+/// Lists members of `KEYS[1]` as flat triples `id, PTTL, user field`, dropping those whose
 /// session is gone (or no longer signed in) and re-scoring the others. `ARGV`: prefix, now
-/// (ms), the user field.
+/// (ms), the user field, the most members one call may look at (`batch`), then the members to
+/// look at. Without members it looks at the whole set, unless that holds more than `batch`:
+/// then it answers `false` alone, and the caller pages through a snapshot of the members.
 const LIST: &str = r"
 local index, prefix, now, field = KEYS[1], ARGV[1], tonumber(ARGV[2]), ARGV[3]
+local ids = {}
+if #ARGV > 4 then
+  for i = 5, #ARGV do
+    if redis.call('ZSCORE', index, ARGV[i]) then
+      ids[#ids + 1] = ARGV[i]
+    end
+  end
+elseif redis.call('ZCARD', index) > tonumber(ARGV[4]) then
+  return {false}
+else
+  ids = redis.call('ZRANGE', index, 0, -1)
+end
 local out = {}
-for _, id in ipairs(redis.call('ZRANGE', index, 0, -1)) do
+for _, id in ipairs(ids) do
   local key = prefix .. id
   local left = redis.call('PTTL', key)
   local user = false
@@ -76,26 +95,27 @@ end
 return out
 ";
 
-/// Ends the members `ARGV[2..]` of `KEYS[1]` (all of them without any): deletes their
-/// sessions and takes them off the set. Returns how many sessions were deleted.
+/// Ends the members `ARGV[3..]` of `KEYS[1]`, or without any the newest `ARGV[2]` (the highest
+/// scores): deletes their sessions and takes them off the set. Returns how many sessions were
+/// deleted and how many members the set has left.
 const END: &str = r"
 local index, prefix = KEYS[1], ARGV[1]
 local ids = {}
-if #ARGV > 1 then
-  for i = 2, #ARGV do
+if #ARGV > 2 then
+  for i = 3, #ARGV do
     if redis.call('ZSCORE', index, ARGV[i]) then
       ids[#ids + 1] = ARGV[i]
     end
   end
 else
-  ids = redis.call('ZRANGE', index, 0, -1)
+  ids = redis.call('ZRANGE', index, -tonumber(ARGV[2]), -1)
 end
 local ended = 0
 for _, id in ipairs(ids) do
   ended = ended + redis.call('DEL', prefix .. id)
   redis.call('ZREM', index, id)
 end
-return ended
+return {ended, redis.call('ZCARD', index)}
 ";
 
 static ADD_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(ADD));
@@ -107,6 +127,11 @@ static END_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(END));
 /// fit in the store's timeout).
 const CLUSTER_FANOUT: usize = 256;
 
+/// On one server, the most members one script call looks at: a user with thousands of sessions
+/// is listed and ended in several calls, none of which holds Redis (and its other clients) for
+/// long.
+const SCRIPT_BATCH: usize = 256;
+
 fn now_millis() -> u64 {
     u64::try_from(
         SystemTime::now()
@@ -115,6 +140,17 @@ fn now_millis() -> u64 {
             .as_millis(),
     )
     .unwrap_or(u64::MAX)
+}
+
+/// Appends the rows of a LIST reply (flat triples `id, PTTL, user field`) to `rows`.
+fn triples(flat: Vec<Value>, rows: &mut Vec<(String, i64, String)>) {
+    let mut it = flat.into_iter();
+    while let (Some(id), Some(left), Some(user)) = (it.next(), it.next(), it.next()) {
+        let Value::Int(left) = left else { continue };
+        if let (Some(id), Some(user)) = (text(id), text(user)) {
+            rows.push((id, left, user));
+        }
+    }
 }
 
 fn text(value: Value) -> Option<String> {
@@ -169,6 +205,7 @@ impl RedisStore {
                     .arg(now)
                     .arg(id.as_str())
                     .arg(expires)
+                    .arg(SCRIPT_BATCH)
                     .invoke_async(&mut conn)
                     .await
                     .map_err(redis_error)?;
@@ -214,27 +251,7 @@ impl RedisStore {
         let rows: Vec<(String, i64, String)> = self
             .with_conn(|mut conn| async move {
                 if !cluster {
-                    let flat: Vec<Value> = LIST_SCRIPT
-                        .key(&index)
-                        .arg(&*self.prefix)
-                        .arg(now)
-                        .arg(USER_KEY)
-                        .invoke_async(&mut conn)
-                        .await
-                        .map_err(redis_error)?;
-                    let mut it = flat.into_iter();
-                    let mut rows = Vec::new();
-                    while let (Some(id), Some(left), Some(user)) = (it.next(), it.next(), it.next())
-                    {
-                        let left = match left {
-                            Value::Int(n) => n,
-                            _ => continue,
-                        };
-                        if let (Some(id), Some(user)) = (text(id), text(user)) {
-                            rows.push((id, left, user));
-                        }
-                    }
-                    return Ok(rows);
+                    return self.list_in_batches(&mut conn, &index, now).await;
                 }
                 let members: Vec<String> =
                     Self::query(&mut conn, cmd("ZRANGE").arg(&index).arg(0).arg(-1)).await?;
@@ -275,6 +292,38 @@ impl RedisStore {
             .collect())
     }
 
+    /// On one server: the whole set in one script call when it is small, else a snapshot of its
+    /// members looked at [`SCRIPT_BATCH`] at a time (members ended meanwhile are skipped).
+    async fn list_in_batches(
+        &self,
+        conn: &mut RedisConnection,
+        index: &str,
+        now: u64,
+    ) -> Result<Vec<(String, i64, String)>, StoreError> {
+        let call = |members: &[String]| {
+            let mut inv = LIST_SCRIPT.key(index);
+            inv.arg(&*self.prefix)
+                .arg(now)
+                .arg(USER_KEY)
+                .arg(SCRIPT_BATCH)
+                .arg(members);
+            inv
+        };
+        let flat: Vec<Value> = call(&[]).invoke_async(conn).await.map_err(redis_error)?;
+        let mut rows = Vec::new();
+        if !matches!(flat.first(), Some(Value::Nil)) {
+            triples(flat, &mut rows);
+            return Ok(rows);
+        }
+        let members: Vec<String> =
+            Self::query(conn, cmd("ZRANGE").arg(index).arg(0).arg(-1)).await?;
+        for batch in members.chunks(SCRIPT_BATCH) {
+            let flat: Vec<Value> = call(batch).invoke_async(conn).await.map_err(redis_error)?;
+            triples(flat, &mut rows);
+        }
+        Ok(rows)
+    }
+
     /// Ends `only` (or every member when empty); returns how many sessions were deleted.
     pub(super) async fn end_users(
         &self,
@@ -286,12 +335,22 @@ impl RedisStore {
         let ended: i64 = self
             .with_conn(|mut conn| async move {
                 if !cluster {
-                    let mut inv = END_SCRIPT.key(&index);
-                    inv.arg(&*self.prefix);
-                    if let Some(id) = only {
-                        inv.arg(id.as_str());
+                    // Newest first, a batch per call, each call atomic: an attempt cut off has
+                    // ended whole batches, and a retry goes on from there.
+                    let mut ended = 0;
+                    loop {
+                        let mut inv = END_SCRIPT.key(&index);
+                        inv.arg(&*self.prefix).arg(SCRIPT_BATCH);
+                        if let Some(id) = only {
+                            inv.arg(id.as_str());
+                        }
+                        let (deleted, left): (i64, i64) =
+                            inv.invoke_async(&mut conn).await.map_err(redis_error)?;
+                        ended += deleted;
+                        if only.is_some() || left == 0 {
+                            return Ok(ended);
+                        }
                     }
-                    return inv.invoke_async(&mut conn).await.map_err(redis_error);
                 }
                 let mut members: Vec<String> = match only {
                     Some(id) => {
