@@ -16,7 +16,7 @@ use std::{sync::Arc, time::Duration};
 use actix_web::{http::StatusCode, HttpResponse, ResponseError};
 use serde::{de::DeserializeOwned, Serialize};
 
-use super::{state::SessionState, Session, Storage, TokenUpdate};
+use super::{state::SessionState, Session, Storage};
 use crate::{
     config::Config,
     observe,
@@ -402,57 +402,6 @@ impl Session {
             })),
         }
     }
-
-    /// After the commit: lists the session a sign-in renewed among the user's sessions, and
-    /// the new id of a signed-in session renewed by [`renew`](Session::renew) (the store moved
-    /// the data, not the listing: unlisted, it would survive "log out everywhere").
-    pub(super) async fn list_signed_in(
-        &self,
-        config: &Config,
-        store: &dyn DynStore,
-        update: &TokenUpdate,
-    ) -> Result<(), StoreError> {
-        let (user, id, ttl, signing_in) = {
-            let mut state = self.state();
-            let signing_in = state.signing_in.is_some();
-            let user = match state.signing_in.take() {
-                Some(user) => user,
-                None if state.renewed_to.is_some() => match binding(&state) {
-                    Some(record) => record.user_key(),
-                    None => return Ok(()),
-                },
-                None => return Ok(()),
-            };
-            // No new cookie: the renewal found the session ended by a concurrent request.
-            let (Some(id), TokenUpdate::Set(_)) = (state.renewed_to.clone(), update) else {
-                return Ok(());
-            };
-            let ttl = state.effective_ttl(self.verified(), config, config.clock.unix_secs());
-            (user, id, ttl, signing_in)
-        };
-        let listed = match store.index_user_session(&user, &id, ttl).await {
-            Ok(()) => true,
-            Err(StoreError::Unsupported { .. }) => false,
-            Err(err) => {
-                // A signed-in session missing from the list would survive "log out
-                // everywhere": take it back rather than keep it.
-                if let Err(undo) = store.delete(&id).await {
-                    crate::log::error_chain(
-                        "could not delete an unlisted signed-in session",
-                        &undo,
-                    );
-                }
-                return Err(err);
-            }
-        };
-        if signing_in {
-            observe::signed_in();
-            if let (true, Some(max)) = (listed, config.max_sessions_per_user) {
-                keep_within_cap(store, &user, &id, max).await;
-            }
-        }
-        Ok(())
-    }
 }
 
 impl Session {
@@ -552,6 +501,11 @@ fn address(raw: &str) -> String {
         .map_or_else(|_| shorten(raw, 64), |ip| ip.to_string())
 }
 
+/// The canonical id of the user the session binds, if it binds one this code can read.
+pub(super) fn bound_user(state: &SessionState) -> Option<String> {
+    binding(state).map(|bound| bound.user_key())
+}
+
 /// The loaded or written [`USER_KEY`] record, if readable.
 fn binding(state: &SessionState) -> Option<Binding> {
     state
@@ -565,21 +519,6 @@ fn put_binding(state: &mut SessionState, record: &Binding) {
     if let Ok(json) = serde_json::to_string(record) {
         state.entries.insert(USER_KEY.to_owned(), json.into());
         state.changes.insert(USER_KEY.to_owned());
-    }
-}
-
-/// After a sign-in: ends the user's oldest sessions beyond `max`
-/// ([`max_sessions_per_user`](crate::SessionMiddlewareBuilder::max_sessions_per_user)). The
-/// sign-in itself has succeeded: a store failure here is logged, not answered (the next sign-in
-/// tries again).
-async fn keep_within_cap(store: &dyn DynStore, user: &str, id: &SessionId, max: usize) {
-    match crate::store::end_oldest(store, user, id, max).await {
-        Ok(0) | Err(StoreError::Unsupported { .. }) => {}
-        Ok(ended) => observe::ended("cap", u64::try_from(ended).unwrap_or(u64::MAX)),
-        Err(err) => crate::log::error_chain(
-            "could not end a user's oldest sessions beyond max_sessions_per_user",
-            &err,
-        ),
     }
 }
 

@@ -73,15 +73,10 @@ impl Session {
             self.load().await.map_err(load_failed)?;
         }
         self.stamp_epoch(&shared.config).await?;
-        let update = match &shared.storage {
-            Storage::Server(store) => self.commit_server(&shared.config, &**store).await?,
-            Storage::Cookie(store) => self.commit_cookie(&shared.config, store)?,
-        };
-        if let Storage::Server(store) = &shared.storage {
-            self.list_signed_in(&shared.config, &**store, &update)
-                .await?;
+        match &shared.storage {
+            Storage::Server(store) => self.commit_server(&shared.config, &**store).await,
+            Storage::Cookie(store) => self.commit_cookie(&shared.config, store),
         }
-        Ok(update)
     }
 
     /// Nothing read, written, purged or renewed in this request.
@@ -209,6 +204,20 @@ struct ServerPlan {
     meta: Meta,
     /// A save must re-send the cookie (fresh `Max-Age`, new TTL, or current key).
     resend: bool,
+    /// Once a renewal is saved: list its new id among its user's sessions.
+    listing: Option<Listing>,
+}
+
+/// The listing that follows a saved renewal of a signed-in session: a sign-in's (the user it
+/// binds, then the user kept within the cap), or a [`renew`](Session::renew)'s (the store moved
+/// the data, not the listing: unlisted, the new id would survive "log out everywhere").
+#[derive(Debug, PartialEq)]
+struct Listing {
+    user: String,
+    sign_in: bool,
+    /// [`max_sessions_per_user`](crate::SessionMiddlewareBuilder::max_sessions_per_user), for a
+    /// sign-in.
+    cap: Option<usize>,
 }
 
 #[derive(Debug, PartialEq)]
@@ -319,7 +328,23 @@ fn plan_server(
         ServerAction::Nothing
     };
     let meta = state.meta(incoming, config.ttl);
+    let listing = match action {
+        ServerAction::Renew { .. } => match &state.signing_in {
+            Some(user) => Some(Listing {
+                user: user.clone(),
+                sign_in: true,
+                cap: config.max_sessions_per_user,
+            }),
+            None => super::auth::bound_user(state).map(|user| Listing {
+                user,
+                sign_in: false,
+                cap: None,
+            }),
+        },
+        _ => None,
+    };
     ServerPlan {
+        listing,
         action,
         ttl: state.effective_ttl(incoming, config, now),
         resend: config.lifecycle == CookieLifecycle::Persistent
@@ -345,6 +370,7 @@ impl ServerPlan {
             ttl,
             meta,
             resend,
+            listing,
         } = self;
         let set = |id: &SessionId| {
             TokenUpdate::Set(carrier.render(
@@ -392,6 +418,9 @@ impl ServerPlan {
                         } else {
                             observe::created();
                         }
+                        if let Some(listing) = listing {
+                            listing.run(store, &new, ttl).await?;
+                        }
                         set(&new)
                     }
                     SaveOutcome::Gone => {
@@ -429,6 +458,54 @@ impl ServerPlan {
             }
             ServerAction::Reissue { id } => reissue(&id),
         })
+    }
+}
+
+impl Listing {
+    /// Lists session `id`; after a sign-in, counts it and keeps the user within the cap.
+    async fn run(
+        self,
+        store: &dyn DynStore,
+        id: &SessionId,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        let listed = match store.index_user_session(&self.user, id, ttl).await {
+            Ok(()) => true,
+            Err(StoreError::Unsupported { .. }) => false,
+            Err(err) => {
+                // A signed-in session missing from the list would survive "log out
+                // everywhere": take it back rather than keep it.
+                if let Err(undo) = store.delete(id).await {
+                    crate::log::error_chain(
+                        "could not delete an unlisted signed-in session",
+                        &undo,
+                    );
+                }
+                return Err(err);
+            }
+        };
+        if self.sign_in {
+            observe::signed_in();
+            if let (true, Some(max)) = (listed, self.cap) {
+                keep_within_cap(store, &self.user, id, max).await;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// After a sign-in: ends the user's oldest sessions beyond `max`
+/// ([`max_sessions_per_user`](crate::SessionMiddlewareBuilder::max_sessions_per_user)). The
+/// sign-in itself has succeeded: a store failure here is logged, not answered (the next sign-in
+/// tries again).
+async fn keep_within_cap(store: &dyn DynStore, user: &str, id: &SessionId, max: usize) {
+    match crate::store::end_oldest(store, user, id, max).await {
+        Ok(0) | Err(StoreError::Unsupported { .. }) => {}
+        Ok(ended) => observe::ended("cap", u64::try_from(ended).unwrap_or(u64::MAX)),
+        Err(err) => crate::log::error_chain(
+            "could not end a user's oldest sessions beyond max_sessions_per_user",
+            &err,
+        ),
     }
 }
 

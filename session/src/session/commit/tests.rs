@@ -1,7 +1,7 @@
 //! The commit plan, row by row.
 
 use super::*;
-use crate::{cookie::CookieFacts, session::state::Loaded};
+use crate::{cookie::CookieFacts, session::state::Loaded, store::USER_KEY};
 
 /// One row of the commit table: a request's state and cookie, and the plan they must give.
 struct Case {
@@ -336,6 +336,67 @@ fn the_commit_plan_carries_the_right_lifetime_facts() {
     assert_eq!(remembered.meta.ttl, Duration::from_secs(30 * 86_400));
     assert_eq!(remembered.ttl, Duration::from_secs(50), "still capped");
     assert!(remembered.resend, "a new TTL re-sends the cookie");
+}
+
+#[test]
+fn a_renewal_of_a_signed_in_session_lists_its_new_id_in_the_plan() {
+    let id = SessionId::generate();
+    let (incoming, mut cookie) = incoming(Presented::Verified { stale_key: false }, &id);
+    cookie.verified = Some(incoming.as_ref());
+    let mut config = Config::new(actix_web::cookie::Key::generate());
+    config.max_sessions_per_user = Some(7);
+    let plan_of = |setup: fn(&mut SessionState)| {
+        let mut state = SessionState::new(NOW);
+        loaded(&mut state, true);
+        setup(&mut state);
+        plan_server(&state, cookie, &config, NOW)
+    };
+    let sign_in = plan_of(|s| {
+        upsert(s, USER_KEY, r#"{"user":"ada","at":1,"ttl":60}"#);
+        s.signing_in = Some("ada".into());
+        s.renewed_to = Some(SessionId::generate());
+    });
+    assert!(matches!(sign_in.action, ServerAction::Renew { .. }));
+    let listing = |user: &str, sign_in, cap| {
+        Some(Listing {
+            user: user.into(),
+            sign_in,
+            cap,
+        })
+    };
+    assert_eq!(
+        sign_in.listing,
+        listing("ada", true, Some(7)),
+        "listed, then capped"
+    );
+
+    let renewal = plan_of(|s| {
+        upsert(s, USER_KEY, r#"{"user":"ada","at":1,"ttl":60}"#);
+        s.changes.clear();
+        s.renewed_to = Some(SessionId::generate());
+    });
+    assert_eq!(
+        renewal.listing,
+        listing("ada", false, None),
+        "listed, not capped"
+    );
+
+    for (name, setup) in [
+        (
+            "an anonymous renewal",
+            (|s| s.renewed_to = Some(SessionId::generate())) as fn(&mut SessionState),
+        ),
+        ("a signed-in session's save", |s| {
+            upsert(s, USER_KEY, r#"{"user":"ada","at":1,"ttl":60}"#);
+        }),
+        ("a sign-in purged afterwards", |s| {
+            upsert(s, USER_KEY, r#"{"user":"ada","at":1,"ttl":60}"#);
+            s.signing_in = Some("ada".into());
+            s.purged = true;
+        }),
+    ] {
+        assert_eq!(plan_of(setup).listing, None, "{name}");
+    }
 }
 
 #[test]
