@@ -155,6 +155,13 @@ impl<V> Outcome for Option<HashMap<String, V>> {
     }
 }
 
+/// `index_user_session`: the user's listed sessions, when the store counted them.
+impl Outcome for Option<usize> {
+    fn outcome(&self) -> &'static str {
+        "ok"
+    }
+}
+
 /// The span and metrics name of a store error.
 pub(crate) fn error_kind(err: &StoreError) -> &'static str {
     match err {

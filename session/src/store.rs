@@ -113,8 +113,8 @@ macro_rules! user_methods_without_index {
             _user: &str,
             _id: &SessionId,
             _ttl: Duration,
-        ) -> Result<(), StoreError> {
-            Ok(())
+        ) -> Result<Option<usize>, StoreError> {
+            Ok(None)
         }
     };
     () => {
@@ -426,7 +426,12 @@ pub trait SessionStore: Send + Sync + 'static {
     }
 
     /// Adds session `id`, just created by a sign-in of `user` (its [`USER_KEY`] entry is
-    /// written), to `user`'s sessions. `ttl` is the TTL it was written with.
+    /// written), to `user`'s sessions. `ttl` is the TTL it was written with. Returns how many
+    /// sessions `user` has listed now, this one included, when the store knows without more
+    /// work (`None` when it does not): the middleware lists the user to keep them within
+    /// [`max_sessions_per_user`](crate::SessionMiddlewareBuilder::max_sessions_per_user) only
+    /// when that count is over the cap, or unknown. A count that includes sessions ended since
+    /// only costs that listing.
     ///
     /// Called after the session is written, so a concurrent
     /// [`end_user_sessions`](Self::end_user_sessions) either ends it or leaves it listed:
@@ -444,7 +449,7 @@ pub trait SessionStore: Send + Sync + 'static {
         user: &str,
         id: &SessionId,
         ttl: Duration,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    ) -> impl Future<Output = Result<Option<usize>, StoreError>> + Send;
 
     /// The live sessions of `user` (signed in and not ended or expired), in no particular
     /// order. Admin code can call it with nothing but the store and the user id.
@@ -511,7 +516,7 @@ macro_rules! no_user_sessions {
             _user: &str,
             _id: &$crate::SessionId,
             _ttl: ::std::time::Duration,
-        ) -> ::std::result::Result<(), $crate::StoreError> {
+        ) -> ::std::result::Result<::std::option::Option<usize>, $crate::StoreError> {
             ::std::result::Result::Err($crate::StoreError::Unsupported {
                 operation: "listing a user's sessions",
             })

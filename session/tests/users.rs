@@ -237,7 +237,7 @@ impl SessionStore for IndexFails {
         _: &str,
         _: &actix_typed_session::SessionId,
         _: std::time::Duration,
-    ) -> Result<(), actix_typed_session::StoreError> {
+    ) -> Result<Option<usize>, actix_typed_session::StoreError> {
         Err(actix_typed_session::StoreError::unavailable("index down"))
     }
     async fn user_sessions(

@@ -117,7 +117,7 @@ impl<S: SessionStore> SessionStore for Counted<S> {
         user: &str,
         id: &SessionId,
         ttl: Duration,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Option<usize>, StoreError> {
         if let Some(gate) = &self.before_index {
             gate().await;
         }

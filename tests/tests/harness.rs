@@ -649,7 +649,7 @@ impl SessionStore for Broken {
         user: &str,
         id: &SessionId,
         ttl: Duration,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Option<usize>, StoreError> {
         self.inner.index_user_session(user, id, ttl).await
     }
 

@@ -470,8 +470,8 @@ impl Listing {
         ttl: Duration,
     ) -> Result<(), StoreError> {
         let listed = match store.index_user_session(&self.user, id, ttl).await {
-            Ok(()) => true,
-            Err(StoreError::Unsupported { .. }) => false,
+            Ok(count) => Some(count),
+            Err(StoreError::Unsupported { .. }) => None,
             Err(err) => {
                 // A signed-in session missing from the list would survive "log out
                 // everywhere": take it back rather than keep it.
@@ -486,8 +486,11 @@ impl Listing {
         };
         if self.sign_in {
             observe::signed_in();
-            if let (true, Some(max)) = (listed, self.cap) {
-                keep_within_cap(store, &self.user, id, max).await;
+            // Listed, and over the cap or not known to be within it.
+            if let (Some(count), Some(max)) = (listed, self.cap) {
+                if count.is_none_or(|n| n > max) {
+                    keep_within_cap(store, &self.user, id, max).await;
+                }
             }
         }
         Ok(())

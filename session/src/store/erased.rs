@@ -85,7 +85,7 @@ pub(crate) trait DynStore: Send + Sync + 'static {
         user: &'a str,
         id: &'a SessionId,
         ttl: Duration,
-    ) -> BoxFuture<'a, Result<(), StoreError>>;
+    ) -> BoxFuture<'a, Result<Option<usize>, StoreError>>;
     fn user_sessions<'a>(
         &'a self,
         user: &'a str,
@@ -150,7 +150,7 @@ impl<S: SessionStore> DynStore for S {
         user: &'a str,
         id: &'a SessionId,
         ttl: Duration,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
+    ) -> BoxFuture<'a, Result<Option<usize>, StoreError>> {
         let call = SessionStore::index_user_session(self, user, id, ttl);
         Box::pin(store_call(
             SessionStore::kind(self),

@@ -465,9 +465,8 @@ impl SessionStore for MemoryStore {
         user: &str,
         id: &SessionId,
         _ttl: Duration,
-    ) -> Result<(), StoreError> {
-        self.index_user(user, id);
-        Ok(())
+    ) -> Result<Option<usize>, StoreError> {
+        Ok(Some(self.index_user(user, id)))
     }
 
     async fn user_sessions(&self, user: &str) -> Result<Vec<UserSession>, StoreError> {

@@ -348,8 +348,8 @@ impl SessionStore for RedisStore {
         user: &str,
         id: &SessionId,
         ttl: Duration,
-    ) -> Result<(), StoreError> {
-        self.index_user(user, id, ttl).await
+    ) -> Result<Option<usize>, StoreError> {
+        self.index_user(user, id, ttl).await.map(Some)
     }
 
     async fn user_sessions(&self, user: &str) -> Result<Vec<UserSession>, StoreError> {

@@ -10,6 +10,15 @@ use crate::{
 
 /// Writes a session signed in as `user` and lists it, as the middleware's sign-in does.
 async fn sign_in<S: SessionStore>(store: &S, user: &str, at: u64) -> SessionId {
+    sign_in_counted(store, user, at).await.0
+}
+
+/// [`sign_in`], with the count of the user's listed sessions the store answered, if any.
+async fn sign_in_counted<S: SessionStore>(
+    store: &S,
+    user: &str,
+    at: u64,
+) -> (SessionId, Option<usize>) {
     let id = SessionId::generate();
     let record = serde_json::json!({
         "user": user, "at": at, "ttl": LONG.as_secs(), "agent": "Suite/1 (ü)", "ip": "2001:db8::7",
@@ -18,8 +27,8 @@ async fn sign_in<S: SessionStore>(store: &S, user: &str, at: u64) -> SessionId {
         .upsert(USER_KEY, record.to_string())
         .upsert("cart", "[1,2]");
     store.save(&id, &changes, LONG).await.unwrap();
-    store.index_user_session(user, &id, LONG).await.unwrap();
-    id
+    let count = store.index_user_session(user, &id, LONG).await.unwrap();
+    (id, count)
 }
 
 async fn live<S: SessionStore>(store: &S, id: &SessionId) -> bool {
@@ -76,7 +85,11 @@ pub(super) async fn user_sessions_suite<S: SessionStore>(store: &S, caps: super:
         .unwrap()
         .as_secs()
         - 5;
-    let first = sign_in(store, &ada, at).await;
+    let (first, count) = sign_in_counted(store, &ada, at).await;
+    assert!(
+        matches!(count, None | Some(1)),
+        "a count the store answers is the user's listed sessions: {count:?}"
+    );
     let rows = store.user_sessions(&ada).await.unwrap();
     assert_eq!(rows.len(), 1, "a signed-in session is listed");
     let row = &rows[0];
@@ -104,7 +117,8 @@ pub(super) async fn user_sessions_suite<S: SessionStore>(store: &S, caps: super:
     );
     assert_eq!(row.handle, crate::SessionHandle::of(&first));
 
-    let second = sign_in(store, &ada, at).await;
+    let (second, count) = sign_in_counted(store, &ada, at).await;
+    assert!(matches!(count, None | Some(2)), "the second: {count:?}");
     let bobs = sign_in(store, &bob, at).await;
     assert_eq!(
         listed(store, &ada).await,

@@ -55,12 +55,14 @@ impl MemoryStore {
         ids.retain(|id| self.user_row(user, id).is_some());
     }
 
-    /// Lock order: the index, then a session's shard (never the other way round).
-    pub(super) fn index_user(&self, user: &str, id: &SessionId) {
+    /// Lists `id` and answers how many live sessions `user` has listed now. Lock order: the
+    /// index, then a session's shard (never the other way round).
+    pub(super) fn index_user(&self, user: &str, id: &SessionId) -> usize {
         let mut index = self.inner.users.lock();
         let ids = index.entry(user.to_owned()).or_default();
         self.forget_gone(user, ids);
         ids.insert(id.clone());
+        ids.len()
     }
 
     pub(super) fn list_user(&self, user: &str) -> Vec<UserSession> {

@@ -39,7 +39,7 @@ use crate::{
 
 /// Re-scores or drops the members of `KEYS[1]` whose score is at most `ARGV[2]` (now, ms), at
 /// most `ARGV[5]` of them (the rest wait for the next call), then adds `ARGV[3]` scored
-/// `ARGV[4]`. Session keys are `ARGV[1]` followed by a member.
+/// `ARGV[4]`, and answers the set's size. Session keys are `ARGV[1]` followed by a member.
 const ADD: &str = r"
 local index, prefix, now = KEYS[1], ARGV[1], tonumber(ARGV[2])
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', index, '-inf', now, 'LIMIT', 0, ARGV[5])) do
@@ -51,7 +51,7 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', index, '-inf', now, 'LIMIT', 0, 
   end
 end
 redis.call('ZADD', index, ARGV[4], ARGV[3])
-return 1
+return redis.call('ZCARD', index)
 ";
 
 /// Lists members of `KEYS[1]` as flat triples `id, PTTL, user field`, dropping those whose
@@ -192,14 +192,14 @@ impl RedisStore {
         user: &str,
         id: &SessionId,
         ttl: Duration,
-    ) -> Result<(), StoreError> {
+    ) -> Result<usize, StoreError> {
         let index = self.user_key(user);
         let now = now_millis();
         let expires = now.saturating_add(millis(ttl));
         let cluster = self.pool.is_cluster();
         self.with_conn(|mut conn| async move {
             if !cluster {
-                let _: i64 = ADD_SCRIPT
+                let listed: usize = ADD_SCRIPT
                     .key(&index)
                     .arg(&*self.prefix)
                     .arg(now)
@@ -209,11 +209,11 @@ impl RedisStore {
                     .invoke_async(&mut conn)
                     .await
                     .map_err(redis_error)?;
-                return Ok(());
+                return Ok(listed);
             }
             // One round trip adds and finds the members due for a check; checking them (rare:
             // each only once its recorded expiry has passed) costs more.
-            let (_, due): (i64, Vec<String>) = ::redis::pipe()
+            let (_, due, listed): (i64, Vec<String>, usize) = ::redis::pipe()
                 .cmd("ZADD")
                 .arg(&index)
                 .arg(expires)
@@ -222,6 +222,8 @@ impl RedisStore {
                 .arg(&index)
                 .arg("-inf")
                 .arg(now)
+                .cmd("ZCARD")
+                .arg(&index)
                 .query_async(&mut conn)
                 .await
                 .map_err(redis_error)?;
@@ -239,7 +241,8 @@ impl RedisStore {
                 };
                 let _: i64 = Self::query(&mut conn, &fix).await?;
             }
-            Ok(())
+            // Counted before the gone ones left: at worst one listing too many.
+            Ok(listed)
         })
         .await
     }
