@@ -9,9 +9,6 @@
 
 use std::{fmt, future::Future, pin::Pin, sync::Arc};
 
-use base64::Engine as _;
-use sha2::{Digest as _, Sha256};
-
 use crate::BoxError;
 
 type Lookup = Pin<Box<dyn Future<Output = Result<Option<String>, BoxError>> + Send>>;
@@ -57,12 +54,12 @@ impl fmt::Debug for Epochs {
 /// What a session records of `user`'s credential version `epoch`: 128 bits of SHA-256 over a
 /// domain tag, the user (length-prefixed) and the version, in unpadded base64url.
 pub(crate) fn digest(user: &str, epoch: &[u8]) -> String {
-    let mut hash = Sha256::new();
-    hash.update(b"actix-typed-session credential epoch v1\0");
-    hash.update((user.len() as u64).to_be_bytes());
-    hash.update(user.as_bytes());
-    hash.update(epoch);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&hash.finalize()[..16])
+    crate::id::digest128(&[
+        b"actix-typed-session credential epoch v1\0",
+        &(user.len() as u64).to_be_bytes(),
+        user.as_bytes(),
+        epoch,
+    ])
 }
 
 /// Compares two digests in time independent of where they differ.
@@ -82,6 +79,8 @@ mod tests {
     fn the_digest_binds_the_user_and_the_version() {
         let d = digest("ada", b"1");
         assert_eq!(d.len(), 22);
+        // The wire format: sessions signed in by an older build keep their digest.
+        assert_eq!(d, "Nxs9FOE6gobfjJhKKQoiJw");
         assert_eq!(d, digest("ada", b"1"));
         assert_ne!(d, digest("ada", b"2"));
         assert_ne!(d, digest("grace", b"1"));

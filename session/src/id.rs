@@ -198,11 +198,10 @@ impl SessionHandle {
     /// The handle of session `id`.
     #[must_use]
     pub fn of(id: &SessionId) -> Self {
-        use sha2::{Digest as _, Sha256};
-        let mut hash = Sha256::new();
-        hash.update(b"actix-typed-session row handle v1\0");
-        hash.update(id.as_str().as_bytes());
-        let text = URL_SAFE_NO_PAD.encode(&hash.finalize()[..16]);
+        let text = digest128(&[
+            b"actix-typed-session row handle v1\0",
+            id.as_str().as_bytes(),
+        ]);
         Self(text.into())
     }
 
@@ -211,6 +210,17 @@ impl SessionHandle {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// 128 bits of SHA-256 over `parts` in order, in unpadded URL-safe base64: a one-way digest
+/// that is safe to show (a row's handle, a credential version's record).
+pub(crate) fn digest128(parts: &[&[u8]]) -> String {
+    use sha2::{Digest as _, Sha256};
+    let mut hash = Sha256::new();
+    for part in parts {
+        hash.update(part);
+    }
+    URL_SAFE_NO_PAD.encode(&hash.finalize()[..16])
 }
 
 /// Why a string is not a [`SessionHandle`]; a `400 Bad Request` as a handler's error.
