@@ -141,6 +141,7 @@ impl fmt::Debug for Session {
             .field("id", &self.current_id(&state))
             .field("status", &state.status())
             .field("keys", &state.entries.keys().collect::<Vec<_>>())
+            .field("user", &state.user.binding().map(|bound| bound.user()))
             .finish_non_exhaustive()
     }
 }
@@ -467,7 +468,8 @@ impl Session {
         Ok(self.entries()?.into_keys().collect())
     }
 
-    /// Every key with its JSON text.
+    /// Every key with its JSON text. The signed-in user is not among them: it is typed state
+    /// ([`user`](Self::user)).
     ///
     /// ```
     /// # let session = actix_typed_session::Session::detached();
@@ -498,8 +500,7 @@ impl Session {
     /// ```
     pub fn clear(&self) {
         let mut state = self.state();
-        state.entries.clear();
-        state.changes.clear();
+        state.forget_all();
         state.cleared = true;
     }
 
@@ -516,8 +517,7 @@ impl Session {
     /// ```
     pub fn purge(&self) {
         let mut state = self.state();
-        state.entries.clear();
-        state.changes.clear();
+        state.forget_all();
         state.cleared = false;
         state.ttl_set = None;
         state.renewed_to = None;

@@ -99,15 +99,14 @@ use std::{collections::HashMap, future::Future, time::Duration};
 
 use crate::{SessionId, StoreError};
 
-/// The four user methods of a [`SessionStore`] impl for a store that finds a user's sessions
-/// in what it holds (a directory scan, an indexed column) rather than in a list kept beside
-/// them: `index_user_session` has nothing to do (the write listed the session). With no
-/// argument the others forward to the store's inherent `list_user`, `end_user` and `end_all`;
-/// with `sql`, to its `inner`'s `list_user` and `end` (deletes the user's live rows, or the
+/// The four user methods of a [`SessionStore`] impl for an SQL store, which finds a user's
+/// sessions through an indexed column of the sessions' own rows rather than in a list kept
+/// beside them: `index_user_session` has nothing to do (the write set the column), and the
+/// others forward to its `inner`'s `list_user` and `end` (deletes the user's live rows, or the
 /// one of a given id, and answers how many).
-#[cfg(any(feature = "sqlite", feature = "postgres", all(feature = "file", unix)))]
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 macro_rules! user_methods_without_index {
-    (@index) => {
+    (sql) => {
         async fn index_user_session(
             &self,
             _user: &str,
@@ -116,24 +115,6 @@ macro_rules! user_methods_without_index {
         ) -> Result<Option<usize>, StoreError> {
             Ok(None)
         }
-    };
-    () => {
-        user_methods_without_index!(@index);
-
-        async fn user_sessions(&self, user: &str) -> Result<Vec<UserSession>, StoreError> {
-            self.list_user(user).await
-        }
-
-        async fn end_user_session(&self, user: &str, id: &SessionId) -> Result<bool, StoreError> {
-            self.end_user(user, id).await
-        }
-
-        async fn end_user_sessions(&self, user: &str) -> Result<usize, StoreError> {
-            self.end_all(user).await
-        }
-    };
-    (sql) => {
-        user_methods_without_index!(@index);
 
         async fn user_sessions(&self, user: &str) -> Result<Vec<UserSession>, StoreError> {
             self.inner.list_user(user).await
@@ -175,17 +156,25 @@ pub use crate::cookie::MAX_COOKIE_BYTES;
 #[cfg_attr(docsrs, doc(cfg(all(feature = "file", unix))))]
 pub use file::{FileStore, FileStoreBuilder, FileStoreError, PruneReport, Pruner};
 pub use memory::{MemoryStore, MemoryStoreBuilder};
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "sqlite", feature = "postgres"))))]
+pub use sql::SqlConfigError;
 #[cfg(feature = "postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub use sql::{PostgresStore, PostgresStoreBuilder};
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
-#[cfg_attr(docsrs, doc(cfg(any(feature = "sqlite", feature = "postgres"))))]
-pub use sql::{SqlConfigError, SqlPruner};
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "redis"))]
+mod task_pruner;
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sql::{SqliteStore, SqliteStoreBuilder};
-pub(crate) use users::{end_oldest, Binding};
-pub use users::{UserSession, USER_KEY};
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "redis"))]
+#[cfg_attr(
+    docsrs,
+    doc(cfg(any(feature = "sqlite", feature = "postgres", feature = "redis")))
+)]
+pub use task_pruner::TaskPruner;
+pub(crate) use users::end_oldest;
+pub use users::{UserBinding, UserChange, UserSession, USER_KEY};
 
 /// A session's key-value pairs: session keys to JSON text.
 pub type Entries = HashMap<String, String>;
@@ -229,6 +218,8 @@ pub struct ChangeSet {
     cleared: bool,
     upserts: Vec<(String, String)>,
     removals: Vec<String>,
+    /// The signed-in user it writes (`Some(Some)`) or removes (`Some(None)`), typed.
+    user: Option<Option<Box<UserBinding>>>,
 }
 
 impl ChangeSet {
@@ -247,18 +238,61 @@ impl ChangeSet {
         }
     }
 
-    /// Adds an upsert of `key` to the JSON text `value`.
+    /// Adds an upsert of `key` to the JSON text `value`. An upsert of [`USER_KEY`] is a
+    /// sign-in of the binding it [decodes](UserBinding::decode) to (of nobody, when it does not
+    /// decode): [`bind_user`](Self::bind_user) says it typed.
     #[must_use]
     pub fn upsert(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.upserts.push((key.into(), value.into()));
+        let (key, value) = (key.into(), value.into());
+        if key == USER_KEY {
+            self.user = Some(UserBinding::decode(&value).map(Box::new));
+        }
+        self.upserts.push((key, value));
         self
     }
 
-    /// Adds a removal of `key`.
+    /// Signs the session in as `binding`: [`user`](Self::user) answers it, and the upserts
+    /// carry its [stored form](UserBinding::encode) under [`USER_KEY`], so that a store that
+    /// keeps entries writes it with the rest of the change set.
+    #[must_use]
+    pub fn bind_user(mut self, binding: &UserBinding) -> Self {
+        self.upserts.push((USER_KEY.to_owned(), binding.encode()));
+        self.user = Some(Some(Box::new(binding.clone())));
+        self
+    }
+
+    /// Adds a removal of `key` (of [`USER_KEY`]: the session binds no user).
     #[must_use]
     pub fn remove(mut self, key: impl Into<String>) -> Self {
-        self.removals.push(key.into());
+        let key = key.into();
+        if key == USER_KEY {
+            self.user = Some(None);
+        }
+        self.removals.push(key);
         self
+    }
+
+    /// What the change set does to the session's signed-in user: a store that keeps an index
+    /// of users' sessions (or a user column) reads it here, typed, instead of parsing the
+    /// upserts.
+    ///
+    /// ```
+    /// use actix_typed_session::store::{ChangeSet, UserChange, USER_KEY};
+    ///
+    /// let sign_in = ChangeSet::create().upsert(USER_KEY, r#"{"user":"ada","at":1,"ttl":60}"#);
+    /// assert_eq!(sign_in.user().signed_in_user().as_deref(), Some("ada"));
+    /// assert_eq!(ChangeSet::update().upsert("cart", "[]").user(), UserChange::Unchanged);
+    /// assert_eq!(ChangeSet::update().clear().user(), UserChange::SignedOut);
+    /// assert_eq!(ChangeSet::update().remove(USER_KEY).user(), UserChange::SignedOut);
+    /// ```
+    #[must_use]
+    pub fn user(&self) -> UserChange<'_> {
+        match &self.user {
+            Some(Some(bound)) => UserChange::SignedIn(bound),
+            Some(None) => UserChange::SignedOut,
+            None if self.cleared => UserChange::SignedOut,
+            None => UserChange::Unchanged,
+        }
     }
 
     /// Marks every key not upserted by this change set for removal.

@@ -385,3 +385,27 @@ async fn reserved_keys_cannot_be_written_by_the_app() {
     let (status, _, _) = b.get("/reserved").await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
 }
+
+/// The signed-in user is typed state, not one of the session's entries: `entries` and `keys`
+/// show the application's keys only, `user` reads the binding, and clearing the session or
+/// purging it signs the user out with the rest.
+#[test]
+fn the_user_is_not_an_entry() {
+    let session = Session::detached();
+    session.insert("cart", [1, 2]).unwrap();
+    session.sign_in(UserId(7)).unwrap();
+    assert_eq!(session.keys().unwrap(), ["cart"]);
+    assert!(!session.entries().unwrap().contains_key("__session.user"));
+    assert_eq!(session.user().unwrap().as_deref(), Some("7"));
+    assert_eq!(session.user_as::<UserId>().unwrap(), Some(UserId(7)));
+    assert_eq!(
+        session.get::<serde_json::Value>("__session.user").unwrap(),
+        None
+    );
+
+    session.clear();
+    assert_eq!(session.user().unwrap(), None, "cleared with the rest");
+    session.sign_in("ada").unwrap();
+    session.purge();
+    assert_eq!(session.user().unwrap(), None, "purged with the rest");
+}

@@ -187,6 +187,24 @@ async fn old_cookies_that_do_not_verify_are_fresh_sessions() {
     is_fresh(&app, old_cookie(&old_key, true, &old_state(Some("ada")))).await;
 }
 
+/// An old session's keys under this crate's reserved prefix are not imported: whatever an old
+/// app kept under `__session.user` never signs anybody in, nor under `__session.flash` shows
+/// as a flash message.
+#[actix_web::test]
+async fn old_keys_under_the_reserved_prefix_are_not_imported() {
+    let old_key = Key::generate();
+    let app = testing::serve(testing::routes, cookie_bridge(&old_key)).await;
+    let mut state: HashMap<String, String> = serde_json::from_str(&old_state(None)).unwrap();
+    let binding = r#"{"user":"mallory","at":1700000000,"ttl":600}"#;
+    state.insert("__session.user".into(), binding.into());
+    let planted = r#"[{"level":"info","message":"planted"}]"#;
+    state.insert("__session.flash".into(), planted.into());
+    let old = old_cookie(&old_key, false, &serde_json::to_string(&state).unwrap());
+    continues(&app, old.clone(), None).await;
+    let res = send(&app, "/flashes", old).await;
+    assert_eq!(body(res).await, "", "no flash message of the old session's");
+}
+
 #[actix_web::test]
 async fn without_the_bridge_an_old_cookie_is_ignored() {
     let old_key = Key::generate();

@@ -1,4 +1,4 @@
-//! `FileStore` lists and ends a user's sessions (by scanning its directory).
+//! `FileStore` lists and ends a user's sessions (through its index directory per user).
 
 use actix_typed_session::{
     store::FileStore,

@@ -158,6 +158,7 @@ async fn the_documented_acl_is_enough() {
     let server = RedisServer::start();
     let args: Vec<&str> = acl.split_whitespace().collect();
     assert_eq!(server.cli(&args).trim(), "OK", "{acl}");
+    add_admin(&server);
     // The default user may no longer run anything either: the store must log in.
     assert_eq!(
         server.cli(&["ACL", "SETUSER", "default", "off"]).trim(),
@@ -178,6 +179,38 @@ async fn the_documented_acl_is_enough() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Some("NOPERM"), "{err}");
+    prunes_with_scan_only(&store, &[&server]).await;
+}
+
+/// Adds an ACL user `admin` (password `admin`) who may do anything, to change the store's user
+/// after the default user is switched off.
+fn add_admin(node: &RedisServer) {
+    let ok = node.cli(&[
+        "ACL", "SETUSER", "admin", "on", ">admin", "~*", "&*", "+@all",
+    ]);
+    assert_eq!(ok.trim(), "OK");
+}
+
+/// What the docs say pruning needs on top of the rest.
+const PRUNE_EXTRA: &str = "+scan";
+
+/// The sweep of users' lists is refused without [`PRUNE_EXTRA`] and works with it (granted
+/// by an `admin` user that [`add_admin`] made on each of `nodes`).
+async fn prunes_with_scan_only(store: &RedisStore, nodes: &[&RedisServer]) {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
+    assert!(readme.contains(&format!("`{PRUNE_EXTRA}` to prune")));
+    let err = store.prune().await.unwrap_err();
+    assert!(
+        matches!(err, actix_typed_session::StoreError::Unavailable(_)),
+        "{err:?}"
+    );
+    for node in nodes {
+        let admin = ["--user", "admin", "--pass", "admin"];
+        let ok = node.cli(&[&admin[..], &["ACL", "SETUSER", "sessions", PRUNE_EXTRA]].concat());
+        assert_eq!(ok.trim(), "OK");
+    }
+    store.prune().await.unwrap();
 }
 
 #[actix_web::test]
@@ -190,6 +223,7 @@ async fn the_documented_acl_is_enough_on_a_cluster() {
     let args: Vec<&str> = acl.split_whitespace().collect();
     for node in cluster.nodes() {
         assert_eq!(node.cli(&args).trim(), "OK", "{acl}");
+        add_admin(node);
     }
     let urls = cluster
         .nodes()
@@ -198,4 +232,5 @@ async fn the_documented_acl_is_enough_on_a_cluster() {
     let pool = timeouts(RedisPool::cluster_builder(urls)).build().unwrap();
     let store = RedisStore::new(pool);
     passes_the_suite(&store).await;
+    prunes_with_scan_only(&store, &cluster.nodes().iter().collect::<Vec<_>>()).await;
 }

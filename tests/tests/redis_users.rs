@@ -120,6 +120,90 @@ async fn a_users_set_does_not_grow_as_sessions_end_and_expire() {
     );
 }
 
+/// Whether `key` exists, asked through `store`'s pool (routed to its slot on a cluster).
+async fn exists(store: &RedisStore, key: &str) -> bool {
+    let mut conn = store.pool().get().await.unwrap();
+    let n: i64 = redis::cmd("EXISTS")
+        .arg(key)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    n == 1
+}
+
+/// Users who never return leave no set behind: a sweep drops the members whose sessions
+/// expired, so their sets leave Redis, and keeps (re-scored) a session refreshed since its
+/// sign-in, whose recorded expiry has passed too.
+async fn a_sweep_removes_the_sets_of_users_who_never_return(store: &RedisStore) {
+    let (short, long) = (Duration::from_secs(1), Duration::from_secs(600));
+    let sign_in = |user: String, ttl| async move {
+        let id = SessionId::generate();
+        let binding = format!(r#"{{"user":"{user}","at":1700000000,"ttl":1}}"#);
+        let changes = ChangeSet::create().upsert(USER_KEY, binding);
+        store.save(&id, &changes, ttl).await.unwrap();
+        store.index_user_session(&user, &id, ttl).await.unwrap();
+        id
+    };
+    let users: Vec<String> = (0..200).map(|n| format!("gone-{n}")).collect();
+    let gone: Vec<SessionId> =
+        futures_util::stream::iter(users.iter().flat_map(|user| [user.clone(), user.clone()]))
+            .map(|user| sign_in(user, short))
+            .buffer_unordered(64)
+            .collect()
+            .await;
+    let keeper = sign_in("keeper".into(), short).await;
+    let signed_in = std::time::Instant::now();
+    // Refreshed behind the set's back: alive, though its recorded expiry passes with the rest.
+    store
+        .save(&keeper, &ChangeSet::update(), long)
+        .await
+        .unwrap();
+    // Wait for the sessions to expire, and for every recorded expiry (at most a second after
+    // its sign-in) to pass.
+    let deadline = signed_in + Duration::from_secs(10);
+    for id in &gone {
+        while exists(store, &format!("session:{id}")).await {
+            assert!(std::time::Instant::now() < deadline, "expired in time");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    let since = signed_in.elapsed();
+    tokio::time::sleep(Duration::from_millis(1_100).saturating_sub(since)).await;
+    assert!(exists(store, &format!("session:user:{}", users[199])).await);
+
+    assert_eq!(
+        store.prune().await.unwrap(),
+        400,
+        "every expired member dropped"
+    );
+    assert_eq!(
+        store.prune().await.unwrap(),
+        0,
+        "one sweep dropped them all"
+    );
+    for user in &users {
+        let set = format!("session:user:{user}");
+        assert!(!exists(store, &set).await, "{set} left Redis");
+    }
+    assert!(exists(store, "session:user:keeper").await);
+    assert_eq!(store.user_sessions("keeper").await.unwrap().len(), 1);
+}
+
+#[actix_web::test]
+async fn redis_sweeps_the_sets_of_users_who_never_return() {
+    let server = RedisServer::start();
+    // A key of the sets' pattern that is not a set is left alone.
+    let _ = server.cli(&["SET", "session:user:not-a-set", "x"]);
+    a_sweep_removes_the_sets_of_users_who_never_return(&single(&server)).await;
+    assert_eq!(server.cli(&["GET", "session:user:not-a-set"]).trim(), "x");
+}
+
+#[actix_web::test]
+async fn a_redis_cluster_sweeps_the_sets_of_users_who_never_return() {
+    let cluster = RedisCluster::start(3, 0);
+    a_sweep_removes_the_sets_of_users_who_never_return(&cluster_store(&cluster)).await;
+}
+
 #[actix_web::test]
 async fn round_trips_of_sign_in_sessions_flash_and_guards() {
     let server = RedisServer::start();

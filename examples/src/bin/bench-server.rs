@@ -18,7 +18,7 @@ mod metrics;
 use actix_typed_session::{
     store::{
         CookieStore, FileStore, MemoryStore, PostgresStore, RedisConfigError, RedisStore,
-        SqlPruner, SqliteStore,
+        SqliteStore, TaskPruner,
     },
     testing, ActixSessionImport, CookieLifecycle, SessionMiddleware, SessionStorage, Transport,
     TtlRefresh,
@@ -122,13 +122,13 @@ fn parse_args() -> Result<Args, String> {
 }
 
 /// The store, and the pruning task of a SQL store (which runs while it is kept).
-fn storage(args: &Args) -> Result<(SessionStorage, Option<SqlPruner>), String> {
+fn storage(args: &Args) -> Result<(SessionStorage, Option<TaskPruner>), String> {
     let database = || {
         args.database
             .as_deref()
             .ok_or_else(|| format!("--store {} needs --database", args.store))
     };
-    let pruning = |started: std::io::Result<SqlPruner>| {
+    let pruning = |started: std::io::Result<TaskPruner>| {
         started.map_err(|e| format!("cannot start pruning: {e}"))
     };
     match args.store.as_str() {

@@ -16,11 +16,14 @@ use std::{sync::Arc, time::Duration};
 use actix_web::{http::StatusCode, HttpResponse, ResponseError};
 use serde::{de::DeserializeOwned, Serialize};
 
-use super::{state::SessionState, Session, Storage};
+use super::{
+    state::{Bound, SessionState},
+    Session, Storage,
+};
 use crate::{
     config::Config,
     observe,
-    store::{Binding, DynStore, UserSession, USER_KEY},
+    store::{DynStore, UserBinding, UserSession, USER_KEY},
     SaveError, SessionError, SessionHandle, SessionId, SignInDevice, StoreError,
 };
 
@@ -184,7 +187,7 @@ impl Session {
         let at = self.now_unix();
         let incoming = self.incoming();
         let mut state = self.state();
-        let mut record = Binding {
+        let mut record = UserBinding {
             user,
             at,
             ttl: 0,
@@ -192,7 +195,7 @@ impl Session {
             agent: None,
             ip: None,
         };
-        let user = record.user_key();
+        let user = record.user();
         record.epoch = epoch.map(|epoch| crate::epoch::digest(&user, epoch));
         // A session known to be fresh had no user; any other must show who held it.
         if incoming.is_some() && !state.is_fresh() && !state.has_key(USER_KEY) {
@@ -200,31 +203,27 @@ impl Session {
                 key: USER_KEY.to_owned(),
             });
         }
-        let keeps = match state.entries.get(USER_KEY) {
-            None => !state.purged,
+        let keeps = match &state.user {
+            Bound::Nobody => !state.purged,
+            Bound::User(bound) => bound.user() == user,
             // Unreadable: no user this code can call the same.
-            Some(json) => {
-                serde_json::from_str::<Binding>(json).is_ok_and(|bound| bound.user_key() == user)
-            }
+            Bound::Unreadable => false,
         };
         if !keeps {
             // Renew a cleared session: purge-then-create with an id known now, so the commit
             // can list it, and nothing of the old session's lifetime inherited.
-            state.entries.clear();
-            state.changes.clear();
+            state.forget_all();
             state.purged = false;
             state.cleared = true;
             state.restarted = true;
             state.ttl_set = None;
         }
-        let record = Binding {
+        let record = UserBinding {
             ttl: state.meta(incoming, configured).ttl.as_secs(),
             ..record
         };
-        let json = serde_json::to_string(&record).map_err(serialize)?;
         state.renewed_to = Some(SessionId::generate());
-        state.entries.insert(USER_KEY.to_owned(), json.into());
-        state.changes.insert(USER_KEY.to_owned());
+        put_binding(&mut state, record);
         // Removed whether loaded or not: the change set deletes it in the store.
         state.entries.remove(CSRF_KEY);
         state.changes.insert(CSRF_KEY.to_owned());
@@ -249,10 +248,10 @@ impl Session {
     /// # Errors
     /// [`SessionError::NotLoaded`] when the session is not loaded (a handle from
     /// [`SessionExt`](crate::SessionExt) before [`load`](Self::load); every extractor,
-    /// typed ones included, loads the user); [`SessionError::Deserialize`] when something
-    /// else was stored under [`USER_KEY`].
+    /// typed ones included, loads the user). A stored binding this version cannot read counts
+    /// as nobody (and a sign-in over it starts a clean session).
     pub fn user(&self) -> Result<Option<String>, SessionError> {
-        Ok(self.get::<Binding>(USER_KEY)?.map(|bound| bound.user_key()))
+        self.with_user(|bound| bound.user())
     }
 
     /// The signed-in user's id as the type it was signed in with, or `None` for an anonymous
@@ -272,12 +271,23 @@ impl Session {
     /// # Errors
     /// As [`user`](Self::user); [`SessionError::Deserialize`] also when the id is not a `U`.
     pub fn user_as<U: DeserializeOwned>(&self) -> Result<Option<U>, SessionError> {
-        self.get::<Binding>(USER_KEY)?
-            .map(|bound| {
-                serde_json::from_value(bound.user)
-                    .map_err(|e| SessionError::deserialize::<U>(USER_KEY, &e))
-            })
-            .transpose()
+        self.with_user(|bound| {
+            serde_json::from_value(bound.user.clone())
+                .map_err(|e| SessionError::deserialize::<U>(USER_KEY, &e))
+        })?
+        .transpose()
+    }
+
+    /// `f` of the signed-in user's binding, under the state lock; `None` for an anonymous
+    /// session (or one whose binding this code cannot read).
+    fn with_user<R>(&self, f: impl FnOnce(&UserBinding) -> R) -> Result<Option<R>, SessionError> {
+        let state = self.state();
+        if !state.has_key(USER_KEY) {
+            return Err(SessionError::NotLoaded {
+                key: USER_KEY.to_owned(),
+            });
+        }
+        Ok(state.user.binding().map(f))
     }
 
     /// Signs out: ends this session everywhere (as [`purge`](Self::purge)), which takes it off
@@ -413,7 +423,7 @@ impl Session {
         };
         let user = {
             let state = self.state();
-            match (&state.signing_in, binding(&state)) {
+            match (&state.signing_in, state.user.binding()) {
                 (Some(user), Some(bound)) if bound.epoch.is_none() => user.clone(),
                 _ => return Ok(()),
             }
@@ -427,10 +437,9 @@ impl Session {
                     "credential_epoch knows no version for the user signing in".into(),
                 ))
             })?;
-        let mut state = self.state();
-        if let Some(mut bound) = binding(&state) {
+        // Signing in: the binding is already this request's change.
+        if let Some(bound) = self.state().user.binding_mut() {
             bound.epoch = Some(digest);
-            put_binding(&mut state, &bound);
         }
         Ok(())
     }
@@ -446,7 +455,11 @@ impl Session {
             return;
         }
         let mut state = self.state();
-        let Some(mut bound) = state.signing_in.as_ref().and_then(|_| binding(&state)) else {
+        if state.signing_in.is_none() {
+            return;
+        }
+        // Signing in: the binding is already this request's change.
+        let Some(bound) = state.user.binding_mut() else {
             return;
         };
         let agent = req.headers().get(actix_web::http::header::USER_AGENT);
@@ -455,28 +468,27 @@ impl Session {
             SignInDevice::ForwardedFor => req.connection_info().realip_remote_addr().map(address),
             _ => req.peer_addr().map(|peer| peer.ip().to_string()),
         };
-        put_binding(&mut state, &bound);
     }
 
-    /// On load, with the middleware checking credential versions: whether the session bound by
-    /// `json` (the stored [`USER_KEY`] value) still holds. A binding without a version, one
-    /// this code cannot read, or a user the source no longer knows does not.
+    /// On load, with the middleware checking credential versions: whether the session's loaded
+    /// binding still holds. A binding without a version, one this code cannot read, or a user
+    /// the source no longer knows does not.
     pub(super) async fn epoch_holds(
         &self,
         config: &Config,
-        json: &str,
+        bound: &Bound,
     ) -> Result<bool, SessionError> {
         let Some(epochs) = &config.epochs else {
             return Ok(true);
         };
-        let Some(bound) = serde_json::from_str::<Binding>(json).ok() else {
+        let Some(bound) = bound.binding() else {
             return Ok(false);
         };
         let Some(recorded) = bound.epoch.as_deref() else {
             return Ok(false);
         };
         let current = epochs
-            .current(&bound.user_key())
+            .current(&bound.user())
             .await
             .map_err(|err| SessionError::Load(StoreError::Unavailable(err)))?;
         Ok(current.is_some_and(|now| crate::epoch::same(&now, recorded)))
@@ -503,31 +515,21 @@ fn address(raw: &str) -> String {
 
 /// The canonical id of the user the session binds, if it binds one this code can read.
 pub(super) fn bound_user(state: &SessionState) -> Option<String> {
-    binding(state).map(|bound| bound.user_key())
+    state.user.binding().map(UserBinding::user)
 }
 
-/// The loaded or written [`USER_KEY`] record, if readable.
-fn binding(state: &SessionState) -> Option<Binding> {
-    state
-        .entries
-        .get(USER_KEY)
-        .and_then(|json| serde_json::from_str::<Binding>(json).ok())
+/// Binds `record` as a change of this request.
+fn put_binding(state: &mut SessionState, record: UserBinding) {
+    state.user = Bound::User(Box::new(record));
+    state.changes.insert(USER_KEY.to_owned());
 }
 
-/// Writes `record` under [`USER_KEY`] as a change of this request.
-fn put_binding(state: &mut SessionState, record: &Binding) {
-    if let Ok(json) = serde_json::to_string(record) {
-        state.entries.insert(USER_KEY.to_owned(), json.into());
-        state.changes.insert(USER_KEY.to_owned());
-    }
-}
-
-/// Keeps the TTL in the [`USER_KEY`] record in step with [`Session::set_ttl`], so listings
-/// compute "last used" from the right TTL. A record not loaded is left alone.
+/// Keeps the TTL in the binding in step with [`Session::set_ttl`], so listings compute "last
+/// used" from the right TTL. A binding not loaded is left alone.
 pub(super) fn note_ttl(state: &mut SessionState, ttl: Duration) {
-    let Some(mut record) = binding(state) else {
+    let Some(mut record) = state.user.binding().cloned() else {
         return;
     };
     record.ttl = ttl.as_secs();
-    put_binding(state, &record);
+    put_binding(state, record);
 }

@@ -133,7 +133,7 @@ impl Session {
                 TokenUpdate::Remove
             }
             CookiePlan::Seal { meta, ttl } => {
-                let value = store.seal(config, &state.entries, meta, ttl)?;
+                let value = store.seal(config, &state.entries, state.user.binding(), meta, ttl)?;
                 let carrier = self.carrier();
                 let text = carrier.render(config, value, ttl, meta.own_ttl);
                 carrier.check_size(&text)?;
@@ -561,7 +561,7 @@ fn plan_cookie(
             CookiePlan::Keep
         };
     }
-    if state.entries.is_empty() && !cookie.presented {
+    if state.is_empty() && !cookie.presented {
         return CookiePlan::Keep;
     }
     CookiePlan::Seal {

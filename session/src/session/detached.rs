@@ -50,7 +50,9 @@ impl Session {
         );
         {
             let mut state = session.state();
-            state.entries = entries.into_iter().map(|(k, v)| (k, v.into())).collect();
+            for (key, value) in entries {
+                state.put_loaded(key, value.into());
+            }
             state.loaded = Loaded::All;
             state.exists = Some(stored);
             // Already loaded, as far as guards and the refresh policy can tell.

@@ -30,7 +30,7 @@ pub(crate) async fn mint(backend: &Backend, entries: Entries) -> Result<String, 
             ))
         }
         Storage::Cookie(store) => {
-            let value = store.seal(config, &entries, meta, ttl)?;
+            let value = store.seal(config, &entries, None, meta, ttl)?;
             Ok(set_cookie_text(config, &value, ttl, false))
         }
     }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tracing::Instrument as _;
 
-use super::{Backend, Session, Storage};
+use super::{state::Bound, Backend, Session, Storage};
 use crate::{
     config::TtlRefresh,
     cookie::{parse_server_cookie, CookieFacts, Incoming},
@@ -162,18 +162,29 @@ impl Session {
             .await;
         observe::record_outcome(&span, &loaded);
         let loaded = match loaded {
-            Ok(Some(entries)) if !self.binding_holds(shared, &entries).await? => {
-                self.sign_out_stale();
-                return Ok(());
+            Ok(Some(mut entries)) => {
+                // The binding is decoded once, into the state's typed user.
+                let bound = entries.remove(USER_KEY).map(|json| Bound::decode(&json));
+                if !self.binding_holds(shared, bound.as_ref()).await? {
+                    self.sign_out_stale();
+                    return Ok(());
+                }
+                Ok(Some((entries, bound)))
             }
-            other => other,
+            Ok(None) => Ok(None),
+            Err(err) => Err(err),
         };
         let mut state = self.state();
         match loaded {
-            Ok(Some(entries)) => {
-                for (key, value) in entries {
-                    if !state.knows(&key) && !state.cleared {
-                        state.entries.insert(key, value);
+            Ok(Some((entries, bound))) => {
+                if !state.cleared {
+                    for (key, value) in entries {
+                        if !state.knows(&key) {
+                            state.entries.insert(key, value);
+                        }
+                    }
+                    if let Some(bound) = bound.filter(|_| !state.knows(USER_KEY)) {
+                        state.user = bound;
                     }
                 }
                 state.exists = Some(true);
@@ -198,23 +209,23 @@ impl Session {
         Ok(())
     }
 
-    /// Whether the signed-in user that `entries` bind (if any) still holds, by the
-    /// middleware's credential versions. Bindings this request already knows are its own.
+    /// Whether the signed-in user of a loaded session (`bound`, if it has one) still holds, by
+    /// the middleware's credential versions. A binding this request already knows is its own.
     async fn binding_holds(
         &self,
         shared: &Backend,
-        entries: &Values,
+        bound: Option<&Bound>,
     ) -> Result<bool, SessionError> {
         if shared.config.epochs.is_none() {
             return Ok(true);
         }
-        let Some(json) = entries.get(USER_KEY) else {
+        let Some(bound) = bound else {
             return Ok(true);
         };
         if self.state().knows(USER_KEY) {
             return Ok(true);
         }
-        self.epoch_holds(&shared.config, json).await
+        self.epoch_holds(&shared.config, bound).await
     }
 
     /// The loaded session's sign-in no longer holds: the request goes on with a fresh,
@@ -232,6 +243,9 @@ impl Session {
         state.renewed_to = None;
         let changes = state.changes.clone();
         state.entries.retain(|key, _| changes.contains(key));
+        if !changes.contains(USER_KEY) {
+            state.user = Bound::Nobody;
+        }
     }
 
     async fn fetch(

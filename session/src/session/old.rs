@@ -31,6 +31,11 @@ impl Session {
                 .get(IDENTITY_USER_KEY)
                 .and_then(|json| serde_json::from_str::<String>(json).ok());
             for (key, value) in entries {
+                // Keys of this crate's are never an old session's to set.
+                if SessionError::check_reserved(&key).is_err() {
+                    tracing::debug!(key, "not imported: the key is reserved");
+                    continue;
+                }
                 // What this request wrote before its first load wins, as over a stored session.
                 if !state.knows(&key) && !state.cleared {
                     state.changes.insert(key.clone());

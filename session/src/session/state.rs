@@ -9,9 +9,43 @@ use std::{
 use crate::{
     config::{Config, TtlRefresh},
     cookie::{CookieFacts, Incoming, Meta},
-    store::{ChangeSet, Entries, Keys, Values},
+    store::{ChangeSet, Entries, Keys, UserBinding, Value, Values, USER_KEY},
     SessionId, SessionStatus,
 };
+
+/// Who the session is signed in as, as far as this request knows (meaningful once
+/// [`USER_KEY`] is loaded or changed: [`SessionState::has_key`]). A typed field of the state,
+/// never one of its entries: written to the store as [`ChangeSet::bind_user`].
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(super) enum Bound {
+    #[default]
+    Nobody,
+    User(Box<UserBinding>),
+    /// A stored value this code cannot read (a later version's, or damaged): nobody it can
+    /// name, and not the same user as anyone who signs in.
+    Unreadable,
+}
+
+impl Bound {
+    /// The stored form under [`USER_KEY`], decoded.
+    pub(super) fn decode(json: &str) -> Self {
+        UserBinding::decode(json).map_or(Self::Unreadable, |bound| Self::User(Box::new(bound)))
+    }
+
+    pub(super) fn binding(&self) -> Option<&UserBinding> {
+        match self {
+            Self::User(bound) => Some(bound),
+            _ => None,
+        }
+    }
+
+    pub(super) fn binding_mut(&mut self) -> Option<&mut UserBinding> {
+        match self {
+            Self::User(bound) => Some(bound),
+            _ => None,
+        }
+    }
+}
 
 #[derive(Debug, Default)]
 pub(super) enum Loaded {
@@ -26,8 +60,10 @@ pub(super) struct SessionState {
     pub(super) loaded: Loaded,
     /// Whether the store holds the incoming session; `None` until a load tells.
     pub(super) exists: Option<bool>,
-    /// Loaded entries with this request's changes applied.
+    /// Loaded entries with this request's changes applied (never [`USER_KEY`]: see `user`).
     pub(super) entries: Values,
+    /// The signed-in user, loaded or written; a change of it is [`USER_KEY`] in `changes`.
+    pub(super) user: Bound,
     /// Keys this request changed: upserted with their value in `entries`, or removed (absent
     /// from `entries`).
     pub(super) changes: BTreeSet<String>,
@@ -67,6 +103,7 @@ impl SessionState {
             loaded: Loaded::Nothing,
             exists: None,
             entries: Values::new(),
+            user: Bound::Nobody,
             changes: BTreeSet::new(),
             cleared: false,
             purged: false,
@@ -143,19 +180,53 @@ impl SessionState {
 
     pub(super) fn change_set(&self, base: ChangeSet) -> ChangeSet {
         let base = if self.cleared { base.clear() } else { base };
-        self.changes
-            .iter()
-            .fold(base, |cs, key| match self.entries.get(key) {
+        self.changes.iter().fold(base, |cs, key| {
+            let value = if key == USER_KEY {
+                match &self.user {
+                    Bound::User(bound) => return cs.bind_user(bound),
+                    _ => None,
+                }
+            } else {
+                self.entries.get(key)
+            };
+            match value {
                 Some(value) => cs.upsert(key.clone(), &**value),
                 None if self.cleared => cs,
                 None => cs.remove(key.clone()),
-            })
+            }
+        })
     }
 
     pub(super) fn full_change_set(&self) -> ChangeSet {
-        self.entries
+        let all = self
+            .entries
             .iter()
-            .fold(ChangeSet::create(), |cs, (k, v)| cs.upsert(k.clone(), &**v))
+            .fold(ChangeSet::create(), |cs, (k, v)| cs.upsert(k.clone(), &**v));
+        match &self.user {
+            Bound::User(bound) => all.bind_user(bound),
+            _ => all,
+        }
+    }
+
+    /// Takes in one loaded or given entry: the [`USER_KEY`] value becomes the typed user.
+    pub(super) fn put_loaded(&mut self, key: String, value: Value) {
+        if key == USER_KEY {
+            self.user = Bound::decode(&value);
+        } else {
+            self.entries.insert(key, value);
+        }
+    }
+
+    /// Forgets every value (the user too), as `clear` and `purge` do.
+    pub(super) fn forget_all(&mut self) {
+        self.entries.clear();
+        self.user = Bound::Nobody;
+        self.changes.clear();
+    }
+
+    /// The session holds nothing: no entries, no user.
+    pub(super) fn is_empty(&self) -> bool {
+        self.entries.is_empty() && self.user == Bound::Nobody
     }
 
     /// The values as the public API shows them (a copy).

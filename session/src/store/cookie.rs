@@ -14,7 +14,7 @@ use crate::{
         Meta,
     },
     observe::{self, Refusal},
-    store::Values,
+    store::{UserBinding, Values, USER_KEY},
     StoreError,
 };
 
@@ -245,14 +245,18 @@ impl CookieStore {
         &self,
         config: &Config,
         entries: &std::collections::HashMap<String, V>,
+        user: Option<&UserBinding>,
         meta: Meta,
         ttl: Duration,
     ) -> Result<String, StoreError> {
+        let user = user.map(|bound| bound.encode());
         let d = entries
             .iter()
+            .map(|(k, v)| (k.as_str(), &**v))
+            .chain(user.as_deref().map(|json| (USER_KEY, json)))
             .map(|(k, v)| {
                 serde_json::from_str::<&RawValue>(v)
-                    .map(|raw| (k.as_str(), raw))
+                    .map(|raw| (k, raw))
                     .map_err(StoreError::corrupt)
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -313,7 +317,7 @@ mod tests {
         let entries = Entries::from([("k".to_owned(), "\"v\"".to_owned())]);
         let meta = Meta::from_parts(crate::clock::Clock::system().unix_secs(), 60).unwrap();
         store
-            .seal(&config(), &entries, meta, Duration::from_secs(60))
+            .seal(&config(), &entries, None, meta, Duration::from_secs(60))
             .unwrap()
     }
 

@@ -83,6 +83,13 @@ const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(5);
 /// that is not a regular file (a symlink is never followed, a FIFO never waited on). Files not
 /// named like session files are never read, changed or deleted.
 ///
+/// # Users' sessions
+/// The sessions a user signed in are listed in a directory of their own,
+/// `{prefix}users/{digest}/` (one empty file per session, named by its id), so listing and
+/// ending a user's sessions read only theirs. Entries whose session is gone are removed by the
+/// listing that finds them, and by [`prune`](FileStore::prune), which also removes the
+/// directories of users left with none.
+///
 /// Blocking file I/O runs on the async runtime's blocking thread pool.
 ///
 /// Clones share the same directory handle and locks.
@@ -490,8 +497,27 @@ impl SessionStore for FileStore {
         .await
     }
 
-    // Listed by a directory scan (see `users.rs`): nothing to index on sign-in.
-    user_methods_without_index!();
+    // A directory of entries per user (see `users.rs`).
+    async fn index_user_session(
+        &self,
+        user: &str,
+        id: &SessionId,
+        _ttl: Duration,
+    ) -> Result<Option<usize>, StoreError> {
+        self.index_user(user, id).await.map(Some)
+    }
+
+    async fn user_sessions(&self, user: &str) -> Result<Vec<UserSession>, StoreError> {
+        self.list_user(user).await
+    }
+
+    async fn end_user_session(&self, user: &str, id: &SessionId) -> Result<bool, StoreError> {
+        self.end_user(user, id).await
+    }
+
+    async fn end_user_sessions(&self, user: &str) -> Result<usize, StoreError> {
+        self.end_all(user).await
+    }
 }
 
 /// `err` without the path `tempfile` adds to it: temporary file names hold the session id,
@@ -580,7 +606,7 @@ impl Inner {
 }
 
 /// Creates `dir` (mode 0700) if missing; returns its permission bits.
-fn create_private_dir(dir: &Path) -> io::Result<u32> {
+pub(super) fn create_private_dir(dir: &Path) -> io::Result<u32> {
     use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
     fs::DirBuilder::new()
         .recursive(true)

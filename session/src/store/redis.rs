@@ -2,6 +2,7 @@
 
 mod layout;
 mod pool;
+mod prune;
 mod scripts;
 mod users;
 
@@ -31,7 +32,8 @@ pub(crate) const DEFAULT_KEY_PREFIX: &str = "session:";
 /// TTL). A write never brings back a session that another request purged, and concurrent
 /// requests that change different keys both keep their change. A user's sessions (see
 /// [`Session::sign_in`](crate::Session::sign_in)) are listed in a sorted set per user,
-/// `{prefix}user:{user}`.
+/// `{prefix}user:{user}`; [`start_pruning`](RedisStore::start_pruning) sweeps away the sets
+/// of users who never come back.
 ///
 /// A Redis that is down or stops answering fails only the requests that need it, within
 /// [`RedisPool::deadline`], with [`StoreError::Unavailable`] or [`StoreError::Timeout`] (an
@@ -45,15 +47,17 @@ pub(crate) const DEFAULT_KEY_PREFIX: &str = "session:";
 /// connect over TLS, trusting the system's roots or your own CA
 /// (`RedisPoolBuilder::tls_root_certificates`).
 ///
-/// **ACLs**: every key starts with the prefix, and the store needs no administrative command,
-/// `KEYS`, `SCAN` or `EVAL`. An ACL user for the default prefix (tested with the default user
+/// **ACLs**: every key starts with the prefix, and serving requests needs no administrative
+/// command, `KEYS`, `SCAN` or `EVAL` ([`prune`](RedisStore::prune), the optional sweep of
+/// users' lists, needs `SCAN`). An ACL user for the default prefix (tested with the default user
 /// switched off):
 ///
 /// ```text
 /// ACL SETUSER sessions on >password ~session:* resetchannels -@all +evalsha +script|load +hgetall +hmget +hget +hset +hdel +exists +pexpire +pttl +del +zadd +zrange +zrangebyscore +zrem +zscore +zcard +ping
 /// ```
 ///
-/// Add `+select` for a database other than 0, and on a cluster `+cluster|slots +asking`.
+/// Add `+select` for a database other than 0, on a cluster `+cluster|slots +asking`, and
+/// `+scan` for [`prune`](RedisStore::prune).
 ///
 /// ```no_run
 /// use actix_web::{cookie::Key, App, HttpServer};

@@ -9,8 +9,6 @@ mod sqlite;
 use std::{
     collections::HashMap,
     future::Future,
-    io,
-    sync::{Arc, Weak},
     time::{Duration, UNIX_EPOCH},
 };
 
@@ -18,7 +16,7 @@ use std::{
 pub use self::postgres::{PostgresStore, PostgresStoreBuilder};
 #[cfg(feature = "sqlite")]
 pub use self::sqlite::{SqliteStore, SqliteStoreBuilder};
-use super::{Binding, ChangeSet, Entries, Keys, SaveOutcome, UserSession, USER_KEY};
+use super::{ChangeSet, Entries, Keys, SaveOutcome, UserChange, UserSession};
 use crate::{SessionId, StoreError};
 
 /// The table the SQL stores use unless told otherwise.
@@ -164,20 +162,14 @@ struct UserStatements {
     end: String,
 }
 
-/// What a change set makes of the session's `user_id` column (the user signed in under
-/// [`USER_KEY`]): `Some(user)` when it writes or removes that key or clears the session
-/// (`Some(None)`: no user, also for a value this crate did not write), `None` when it leaves
-/// the column as it is.
+/// What a change set makes of the session's `user_id` column: `Some(user)` when it signs a
+/// user in or out (`Some(None)`: no user), `None` when it leaves the column as it is.
 fn user_change(changes: &ChangeSet) -> Option<Option<String>> {
-    if let Some((_, json)) = changes.upserts().iter().find(|(key, _)| key == USER_KEY) {
-        return Some(
-            serde_json::from_str::<Binding>(json)
-                .ok()
-                .map(|record| record.user_key()),
-        );
+    match changes.user() {
+        UserChange::SignedIn(bound) => Some(Some(bound.user())),
+        UserChange::SignedOut => Some(None),
+        _ => None,
     }
-    let removed = changes.removals().iter().any(|key| key == USER_KEY);
-    (removed || changes.is_cleared()).then_some(None)
 }
 
 /// The `user_id` of the session a change set creates from nothing (a renewal's new row).
@@ -230,68 +222,6 @@ fn only(keys: Keys<'_>) -> Option<&[String]> {
         Keys::All => None,
         Keys::Only(keys) => Some(keys),
     }
-}
-
-/// Background pruning of a SQL store, started by `SqliteStore::start_pruning` or
-/// `PostgresStore::start_pruning`.
-///
-/// Pruning stops when this handle is dropped (or [`stop`](SqlPruner::stop)ped), and also once
-/// every clone of the store is dropped.
-///
-/// ```
-/// # #[cfg(feature = "sqlite")]
-/// # actix_web::rt::System::new().block_on(async {
-/// use std::time::Duration;
-///
-/// let dir = tempfile::tempdir().unwrap();
-/// let store = actix_typed_session::store::SqliteStore::open(dir.path().join("s.db")).unwrap();
-/// let _pruner = store.start_pruning(Duration::from_secs(600)).unwrap();
-/// // Keep `_pruner` for as long as the server runs: dropping it stops pruning.
-/// # });
-/// ```
-#[derive(Debug)]
-pub struct SqlPruner {
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl SqlPruner {
-    /// Stops pruning (as dropping does). A prune in progress is abandoned (the database finishes or rolls back
-    /// the statement; either is fine).
-    pub fn stop(self) {
-        drop(self);
-    }
-}
-
-impl Drop for SqlPruner {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-/// Spawns a task on the current tokio runtime that calls `prune` on the store behind `store`
-/// now and then every `every`, until the store is dropped or the returned handle is.
-fn start_pruning<T, F, Fut>(store: &Arc<T>, every: Duration, prune: F) -> io::Result<SqlPruner>
-where
-    T: Send + Sync + 'static,
-    F: Fn(Arc<T>) -> Fut + Send + 'static,
-    Fut: Future<Output = Result<u64, StoreError>> + Send,
-{
-    let runtime = tokio::runtime::Handle::try_current().map_err(io::Error::other)?;
-    let every = every.max(Duration::from_millis(1));
-    let store: Weak<T> = Arc::downgrade(store);
-    let task = runtime.spawn(async move {
-        let mut ticks = tokio::time::interval(every);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticks.tick().await;
-            let Some(store) = store.upgrade() else { break };
-            match prune(store).await {
-                Ok(deleted) => tracing::debug!(deleted, "pruned expired sessions"),
-                Err(err) => crate::log::error_chain("pruning expired sessions failed", &err),
-            }
-        }
-    });
-    Ok(SqlPruner { task })
 }
 
 #[cfg(test)]

@@ -7,19 +7,41 @@ use serde::{Deserialize, Serialize};
 
 use crate::{store::DynStore, SessionHandle, SessionId, StoreError};
 
-/// The session key under which [`Session::sign_in`](crate::Session::sign_in) binds a user.
+/// The session key under which [`Session::sign_in`](crate::Session::sign_in) binds a user:
+/// the field a store keeps a [`UserBinding`] under, in its [stored form](UserBinding::encode).
 ///
-/// Its JSON value is an object `{"user": …, "at": …, "ttl": …}` (the user id as the
-/// application's type serializes it, Unix seconds of the sign-in, the session's TTL in
-/// seconds), with an `"epoch"` digest when the sign-in was bound to a credential version, and
-/// the sign-in's `"agent"` and `"ip"` when the middleware recorded them. Stores that list a user's sessions read it with [`UserSession::from_stored`] and
-/// key their index by the user's [canonical form](UserSession::canonical_user). Applications
-/// cannot write it (a [`SessionError::ReservedKey`](crate::SessionError::ReservedKey)).
+/// A store that keeps a session's entries keeps the binding with them, because a
+/// [`ChangeSet`](super::ChangeSet) that signs in lists it among its
+/// [`upserts`](super::ChangeSet::upserts): it is written atomically with the save or renewal
+/// that creates it. A store that indexes users reads the typed change from
+/// [`ChangeSet::user`](super::ChangeSet::user), and a listing decodes stored rows with
+/// [`UserSession::from_stored`]. Applications cannot write the key (a
+/// [`SessionError::ReservedKey`](crate::SessionError::ReservedKey)), and it is not among
+/// [`Session::entries`](crate::Session::entries): the session holds the binding as a typed
+/// field.
 pub const USER_KEY: &str = "__session.user";
 
-/// The value stored under [`USER_KEY`].
+/// Who a session is signed in as: the user id, when, and what the features built on sign-in
+/// need (the session's TTL for "last used", the credential-epoch digest, the device).
+///
+/// The session state and the [`ChangeSet`](super::ChangeSet) hold it typed; its stored form
+/// under [`USER_KEY`] is a JSON object `{"user": …, "at": …, "ttl": …}` (the user id as the
+/// application's type serializes it, Unix seconds of the sign-in, the session's TTL in seconds),
+/// with an `"epoch"` digest when the sign-in was bound to a credential version, and the
+/// sign-in's `"agent"` and `"ip"` when the middleware recorded them.
+///
+/// ```
+/// use actix_typed_session::store::UserBinding;
+///
+/// let json = r#"{"user":42,"at":1700000000,"ttl":600,"ip":"192.0.2.7"}"#;
+/// let bound = UserBinding::decode(json).unwrap();
+/// assert_eq!(bound.user(), "42"); // the canonical form
+/// assert_eq!(bound.ip(), Some("192.0.2.7"));
+/// assert_eq!(UserBinding::decode(&bound.encode()), Some(bound));
+/// assert_eq!(UserBinding::decode("\"ada\""), None); // not a binding
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Binding {
+pub struct UserBinding {
     /// The user id as JSON: a string for `sign_in("ada")`, a number for a `u64` id, and so on.
     pub(crate) user: serde_json::Value,
     /// Unix seconds of the sign-in.
@@ -38,10 +60,75 @@ pub(crate) struct Binding {
     pub(crate) ip: Option<String>,
 }
 
-impl Binding {
-    /// The user's canonical form: what the stores' user index keys by.
-    pub(crate) fn user_key(&self) -> String {
+impl UserBinding {
+    /// The binding stored as `json` (the value under [`USER_KEY`]), or `None` when that is not
+    /// a binding this crate wrote.
+    #[must_use]
+    pub fn decode(json: &str) -> Option<Self> {
+        serde_json::from_str(json).ok()
+    }
+
+    /// The stored form: what a store keeps under [`USER_KEY`].
+    #[must_use]
+    pub fn encode(&self) -> String {
+        // Plain data with string keys: serializing it cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// The user's [canonical form](UserSession::canonical_user): what the stores' user index
+    /// keys by.
+    #[must_use]
+    pub fn user(&self) -> String {
         canonical(&self.user)
+    }
+
+    /// When the user signed in.
+    #[must_use]
+    pub fn signed_in(&self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(self.at)
+    }
+
+    /// The session's TTL as of its last write, whole seconds.
+    #[must_use]
+    pub fn ttl(&self) -> Duration {
+        Duration::from_secs(self.ttl)
+    }
+
+    /// The `User-Agent` the browser sent when it signed in, when recorded.
+    #[must_use]
+    pub fn user_agent(&self) -> Option<&str> {
+        self.agent.as_deref()
+    }
+
+    /// The client's address when it signed in, when recorded.
+    #[must_use]
+    pub fn ip(&self) -> Option<&str> {
+        self.ip.as_deref()
+    }
+}
+
+/// What a [`ChangeSet`](super::ChangeSet) does to the session's signed-in user, as
+/// [`ChangeSet::user`](super::ChangeSet::user) answers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UserChange<'a> {
+    /// The user stays as stored (none, or the one stored).
+    Unchanged,
+    /// The session is signed in as this binding from now on (a sign-in, or an update of the
+    /// binding such as a new TTL).
+    SignedIn(&'a UserBinding),
+    /// The session binds no user from now on (it was cleared, or its binding removed).
+    SignedOut,
+}
+
+impl<'a> UserChange<'a> {
+    /// The canonical user the change signs in, if it signs one in.
+    #[must_use]
+    pub fn signed_in_user(self) -> Option<String> {
+        match self {
+            UserChange::SignedIn(bound) => Some(bound.user()),
+            _ => None,
+        }
     }
 }
 
@@ -104,11 +191,20 @@ impl UserSession {
     /// this crate wrote).
     #[must_use]
     pub fn from_stored(user: &str, id: SessionId, json: &str, expires: SystemTime) -> Option<Self> {
-        let record: Binding = serde_json::from_str(json).ok()?;
-        if record.user_key() != user {
+        Self::of(user, id, UserBinding::decode(json)?, expires)
+    }
+
+    /// The row for session `id` holding `record`, when it binds `user`.
+    pub(crate) fn of(
+        user: &str,
+        id: SessionId,
+        record: UserBinding,
+        expires: SystemTime,
+    ) -> Option<Self> {
+        if record.user() != user {
             return None;
         }
-        let signed_in = UNIX_EPOCH + Duration::from_secs(record.at);
+        let signed_in = record.signed_in();
         let last_used = expires
             .checked_sub(Duration::from_secs(record.ttl))
             .unwrap_or(signed_in)

@@ -36,7 +36,7 @@ fn loaded(state: &mut SessionState, exists: bool) {
 }
 
 fn upsert(state: &mut SessionState, key: &str, value: &str) {
-    state.entries.insert(key.into(), value.into());
+    state.put_loaded(key.into(), value.into());
     state.changes.insert(key.into());
 }
 

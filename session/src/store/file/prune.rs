@@ -30,6 +30,9 @@ pub struct PruneReport {
     pub corrupt: usize,
     /// Temporary files older than one hour deleted (left by crashed writers).
     pub stale_temp: usize,
+    /// Entries of the users' index whose session is gone, removed (with the directories of
+    /// users left with none).
+    pub index_entries: usize,
 }
 
 /// The background pruning started by [`FileStore::start_pruning`].
@@ -175,7 +178,35 @@ impl Inner {
                 }
             }
         }
+        report.index_entries = self.prune_index();
         Ok(report)
+    }
+
+    /// Takes off the users' index the sessions that are no longer live (pruned above, ended,
+    /// renewed away), then removes the directories of users left with no entry.
+    fn prune_index(&self) -> usize {
+        let Ok(users) = fs::read_dir(self.users_dir()) else {
+            return 0;
+        };
+        let mut removed = 0;
+        for user in users.flatten() {
+            if !user.file_type().is_ok_and(|kind| kind.is_dir()) {
+                continue;
+            }
+            let dir = user.path();
+            let Ok(ids) = self.index_entries(&dir) else {
+                continue;
+            };
+            for id in ids {
+                let live = matches!(self.read(&self.path(&id)), Ok(Stored::Live(_)));
+                if !live && Self::unindex(&dir, &id).is_ok() {
+                    removed += 1;
+                }
+            }
+            // Fails while an entry is left (or was just added): the directory stays.
+            let _ = fs::remove_dir(&dir);
+        }
+        removed
     }
 
     fn prune_session(&self, id: &SessionId) -> Result<Pruned, StoreError> {

@@ -33,6 +33,7 @@ use std::{fmt, sync::Arc, time::Duration};
 
 use ::redis::RedisError;
 
+pub(crate) use self::connection::Node;
 pub use self::{builder::RedisPoolBuilder, connection::RedisConnection};
 use self::{builder::Source, health::State, slots::Shared};
 use crate::StoreError;

@@ -8,7 +8,7 @@
 //! the set, so it holds the user's live sessions plus those dead since the user's last sign-in,
 //! listing or log-out-everywhere, and never grows without bound. The set has no TTL of its own
 //! (a refreshed session may outlive any TTL given at sign-in); Redis deletes it when its last
-//! member leaves.
+//! member leaves, and [`RedisStore::prune`] sweeps the sets of users who never come back.
 //!
 //! On one Redis server each operation is one script call, one round trip, atomic, for a set of
 //! up to 256 members (the cap on a user's sessions keeps it there): the scripts read and delete
@@ -39,19 +39,24 @@ use crate::{
 
 /// Re-scores or drops the members of `KEYS[1]` whose score is at most `ARGV[2]` (now, ms), at
 /// most `ARGV[5]` of them (the rest wait for the next call), then adds `ARGV[3]` scored
-/// `ARGV[4]`, and answers the set's size. Session keys are `ARGV[1]` followed by a member.
+/// `ARGV[4]` (unless `ARGV[3]` is empty: a prune), and answers how many members it dropped and
+/// the set's size. Session keys are `ARGV[1]` followed by a member.
 const ADD: &str = r"
 local index, prefix, now = KEYS[1], ARGV[1], tonumber(ARGV[2])
+local dropped = 0
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', index, '-inf', now, 'LIMIT', 0, ARGV[5])) do
   local left = redis.call('PTTL', prefix .. id)
   if left == -2 then
     redis.call('ZREM', index, id)
+    dropped = dropped + 1
   elseif left >= 0 then
     redis.call('ZADD', index, now + left, id)
   end
 end
-redis.call('ZADD', index, ARGV[4], ARGV[3])
-return redis.call('ZCARD', index)
+if ARGV[3] ~= '' then
+  redis.call('ZADD', index, ARGV[4], ARGV[3])
+end
+return {dropped, redis.call('ZCARD', index)}
 ";
 
 /// Lists members of `KEYS[1]` as flat triples `id, PTTL, user field`, dropping those whose
@@ -130,9 +135,9 @@ const CLUSTER_FANOUT: usize = 256;
 /// On one server, the most members one script call looks at: a user with thousands of sessions
 /// is listed and ended in several calls, none of which holds Redis (and its other clients) for
 /// long.
-const SCRIPT_BATCH: usize = 256;
+pub(super) const SCRIPT_BATCH: usize = 256;
 
-fn now_millis() -> u64 {
+pub(super) fn now_millis() -> u64 {
     u64::try_from(
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -199,16 +204,9 @@ impl RedisStore {
         let cluster = self.pool.is_cluster();
         self.with_conn(|mut conn| async move {
             if !cluster {
-                let listed: usize = ADD_SCRIPT
-                    .key(&index)
-                    .arg(&*self.prefix)
-                    .arg(now)
-                    .arg(id.as_str())
-                    .arg(expires)
-                    .arg(SCRIPT_BATCH)
-                    .invoke_async(&mut conn)
-                    .await
-                    .map_err(redis_error)?;
+                let (_, listed) = self
+                    .recheck_script(&mut conn, &index, now, Some((id, expires)))
+                    .await?;
                 return Ok(listed);
             }
             // One round trip adds and finds the members due for a check; checking them (rare:
@@ -227,24 +225,58 @@ impl RedisStore {
                 .query_async(&mut conn)
                 .await
                 .map_err(redis_error)?;
-            for member in due {
-                let left: i64 = Self::query(
-                    &mut conn,
-                    cmd("PTTL").arg([&*self.prefix, &member].concat()),
-                )
-                .await?;
-                let fix = if left == -2 {
-                    cmd("ZREM").arg(&index).arg(&member).clone()
-                } else {
-                    let score = now.saturating_add(u64::try_from(left.max(0)).unwrap_or(0));
-                    cmd("ZADD").arg(&index).arg(score).arg(&member).clone()
-                };
-                let _: i64 = Self::query(&mut conn, &fix).await?;
-            }
+            self.recheck_members(&mut conn, &index, due, now).await?;
             // Counted before the gone ones left: at worst one listing too many.
             Ok(listed)
         })
         .await
+    }
+
+    /// On one server: the ADD script on the set `index`, adding `add` (an id and its expiry in
+    /// Unix ms) when given. Answers how many members it dropped and the set's size.
+    pub(super) async fn recheck_script(
+        &self,
+        conn: &mut RedisConnection,
+        index: &str,
+        now: u64,
+        add: Option<(&SessionId, u64)>,
+    ) -> Result<(u64, usize), StoreError> {
+        let (id, expires) = add.map_or(("", 0), |(id, expires)| (id.as_str(), expires));
+        ADD_SCRIPT
+            .key(index)
+            .arg(&*self.prefix)
+            .arg(now)
+            .arg(id)
+            .arg(expires)
+            .arg(SCRIPT_BATCH)
+            .invoke_async(conn)
+            .await
+            .map_err(redis_error)
+    }
+
+    /// On a cluster: drops the `due` members of `index` whose session is gone and re-scores the
+    /// others with their real expiry. Answers how many it dropped.
+    pub(super) async fn recheck_members(
+        &self,
+        conn: &mut RedisConnection,
+        index: &str,
+        due: Vec<String>,
+        now: u64,
+    ) -> Result<u64, StoreError> {
+        let mut dropped = 0;
+        for member in due {
+            let left: i64 =
+                Self::query(conn, cmd("PTTL").arg([&*self.prefix, &member].concat())).await?;
+            let fix = if left == -2 {
+                dropped += 1;
+                cmd("ZREM").arg(index).arg(&member).clone()
+            } else {
+                let score = now.saturating_add(u64::try_from(left.max(0)).unwrap_or(0));
+                cmd("ZADD").arg(index).arg(score).arg(&member).clone()
+            };
+            let _: i64 = Self::query(conn, &fix).await?;
+        }
+        Ok(dropped)
     }
 
     pub(super) async fn list_user(&self, user: &str) -> Result<Vec<UserSession>, StoreError> {

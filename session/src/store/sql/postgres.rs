@@ -12,11 +12,11 @@ use tokio::sync::OnceCell;
 
 use super::{
     check_table, created, created_user, decode, encode, millis, only, sql_error, upserts,
-    user_change, within, written, SqlConfigError, SqlPruner, UserStatements, DEFAULT_SQL_TIMEOUT,
+    user_change, within, written, SqlConfigError, UserStatements, DEFAULT_SQL_TIMEOUT,
     DEFAULT_TABLE,
 };
 use crate::{
-    store::{ChangeSet, Entries, Keys, SaveOutcome, SessionStore, UserSession},
+    store::{ChangeSet, Entries, Keys, SaveOutcome, SessionStore, TaskPruner, UserSession},
     SessionId, StoreError,
 };
 
@@ -305,7 +305,7 @@ impl PostgresStore {
 
     /// Runs [`prune`](Self::prune) now and then every `every` as a task on the current tokio
     /// runtime (actix-web's, when called from `#[actix_web::main]`), until the returned
-    /// [`SqlPruner`] is dropped or every clone of this store is.
+    /// [`TaskPruner`] is dropped or every clone of this store is.
     ///
     /// ```
     /// use std::time::Duration;
@@ -320,9 +320,9 @@ impl PostgresStore {
     ///
     /// # Errors
     /// When called outside a tokio runtime.
-    pub fn start_pruning(&self, every: Duration) -> io::Result<SqlPruner> {
-        super::start_pruning(
-            &self.inner,
+    pub fn start_pruning(&self, every: Duration) -> io::Result<TaskPruner> {
+        crate::store::task_pruner::start_pruning(
+            crate::store::task_pruner::weakly(&self.inner),
             every,
             |inner| async move { inner.prune().await },
         )

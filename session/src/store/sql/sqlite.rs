@@ -14,10 +14,10 @@ use self::db::{sqlite_error, Db};
 use self::statements::Statements;
 use super::{
     check_table, created, created_user, decode, encode, millis, now_ms, only, patch, user_change,
-    written, SqlConfigError, SqlPruner, DEFAULT_SQL_TIMEOUT, DEFAULT_TABLE,
+    written, SqlConfigError, DEFAULT_SQL_TIMEOUT, DEFAULT_TABLE,
 };
 use crate::{
-    store::{ChangeSet, Entries, Keys, SaveOutcome, SessionStore, UserSession},
+    store::{ChangeSet, Entries, Keys, SaveOutcome, SessionStore, TaskPruner, UserSession},
     SessionId, StoreError,
 };
 
@@ -207,7 +207,7 @@ impl SqliteStore {
 
     /// Runs [`prune`](Self::prune) now and then every `every` as a task on the current tokio
     /// runtime (actix-web's, when called from a handler or `#[actix_web::main]`), until the
-    /// returned [`SqlPruner`] is dropped or every clone of this store is.
+    /// returned [`TaskPruner`] is dropped or every clone of this store is.
     ///
     /// ```
     /// use std::time::Duration;
@@ -223,9 +223,9 @@ impl SqliteStore {
     ///
     /// # Errors
     /// When called outside a tokio runtime.
-    pub fn start_pruning(&self, every: Duration) -> io::Result<SqlPruner> {
-        super::start_pruning(
-            &self.inner,
+    pub fn start_pruning(&self, every: Duration) -> io::Result<TaskPruner> {
+        crate::store::task_pruner::start_pruning(
+            crate::store::task_pruner::weakly(&self.inner),
             every,
             |inner| async move { inner.prune().await },
         )

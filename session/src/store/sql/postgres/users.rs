@@ -8,7 +8,7 @@ use super::{statement, Inner};
 use crate::{
     store::{
         sql::{listed, sql_error, within, UserStatements},
-        Binding, UserSession, USER_KEY,
+        UserBinding, UserSession, USER_KEY,
     },
     SessionId, StoreError,
 };
@@ -71,9 +71,9 @@ impl Inner {
             for row in rows {
                 let id: String = row.try_get(0).map_err(sql_error)?;
                 let record: String = row.try_get(1).map_err(sql_error)?;
-                if let Ok(signed_in) = serde_json::from_str::<Binding>(&record) {
+                if let Some(signed_in) = UserBinding::decode(&record) {
                     ids.push(id);
-                    users.push(signed_in.user_key());
+                    users.push(signed_in.user());
                 }
             }
             sqlx::query(statement(sql.backfill.as_str()))

@@ -8,7 +8,7 @@ use super::{db::sqlite_error, Inner};
 use crate::{
     store::{
         sql::{listed, now_ms, UserStatements},
-        Binding, UserSession, USER_KEY,
+        UserBinding, UserSession, USER_KEY,
     },
     SessionId, StoreError,
 };
@@ -77,10 +77,10 @@ fn backfill(conn: &Connection, sql: &UserStatements) -> Result<(), StoreError> {
         })
         .map_err(sqlite_error)?;
     for (id, record) in rows {
-        let Ok(signed_in) = serde_json::from_str::<Binding>(&record) else {
+        let Some(signed_in) = UserBinding::decode(&record) else {
             continue;
         };
-        conn.execute(&sql.backfill, params![signed_in.user_key(), id, record])
+        conn.execute(&sql.backfill, params![signed_in.user(), id, record])
             .map_err(sqlite_error)?;
     }
     Ok(())

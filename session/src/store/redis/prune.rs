@@ -1,0 +1,167 @@
+//! Sweeping the user sets: the sets of users who never come back.
+//!
+//! Every operation on a user's set drops the members whose sessions are gone, but a set is only
+//! touched when its user signs in, lists or logs out everywhere: a user who never returns would
+//! leave a set of dead ids (at most the cap on a user's sessions) behind for good. A set has no
+//! TTL of its own, because a session's TTL moves on with every write or refresh, which never
+//! touch the set (requests that do not sign in pay nothing): no TTL given at sign-in bounds a
+//! session that is still used. [`RedisStore::prune`] is the sweep instead: it walks the user
+//! sets with `SCAN` (on every master of a cluster) and runs on each the check the operations
+//! run, so a set whose sessions have all ended leaves Redis at the next sweep.
+
+use std::{io, time::Duration};
+
+use ::redis::cmd;
+
+use super::{
+    pool::{redis_error, Node},
+    users::{now_millis, SCRIPT_BATCH},
+    RedisConnection, RedisStore,
+};
+use crate::{store::TaskPruner, StoreError};
+
+impl RedisStore {
+    /// Sweeps the index of users' sessions: every user set (`{prefix}user:*`, found with
+    /// `SCAN … TYPE zset`, on each master of a cluster) drops the members whose session has
+    /// ended and re-scores the others (at most 256 per set per sweep, the most expired first),
+    /// and Redis deletes a set whose last member leaves. Answers how many members were
+    /// dropped. Sessions themselves need no pruning: Redis expires them.
+    ///
+    /// Each step (one `SCAN` page, one set) is a call of its own within the pool's deadline,
+    /// so a sweep of a large keyspace takes as many steps as it needs without holding Redis:
+    /// an error ends the sweep, and the next one starts over. The ACL user needs `+scan` (and
+    /// on a cluster `+cluster|slots`) for it; nothing else does.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+    /// let store = actix_typed_session::store::RedisStore::open("redis://127.0.0.1:6379")?;
+    /// let dropped = store.prune().await?;
+    /// println!("{dropped} ended sessions left their users' lists");
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] or [`StoreError::Timeout`] from any step.
+    pub async fn prune(&self) -> Result<u64, StoreError> {
+        let pattern = [&*escape_glob(&self.prefix), "user:*"].concat();
+        let masters = self
+            .with_conn(|mut conn| async move { conn.masters().await.map_err(redis_error) })
+            .await?;
+        let nodes: Vec<Option<&Node>> = if masters.is_empty() {
+            vec![None]
+        } else {
+            masters.iter().map(Some).collect()
+        };
+        let mut dropped = 0;
+        for node in nodes {
+            let mut cursor = 0u64;
+            loop {
+                let (next, sets) = self
+                    .with_conn(|conn| scan(conn, node, cursor, &pattern))
+                    .await?;
+                for set in sets {
+                    dropped += self.prune_set(&set).await?;
+                }
+                if next == 0 {
+                    break;
+                }
+                cursor = next;
+            }
+        }
+        Ok(dropped)
+    }
+
+    /// Runs [`prune`](Self::prune) now and then every `every` as a task on the current tokio
+    /// runtime (actix-web's, when called from a handler or `#[actix_web::main]`), until the
+    /// returned [`TaskPruner`] is dropped.
+    ///
+    /// ```no_run
+    /// # #[actix_web::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    ///
+    /// let store = actix_typed_session::store::RedisStore::open("redis://127.0.0.1:6379")?;
+    /// let _pruner = store.start_pruning(Duration::from_secs(60 * 60))?;
+    /// // … run the server; dropping `_pruner` stops the sweeps …
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// When called outside a tokio runtime.
+    pub fn start_pruning(&self, every: Duration) -> io::Result<TaskPruner> {
+        let store = self.clone();
+        crate::store::task_pruner::start_pruning(
+            move || Some(store.clone()),
+            every,
+            |store: RedisStore| async move { store.prune().await },
+        )
+    }
+
+    /// Checks the expired members of one user set; answers how many it dropped.
+    async fn prune_set(&self, index: &str) -> Result<u64, StoreError> {
+        let now = now_millis();
+        let cluster = self.pool.is_cluster();
+        self.with_conn(|mut conn| async move {
+            if !cluster {
+                let (dropped, _) = self.recheck_script(&mut conn, index, now, None).await?;
+                return Ok(dropped);
+            }
+            let due: Vec<String> = cmd("ZRANGEBYSCORE")
+                .arg(index)
+                .arg("-inf")
+                .arg(now)
+                .arg("LIMIT")
+                .arg(0)
+                .arg(SCRIPT_BATCH)
+                .query_async(&mut conn)
+                .await
+                .map_err(redis_error)?;
+            self.recheck_members(&mut conn, index, due, now).await
+        })
+        .await
+    }
+}
+
+/// One `SCAN` page of user sets on `node` (or the one server): the next cursor and the keys.
+async fn scan(
+    mut conn: RedisConnection,
+    node: Option<&Node>,
+    cursor: u64,
+    pattern: &str,
+) -> Result<(u64, Vec<String>), StoreError> {
+    let page = cmd("SCAN")
+        .arg(cursor)
+        .arg("MATCH")
+        .arg(pattern)
+        .arg("COUNT")
+        .arg(SCRIPT_BATCH)
+        .arg("TYPE")
+        .arg("zset")
+        .clone();
+    let reply = conn.query_on(node, &page).await.map_err(redis_error)?;
+    ::redis::from_redis_value::<(u64, Vec<String>)>(reply)
+        .map_err(|err| StoreError::unavailable(::redis::RedisError::from(err)))
+}
+
+/// `text` with the glob characters of a `SCAN MATCH` pattern escaped.
+fn escape_glob(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_glob;
+
+    #[test]
+    fn glob_characters_of_the_prefix_match_only_themselves() {
+        assert_eq!(escape_glob("session:"), "session:");
+        assert_eq!(escape_glob(r"a*b?[c]\d"), r"a\*b\?\[c\]\\d");
+    }
+}
