@@ -12,7 +12,7 @@ use std::{
     thread,
 };
 
-use actix_typed_session::store::FileStore;
+use actix_typed_session::store::{FileStore, Prune as _};
 use support::{Answer, Response, Server};
 
 fn file_server(dir: &Path) -> Server {

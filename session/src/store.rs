@@ -154,7 +154,7 @@ pub use self::redis::{
 pub use crate::cookie::MAX_COOKIE_BYTES;
 #[cfg(all(feature = "file", unix))]
 #[cfg_attr(docsrs, doc(cfg(all(feature = "file", unix))))]
-pub use file::{FileStore, FileStoreBuilder, FileStoreError, PruneReport, Pruner};
+pub use file::{FileStore, FileStoreBuilder, FileStoreError};
 pub use memory::{MemoryStore, MemoryStoreBuilder};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 #[cfg_attr(docsrs, doc(cfg(any(feature = "sqlite", feature = "postgres"))))]
@@ -162,17 +162,32 @@ pub use sql::SqlConfigError;
 #[cfg(feature = "postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub use sql::{PostgresStore, PostgresStoreBuilder};
-#[cfg(any(feature = "sqlite", feature = "postgres", feature = "redis"))]
-mod task_pruner;
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sql::{SqliteStore, SqliteStoreBuilder};
-#[cfg(any(feature = "sqlite", feature = "postgres", feature = "redis"))]
+#[cfg(any(
+    feature = "sqlite",
+    feature = "postgres",
+    feature = "redis",
+    all(feature = "file", unix)
+))]
+mod prune;
+#[cfg(any(
+    feature = "sqlite",
+    feature = "postgres",
+    feature = "redis",
+    all(feature = "file", unix)
+))]
 #[cfg_attr(
     docsrs,
-    doc(cfg(any(feature = "sqlite", feature = "postgres", feature = "redis")))
+    doc(cfg(any(
+        feature = "sqlite",
+        feature = "postgres",
+        feature = "redis",
+        all(feature = "file", unix)
+    )))
 )]
-pub use task_pruner::TaskPruner;
+pub use prune::{start_pruning, Prune, PruneReport, Pruner};
 pub(crate) use users::end_oldest;
 pub use users::{UserBinding, UserChange, UserSession, USER_KEY};
 

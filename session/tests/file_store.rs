@@ -8,7 +8,9 @@ use std::{
 };
 
 use actix_typed_session::{
-    store::{ChangeSet, Entries, FileStore, Keys, SaveOutcome, SessionStore},
+    store::{
+        start_pruning, ChangeSet, Entries, FileStore, Keys, Prune as _, SaveOutcome, SessionStore,
+    },
     SessionId, StoreError,
 };
 
@@ -440,31 +442,33 @@ async fn stores_with_other_prefixes_share_a_directory() {
     );
 }
 
-#[test]
-fn background_pruning_runs_and_stops() {
+#[actix_web::test]
+async fn background_pruning_runs_and_stops() {
     let (_tmp, store) = store();
     let id = SessionId::generate();
-    actix_web::rt::System::new().block_on(async {
-        save(&store, &id, &ChangeSet::create(), Duration::ZERO).await;
-    });
+    save(&store, &id, &ChangeSet::create(), Duration::ZERO).await;
     let path = file_of(&store, &id);
     assert!(path.exists());
-    let pruner = store.start_pruning(Duration::from_millis(20)).unwrap();
+    let pruner = start_pruning(&store, Duration::from_millis(20)).unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     while path.exists() {
         assert!(
             Instant::now() < deadline,
             "the pruner did not remove the expired file"
         );
-        std::thread::sleep(Duration::from_millis(5));
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    // `stop` joins the thread: it returns only if the thread has ended.
     pruner.stop();
+    // A stopped pruner prunes no more: a new expired file stays.
+    save(&store, &id, &ChangeSet::create(), Duration::ZERO).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(path.exists(), "a stopped pruner deletes nothing");
+}
 
-    // Dropping every clone of the store ends the thread as well, with no handle call.
-    let pruner = store.start_pruning(Duration::from_millis(1)).unwrap();
-    drop(store);
-    pruner.stop();
+#[test]
+fn pruning_needs_a_runtime() {
+    let (_tmp, store) = store();
+    assert!(start_pruning(&store, Duration::from_secs(1)).is_err());
 }
 
 /// Bounds a store call that, on a store that opens FIFOs, would block in `open` forever; on

@@ -13,7 +13,10 @@ use std::{
 };
 
 use actix_typed_session::testing::serve;
-use actix_typed_session::{store::FileStore, testing, SessionId, SessionMiddleware};
+use actix_typed_session::{
+    store::{FileStore, Prune as _},
+    testing, SessionId, SessionMiddleware,
+};
 use actix_web::cookie::Key;
 use support::{header, send};
 

@@ -11,7 +11,7 @@ use std::{
 };
 
 use actix_typed_session::{
-    store::{ChangeSet, FileStore, Keys, SessionStore},
+    store::{ChangeSet, FileStore, Keys, Prune as _, SessionStore},
     SessionId, StoreError,
 };
 

@@ -127,7 +127,7 @@ async fn a_flood_of_new_sessions_in_the_file_store_is_kept_down_by_pruning() {
         .durable(false)
         .build()
         .unwrap();
-    let _pruner = store.start_pruning(EVERY).unwrap();
+    let _pruner = actix_typed_session::store::start_pruning(&store, EVERY).unwrap();
     let app = test::init_service(
         App::new()
             .wrap(

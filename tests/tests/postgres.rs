@@ -8,7 +8,9 @@ mod sql_support;
 use std::time::{Duration, Instant};
 
 use actix_typed_session::{
-    store::{ChangeSet, Keys, PostgresStore, SessionStore, SqlConfigError},
+    store::{
+        start_pruning, ChangeSet, Keys, PostgresStore, Prune as _, SessionStore, SqlConfigError,
+    },
     testing::{self, body, get, set_cookie, Capabilities},
     SessionId, SessionMiddleware, StoreError,
 };
@@ -136,10 +138,10 @@ async fn postgres_prune_deletes_expired_rows_only() {
     let store = store(&server);
     let live = sql_support::one_live_two_expired(&store).await;
     assert_eq!(rows(&server, "sessions"), 3);
-    assert_eq!(store.prune().await.unwrap(), 2);
+    assert_eq!(store.prune().await.unwrap().expired, 2);
     assert_eq!(rows(&server, "sessions"), 1);
     assert!(store.load(&live, Keys::All, None).await.unwrap().is_some());
-    assert_eq!(store.prune().await.unwrap(), 0);
+    assert_eq!(store.prune().await.unwrap().expired, 0);
 }
 
 #[actix_web::test]
@@ -147,7 +149,7 @@ async fn postgres_background_pruning_runs_until_stopped() {
     let server = PostgresServer::start();
     let store = store(&server);
     sql_support::one_live_two_expired(&store).await;
-    let pruner = store.start_pruning(Duration::from_millis(20)).unwrap();
+    let pruner = start_pruning(&store, Duration::from_millis(20)).unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     while rows(&server, "sessions") != 1 {
         assert!(Instant::now() < deadline, "the pruner never ran");

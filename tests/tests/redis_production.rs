@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use actix_typed_session::{
-    store::{RedisPool, RedisPoolBuilder, RedisStore, SessionStore},
+    store::{Prune as _, RedisPool, RedisPoolBuilder, RedisStore, SessionStore},
     testing::{self, Capabilities},
     SessionId, StoreError,
 };

@@ -8,7 +8,7 @@ use std::time::Duration;
 use futures_util::{StreamExt as _, TryStreamExt as _};
 
 use actix_typed_session::{
-    store::{ChangeSet, Keys, RedisPool, RedisStore, SessionStore, USER_KEY},
+    store::{ChangeSet, Keys, Prune as _, RedisPool, RedisStore, SessionStore, USER_KEY},
     testing::{self, body, get, set_cookie, Capabilities},
     SessionId, SessionMiddleware,
 };
@@ -172,12 +172,12 @@ async fn a_sweep_removes_the_sets_of_users_who_never_return(store: &RedisStore) 
     assert!(exists(store, &format!("session:user:{}", users[199])).await);
 
     assert_eq!(
-        store.prune().await.unwrap(),
+        store.prune().await.unwrap().index_entries,
         400,
         "every expired member dropped"
     );
     assert_eq!(
-        store.prune().await.unwrap(),
+        store.prune().await.unwrap().index_entries,
         0,
         "one sweep dropped them all"
     );

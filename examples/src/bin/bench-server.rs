@@ -17,8 +17,8 @@ mod metrics;
 
 use actix_typed_session::{
     store::{
-        CookieStore, FileStore, MemoryStore, PostgresStore, RedisConfigError, RedisStore,
-        SqliteStore, TaskPruner,
+        self, CookieStore, FileStore, MemoryStore, PostgresStore, Pruner, RedisConfigError,
+        RedisStore, SqliteStore,
     },
     testing, ActixSessionImport, CookieLifecycle, SessionMiddleware, SessionStorage, Transport,
     TtlRefresh,
@@ -122,24 +122,24 @@ fn parse_args() -> Result<Args, String> {
 }
 
 /// The store, and the pruning task of a SQL store (which runs while it is kept).
-fn storage(args: &Args) -> Result<(SessionStorage, Option<TaskPruner>), String> {
+fn storage(args: &Args) -> Result<(SessionStorage, Option<Pruner>), String> {
     let database = || {
         args.database
             .as_deref()
             .ok_or_else(|| format!("--store {} needs --database", args.store))
     };
-    let pruning = |started: std::io::Result<TaskPruner>| {
+    let pruning = |started: std::io::Result<Pruner>| {
         started.map_err(|e| format!("cannot start pruning: {e}"))
     };
     match args.store.as_str() {
         "sqlite" => {
             let store = SqliteStore::open(database()?).map_err(|e| format!("--database: {e}"))?;
-            let pruner = pruning(store.start_pruning(PRUNE_EVERY))?;
+            let pruner = pruning(store::start_pruning(&store, PRUNE_EVERY))?;
             Ok((store.into(), Some(pruner)))
         }
         "postgres" => {
             let store = PostgresStore::open(database()?).map_err(|e| format!("--database: {e}"))?;
-            let pruner = pruning(store.start_pruning(PRUNE_EVERY))?;
+            let pruner = pruning(store::start_pruning(&store, PRUNE_EVERY))?;
             Ok((store.into(), Some(pruner)))
         }
         _ => other_storage(args).map(|storage| (storage, None)),

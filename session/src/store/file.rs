@@ -10,7 +10,6 @@ use std::{
     time::Duration,
 };
 
-pub use self::prune::{PruneReport, Pruner};
 use self::{
     lock::{Stripe, LOCK_STRIPES},
     record::{expires_at, read, RecordOut, Stored},
@@ -26,7 +25,7 @@ mod users;
 /// The file-name prefix used unless [`FileStoreBuilder::prefix`] sets another.
 pub(crate) const DEFAULT_FILE_PREFIX: &str = "session-";
 
-/// A temporary file older than this is left over from a crash, and [`FileStore::prune`]
+/// A temporary file older than this is left over from a crash, and [`Prune::prune`](super::Prune::prune)
 /// deletes it. No write takes anywhere near this long.
 pub(crate) const STALE_TEMP_AGE: Duration = Duration::from_secs(60 * 60);
 
@@ -75,8 +74,8 @@ const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(5);
 /// # Expiry
 /// An expired file is no session: loads return `None` and saves that do not create return
 /// [`SaveOutcome::Gone`]. Every save and refresh sets a new `expires_at`. Expired files stay on
-/// disk until [`prune`](FileStore::prune) deletes them, by hand or every interval with
-/// [`start_pruning`](FileStore::start_pruning).
+/// disk until [`prune`](super::Prune::prune) deletes them, by hand or every interval with
+/// [`start_pruning`](super::start_pruning).
 ///
 /// A session file that cannot be decoded is reported as [`StoreError::Corrupt`], which the
 /// middleware logs and replaces with a fresh session; so is anything named like a session file
@@ -87,7 +86,7 @@ const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(5);
 /// The sessions a user signed in are listed in a directory of their own,
 /// `{prefix}users/{digest}/` (one empty file per session, named by its id), so listing and
 /// ending a user's sessions read only theirs. Entries whose session is gone are removed by the
-/// listing that finds them, and by [`prune`](FileStore::prune), which also removes the
+/// listing that finds them, and by [`prune`](super::Prune::prune), which also removes the
 /// directories of users left with none.
 ///
 /// Blocking file I/O runs on the async runtime's blocking thread pool.
@@ -261,7 +260,7 @@ impl fmt::Debug for FileStore {
 impl FileStoreBuilder {
     /// The prefix of every session file name (default `session-`): at most 64
     /// ASCII letters, digits, `-`, `_` or `.`. Stores with different prefixes can share a
-    /// directory; [`FileStore::prune`] only touches files with its own prefix.
+    /// directory; [`prune`](super::Prune::prune) only touches files with its own prefix.
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
         self.prefix = prefix.into();
         self

@@ -32,7 +32,7 @@ pub(crate) const DEFAULT_KEY_PREFIX: &str = "session:";
 /// TTL). A write never brings back a session that another request purged, and concurrent
 /// requests that change different keys both keep their change. A user's sessions (see
 /// [`Session::sign_in`](crate::Session::sign_in)) are listed in a sorted set per user,
-/// `{prefix}user:{user}`; [`start_pruning`](RedisStore::start_pruning) sweeps away the sets
+/// `{prefix}user:{user}`; [`start_pruning`](super::start_pruning) sweeps away the sets
 /// of users who never come back.
 ///
 /// A Redis that is down or stops answering fails only the requests that need it, within
@@ -48,7 +48,7 @@ pub(crate) const DEFAULT_KEY_PREFIX: &str = "session:";
 /// (`RedisPoolBuilder::tls_root_certificates`).
 ///
 /// **ACLs**: every key starts with the prefix, and serving requests needs no administrative
-/// command, `KEYS`, `SCAN` or `EVAL` ([`prune`](RedisStore::prune), the optional sweep of
+/// command, `KEYS`, `SCAN` or `EVAL` ([`prune`](super::Prune::prune), the optional sweep of
 /// users' lists, needs `SCAN`). An ACL user for the default prefix (tested with the default user
 /// switched off):
 ///
@@ -57,7 +57,7 @@ pub(crate) const DEFAULT_KEY_PREFIX: &str = "session:";
 /// ```
 ///
 /// Add `+select` for a database other than 0, on a cluster `+cluster|slots +asking`, and
-/// `+scan` for [`prune`](RedisStore::prune).
+/// `+scan` for [`prune`](super::Prune::prune).
 ///
 /// ```no_run
 /// use actix_web::{cookie::Key, App, HttpServer};

@@ -1,49 +1,16 @@
 //! Deleting what expired: session files past their expiry, undecodable ones, and temporary
 //! files left by crashed writers; once, or on a background thread.
 
-use std::{
-    fs, io,
-    path::Path,
-    sync::{
-        mpsc::{self, RecvTimeoutError},
-        Arc, Weak,
-    },
-    thread,
-    time::{Duration, SystemTime},
-};
+use std::{fs, io, path::Path, time::SystemTime};
 
 use super::{
     record::Stored, FileStore, Inner, ID_CHARS, STALE_TEMP_AGE, SUFFIX, TEMP_RANDOM_CHARS,
     TEMP_SUFFIX,
 };
-use crate::{SessionId, StoreError};
-
-/// What one [`FileStore::prune`] run found and did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct PruneReport {
-    /// Session files kept because they are live.
-    pub live: usize,
-    /// Expired session files deleted.
-    pub expired: usize,
-    /// Undecodable session files deleted.
-    pub corrupt: usize,
-    /// Temporary files older than one hour deleted (left by crashed writers).
-    pub stale_temp: usize,
-    /// Entries of the users' index whose session is gone, removed (with the directories of
-    /// users left with none).
-    pub index_entries: usize,
-}
-
-/// The background pruning started by [`FileStore::start_pruning`].
-///
-/// Pruning stops when this handle is dropped (or [`stop`](Pruner::stop)ped), and also once
-/// every clone of the store is dropped.
-#[derive(Debug)]
-pub struct Pruner {
-    stop: Option<mpsc::Sender<()>>,
-    thread: Option<thread::JoinHandle<()>>,
-}
+use crate::{
+    store::{Prune, PruneReport},
+    SessionId, StoreError,
+};
 
 enum Pruned {
     Live,
@@ -52,90 +19,32 @@ enum Pruned {
     Vanished,
 }
 
-impl FileStore {
-    /// Deletes expired and undecodable session files and temporary files left by crashed
-    /// writers; live sessions and files not named like this store's are left alone.
-    ///
-    /// Every session file is read, so a run costs one read per session on disk.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use actix_typed_session::{store::{ChangeSet, FileStore, SessionStore}, SessionId};
-    ///
-    /// # actix_web::rt::System::new().block_on(async {
-    /// let dir = tempfile::tempdir()?;
-    /// let store = FileStore::new(dir.path())?;
-    /// let (live, dead) = (SessionId::generate(), SessionId::generate());
-    /// store.save(&live, &ChangeSet::create(), Duration::from_secs(60)).await?;
-    /// store.save(&dead, &ChangeSet::create(), Duration::ZERO).await?;
-    /// let report = store.prune().await?;
-    /// assert_eq!((report.live, report.expired), (1, 1));
-    /// # Ok::<_, Box<dyn std::error::Error>>(())
-    /// # }).unwrap();
-    /// ```
-    ///
-    /// # Errors
-    /// [`StoreError::Unavailable`] when the directory cannot be listed. Failures on single
-    /// files are logged and skipped.
-    pub async fn prune(&self) -> Result<PruneReport, StoreError> {
+/// Deletes expired and undecodable session files, temporary files left by crashed writers, and
+/// entries of the users' index whose session is gone; live sessions and files not named like
+/// this store's are left alone. Every session file is read, so a run costs one read per
+/// session on disk.
+///
+/// ```
+/// use std::time::Duration;
+/// use actix_typed_session::{store::{ChangeSet, FileStore, Prune, SessionStore}, SessionId};
+///
+/// # actix_web::rt::System::new().block_on(async {
+/// let dir = tempfile::tempdir()?;
+/// let store = FileStore::new(dir.path())?;
+/// let (live, dead) = (SessionId::generate(), SessionId::generate());
+/// store.save(&live, &ChangeSet::create(), Duration::from_secs(60)).await?;
+/// store.save(&dead, &ChangeSet::create(), Duration::ZERO).await?;
+/// let report = store.prune().await?;
+/// assert_eq!((report.live, report.expired), (1, 1));
+/// # Ok::<_, Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
+///
+/// Its errors: [`StoreError::Unavailable`] when the directory cannot be listed. Failures on
+/// single files are logged and skipped.
+impl Prune for FileStore {
+    async fn prune(&self) -> Result<PruneReport, StoreError> {
         self.blocking(Inner::prune).await
-    }
-
-    /// Runs [`prune`](Self::prune) now and then every `every` on a background thread, until
-    /// the returned [`Pruner`] is dropped or every clone of this store is. Needs no async
-    /// runtime. Intervals under a millisecond are raised to one.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    ///
-    /// let dir = tempfile::tempdir().unwrap();
-    /// let store = actix_typed_session::store::FileStore::new(dir.path()).unwrap();
-    /// let pruner = store.start_pruning(Duration::from_secs(10 * 60)).unwrap();
-    /// // … run the server …
-    /// pruner.stop();
-    /// ```
-    ///
-    /// # Errors
-    /// When the operating system cannot start a thread.
-    pub fn start_pruning(&self, every: Duration) -> io::Result<Pruner> {
-        let every = every.max(Duration::from_millis(1));
-        let (stop, stopped) = mpsc::channel::<()>();
-        let store: Weak<Inner> = Arc::downgrade(&self.inner);
-        let thread = thread::Builder::new()
-            .name("session-file-prune".to_owned())
-            .spawn(move || loop {
-                let Some(inner) = store.upgrade() else { break };
-                match inner.prune() {
-                    Ok(report) => tracing::debug!(?report, "pruned session files"),
-                    Err(err) => crate::log::error_chain("pruning session files failed", &err),
-                }
-                drop(inner);
-                if stopped.recv_timeout(every) != Err(RecvTimeoutError::Timeout) {
-                    break;
-                }
-            })?;
-        Ok(Pruner {
-            stop: Some(stop),
-            thread: Some(thread),
-        })
-    }
-}
-
-impl Pruner {
-    /// Stops pruning and waits for a run in progress to finish.
-    pub fn stop(mut self) {
-        self.stop.take();
-        if let Some(thread) = self.thread.take() {
-            // A panic in the pruning thread was already reported by the panic hook.
-            let _ = thread.join();
-        }
-    }
-}
-
-impl Drop for Pruner {
-    fn drop(&mut self) {
-        // Dropping the sender wakes the thread, which then exits without waiting here.
-        self.stop.take();
     }
 }
 

@@ -179,7 +179,7 @@ mod tests {
     use std::time::{Duration, SystemTime};
 
     use super::*;
-    use crate::store::{ChangeSet, SessionStore};
+    use crate::store::{ChangeSet, Prune as _, SessionStore};
 
     #[test]
     fn rows_carry_the_files_write_time_and_expiry() {

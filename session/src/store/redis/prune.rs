@@ -5,11 +5,9 @@
 //! leave a set of dead ids (at most the cap on a user's sessions) behind for good. A set has no
 //! TTL of its own, because a session's TTL moves on with every write or refresh, which never
 //! touch the set (requests that do not sign in pay nothing): no TTL given at sign-in bounds a
-//! session that is still used. [`RedisStore::prune`] is the sweep instead: it walks the user
+//! session that is still used. [`Prune::prune`] is the sweep instead: it walks the user
 //! sets with `SCAN` (on every master of a cluster) and runs on each the check the operations
 //! run, so a set whose sessions have all ended leaves Redis at the next sweep.
-
-use std::{io, time::Duration};
 
 use ::redis::cmd;
 
@@ -18,31 +16,37 @@ use super::{
     users::{now_millis, SCRIPT_BATCH},
     RedisConnection, RedisStore,
 };
-use crate::{store::TaskPruner, StoreError};
+use crate::{
+    store::{Prune, PruneReport},
+    StoreError,
+};
 
-impl RedisStore {
-    /// Sweeps the index of users' sessions: every user set (`{prefix}user:*`, found with
-    /// `SCAN … TYPE zset`, on each master of a cluster) drops the members whose session has
-    /// ended and re-scores the others (at most 256 per set per sweep, the most expired first),
-    /// and Redis deletes a set whose last member leaves. Answers how many members were
-    /// dropped. Sessions themselves need no pruning: Redis expires them.
-    ///
-    /// Each step (one `SCAN` page, one set) is a call of its own within the pool's deadline,
-    /// so a sweep of a large keyspace takes as many steps as it needs without holding Redis:
-    /// an error ends the sweep, and the next one starts over. The ACL user needs `+scan` (and
-    /// on a cluster `+cluster|slots`) for it; nothing else does.
-    ///
-    /// ```no_run
-    /// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
-    /// let store = actix_typed_session::store::RedisStore::open("redis://127.0.0.1:6379")?;
-    /// let dropped = store.prune().await?;
-    /// println!("{dropped} ended sessions left their users' lists");
-    /// # Ok(()) }
-    /// ```
-    ///
-    /// # Errors
-    /// [`StoreError::Unavailable`] or [`StoreError::Timeout`] from any step.
-    pub async fn prune(&self) -> Result<u64, StoreError> {
+/// Sweeps the index of users' sessions: every user set (`{prefix}user:*`, found with
+/// `SCAN … TYPE zset`, on each master of a cluster) drops the members whose session has ended
+/// and re-scores the others (at most 256 per set per sweep, the most expired first), and Redis
+/// deletes a set whose last member leaves ([`PruneReport::index_entries`] counts the members
+/// dropped). Sessions themselves need no pruning: Redis expires them.
+///
+/// Each step (one `SCAN` page, one set) is a call of its own within the pool's deadline, so a
+/// sweep of a large keyspace takes as many steps as it needs without holding Redis: an error
+/// ends the sweep, and the next one starts over. The ACL user needs `+scan` (and on a cluster
+/// `+cluster|slots`) for it; nothing else does.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use actix_typed_session::store::{start_pruning, Prune, RedisStore};
+///
+/// # #[actix_web::main]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let store = RedisStore::open("redis://127.0.0.1:6379")?;
+/// let dropped = store.prune().await?.index_entries;
+/// let _pruner = start_pruning(&store, Duration::from_secs(60 * 60))?; // or on a schedule
+/// # Ok(()) }
+/// ```
+///
+/// Its errors: [`StoreError::Unavailable`] or [`StoreError::Timeout`] from any step.
+impl Prune for RedisStore {
+    async fn prune(&self) -> Result<PruneReport, StoreError> {
         let pattern = [&*escape_glob(&self.prefix), "user:*"].concat();
         let masters = self
             .with_conn(|mut conn| async move { conn.masters().await.map_err(redis_error) })
@@ -68,35 +72,14 @@ impl RedisStore {
                 cursor = next;
             }
         }
-        Ok(dropped)
+        Ok(PruneReport {
+            index_entries: usize::try_from(dropped).unwrap_or(usize::MAX),
+            ..PruneReport::default()
+        })
     }
+}
 
-    /// Runs [`prune`](Self::prune) now and then every `every` as a task on the current tokio
-    /// runtime (actix-web's, when called from a handler or `#[actix_web::main]`), until the
-    /// returned [`TaskPruner`] is dropped.
-    ///
-    /// ```no_run
-    /// # #[actix_web::main]
-    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use std::time::Duration;
-    ///
-    /// let store = actix_typed_session::store::RedisStore::open("redis://127.0.0.1:6379")?;
-    /// let _pruner = store.start_pruning(Duration::from_secs(60 * 60))?;
-    /// // … run the server; dropping `_pruner` stops the sweeps …
-    /// # Ok(()) }
-    /// ```
-    ///
-    /// # Errors
-    /// When called outside a tokio runtime.
-    pub fn start_pruning(&self, every: Duration) -> io::Result<TaskPruner> {
-        let store = self.clone();
-        crate::store::task_pruner::start_pruning(
-            move || Some(store.clone()),
-            every,
-            |store: RedisStore| async move { store.prune().await },
-        )
-    }
-
+impl RedisStore {
     /// Checks the expired members of one user set; answers how many it dropped.
     async fn prune_set(&self, index: &str) -> Result<u64, StoreError> {
         let now = now_millis();

@@ -8,7 +8,7 @@
 //! the set, so it holds the user's live sessions plus those dead since the user's last sign-in,
 //! listing or log-out-everywhere, and never grows without bound. The set has no TTL of its own
 //! (a refreshed session may outlive any TTL given at sign-in); Redis deletes it when its last
-//! member leaves, and [`RedisStore::prune`] sweeps the sets of users who never come back.
+//! member leaves, and [`Prune::prune`](crate::store::Prune::prune) sweeps the sets of users who never come back.
 //!
 //! On one Redis server each operation is one script call, one round trip, atomic, for a set of
 //! up to 256 members (the cap on a user's sessions keeps it there): the scripts read and delete

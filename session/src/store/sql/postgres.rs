@@ -2,7 +2,7 @@
 
 mod users;
 
-use std::{fmt, io, str::FromStr as _, sync::Arc, time::Duration};
+use std::{fmt, str::FromStr as _, sync::Arc, time::Duration};
 
 use sqlx::{
     postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgSslMode},
@@ -16,7 +16,7 @@ use super::{
     DEFAULT_TABLE,
 };
 use crate::{
-    store::{ChangeSet, Entries, Keys, SaveOutcome, SessionStore, TaskPruner, UserSession},
+    store::{ChangeSet, Entries, Keys, Prune, PruneReport, SaveOutcome, SessionStore, UserSession},
     SessionId, StoreError,
 };
 
@@ -41,8 +41,8 @@ const MAX_CONNECTIONS: u32 = 16;
 /// # Expiry and pruning
 /// Expired rows are never served: loads, updates and refreshes only match rows whose
 /// `expires_at` is in the future. Every save and refresh sets a new `expires_at`. Expired rows
-/// stay until [`prune`](PostgresStore::prune) deletes them, by hand or every interval with
-/// [`start_pruning`](PostgresStore::start_pruning).
+/// stay until [`prune`](Prune::prune) deletes them, by hand or every interval with
+/// [`start_pruning`](crate::store::start_pruning).
 ///
 /// # Failures
 /// Each call, waiting for a connection included, fails within the store's timeout (default
@@ -65,13 +65,13 @@ const MAX_CONNECTIONS: u32 = 16;
 ///
 /// ```no_run
 /// use actix_web::{cookie::Key, App, HttpServer};
-/// use actix_typed_session::{store::PostgresStore, SessionMiddleware};
+/// use actix_typed_session::{store::{start_pruning, PostgresStore}, SessionMiddleware};
 ///
 /// #[actix_web::main]
 /// async fn main() -> Result<(), Box<dyn std::error::Error>> {
 ///     let store = PostgresStore::open("postgres://app@localhost/app")?;
 ///     store.create_schema().await?;
-///     let _pruner = store.start_pruning(std::time::Duration::from_secs(600))?;
+///     let _pruner = start_pruning(&store, std::time::Duration::from_secs(600))?;
 ///     let key = Key::generate(); // load a fixed key in production
 ///     HttpServer::new(move || {
 ///         App::new().wrap(SessionMiddleware::new(store.clone(), key.clone()))
@@ -286,46 +286,24 @@ impl PostgresStore {
     pub async fn create_schema(&self) -> Result<(), StoreError> {
         within(self.inner.timeout, self.inner.schema()).await
     }
+}
 
-    /// Deletes the expired rows and returns how many there were.
-    ///
-    /// ```no_run
-    /// # actix_web::rt::System::new().block_on(async {
-    /// let store = actix_typed_session::store::PostgresStore::open("postgres://app@localhost/app")?;
-    /// let deleted = store.prune().await?;
-    /// # Ok::<_, Box<dyn std::error::Error>>(())
-    /// # }).unwrap();
-    /// ```
-    ///
-    /// # Errors
-    /// When the database fails or the call takes longer than the store's timeout.
-    pub async fn prune(&self) -> Result<u64, StoreError> {
-        self.inner.prune().await
-    }
-
-    /// Runs [`prune`](Self::prune) now and then every `every` as a task on the current tokio
-    /// runtime (actix-web's, when called from `#[actix_web::main]`), until the returned
-    /// [`TaskPruner`] is dropped or every clone of this store is.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    ///
-    /// # actix_web::rt::System::new().block_on(async {
-    /// let store = actix_typed_session::store::PostgresStore::open("postgres://app@localhost/app").unwrap();
-    /// let pruner = store.start_pruning(Duration::from_secs(10 * 60)).unwrap();
-    /// // … run the server …
-    /// pruner.stop();
-    /// # });
-    /// ```
-    ///
-    /// # Errors
-    /// When called outside a tokio runtime.
-    pub fn start_pruning(&self, every: Duration) -> io::Result<TaskPruner> {
-        crate::store::task_pruner::start_pruning(
-            crate::store::task_pruner::weakly(&self.inner),
-            every,
-            |inner| async move { inner.prune().await },
-        )
+/// Deletes the expired rows ([`PruneReport::expired`] counts them).
+///
+/// ```no_run
+/// use actix_typed_session::store::{PostgresStore, Prune};
+///
+/// # actix_web::rt::System::new().block_on(async {
+/// let store = PostgresStore::open("postgres://app@localhost/app")?;
+/// let deleted = store.prune().await?.expired;
+/// # Ok::<_, Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
+///
+/// Its errors: the database's, or a call that takes longer than the store's timeout.
+impl Prune for PostgresStore {
+    async fn prune(&self) -> Result<PruneReport, StoreError> {
+        self.inner.prune().await.map(PruneReport::of_expired)
     }
 }
 

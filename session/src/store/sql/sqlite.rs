@@ -6,7 +6,7 @@ mod statements;
 mod users;
 
 use std::sync::Arc;
-use std::{fmt, io, path::Path, path::PathBuf, time::Duration};
+use std::{fmt, path::Path, path::PathBuf, time::Duration};
 
 use rusqlite::{params, OptionalExtension as _};
 
@@ -17,7 +17,7 @@ use super::{
     written, SqlConfigError, DEFAULT_SQL_TIMEOUT, DEFAULT_TABLE,
 };
 use crate::{
-    store::{ChangeSet, Entries, Keys, SaveOutcome, SessionStore, TaskPruner, UserSession},
+    store::{ChangeSet, Entries, Keys, Prune, PruneReport, SaveOutcome, SessionStore, UserSession},
     SessionId, StoreError,
 };
 
@@ -48,8 +48,8 @@ use crate::{
 /// # Expiry and pruning
 /// Expired rows are never served: loads, updates and refreshes only match rows whose
 /// `expires_at` is in the future (by this machine's clock). Every save and refresh sets a new
-/// `expires_at`. Expired rows stay until [`prune`](SqliteStore::prune) deletes them, by hand or
-/// every interval with [`start_pruning`](SqliteStore::start_pruning). There is no index on
+/// `expires_at`. Expired rows stay until [`prune`](Prune::prune) deletes them, by hand or
+/// every interval with [`start_pruning`](crate::store::start_pruning). There is no index on
 /// `expires_at` (each save would change it too): a prune reads the whole table, holding the
 /// write lock meanwhile.
 ///
@@ -181,54 +181,29 @@ impl SqliteStore {
     pub async fn create_schema(&self) -> Result<(), StoreError> {
         self.inner.db.open().await
     }
+}
 
-    /// Deletes the expired rows and returns how many there were.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use actix_typed_session::{store::{ChangeSet, SessionStore, SqliteStore}, SessionId};
-    ///
-    /// # actix_web::rt::System::new().block_on(async {
-    /// let dir = tempfile::tempdir()?;
-    /// let store = SqliteStore::open(dir.path().join("sessions.db"))?;
-    /// let (live, dead) = (SessionId::generate(), SessionId::generate());
-    /// store.save(&live, &ChangeSet::create(), Duration::from_secs(60)).await?;
-    /// store.save(&dead, &ChangeSet::create(), Duration::ZERO).await?;
-    /// assert_eq!(store.prune().await?, 1);
-    /// # Ok::<_, Box<dyn std::error::Error>>(())
-    /// # }).unwrap();
-    /// ```
-    ///
-    /// # Errors
-    /// When the database fails or the call takes longer than the store's timeout.
-    pub async fn prune(&self) -> Result<u64, StoreError> {
-        self.inner.prune().await
-    }
-
-    /// Runs [`prune`](Self::prune) now and then every `every` as a task on the current tokio
-    /// runtime (actix-web's, when called from a handler or `#[actix_web::main]`), until the
-    /// returned [`TaskPruner`] is dropped or every clone of this store is.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    ///
-    /// # actix_web::rt::System::new().block_on(async {
-    /// let dir = tempfile::tempdir().unwrap();
-    /// let store = actix_typed_session::store::SqliteStore::open(dir.path().join("s.db")).unwrap();
-    /// let pruner = store.start_pruning(Duration::from_secs(10 * 60)).unwrap();
-    /// // … run the server …
-    /// pruner.stop();
-    /// # });
-    /// ```
-    ///
-    /// # Errors
-    /// When called outside a tokio runtime.
-    pub fn start_pruning(&self, every: Duration) -> io::Result<TaskPruner> {
-        crate::store::task_pruner::start_pruning(
-            crate::store::task_pruner::weakly(&self.inner),
-            every,
-            |inner| async move { inner.prune().await },
-        )
+/// Deletes the expired rows ([`PruneReport::expired`] counts them).
+///
+/// ```
+/// use std::time::Duration;
+/// use actix_typed_session::{store::{ChangeSet, Prune, SessionStore, SqliteStore}, SessionId};
+///
+/// # actix_web::rt::System::new().block_on(async {
+/// let dir = tempfile::tempdir()?;
+/// let store = SqliteStore::open(dir.path().join("sessions.db"))?;
+/// let (live, dead) = (SessionId::generate(), SessionId::generate());
+/// store.save(&live, &ChangeSet::create(), Duration::from_secs(60)).await?;
+/// store.save(&dead, &ChangeSet::create(), Duration::ZERO).await?;
+/// assert_eq!(store.prune().await?.expired, 1);
+/// # Ok::<_, Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
+///
+/// Its errors: the database's, or a call that takes longer than the store's timeout.
+impl Prune for SqliteStore {
+    async fn prune(&self) -> Result<PruneReport, StoreError> {
+        self.inner.prune().await.map(PruneReport::of_expired)
     }
 }
 

@@ -696,7 +696,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(dir.path().join("s.db")).unwrap();
         actix_web::rt::System::new().block_on(async {
-            assert_eq!(store.prune().await.unwrap(), 0);
+            assert_eq!(crate::store::Prune::prune(&store).await.unwrap().expired, 0);
         });
         assert!(is_owned_by(&store, 0));
     }
