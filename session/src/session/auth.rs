@@ -272,8 +272,7 @@ impl Session {
     /// As [`user`](Self::user); [`SessionError::Deserialize`] also when the id is not a `U`.
     pub fn user_as<U: DeserializeOwned>(&self) -> Result<Option<U>, SessionError> {
         self.with_user(|bound| {
-            serde_json::from_value(bound.user.clone())
-                .map_err(|e| SessionError::deserialize::<U>(USER_KEY, &e))
+            U::deserialize(&bound.user).map_err(|e| SessionError::deserialize::<U>(USER_KEY, &e))
         })?
         .transpose()
     }
@@ -527,9 +526,8 @@ fn put_binding(state: &mut SessionState, record: UserBinding) {
 /// Keeps the TTL in the binding in step with [`Session::set_ttl`], so listings compute "last
 /// used" from the right TTL. A binding not loaded is left alone.
 pub(super) fn note_ttl(state: &mut SessionState, ttl: Duration) {
-    let Some(mut record) = state.user.binding().cloned() else {
-        return;
-    };
-    record.ttl = ttl.as_secs();
-    put_binding(state, record);
+    if let Some(record) = state.user.binding_mut() {
+        record.ttl = ttl.as_secs();
+        state.changes.insert(USER_KEY.to_owned());
+    }
 }

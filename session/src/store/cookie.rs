@@ -249,17 +249,20 @@ impl CookieStore {
         meta: Meta,
         ttl: Duration,
     ) -> Result<String, StoreError> {
-        let user = user.map(|bound| bound.encode());
-        let d = entries
+        // Serialized straight to raw JSON: no text to parse back.
+        let user = user
+            .map(serde_json::value::to_raw_value)
+            .transpose()
+            .map_err(StoreError::corrupt)?;
+        let mut d = entries
             .iter()
-            .map(|(k, v)| (k.as_str(), &**v))
-            .chain(user.as_deref().map(|json| (USER_KEY, json)))
             .map(|(k, v)| {
                 serde_json::from_str::<&RawValue>(v)
-                    .map(|raw| (k, raw))
+                    .map(|raw| (k.as_str(), raw))
                     .map_err(StoreError::corrupt)
             })
             .collect::<Result<Vec<_>, _>>()?;
+        d.extend(user.as_deref().map(|raw| (USER_KEY, raw)));
         let json = payload(config.clock.unix_secs() + ttl.as_secs(), meta, &d)?;
         Ok(seal::seal(
             Purpose::CookieStore(self.protection),

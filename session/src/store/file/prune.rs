@@ -103,7 +103,7 @@ impl Inner {
                 continue;
             }
             let dir = user.path();
-            let Ok(ids) = self.index_entries(&dir) else {
+            let Ok(ids) = Self::index_entries(&dir) else {
                 continue;
             };
             for id in ids {

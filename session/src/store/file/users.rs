@@ -91,11 +91,11 @@ impl Inner {
                     .map_err(StoreError::unavailable)?;
             }
         }
-        Ok(self.index_entries(&dir)?.len())
+        Ok(Self::index_entries(&dir)?.len())
     }
 
     /// The session ids in the index directory `dir` (none when it does not exist).
-    pub(super) fn index_entries(&self, dir: &Path) -> Result<Vec<SessionId>, StoreError> {
+    pub(super) fn index_entries(dir: &Path) -> Result<Vec<SessionId>, StoreError> {
         let listing = match fs::read_dir(dir) {
             Ok(listing) => listing,
             Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -120,7 +120,7 @@ impl Inner {
     fn list(&self, user: &str) -> Result<Vec<UserSession>, StoreError> {
         let dir = self.user_dir(user);
         let mut rows = Vec::new();
-        for id in self.index_entries(&dir)? {
+        for id in Self::index_entries(&dir)? {
             match self.user_row(user, &id, &self.path(&id))? {
                 Some(row) => rows.push(row),
                 None => Self::unindex(&dir, &id)?,
@@ -130,8 +130,8 @@ impl Inner {
     }
 
     /// Deletes session `id` if, under its lock, it is still live and signed in as `user`, and
-    /// takes it off the user's index either way.
-    fn end_if_users(&self, user: &str, id: &SessionId) -> Result<bool, StoreError> {
+    /// takes it off the user's index directory `dir` either way.
+    fn end_if_users(&self, user: &str, dir: &Path, id: &SessionId) -> Result<bool, StoreError> {
         let ended = self.locked(id, || {
             let path = self.path(id);
             if self.user_row(user, id, &path)?.is_none() {
@@ -139,7 +139,7 @@ impl Inner {
             }
             self.remove(&path).map(|()| true)
         })?;
-        Self::unindex(&self.user_dir(user), id)?;
+        Self::unindex(dir, id)?;
         Ok(ended)
     }
 }
@@ -157,16 +157,16 @@ impl FileStore {
 
     pub(super) async fn end_user(&self, user: &str, id: &SessionId) -> Result<bool, StoreError> {
         let (user, id) = (user.to_owned(), id.clone());
-        self.blocking(move |inner| inner.end_if_users(&user, &id))
+        self.blocking(move |inner| inner.end_if_users(&user, &inner.user_dir(&user), &id))
             .await
     }
 
     pub(super) async fn end_all(&self, user: &str) -> Result<usize, StoreError> {
         let user = user.to_owned();
         self.blocking(move |inner| {
-            let mut ended = 0;
-            for id in inner.index_entries(&inner.user_dir(&user))? {
-                ended += usize::from(inner.end_if_users(&user, &id)?);
+            let (mut ended, dir) = (0, inner.user_dir(&user));
+            for id in Inner::index_entries(&dir)? {
+                ended += usize::from(inner.end_if_users(&user, &dir, &id)?);
             }
             Ok(ended)
         })
@@ -216,7 +216,7 @@ mod tests {
         let long = Duration::from_secs(600);
         let entries = |user: &str| {
             let inner = &store.inner;
-            inner.index_entries(&inner.user_dir(user)).unwrap().len()
+            Inner::index_entries(&inner.user_dir(user)).unwrap().len()
         };
         actix_web::rt::System::new().block_on(async {
             let sign_in = |user: &'static str| {
