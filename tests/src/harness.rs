@@ -30,8 +30,11 @@ pub struct Config {
     pub sessions: usize,
     /// Keys per session.
     pub keys: usize,
-    /// How long clients send requests.
+    /// How long clients send requests (unless `requests` says how many).
     pub duration: Duration,
+    /// When set, each client sends exactly this many requests and `duration` is ignored: a
+    /// run that does the same work on any machine, however busy.
+    pub requests: Option<usize>,
     /// The seed of every client's choices.
     pub seed: u64,
     /// A request not answered within this is a hang.
@@ -55,6 +58,7 @@ impl Config {
             sessions: 24,
             keys: 4,
             duration,
+            requests: None,
             seed,
             client_timeout: Duration::from_secs(5),
             users: 6,
@@ -174,7 +178,10 @@ pub fn run(
                 let mut n = 0u64;
                 let mut mine = Vec::new();
                 let user = (users > 0).then(|| format!("u{}", slot % users));
-                while Instant::now() < deadline {
+                while match config.requests {
+                    Some(requests) => mine.len() < requests,
+                    None => Instant::now() < deadline,
+                } {
                     let mut key = &keys[rng.below(keys.len() as u64) as usize];
                     let mut stale = false;
                     let (kind, value) = match rng.below(100) {
