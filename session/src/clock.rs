@@ -15,7 +15,8 @@ use std::{
 /// Production code never names it: every builder defaults to the system clock. Tests (feature
 /// `testing`) give the middleware and the store one [`Clock::manual`] and
 /// [`advance`](Clock::advance) it, so TTLs, expiry and maximum lifetimes are checked without
-/// sleeping. A manual clock runs with the system clock and adds what it was advanced by.
+/// sleeping. A manual clock stands still: it reads the time it was made at, plus what it was
+/// advanced by, so a test's outcome does not depend on how fast the machine runs it.
 ///
 /// ```
 /// # #[cfg(feature = "testing")] {
@@ -26,38 +27,58 @@ use std::{
 /// let store = MemoryStore::builder().clock(clock.clone()).build();
 /// let key = actix_web::cookie::Key::generate();
 /// let middleware = SessionMiddleware::builder(store, key).clock(clock.clone()).build();
+/// let before = clock.now();
 /// clock.advance(Duration::from_secs(3600)); // an hour passes, at once
+/// assert_eq!(clock.now().duration_since(before).unwrap(), Duration::from_secs(3600));
 /// # }
 /// ```
 #[derive(Clone, Default)]
 pub struct Clock {
-    /// Milliseconds a manual clock has been advanced by; `None` for the system clock.
-    ahead: Option<Arc<AtomicU64>>,
+    /// `None` for the system clock.
+    manual: Option<Arc<Manual>>,
+}
+
+/// A manual clock: where it started, and the milliseconds it was advanced by since.
+struct Manual {
+    wall: SystemTime,
+    monotonic: Instant,
+    ahead: AtomicU64,
+}
+
+impl Manual {
+    fn ahead(&self) -> Duration {
+        Duration::from_millis(self.ahead.load(Ordering::Relaxed))
+    }
 }
 
 impl fmt::Debug for Clock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.ahead {
+        match &self.manual {
             None => f.write_str("Clock::system"),
-            Some(ahead) => write!(f, "Clock::manual(+{} ms)", ahead.load(Ordering::Relaxed)),
+            Some(manual) => write!(f, "Clock::manual(+{} ms)", manual.ahead().as_millis()),
         }
     }
 }
 
 impl Clock {
-    /// The system clock (the default).
+    /// Returns the system clock (the default).
     #[must_use]
     pub fn system() -> Self {
         Self::default()
     }
 
-    /// A clock that tests move forward with [`advance`](Self::advance); clones share it.
+    /// Creates a clock that stands at the current time until [`advance`](Self::advance) moves
+    /// it; clones share it.
     #[cfg(feature = "testing")]
     #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
     #[must_use]
     pub fn manual() -> Self {
         Self {
-            ahead: Some(Arc::new(AtomicU64::new(0))),
+            manual: Some(Arc::new(Manual {
+                wall: SystemTime::now(),
+                monotonic: Instant::now(),
+                ahead: AtomicU64::new(0),
+            })),
         }
     }
 
@@ -66,23 +87,20 @@ impl Clock {
     #[cfg(feature = "testing")]
     #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
     pub fn advance(&self, by: Duration) {
-        if let Some(ahead) = &self.ahead {
+        if let Some(manual) = &self.manual {
             let ms = u64::try_from(by.as_millis()).unwrap_or(u64::MAX);
-            ahead.fetch_add(ms, Ordering::Relaxed);
+            manual.ahead.fetch_add(ms, Ordering::Relaxed);
         }
     }
 
-    fn ahead(&self) -> Duration {
-        self.ahead.as_ref().map_or(Duration::ZERO, |a| {
-            Duration::from_millis(a.load(Ordering::Relaxed))
-        })
-    }
-
-    /// The wall-clock time this clock reads (the system's, plus what a manual clock was
-    /// advanced by).
+    /// Returns the wall-clock time this clock reads: the system's, or a manual clock's start
+    /// plus what it was advanced by.
     #[must_use]
     pub fn now(&self) -> SystemTime {
-        SystemTime::now() + self.ahead()
+        match &self.manual {
+            None => SystemTime::now(),
+            Some(manual) => manual.wall + manual.ahead(),
+        }
     }
 
     /// Seconds since the Unix epoch (0 for a clock set before it): the unit cookies carry.
@@ -91,22 +109,24 @@ impl Clock {
     }
 
     /// Milliseconds since the Unix epoch.
-    #[cfg(feature = "file")]
+    #[cfg(any(feature = "file", feature = "sqlite"))]
     pub(crate) fn unix_millis(&self) -> u64 {
         u64::try_from(self.since_epoch().as_millis()).unwrap_or(u64::MAX)
     }
 
     fn since_epoch(&self) -> Duration {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .saturating_add(self.ahead())
+        self.now().duration_since(UNIX_EPOCH).unwrap_or_default()
     }
 
-    /// A monotonic instant, for in-process deadlines.
+    /// A monotonic instant, for expiry within the process.
     pub(crate) fn instant(&self) -> Instant {
-        let now = Instant::now();
-        now.checked_add(self.ahead()).unwrap_or(now)
+        match &self.manual {
+            None => Instant::now(),
+            Some(manual) => {
+                let start = manual.monotonic;
+                start.checked_add(manual.ahead()).unwrap_or(start)
+            }
+        }
     }
 
     /// `now + ttl`, saturating far in the future instead of overflowing.

@@ -3,13 +3,13 @@
 use std::time::Duration;
 
 use actix_web::{
-    cookie::{Key, SameSite},
+    cookie::{time, Cookie, Key, SameSite},
     http::header::HeaderName,
 };
 
 use crate::{
     clock::Clock,
-    cookie::seal::{SealKey, SealKeys},
+    key::{SealKey, SealKeys},
     ConfigError,
 };
 
@@ -260,11 +260,8 @@ pub(crate) struct Config {
     pub(crate) clock: Clock,
     /// The current key first, then older keys still accepted, each with its subkeys derived.
     pub(crate) keys: SealKeys,
-    /// The `Set-Cookie` attributes after the value, rendered once on first use (the builder
-    /// has finished by then): see `actix_typed_session::set_cookie_text`.
-    pub(crate) attributes: std::sync::OnceLock<String>,
-    /// The actix-session bridge, when configured.
-    pub(crate) import: Option<std::sync::Arc<crate::ActixSessionImport>>,
+    /// What [`cookie_attributes`](Self::cookie_attributes) renders, once.
+    attributes: std::sync::OnceLock<String>,
     /// The application's credential versions, when sign-ins are bound to them.
     pub(crate) epochs: Option<crate::epoch::Epochs>,
     /// What a sign-in records of its device.
@@ -290,7 +287,6 @@ impl Config {
             clock: Clock::system(),
             keys: SealKeys::new(&key),
             attributes: std::sync::OnceLock::new(),
-            import: None,
             epochs: None,
             sign_in_device: SignInDevice::Peer,
         }
@@ -298,6 +294,38 @@ impl Config {
 
     pub(crate) fn key(&self) -> &SealKey {
         self.keys.current()
+    }
+
+    /// The session cookie holding `value`, with the configured attributes (and a `Max-Age` of
+    /// `ttl` when cookies are persistent).
+    pub(crate) fn cookie(&self, value: String, ttl: Duration) -> Cookie<'static> {
+        let mut cookie = Cookie::build(self.cookie_name.clone(), value)
+            .path(self.cookie_path.clone())
+            .secure(self.cookie_secure)
+            .http_only(self.cookie_http_only)
+            .same_site(self.cookie_same_site)
+            .finish();
+        if let Some(domain) = &self.cookie_domain {
+            cookie.set_domain(domain.clone());
+        }
+        if self.lifecycle == CookieLifecycle::Persistent {
+            cookie.set_max_age(time::Duration::seconds(
+                i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX),
+            ));
+        }
+        cookie
+    }
+
+    /// The `Set-Cookie` text after `name=value`, without `Max-Age` and `Partitioned`: the same
+    /// for every cookie of this configuration, so rendered once, on first use (the builder has
+    /// finished by then).
+    pub(crate) fn cookie_attributes(&self) -> &str {
+        self.attributes.get_or_init(|| {
+            let mut cookie = self.cookie(String::new(), Duration::ZERO);
+            cookie.set_max_age(None);
+            let rendered = cookie.to_string();
+            rendered[self.cookie_name.len() + 1..].to_owned()
+        })
     }
 
     /// Refuses settings that can never work: cookies browsers drop, and a maximum lifetime
@@ -384,7 +412,6 @@ impl std::fmt::Debug for Config {
             .field("max_sessions_per_user", &self.max_sessions_per_user)
             .field("transport", &self.transport)
             .field("keys", &self.keys.len())
-            .field("import", &self.import)
             .field("epochs", &self.epochs.is_some())
             .field("sign_in_device", &self.sign_in_device)
             .finish()

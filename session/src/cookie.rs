@@ -12,14 +12,14 @@ pub(crate) mod seal;
 use std::{borrow::Cow, time::Duration};
 
 use actix_web::{
-    cookie::{time, Cookie},
+    cookie::Cookie,
     http::header::{self, HeaderMap},
 };
 use percent_encoding::percent_decode_str;
 
-use self::seal::Purpose;
 use crate::{
     config::{Config, CookieLifecycle},
+    key::Purpose,
     observe::{self, Refusal},
     SaveError, SessionId,
 };
@@ -289,25 +289,6 @@ pub(crate) fn past_max_lifetime(config: &Config, created: u64) -> bool {
     past
 }
 
-/// The session cookie with the configured attributes.
-pub(crate) fn build_cookie(config: &Config, value: String, ttl: Duration) -> Cookie<'static> {
-    let mut cookie = Cookie::build(config.cookie_name.clone(), value)
-        .path(config.cookie_path.clone())
-        .secure(config.cookie_secure)
-        .http_only(config.cookie_http_only)
-        .same_site(config.cookie_same_site)
-        .finish();
-    if let Some(domain) = &config.cookie_domain {
-        cookie.set_domain(domain.clone());
-    }
-    if config.lifecycle == CookieLifecycle::Persistent {
-        cookie.set_max_age(time::Duration::seconds(
-            i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX),
-        ));
-    }
-    cookie
-}
-
 /// The `Set-Cookie` header text for `cookie` of `config`: exactly what is sent, and what size
 /// checks measure. `Partitioned` is appended by hand (the cookie crate actix uses has no such
 /// attribute).
@@ -327,7 +308,7 @@ pub(crate) fn set_cookie_header(config: &Config, cookie: &Cookie<'_>) -> String 
 /// The CHIPS attribute, last in the header.
 const PARTITIONED: &str = "; Partitioned";
 
-/// What [`set_cookie_header`] gives for [`build_cookie`]`(config, value, ttl)` (with `own_ttl`,
+/// What [`set_cookie_header`] gives for `config.cookie(value, ttl)` (with `own_ttl`,
 /// a session with a TTL of its own, a `Max-Age` whatever the lifecycle), without building
 /// a `Cookie` per response: the attributes after the value are the same for every cookie of a
 /// configuration, so the cookie crate renders them once, and only `Max-Age` (which the crate
@@ -338,12 +319,7 @@ pub(crate) fn set_cookie_text(
     ttl: Duration,
     own_ttl: bool,
 ) -> String {
-    let attributes = config.attributes.get_or_init(|| {
-        let mut cookie = build_cookie(config, String::new(), ttl);
-        cookie.set_max_age(None);
-        let rendered = cookie.to_string();
-        rendered[config.cookie_name.len() + 1..].to_owned()
-    });
+    let attributes = config.cookie_attributes();
     let mut text =
         String::with_capacity(config.cookie_name.len() + value.len() + attributes.len() + 32);
     text.push_str(&config.cookie_name);
@@ -363,7 +339,7 @@ pub(crate) fn set_cookie_text(
 
 /// A cookie that makes the browser drop the session cookie: same name, path and domain.
 pub(crate) fn removal_cookie(config: &Config) -> Cookie<'static> {
-    let mut cookie = build_cookie(config, String::new(), Duration::ZERO);
+    let mut cookie = config.cookie(String::new(), Duration::ZERO);
     cookie.make_removal();
     cookie
 }
@@ -399,7 +375,7 @@ mod tests {
                             config.lifecycle = CookieLifecycle::Persistent;
                         }
                         for ttl in ttls {
-                            let cookie = build_cookie(&config, "v.1~a".into(), ttl);
+                            let cookie = config.cookie("v.1~a".into(), ttl);
                             let expected = set_cookie_header(&config, &cookie);
                             assert_eq!(set_cookie_text(&config, "v.1~a", ttl, false), expected);
                         }

@@ -66,7 +66,7 @@ impl fmt::Debug for CsrfToken {
 }
 
 impl CsrfToken {
-    /// The token of `session`, loading [`CSRF_KEY`] and making the secret if there is none
+    /// Returns the token of `session`, loading [`CSRF_KEY`] and making the secret if there is none
     /// (the extractor does this, with the field and header names of its [`Csrf`]; this uses
     /// the default names).
     ///
@@ -101,7 +101,7 @@ impl CsrfToken {
         Ok(Self { secret, names })
     }
 
-    /// A masked token: new random text on every call, each one verifying against the
+    /// Returns a masked token: new random text on every call, each one verifying against the
     /// session's secret.
     ///
     /// ```
@@ -121,7 +121,7 @@ impl CsrfToken {
         URL_SAFE_NO_PAD.encode(token)
     }
 
-    /// The form field the [`Csrf`] middleware reads the token from (`csrf_token` unless
+    /// Returns the form field the [`Csrf`] middleware reads the token from (`csrf_token` unless
     /// configured otherwise).
     ///
     /// ```
@@ -134,7 +134,7 @@ impl CsrfToken {
         &self.names.field
     }
 
-    /// The header the [`Csrf`] middleware reads the token from (`x-csrf-token` unless
+    /// Returns the header the [`Csrf`] middleware reads the token from (`x-csrf-token` unless
     /// configured otherwise), for scripts.
     ///
     /// ```
@@ -147,7 +147,7 @@ impl CsrfToken {
         self.names.header.as_str()
     }
 
-    /// A hidden form field carrying a masked token:
+    /// Returns a hidden form field carrying a masked token:
     /// `<input type="hidden" name="csrf_token" value="…">`. The value is base64url, so it needs
     /// no escaping; the field name is the one configured.
     ///
@@ -275,7 +275,7 @@ pub enum CsrfRejection {
 }
 
 impl CsrfRejection {
-    /// The reason as the log line names it: `missing`, `mismatch`, `cross-origin` or
+    /// Returns the reason as the log line names it: `missing`, `mismatch`, `cross-origin` or
     /// `form-too-large`.
     ///
     /// ```

@@ -67,7 +67,8 @@ pub struct FlashMessage<T = String> {
 pub struct Flash(Session);
 
 impl Flash {
-    /// The flash messages of `session`, loading their key if needed (the extractor does this).
+    /// Returns the flash messages of `session`, loading their key if needed (the extractor does
+    /// this).
     ///
     /// ```
     /// # async fn f(req: actix_web::HttpRequest) -> Result<(), actix_typed_session::SessionError> {
@@ -167,7 +168,7 @@ impl Flash {
         self.add(FlashLevel::Error, message)
     }
 
-    /// Every queued message, oldest first, as `T`s, removing them: each is shown once. An
+    /// Returns every queued message, oldest first, as `T`s, removing them: each is shown once. An
     /// empty queue changes nothing (no write).
     ///
     /// ```

@@ -100,8 +100,8 @@ where
     }
 }
 
-/// A guard that matches when a user is signed in ([`Session::sign_in`](crate::Session::sign_in)).
-/// Needs [`LoadSession`] in front of it.
+/// Returns a guard that matches when a user is signed in
+/// ([`Session::sign_in`](crate::Session::sign_in)). Needs [`LoadSession`] in front of it.
 ///
 /// ```
 /// use actix_web::{web, App, HttpResponse};

@@ -30,7 +30,7 @@ const ID_LEN: usize = 43;
 pub struct SessionId(Arc<str>);
 
 impl SessionId {
-    /// A fresh id from the operating system's CSPRNG.
+    /// Creates a fresh id from the operating system's CSPRNG.
     ///
     /// # Panics
     /// Only if the operating system cannot provide randomness at all, in which case no secure
@@ -55,7 +55,7 @@ impl SessionId {
             .fold(0, |bits, b| bits << 6 | i64::from(sextet(b).unwrap_or(0)))
     }
 
-    /// The id as text (43 URL-safe base64 characters).
+    /// Returns the id as text (43 URL-safe base64 characters).
     #[must_use]
     pub fn as_str(&self) -> &str {
         &self.0
@@ -195,7 +195,7 @@ pub struct SessionHandle(Box<str>);
 const HANDLE_LEN: usize = 22;
 
 impl SessionHandle {
-    /// The handle of session `id`.
+    /// Returns the handle of session `id`.
     #[must_use]
     pub fn of(id: &SessionId) -> Self {
         let text = digest128(&[
@@ -205,7 +205,7 @@ impl SessionHandle {
         Self(text.into())
     }
 
-    /// The handle's text.
+    /// Returns the handle's text.
     #[must_use]
     pub fn as_str(&self) -> &str {
         &self.0

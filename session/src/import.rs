@@ -116,7 +116,7 @@ impl ActixSessionImport {
         Self::new(key, Source::Redis(Box::new(client)))
     }
 
-    /// The old session cookie's name (actix-session's default: `id`).
+    /// Sets the old session cookie's name (actix-session's default: `id`).
     ///
     /// ```
     /// # let import = actix_typed_session::ActixSessionImport::cookie_store(actix_web::cookie::Key::generate());
@@ -127,7 +127,7 @@ impl ActixSessionImport {
         self
     }
 
-    /// The old session cookie's path (default `/`): the removal must name it to remove it.
+    /// Sets the old session cookie's path (default `/`): the removal must name it to remove it.
     ///
     /// ```
     /// # let import = actix_typed_session::ActixSessionImport::cookie_store(actix_web::cookie::Key::generate());
@@ -138,7 +138,7 @@ impl ActixSessionImport {
         self
     }
 
-    /// The old session cookie's domain, if the old app set one.
+    /// Sets the old session cookie's domain, if the old app set one.
     ///
     /// ```
     /// # let import = actix_typed_session::ActixSessionImport::cookie_store(actix_web::cookie::Key::generate());
@@ -149,7 +149,7 @@ impl ActixSessionImport {
         self
     }
 
-    /// The old cookies were signed (`CookieContentSecurity::Signed`), not encrypted.
+    /// Says the old cookies were signed (`CookieContentSecurity::Signed`), not encrypted.
     ///
     /// ```
     /// # let import = actix_typed_session::ActixSessionImport::cookie_store(actix_web::cookie::Key::generate());
@@ -160,7 +160,7 @@ impl ActixSessionImport {
         self
     }
 
-    /// The old cookies were encrypted (`CookieContentSecurity::Private`): the default.
+    /// Says the old cookies were encrypted (`CookieContentSecurity::Private`): the default.
     ///
     /// ```
     /// # let import = actix_typed_session::ActixSessionImport::cookie_store(actix_web::cookie::Key::generate());

@@ -1,16 +1,26 @@
-//! Loading the signing key from the environment, with a clear error instead of `Key::from`'s
-//! panic.
+//! The application's key: loaded from the environment (with a clear error instead of
+//! `Key::from`'s panic), and derived into one subkey per purpose.
+//!
+//! Applications use their `Key` for their own signed and private cookies too, so a value sealed
+//! by `cookie::seal` must never be something the `cookie` crate's jars could produce for the app
+//! (its signed jar MACs the value alone, whatever the cookie's name). Each key is therefore only
+//! the input of HKDF-SHA256, which derives one subkey per purpose: the server-side session's id
+//! cookie, the signed cookie store and the encrypted cookie store.
 
 use actix_web::cookie::Key;
+use aes_gcm::{aead::KeyInit, Aes256Gcm};
 use base64::{
     engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD},
     Engine as _,
 };
+use hkdf::Hkdf;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 
 /// Bytes of key material [`Key::from`] needs (it panics on fewer).
 const KEY_BYTES: usize = 64;
 
-/// The session key from the environment variable `var`: 64 bytes, written as 128 hex digits
+/// Loads the session key from the environment variable `var`: 64 bytes, written as 128 hex digits
 /// or as base64 (standard or URL-safe, padded or not). Surrounding whitespace is ignored (a
 /// trailing newline from a secrets file). Make one with `openssl rand -base64 64`.
 ///
@@ -105,6 +115,123 @@ pub enum KeyError {
         /// How many bytes it decodes to.
         len: usize,
     },
+}
+
+/// How a cookie-store session is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Protection {
+    Signed,
+    Encrypted,
+}
+
+/// What a sealed value is for. Each purpose has its own subkey.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Purpose {
+    /// The signed id cookie of a server-side session.
+    ServerCookie,
+    /// A whole session in the cookie ([`crate::store::CookieStore`]).
+    CookieStore(Protection),
+}
+
+/// HKDF labels; changing one invalidates every cookie sealed for that purpose.
+const SERVER_COOKIE_INFO: &[u8] = b"session 1: server-side session cookie (HMAC-SHA256)";
+const SIGNED_STORE_INFO: &[u8] = b"session 1: signed cookie store (HMAC-SHA256)";
+const ENCRYPTED_STORE_INFO: &[u8] = b"session 1: encrypted cookie store (AES-256-GCM)";
+
+/// The subkeys of one application `Key`, derived once (at configuration time) so that sealing
+/// and opening cost no key derivation or key schedule: the HMAC states have absorbed their key
+/// block, and the AES round keys are expanded.
+#[derive(Clone)]
+pub(crate) struct SealKey {
+    server_cookie: Hmac<Sha256>,
+    signed_store: Hmac<Sha256>,
+    encrypted_store: Aes256Gcm,
+}
+
+impl SealKey {
+    pub(crate) fn new(key: &Key) -> Self {
+        let hkdf = Hkdf::<Sha256>::new(None, key.master());
+        let subkey = |info: &[u8]| {
+            let mut okm = [0u8; 32];
+            hkdf.expand(info, &mut okm)
+                .expect("32 bytes is a valid HKDF-SHA256 output length");
+            okm
+        };
+        let mac = |info: &[u8]| {
+            <Hmac<Sha256> as Mac>::new_from_slice(&subkey(info))
+                .expect("HMAC accepts keys of any length")
+        };
+        Self {
+            server_cookie: mac(SERVER_COOKIE_INFO),
+            signed_store: mac(SIGNED_STORE_INFO),
+            encrypted_store: Aes256Gcm::new(&subkey(ENCRYPTED_STORE_INFO).into()),
+        }
+    }
+
+    /// The MAC state keyed for `purpose`, with `name` absorbed; `None` for encryption.
+    pub(crate) fn mac(&self, purpose: Purpose, name: &str) -> Option<Hmac<Sha256>> {
+        let mut mac = match purpose {
+            Purpose::ServerCookie => self.server_cookie.clone(),
+            Purpose::CookieStore(Protection::Signed) => self.signed_store.clone(),
+            Purpose::CookieStore(Protection::Encrypted) => return None,
+        };
+        // Length-prefixed, so no name and value can be re-split into another pair.
+        mac.update(&(name.len() as u64).to_be_bytes());
+        mac.update(name.as_bytes());
+        Some(mac)
+    }
+}
+
+impl SealKey {
+    /// The AES-256-GCM cipher of the encrypted cookie store.
+    pub(crate) fn cipher(&self) -> &Aes256Gcm {
+        &self.encrypted_store
+    }
+}
+
+impl std::fmt::Debug for SealKey {
+    // Secrets: nothing of them is shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SealKey(..)")
+    }
+}
+
+/// The accepted keys: the current one first, then older ones that still open cookies.
+///
+/// Extended with application `Key`s (each derived once, here), as a `Vec<Key>` would be.
+#[derive(Debug, Clone)]
+pub(crate) struct SealKeys(Vec<SealKey>);
+
+impl SealKeys {
+    pub(crate) fn new(current: &Key) -> Self {
+        Self(vec![SealKey::new(current)])
+    }
+
+    /// The key that seals.
+    pub(crate) fn current(&self) -> &SealKey {
+        &self.0[0]
+    }
+
+    /// Keeps the first `len` keys, never fewer than the current one.
+    pub(crate) fn truncate(&mut self, len: usize) {
+        self.0.truncate(len.max(1));
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// The current key, then the older ones.
+    pub(crate) fn iter(&self) -> std::slice::Iter<'_, SealKey> {
+        self.0.iter()
+    }
+}
+
+impl Extend<Key> for SealKeys {
+    fn extend<I: IntoIterator<Item = Key>>(&mut self, keys: I) {
+        self.0
+            .extend(keys.into_iter().map(|key| SealKey::new(&key)));
+    }
 }
 
 #[cfg(test)]

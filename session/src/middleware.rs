@@ -84,7 +84,7 @@ pub struct SessionMiddleware {
 }
 
 impl SessionMiddleware {
-    /// The middleware with the documented defaults (see [`SessionMiddlewareBuilder`]).
+    /// Creates the middleware with the documented defaults (see [`SessionMiddlewareBuilder`]).
     ///
     /// `key` signs the session cookie (and encrypts it with the [`CookieStore`]); keep it
     /// secret and stable across restarts, or every session is lost.
@@ -98,11 +98,12 @@ impl SessionMiddleware {
         &self.shared
     }
 
-    /// A builder to change the defaults.
+    /// Creates a builder to change the defaults.
     pub fn builder(store: impl Into<SessionStorage>, key: Key) -> SessionMiddlewareBuilder {
         SessionMiddlewareBuilder {
             config: Config::new(key),
             storage: store.into().0,
+            import: None,
         }
     }
 }
@@ -149,18 +150,20 @@ impl SessionMiddleware {
 pub struct SessionMiddlewareBuilder {
     config: Config,
     storage: Storage,
+    import: Option<crate::ActixSessionImport>,
 }
 
 impl std::fmt::Debug for SessionMiddlewareBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SessionMiddlewareBuilder")
             .field("config", &self.config)
+            .field("import", &self.import)
             .finish_non_exhaustive()
     }
 }
 
 impl SessionMiddlewareBuilder {
-    /// The cookie's name.
+    /// Sets the cookie's name.
     ///
     /// Prefer `__Host-session` on an HTTPS site that needs no `Domain`: browsers then accept
     /// the cookie only when it is `Secure`, host-only and `Path=/`, and refuse it from plain
@@ -181,39 +184,39 @@ impl SessionMiddlewareBuilder {
         self
     }
 
-    /// The cookie's `Path`.
+    /// Sets the cookie's `Path`.
     pub fn cookie_path(mut self, path: impl Into<String>) -> Self {
         self.config.cookie_path = path.into();
         self
     }
 
-    /// The cookie's `Domain`; `None` makes it host-only.
+    /// Sets the cookie's `Domain`; `None` makes it host-only.
     pub fn cookie_domain(mut self, domain: Option<String>) -> Self {
         self.config.cookie_domain = domain;
         self
     }
 
-    /// Whether the cookie is `Secure` (sent over HTTPS only). Browsers refuse a `Secure` cookie
-    /// over plain HTTP (most make an exception for `localhost`), so there every request starts
-    /// a new session. Turn it off only for local development over plain HTTP.
+    /// Sets whether the cookie is `Secure` (sent over HTTPS only). Browsers refuse a `Secure`
+    /// cookie over plain HTTP (most make an exception for `localhost`), so there every request
+    /// starts a new session. Turn it off only for local development over plain HTTP.
     pub fn cookie_secure(mut self, secure: bool) -> Self {
         self.config.cookie_secure = secure;
         self
     }
 
-    /// Whether the cookie is `HttpOnly` (hidden from scripts).
+    /// Sets whether the cookie is `HttpOnly` (hidden from scripts).
     pub fn cookie_http_only(mut self, http_only: bool) -> Self {
         self.config.cookie_http_only = http_only;
         self
     }
 
-    /// The cookie's `SameSite`.
+    /// Sets the cookie's `SameSite`.
     pub fn cookie_same_site(mut self, same_site: SameSite) -> Self {
         self.config.cookie_same_site = same_site;
         self
     }
 
-    /// Whether the cookie is `Partitioned` (CHIPS): a browser keeps a separate cookie per
+    /// Sets whether the cookie is `Partitioned` (CHIPS): a browser keeps a separate cookie per
     /// top-level site, for an app embedded in other sites' pages (an iframe), where
     /// browsers that block third-party cookies would otherwise send none. Needs `Secure`
     /// (and, to be sent in such an embed at all, `SameSite::None`). Off by default.
@@ -239,7 +242,7 @@ impl SessionMiddlewareBuilder {
         self
     }
 
-    /// The default TTL of new sessions (each session can change its own with
+    /// Sets the default TTL of new sessions (each session can change its own with
     /// [`Session::set_ttl`](crate::Session::set_ttl)). Clamped between one second and ten years
     /// (the longest TTL a session cookie may carry), so no setting makes sessions unreadable.
     pub fn ttl(mut self, ttl: Duration) -> Self {
@@ -247,13 +250,13 @@ impl SessionMiddlewareBuilder {
         self
     }
 
-    /// When the TTL is pushed forward.
+    /// Sets when the TTL is pushed forward.
     pub fn refresh(mut self, refresh: TtlRefresh) -> Self {
         self.config.refresh = refresh;
         self
     }
 
-    /// Where the session token travels: the cookie, or a header for API clients. Read
+    /// Sets where the session token travels: the cookie, or a header for API clients. Read
     /// [`Transport`] for what header mode means for CSRF, XSS, CORS and the cookie store's
     /// size limit.
     ///
@@ -289,7 +292,7 @@ impl SessionMiddlewareBuilder {
         self
     }
 
-    /// What a sign-in records of its device for the user's list of sessions: by default its
+    /// Sets what a sign-in records of its device for the user's list of sessions: by default its
     /// `User-Agent` and the connection's peer address ([`SignInDevice`](crate::SignInDevice)).
     pub fn sign_in_device(mut self, device: crate::SignInDevice) -> Self {
         self.config.sign_in_device = device;
@@ -344,7 +347,7 @@ impl SessionMiddlewareBuilder {
         self
     }
 
-    /// An absolute maximum lifetime from the session's creation, whatever its refreshes (at
+    /// Sets an absolute maximum lifetime from the session's creation, whatever its refreshes (at
     /// least one second: lifetimes count whole seconds).
     pub fn max_lifetime(mut self, max: Option<Duration>) -> Self {
         self.config.max_lifetime = max;
@@ -363,7 +366,7 @@ impl SessionMiddlewareBuilder {
     ///     .build();
     /// ```
     pub fn import_actix_session(mut self, import: crate::ActixSessionImport) -> Self {
-        self.config.import = Some(Arc::new(import));
+        self.import = Some(import);
         self
     }
 
@@ -375,8 +378,8 @@ impl SessionMiddlewareBuilder {
         self
     }
 
-    /// The clock TTLs and lifetimes are measured by: tests give the middleware and the store
-    /// one [`Clock::manual`](crate::Clock::manual) and advance it instead of sleeping.
+    /// Sets the clock that TTLs and lifetimes are measured by: tests give the middleware and the
+    /// store one [`Clock::manual`](crate::Clock::manual) and advance it instead of sleeping.
     #[cfg(feature = "testing")]
     #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
     pub fn clock(mut self, clock: crate::Clock) -> Self {
@@ -408,6 +411,7 @@ impl SessionMiddlewareBuilder {
             shared: Arc::new(Backend {
                 config: self.config,
                 storage: self.storage,
+                import: self.import,
             }),
         })
     }

@@ -1,6 +1,7 @@
 //! The session handle: lazy loading, change tracking, and what to write back.
 
 mod auth;
+mod backend;
 mod commit;
 mod detached;
 mod extract;
@@ -21,6 +22,7 @@ use std::{
 use serde::{de::DeserializeOwned, Serialize};
 
 pub use self::auth::{UserSessionsError, CSRF_KEY};
+pub(crate) use self::backend::{Backend, Storage};
 pub use self::extract::SessionExt;
 #[cfg(feature = "testing")]
 pub(crate) use self::fixture::mint;
@@ -31,39 +33,11 @@ pub(crate) use self::{
 };
 use crate::{
     clock::Clock,
-    config::Config,
     cookie::{Incoming, Tokens, MAX_TTL},
-    store::{DynStore, Entries, Keys},
+    store::{Entries, Keys},
     transport::Carrier,
     SessionError, SessionId,
 };
-
-/// Where sessions live, as the middleware sees it.
-pub(crate) enum Storage {
-    /// Server-side: the cookie carries a signed id.
-    Server(Arc<dyn DynStore>),
-    /// Client-side: the cookie carries the sealed session.
-    Cookie(Arc<crate::store::CookieStore>),
-}
-
-/// Everything a middleware and its session handles share: the settings and the store.
-pub(crate) struct Backend {
-    pub(crate) config: Config,
-    pub(crate) storage: Storage,
-}
-
-impl fmt::Debug for Backend {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let storage = match &self.storage {
-            Storage::Server(_) => "server",
-            Storage::Cookie(_) => "cookie",
-        };
-        f.debug_struct("Backend")
-            .field("config", &self.config)
-            .field("storage", &storage)
-            .finish()
-    }
-}
 
 /// The state of a session in this request.
 ///
@@ -237,7 +211,7 @@ impl Session {
         Ok(f(state.entries.get(key).map(|v| &**v)))
     }
 
-    /// The stored JSON text of `key`.
+    /// Returns the stored JSON text of `key`.
     ///
     /// ```
     /// # let session = actix_typed_session::Session::detached();
@@ -450,7 +424,7 @@ impl Session {
         self.with_entry(key, |json| json.is_some())
     }
 
-    /// Every key, in no particular order.
+    /// Returns every key, in no particular order.
     ///
     /// ```
     /// # let session = actix_typed_session::Session::detached();
@@ -468,8 +442,8 @@ impl Session {
         Ok(self.entries()?.into_keys().collect())
     }
 
-    /// Every key with its JSON text. The signed-in user is not among them: it is typed state
-    /// ([`user`](Self::user)).
+    /// Returns every key with its JSON text. The signed-in user is not among them: it is typed
+    /// state ([`user`](Self::user)).
     ///
     /// ```
     /// # let session = actix_typed_session::Session::detached();
@@ -568,7 +542,7 @@ impl Session {
         auth::note_ttl(&mut state, ttl);
     }
 
-    /// This session's time to live.
+    /// Returns this session's time to live.
     ///
     /// ```
     /// # let session = actix_typed_session::Session::detached();
@@ -586,7 +560,7 @@ impl Session {
         self.state().meta(self.incoming(), configured).ttl
     }
 
-    /// The session's id, if it has one yet: a new session gets its id when first saved. The
+    /// Returns the session's id, if it has one yet: a new session gets its id when first saved. The
     /// cookie store keeps no ids.
     ///
     /// ```
@@ -624,7 +598,7 @@ impl Session {
         }
     }
 
-    /// What this request has done to the session so far.
+    /// Returns what this request has done to the session so far.
     ///
     /// ```
     /// # let session = actix_typed_session::Session::detached();

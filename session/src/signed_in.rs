@@ -49,7 +49,7 @@ use crate::{session::attached, store::USER_KEY, SessionError};
 pub struct SignedIn<U = String>(pub U);
 
 impl<U> SignedIn<U> {
-    /// The user id.
+    /// Returns the user id.
     ///
     /// ```
     /// use actix_typed_session::SignedIn;

@@ -238,13 +238,13 @@ pub struct ChangeSet {
 }
 
 impl ChangeSet {
-    /// An empty change set for a session that the store should already hold.
+    /// Creates an empty change set for a session that the store should already hold.
     #[must_use]
     pub fn update() -> Self {
         Self::default()
     }
 
-    /// An empty change set that creates the session.
+    /// Creates an empty change set that creates the session.
     #[must_use]
     pub fn create() -> Self {
         Self {
@@ -287,8 +287,8 @@ impl ChangeSet {
         self
     }
 
-    /// What the change set does to the session's signed-in user: a store that keeps an index
-    /// of users' sessions (or a user column) reads it here, typed, instead of parsing the
+    /// Returns what the change set does to the session's signed-in user: a store that keeps an
+    /// index of users' sessions (or a user column) reads it here, typed, instead of parsing the
     /// upserts.
     ///
     /// ```
@@ -317,13 +317,14 @@ impl ChangeSet {
         self
     }
 
-    /// The session is new: create it. Otherwise it must exist, or the save writes nothing.
+    /// Returns whether the session is new, to be created. Otherwise it must exist, or the save
+    /// writes nothing.
     #[must_use]
     pub fn is_new(&self) -> bool {
         self.new
     }
 
-    /// Every key not upserted here is to be removed (applied before the upserts).
+    /// Returns whether every key not upserted here is to be removed (applied before the upserts).
     #[must_use]
     pub fn is_cleared(&self) -> bool {
         self.cleared

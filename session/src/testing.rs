@@ -73,7 +73,7 @@ pub struct Capabilities {
 }
 
 impl Capabilities {
-    /// A server-side store with atomic per-key changes (memory, Redis).
+    /// Returns what a server-side store with atomic per-key changes has (memory, Redis).
     #[must_use]
     pub fn server_side() -> Self {
         Self {
@@ -85,7 +85,8 @@ impl Capabilities {
         }
     }
 
-    /// A client-side store (the cookie store): whole-session writes, unrevocable cookies.
+    /// Returns what a client-side store has (the cookie store): whole-session writes,
+    /// unrevocable cookies.
     #[must_use]
     pub fn client_side() -> Self {
         Self {
@@ -109,7 +110,7 @@ impl Capabilities {
         self
     }
 
-    /// The store runs on this [`Clock::manual`]: time is advanced, not waited for.
+    /// Runs the store on this [`Clock::manual`]: time is advanced, not waited for.
     #[must_use]
     pub fn clock(mut self, clock: Clock) -> Self {
         self.clock = Some(clock);
@@ -124,7 +125,7 @@ struct Gate {
     go: Notify,
 }
 
-/// The `Set-Cookie` of a response, if any.
+/// Returns the `Set-Cookie` of a response, if any.
 #[must_use]
 pub fn set_cookie<B>(res: &ServiceResponse<B>) -> Option<Cookie<'static>> {
     res.response().cookies().next().map(Cookie::into_owned)
@@ -178,7 +179,7 @@ where
     test::call_service(app, req.to_request()).await
 }
 
-/// The body of a response as text.
+/// Returns the body of a response as text.
 ///
 /// # Panics
 /// If the body is not UTF-8.

@@ -63,7 +63,7 @@ impl<T> fmt::Debug for Stale<T> {
     }
 }
 
-/// A migration function's result, its error boxed.
+/// Boxes the error of a migration function's result.
 ///
 /// # Errors
 /// `result`'s error.
@@ -105,7 +105,7 @@ fn decode_json<T: DeserializeOwned>(json: &str) -> serde_json::Result<T> {
 }
 
 impl<T> Field<T> {
-    /// The field stored under `key`. The only place that needs `T`'s serde impls.
+    /// Returns the field stored under `key`. The only place that needs `T`'s serde impls.
     #[must_use]
     pub const fn new(key: &'static str) -> Self
     where
@@ -119,7 +119,7 @@ impl<T> Field<T> {
         }
     }
 
-    /// The field with `stale` as its stale-value policy.
+    /// Sets `stale` as the field's stale-value policy.
     #[must_use]
     pub const fn on_stale(self, stale: Stale<T>) -> Self {
         Self { stale, ..self }
@@ -174,7 +174,7 @@ impl<T> Field<T> {
         })
     }
 
-    /// The stored value; `None` when absent, or when a stale value was reset.
+    /// Returns the stored value; `None` when absent, or when a stale value was reset.
     ///
     /// # Errors
     /// [`SessionError::Deserialize`] when the stored value is not a `T` and the policy is
@@ -200,7 +200,7 @@ impl<T> Field<T> {
         }
     }
 
-    /// The stored value; `default()` when absent.
+    /// Returns the stored value; `default()` when absent.
     ///
     /// # Errors
     /// [`SessionError::Deserialize`] when the stored value is not a `T`.
@@ -251,7 +251,7 @@ impl<T> Field<T> {
 /// An `Option<T>` field: the key holds a `T` when `Some` and is absent when `None`; a stored
 /// `null` reads as `None` too.
 impl<T> Field<Option<T>> {
-    /// The stored value; `None` when absent.
+    /// Returns the stored value; `None` when absent.
     ///
     /// # Errors
     /// [`SessionError::Deserialize`] when the stored value is not a `T`.
@@ -306,8 +306,8 @@ impl<T> Field<Option<T>> {
     }
 }
 
-/// The error of a `load` that found some required fields but not all: names the first absent
-/// one. `fields` pairs each required key with whether it is present.
+/// Returns the error of a `load` that found some required fields but not all: names the first
+/// absent one. `fields` pairs each required key with whether it is present.
 #[must_use]
 pub fn incomplete(fields: &[(&str, bool)]) -> SessionError {
     let key = fields

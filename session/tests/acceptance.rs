@@ -54,7 +54,7 @@ async fn signed_cookie_store_passes_the_http_suite() {
 
 /// A store that implements only the four core methods, so `renew` is the trait's own (and keeps
 /// no user lists).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct ProvidedRenew(MemoryStore);
 
 impl SessionStore for ProvidedRenew {
@@ -89,5 +89,7 @@ impl SessionStore for ProvidedRenew {
 
 #[actix_web::test]
 async fn the_provided_renew_passes_the_store_suite() {
-    testing::store_suite(&ProvidedRenew::default(), Capabilities::server_side()).await;
+    let clock = Clock::manual();
+    let store = ProvidedRenew(MemoryStore::builder().clock(clock.clone()).build());
+    testing::store_suite(&store, Capabilities::server_side().clock(clock)).await;
 }

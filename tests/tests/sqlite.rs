@@ -15,13 +15,23 @@ use actix_typed_session::{
         SqliteStore, USER_KEY,
     },
     testing::{self, body, get, set_cookie, Capabilities},
-    SessionId, SessionMiddleware, StoreError,
+    Clock, SessionId, SessionMiddleware, StoreError,
 };
 use actix_web::cookie::Key;
 use sql_support::{middleware, HOUR, OPAQUE_503};
 
 fn store(dir: &Path) -> SqliteStore {
     SqliteStore::open(dir.join("sessions.db")).unwrap()
+}
+
+/// A store in `dir` whose expiry follows a manual clock, and the clock.
+fn on_a_manual_clock(dir: &Path) -> (SqliteStore, Clock) {
+    let clock = Clock::manual();
+    let store = SqliteStore::builder(dir.join("sessions.db"))
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    (store, clock)
 }
 
 /// A connection of its own to the database file at `path`, as another process would have.
@@ -75,11 +85,50 @@ async fn open_at_once(dir: &Path, count: usize) -> Vec<SqliteStore> {
     stores
 }
 
+/// On a manual clock: the expiry checks advance it instead of sleeping.
 #[actix_web::test]
 async fn sqlite_store_passes_the_store_suite() {
     let dir = tempfile::tempdir().unwrap();
-    let caps = Capabilities::server_side().lists_user_sessions(true);
-    testing::store_suite(&store(dir.path()), caps).await;
+    let (store, clock) = on_a_manual_clock(dir.path());
+    let caps = Capabilities::server_side()
+        .lists_user_sessions(true)
+        .clock(clock);
+    testing::store_suite(&store, caps).await;
+}
+
+/// Expiry follows the store's clock, not the machine's: a manual clock that stands still
+/// keeps a session of 60 s alive however long the test takes, and advanced past its TTL the
+/// session is gone for loads, updates, listing and prune.
+#[actix_web::test]
+async fn sqlite_expiry_follows_the_stores_clock() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, clock) = on_a_manual_clock(dir.path());
+    let (id, minute) = (SessionId::generate(), Duration::from_secs(60));
+    let binding = r#"{"user":"ada","at":1,"ttl":60}"#;
+    let changes = ChangeSet::create()
+        .upsert("k", "1")
+        .upsert(USER_KEY, binding);
+    store.save(&id, &changes, minute).await.unwrap();
+
+    clock.advance(Duration::from_secs(59));
+    assert!(store.load(&id, Keys::All, None).await.unwrap().is_some());
+    assert_eq!(store.user_sessions("ada").await.unwrap().len(), 1);
+    assert_eq!(store.prune().await.unwrap().expired, 0);
+
+    clock.advance(Duration::from_secs(2));
+    assert_eq!(store.load(&id, Keys::All, None).await.unwrap(), None);
+    let update = ChangeSet::update().upsert("k", "2");
+    assert_eq!(
+        store.save(&id, &update, minute).await.unwrap(),
+        SaveOutcome::Gone
+    );
+    assert!(!store.refresh(&id, minute).await.unwrap());
+    assert!(store.user_sessions("ada").await.unwrap().is_empty());
+    // The row is still there (the system clock says it is live) until prune, by the store's
+    // clock, deletes it.
+    assert_eq!(rows(&store).await, 1);
+    assert_eq!(store.prune().await.unwrap().expired, 1);
+    assert_eq!(rows(&store).await, 0);
 }
 
 #[actix_web::test]

@@ -1,137 +1,26 @@
 //! Signing (HMAC-SHA256) and encryption (AES-256-GCM) of cookie values, with key rotation: the
 //! first key seals, every key opens.
 //!
-//! Applications use their `Key` for their own signed and private cookies too, so a value sealed
-//! here must never be something the `cookie` crate's jars could produce for the app (its signed
-//! jar MACs the value alone, whatever the cookie's name). Each key is therefore only the
-//! input of HKDF-SHA256, which derives one subkey per purpose: the server-side session's id
-//! cookie, the signed cookie store and the encrypted cookie store. A value sealed for one
-//! purpose, or by the app's own jars, opens for no other. Within a purpose the cookie's name is
-//! bound too: it is MACed with the value, or is the AES-GCM associated data.
+//! Each purpose has its own subkey (`crate::key`), so a value sealed for one purpose, or by the
+//! app's own jars, opens for no other. Within a purpose the cookie's name is bound too: it is
+//! MACed with the value, or is the AES-GCM associated data.
 //!
 //! Sealed values are URL-safe base64 (no padding): signed, the 43-character MAC then the plain
 //! text as it is; encrypted, nonce ‖ ciphertext ‖ tag.
 
+#[cfg(feature = "testing")]
 use actix_web::cookie::Key;
-use aes_gcm::{
-    aead::{AeadInPlace, KeyInit},
-    Aes256Gcm, Nonce, Tag,
-};
+use aes_gcm::{aead::AeadInPlace, Nonce, Tag};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
-use hkdf::Hkdf;
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use hmac::Mac;
 
-/// How a cookie-store session is protected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Protection {
-    Signed,
-    Encrypted,
-}
-
-/// What a sealed value is for. Each purpose has its own subkey.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Purpose {
-    /// The signed id cookie of a server-side session.
-    ServerCookie,
-    /// A whole session in the cookie ([`crate::store::CookieStore`]).
-    CookieStore(Protection),
-}
-
-/// HKDF labels; changing one invalidates every cookie sealed for that purpose.
-const SERVER_COOKIE_INFO: &[u8] = b"session 1: server-side session cookie (HMAC-SHA256)";
-const SIGNED_STORE_INFO: &[u8] = b"session 1: signed cookie store (HMAC-SHA256)";
-const ENCRYPTED_STORE_INFO: &[u8] = b"session 1: encrypted cookie store (AES-256-GCM)";
+use crate::key::{Protection, Purpose, SealKey, SealKeys};
 
 const MAC_LEN: usize = 32;
 /// Base64 characters of a MAC: 32 bytes without padding.
 const MAC_B64_LEN: usize = 43;
 const NONCE_LEN: usize = 12;
 const TAG_LEN: usize = 16;
-
-/// The subkeys of one application `Key`, derived once (at configuration time) so that sealing
-/// and opening cost no key derivation or key schedule: the HMAC states have absorbed their key
-/// block, and the AES round keys are expanded.
-#[derive(Clone)]
-pub(crate) struct SealKey {
-    server_cookie: Hmac<Sha256>,
-    signed_store: Hmac<Sha256>,
-    encrypted_store: Aes256Gcm,
-}
-
-impl SealKey {
-    pub(crate) fn new(key: &Key) -> Self {
-        let hkdf = Hkdf::<Sha256>::new(None, key.master());
-        let subkey = |info: &[u8]| {
-            let mut okm = [0u8; 32];
-            hkdf.expand(info, &mut okm)
-                .expect("32 bytes is a valid HKDF-SHA256 output length");
-            okm
-        };
-        let mac = |info: &[u8]| {
-            <Hmac<Sha256> as Mac>::new_from_slice(&subkey(info))
-                .expect("HMAC accepts keys of any length")
-        };
-        Self {
-            server_cookie: mac(SERVER_COOKIE_INFO),
-            signed_store: mac(SIGNED_STORE_INFO),
-            encrypted_store: Aes256Gcm::new(&subkey(ENCRYPTED_STORE_INFO).into()),
-        }
-    }
-
-    /// The MAC state keyed for `purpose`, with `name` absorbed; `None` for encryption.
-    fn mac(&self, purpose: Purpose, name: &str) -> Option<Hmac<Sha256>> {
-        let mut mac = match purpose {
-            Purpose::ServerCookie => self.server_cookie.clone(),
-            Purpose::CookieStore(Protection::Signed) => self.signed_store.clone(),
-            Purpose::CookieStore(Protection::Encrypted) => return None,
-        };
-        // Length-prefixed, so no name and value can be re-split into another pair.
-        mac.update(&(name.len() as u64).to_be_bytes());
-        mac.update(name.as_bytes());
-        Some(mac)
-    }
-}
-
-impl std::fmt::Debug for SealKey {
-    // Secrets: nothing of them is shown.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SealKey(..)")
-    }
-}
-
-/// The accepted keys: the current one first, then older ones that still open cookies.
-///
-/// Extended with application `Key`s (each derived once, here), as a `Vec<Key>` would be.
-#[derive(Debug, Clone)]
-pub(crate) struct SealKeys(Vec<SealKey>);
-
-impl SealKeys {
-    pub(crate) fn new(current: &Key) -> Self {
-        Self(vec![SealKey::new(current)])
-    }
-
-    /// The key that seals.
-    pub(crate) fn current(&self) -> &SealKey {
-        &self.0[0]
-    }
-
-    /// Keeps the first `len` keys, never fewer than the current one.
-    pub(crate) fn truncate(&mut self, len: usize) {
-        self.0.truncate(len.max(1));
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.0.len()
-    }
-}
-
-impl Extend<Key> for SealKeys {
-    fn extend<I: IntoIterator<Item = Key>>(&mut self, keys: I) {
-        self.0
-            .extend(keys.into_iter().map(|key| SealKey::new(&key)));
-    }
-}
 
 /// Seals `plain` for `purpose` under the cookie `name` with `key`. The result is cookie-safe
 /// text when `plain` is (encrypted results always are).
@@ -151,7 +40,7 @@ pub(crate) fn seal(purpose: Purpose, key: &SealKey, name: &str, plain: String) -
             getrandom::fill(nonce).expect("the operating system's random source failed");
             body.copy_from_slice(plain.as_bytes());
             let sealed_tag = key
-                .encrypted_store
+                .cipher()
                 .encrypt_in_place_detached(Nonce::from_slice(nonce), name.as_bytes(), body)
                 .expect("a cookie is far below AES-GCM's message size limit");
             tag.copy_from_slice(&sealed_tag);
@@ -169,7 +58,7 @@ pub(crate) fn open(
     name: &str,
     sealed: &str,
 ) -> Option<(String, bool)> {
-    let mut keys = keys.0.iter().enumerate();
+    let mut keys = keys.iter().enumerate();
     if let Purpose::CookieStore(Protection::Encrypted) = purpose {
         let data = URL_SAFE_NO_PAD.decode(sealed).ok()?;
         return keys.find_map(|(i, key)| Some((decrypt(key, name, &data)?, i > 0)));
@@ -193,7 +82,7 @@ fn decrypt(key: &SealKey, name: &str, data: &[u8]) -> Option<String> {
     let (nonce, rest) = data.split_at_checked(NONCE_LEN)?;
     let (body, tag) = rest.split_at_checked(rest.len().checked_sub(TAG_LEN)?)?;
     let mut plain = body.to_vec();
-    key.encrypted_store
+    key.cipher()
         .decrypt_in_place_detached(
             Nonce::from_slice(nonce),
             name.as_bytes(),

@@ -99,13 +99,13 @@ pub struct Csrf {
 }
 
 impl Csrf {
-    /// The middleware with the documented defaults (see [`CsrfBuilder`]).
+    /// Creates the middleware with the documented defaults (see [`CsrfBuilder`]).
     #[must_use]
     pub fn new() -> Self {
         Self::builder().build()
     }
 
-    /// A builder to change the defaults.
+    /// Creates a builder to change the defaults.
     pub fn builder() -> CsrfBuilder {
         CsrfBuilder {
             settings: Settings {
@@ -156,13 +156,13 @@ pub struct CsrfBuilder {
 }
 
 impl CsrfBuilder {
-    /// The form field the token is read from.
+    /// Sets the form field the token is read from.
     pub fn field_name(mut self, name: impl Into<String>) -> Self {
         Arc::make_mut(&mut self.settings.names).field = name.into();
         self
     }
 
-    /// The header the token is read from.
+    /// Sets the header the token is read from.
     pub fn header_name(mut self, name: HeaderName) -> Self {
         Arc::make_mut(&mut self.settings.names).header = name;
         self
@@ -188,14 +188,14 @@ impl CsrfBuilder {
         self
     }
 
-    /// The most bytes of a URL-encoded form body read to find the token; a larger body
+    /// Sets the most bytes of a URL-encoded form body read to find the token; a larger body
     /// without the header is refused with a 413.
     pub fn form_limit(mut self, bytes: usize) -> Self {
         self.settings.form_limit = bytes;
         self
     }
 
-    /// Whether requests whose session token came in a header (a header
+    /// Sets whether requests whose session token came in a header (a header
     /// [`Transport`](crate::Transport)) are checked too. Off by default: no cookie means no
     /// ambient credential for a forged request to ride on.
     pub fn check_header_transport(mut self, check: bool) -> Self {

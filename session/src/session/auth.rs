@@ -231,7 +231,7 @@ impl Session {
         Ok(())
     }
 
-    /// The signed-in user's id in its canonical form (a string id as it is; any other id as
+    /// Returns the signed-in user's id in its canonical form (a string id as it is; any other id as
     /// its JSON text, `"42"` for `42u64`: what the store's list of a user's sessions keys by),
     /// or `None` for an anonymous session. [`user_as`](Self::user_as) reads it typed.
     ///
@@ -254,8 +254,8 @@ impl Session {
         self.with_user(|bound| bound.user())
     }
 
-    /// The signed-in user's id as the type it was signed in with, or `None` for an anonymous
-    /// session.
+    /// Returns the signed-in user's id as the type it was signed in with, or `None` for an
+    /// anonymous session.
     ///
     /// ```
     /// # let session = actix_typed_session::Session::detached();
@@ -302,7 +302,7 @@ impl Session {
         self.purge();
     }
 
-    /// The live sessions of the signed-in user, this one marked
+    /// Returns the live sessions of the signed-in user, this one marked
     /// [`current`](UserSession::current).
     ///
     /// ```

@@ -14,11 +14,11 @@ use crate::{
 };
 
 impl Session {
-    /// A working, empty session of its own, in memory and outside any request: reads and writes
-    /// work at once (no [`load`](Self::load) needed, though it succeeds), and nothing is saved
-    /// anywhere. Use it in examples and in unit tests of code that takes a `Session`;
-    /// [`SessionExt::get_session`](crate::SessionExt::get_session) gives one to a request that
-    /// did not pass through [`SessionMiddleware`](crate::SessionMiddleware).
+    /// Creates a working, empty session of its own, in memory and outside any request: reads and
+    /// writes work at once (no [`load`](Self::load) needed, though it succeeds), and nothing is
+    /// saved anywhere. Use it in examples and in unit tests of code that takes a `Session`;
+    /// [`SessionExt::get_session`](crate::SessionExt::get_session) gives one to a request that did
+    /// not pass through [`SessionMiddleware`](crate::SessionMiddleware).
     ///
     /// ```
     /// use actix_typed_session::{Session, SessionStatus};
@@ -41,6 +41,7 @@ impl Session {
         let backend = Backend {
             config: Config::new(Key::generate()),
             storage: Storage::Server(Arc::new(MemoryStore::new())),
+            import: None,
         };
         let session = Self::new(
             Some(Arc::new(backend)),

@@ -88,7 +88,7 @@ impl RequestSlot {
         self.session.get_or_init(|| {
             let (raw, carrier) = request_token(&self.shared.config, headers);
             // Only an app that configured the bridge looks for the old cookie.
-            let old = match &self.shared.config.import {
+            let old = match &self.shared.import {
                 Some(import) => import.cookies(headers),
                 None => Tokens::default(),
             };

@@ -6,7 +6,7 @@ use super::Session;
 use crate::SessionError;
 
 impl Session {
-    /// When the session was created: kept across renewals, "remember me" and sign-ins that
+    /// Returns when the session was created: kept across renewals, "remember me" and sign-ins that
     /// keep the session (see [`sign_in`](Self::sign_in)). A new session (no cookie, one whose
     /// session is gone, the one that replaces a purged session, or the clean session a sign-in
     /// over another user's starts) was created by this request. Whole seconds, by the middleware's clock.
@@ -40,7 +40,7 @@ impl Session {
         Ok(UNIX_EPOCH + Duration::from_secs(created))
     }
 
-    /// When the session expires if this request's response saves or refreshes it: now plus
+    /// Returns when the session expires if this request's response saves or refreshes it: now plus
     /// its TTL (its own, from [`set_ttl`](Self::set_ttl), or the configured one), capped by the
     /// maximum lifetime. That is exact for a new, changed, renewed or refreshed session (every
     /// accessed one under [`TtlRefresh::OnAccess`](crate::TtlRefresh)); a session only read

@@ -122,7 +122,7 @@ impl Session {
         }
         let _loading = self.0.load_lock.lock().await;
         if !self.0.old_tokens.is_empty() {
-            if let Some(import) = &shared.config.import {
+            if let Some(import) = &shared.import {
                 if !has_cookie {
                     return self.import_old(import).await;
                 }

@@ -59,9 +59,9 @@ impl Session {
     /// Nothing when the old cookie has our cookie's name: our `Set-Cookie` replaces it, and a
     /// removal after it would remove ours.
     pub(crate) fn old_cookie_removal(&self) -> Option<String> {
-        let config = &self.0.shared.as_ref()?.config;
-        let import = config.import.as_ref()?;
-        let same = import.named(&config.cookie_name);
+        let shared = self.0.shared.as_ref()?;
+        let import = shared.import.as_ref()?;
+        let same = import.named(&shared.config.cookie_name);
         (self.state().old_cookie_done && !same).then(|| import.removal())
     }
 }

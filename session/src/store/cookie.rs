@@ -8,11 +8,8 @@ use serde_json::value::RawValue;
 
 use crate::{
     config::Config,
-    cookie::{
-        past_max_lifetime,
-        seal::{self, Protection, Purpose},
-        Meta,
-    },
+    cookie::{past_max_lifetime, seal, Meta},
+    key::{Protection, Purpose},
     observe::{self, Refusal},
     store::{UserBinding, Values, USER_KEY},
     StoreError,

@@ -40,58 +40,32 @@ const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Sessions as files in one directory: several processes on one machine share them.
 ///
-/// Each session is a file `{prefix}{id}.json` holding `{"expires_at": …, "data": {…}}`, where
-/// `expires_at` is in Unix milliseconds and `data` maps each session key to its JSON text. The
-/// directory is created with mode 0700 if missing and files are created 0600: a session file
-/// name is a bearer credential. An existing directory that other users can write to is refused
-/// (they could plant files named like sessions); one they can only read is used with a
-/// warning. File names are built only from validated [`SessionId`]s, so no cookie can name a
-/// path outside the directory. The store is for Unix systems (it relies on `flock`,
-/// `O_NOFOLLOW` and flushing directories).
+/// Each session is a file `{prefix}{id}.json`, created 0600 in a 0700 directory (a session
+/// file's name is a bearer credential); a directory other users can write to is refused. File
+/// names are built only from validated [`SessionId`]s, so no cookie names a path outside the
+/// directory. For Unix systems (it relies on `flock`, `O_NOFOLLOW` and flushing directories).
 ///
-/// # Writes
-/// A write goes to a temporary file in the same directory, which is flushed to disk and then
-/// renamed over the session file; the directory is then flushed too. A crash at any point leaves
-/// the old version or the new one, never a torn file; readers never lock and always see a whole
-/// file. [`durable(false)`](FileStoreBuilder::durable) skips both flushes: faster, and still
-/// whole files after a crashed process, but a power loss may lose recent writes.
+/// - **Writes** go to a temporary file that is flushed and renamed over the session file, so a
+///   crash leaves the old version or the new one, never a torn file.
+///   [`durable(false)`](FileStoreBuilder::durable) skips the flushes: faster, still whole
+///   files after a crashed process, but a power loss may lose recent writes.
+/// - **Concurrent requests and processes** that change different keys of one session all keep
+///   their change (each change is applied under an advisory lock shared by every process on
+///   the directory, on local file systems), and a session ended by one process is never
+///   brought back by a late write from another. A lock a hung process keeps fails the calls
+///   that need it with [`StoreError::Timeout`] after
+///   [`lock_timeout`](FileStoreBuilder::lock_timeout).
+/// - **Expiry**: an expired file is no session. Expired files stay on disk until
+///   [`prune`](super::Prune::prune) deletes them, by hand or every interval with
+///   [`start_pruning`](super::start_pruning); prune also sweeps the users' lists.
+/// - **Bad files**: one that cannot be decoded, or that is not a regular file, is
+///   [`StoreError::Corrupt`], which the middleware replaces with a fresh session; symlinks are
+///   never followed. Files not named like session files are never touched.
+/// - **Users' sessions** are listed in a directory per user, so listing and ending a user's
+///   sessions read only theirs.
 ///
-/// # Concurrent requests and processes
-/// Each change set is applied as a read-modify-write of the whole file while holding an
-/// advisory lock (`flock`) on one of 64 lock files `.{prefix}lock-NN` in the directory, shared
-/// by every process that uses it, plus a turn-taking lock within each process. So concurrent
-/// requests that change different keys of one session both keep their change, in one process
-/// or several, and a session deleted by one process is never resurrected by a late write (or a
-/// late renewal) from another. When two requests change the *same* key, the last write wins.
-/// This holds on local file systems; the lock files must not be deleted while servers run, and
-/// all processes on one directory must use this version of the store. Reads that refresh the
-/// TTL also write the file.
-///
-/// A lock that stays taken (a process hung while holding it) fails the operations that need it
-/// with [`StoreError::Timeout`] after [`lock_timeout`](FileStoreBuilder::lock_timeout), instead
-/// of stalling request threads.
-///
-/// # Expiry
-/// An expired file is no session: loads return `None` and saves that do not create return
-/// [`SaveOutcome::Gone`]. Every save and refresh sets a new `expires_at`. Expired files stay on
-/// disk until [`prune`](super::Prune::prune) deletes them, by hand or every interval with
-/// [`start_pruning`](super::start_pruning).
-///
-/// A session file that cannot be decoded is reported as [`StoreError::Corrupt`], which the
-/// middleware logs and replaces with a fresh session; so is anything named like a session file
-/// that is not a regular file (a symlink is never followed, a FIFO never waited on). Files not
-/// named like session files are never read, changed or deleted.
-///
-/// # Users' sessions
-/// The sessions a user signed in are listed in a directory of their own,
-/// `{prefix}users/{digest}/` (one empty file per session, named by its id), so listing and
-/// ending a user's sessions read only theirs. Entries whose session is gone are removed by the
-/// listing that finds them, and by [`prune`](super::Prune::prune), which also removes the
-/// directories of users left with none.
-///
-/// Blocking file I/O runs on the async runtime's blocking thread pool.
-///
-/// Clones share the same directory handle and locks.
+/// Blocking file I/O runs on the runtime's blocking thread pool; clones share the directory
+/// and its locks. The repository's docs/architecture.md describes the file layout and locks.
 ///
 /// ```
 /// use std::time::Duration;
@@ -184,7 +158,7 @@ pub enum FileStoreError {
 }
 
 impl FileStore {
-    /// A store in `dir` with the default prefix (`session-`), durable writes.
+    /// Creates a store in `dir` with the default prefix (`session-`), durable writes.
     ///
     /// ```
     /// let dir = tempfile::tempdir().unwrap();
@@ -198,7 +172,7 @@ impl FileStore {
         Self::builder(dir).build()
     }
 
-    /// A builder for a store in `dir`.
+    /// Creates a builder for a store in `dir`.
     ///
     /// ```
     /// let dir = tempfile::tempdir().unwrap();
@@ -218,13 +192,13 @@ impl FileStore {
         }
     }
 
-    /// The directory holding the session files.
+    /// Returns the directory holding the session files.
     #[must_use]
     pub fn dir(&self) -> &Path {
         &self.inner.dir
     }
 
-    /// The prefix of every session file name.
+    /// Returns the prefix of every session file name.
     #[must_use]
     pub fn prefix(&self) -> &str {
         &self.inner.prefix
@@ -258,7 +232,7 @@ impl fmt::Debug for FileStore {
 }
 
 impl FileStoreBuilder {
-    /// The prefix of every session file name (default `session-`): at most 64
+    /// Sets the prefix of every session file name (default `session-`): at most 64
     /// ASCII letters, digits, `-`, `_` or `.`. Stores with different prefixes can share a
     /// directory; [`prune`](super::Prune::prune) only touches files with its own prefix.
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
@@ -266,7 +240,7 @@ impl FileStoreBuilder {
         self
     }
 
-    /// Whether each write is flushed to disk (file and directory) before it counts as done
+    /// Sets whether each write is flushed to disk (file and directory) before it counts as done
     /// (default true). Without it a crashed *process* still leaves whole files, but a power
     /// loss or kernel crash may lose the latest writes.
     pub fn durable(mut self, durable: bool) -> Self {
@@ -274,7 +248,7 @@ impl FileStoreBuilder {
         self
     }
 
-    /// How long an operation waits for a session's lock (default 5 s) before it fails with
+    /// Sets how long an operation waits for a session's lock (default 5 s) before it fails with
     /// [`StoreError::Timeout`]. Locks are held only for one read and one write of a session
     /// file, so a wait this long means a process hung while holding one.
     ///
@@ -292,7 +266,8 @@ impl FileStoreBuilder {
         self
     }
 
-    /// The clock expiry is measured by (tests move a [`Clock::manual`] instead of sleeping).
+    /// Sets the clock that expiry is measured by (tests move a [`Clock::manual`] instead of
+    /// sleeping).
     #[cfg(feature = "testing")]
     #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
     pub fn clock(mut self, clock: Clock) -> Self {

@@ -162,13 +162,13 @@ pub struct MemoryStoreBuilder {
 }
 
 impl MemoryStoreBuilder {
-    /// The most sessions kept at once (default 100,000); more evict live ones (see above).
+    /// Sets the most sessions kept at once (default 100,000); more evict live ones (see above).
     pub fn max_sessions(mut self, max: u64) -> Self {
         self.max_sessions = max;
         self
     }
 
-    /// The most bytes of session data kept at once (default 256 MiB): keys and values plus
+    /// Sets the most bytes of session data kept at once (default 256 MiB): keys and values plus
     /// about 128 bytes a session and 64 an entry (the allocator's slack comes on top); more
     /// evict live sessions. A session over 1/N of it (N shards: 8 on 2 cores) cannot be kept:
     /// saving it fails with [`StoreError::Other`].
@@ -184,7 +184,8 @@ impl MemoryStoreBuilder {
         self
     }
 
-    /// The clock expiry is measured by (tests move a [`Clock::manual`] instead of sleeping).
+    /// Sets the clock that expiry is measured by (tests move a [`Clock::manual`] instead of
+    /// sleeping).
     #[cfg(feature = "testing")]
     #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
     pub fn clock(mut self, clock: Clock) -> Self {
@@ -251,13 +252,13 @@ fn bounded_cache(max: usize, max_bytes: u64, evictions: Evictions) -> (Sessions,
 }
 
 impl MemoryStore {
-    /// A store with the default capacity (100,000).
+    /// Creates a store with the default capacity (100,000).
     #[must_use]
     pub fn new() -> Self {
         Self::builder().build()
     }
 
-    /// A builder to set the capacity.
+    /// Creates a builder to set the capacity.
     pub fn builder() -> MemoryStoreBuilder {
         MemoryStoreBuilder {
             max_sessions: DEFAULT_MAX_SESSIONS,
@@ -266,7 +267,7 @@ impl MemoryStore {
         }
     }
 
-    /// The number of live sessions (expired ones are swept out first).
+    /// Returns the number of live sessions (expired ones are swept out first).
     #[must_use]
     pub fn len(&self) -> u64 {
         self.sweep();

@@ -91,7 +91,7 @@ pub struct RedisStoreBuilder {
 }
 
 impl RedisStoreBuilder {
-    /// The prefix of every session key (default `session:`). Give each app its own
+    /// Sets the prefix of every session key (default `session:`). Give each app its own
     /// prefix when several share one Redis.
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
         self.prefix = prefix.into();
@@ -108,7 +108,7 @@ impl RedisStoreBuilder {
 }
 
 impl RedisStore {
-    /// A store on the Redis at `url`, with the default pool settings and key prefix.
+    /// Creates a store on the Redis at `url`, with the default pool settings and key prefix.
     ///
     /// ```no_run
     /// let store = actix_typed_session::store::RedisStore::open("redis://127.0.0.1:6379")?;
@@ -121,7 +121,7 @@ impl RedisStore {
         Ok(Self::new(RedisPool::new(url)?))
     }
 
-    /// A store on the Redis Cluster reachable at any of `nodes`, with the default settings.
+    /// Creates a store on the Redis Cluster reachable at any of `nodes`, with the default settings.
     ///
     /// ```no_run
     /// let store = actix_typed_session::store::RedisStore::open_cluster([
@@ -145,7 +145,7 @@ impl RedisStore {
         Ok(Self::new(RedisPool::cluster(nodes)?))
     }
 
-    /// A store on `pool`, with the default key prefix.
+    /// Creates a store on `pool`, with the default key prefix.
     ///
     /// ```no_run
     /// use actix_typed_session::store::{RedisPool, RedisStore};
@@ -158,7 +158,7 @@ impl RedisStore {
         Self::builder(pool).build()
     }
 
-    /// A builder for a store on `pool`.
+    /// Creates a builder for a store on `pool`.
     ///
     /// ```no_run
     /// use actix_typed_session::store::{RedisPool, RedisStore};
@@ -175,13 +175,13 @@ impl RedisStore {
         }
     }
 
-    /// The pool the store runs on.
+    /// Returns the pool the store runs on.
     #[must_use]
     pub fn pool(&self) -> &RedisPool {
         &self.pool
     }
 
-    /// The Redis key of session `id`.
+    /// Returns the Redis key of session `id`.
     ///
     /// ```no_run
     /// # let store = actix_typed_session::store::RedisStore::open("redis://127.0.0.1:6379").unwrap();

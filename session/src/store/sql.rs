@@ -194,15 +194,6 @@ fn listed(user: &str, rows: Vec<(String, Option<String>, i64)>) -> Vec<UserSessi
 }
 
 #[cfg(feature = "sqlite")]
-/// Now, in Unix milliseconds.
-fn now_ms() -> i64 {
-    let since = std::time::SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    millis(since)
-}
-
-#[cfg(feature = "sqlite")]
 /// A change set as a JSON merge patch (RFC 7396, SQLite's `json_patch`): upserted keys map to
 /// their JSON text as a string, removed keys to `null`.
 fn patch(changes: &ChangeSet) -> Result<String, StoreError> {

@@ -61,46 +61,46 @@ pub struct UserBinding {
 }
 
 impl UserBinding {
-    /// The binding stored as `json` (the value under [`USER_KEY`]), or `None` when that is not
-    /// a binding this crate wrote.
+    /// Returns the binding stored as `json` (the value under [`USER_KEY`]), or `None` when that is
+    /// not a binding this crate wrote.
     #[must_use]
     pub fn decode(json: &str) -> Option<Self> {
         serde_json::from_str(json).ok()
     }
 
-    /// The stored form: what a store keeps under [`USER_KEY`].
+    /// Returns the stored form: what a store keeps under [`USER_KEY`].
     #[must_use]
     pub fn encode(&self) -> String {
         // Plain data with string keys: serializing it cannot fail.
         serde_json::to_string(self).unwrap_or_default()
     }
 
-    /// The user's [canonical form](UserSession::canonical_user): what the stores' user index
-    /// keys by.
+    /// Returns the user's [canonical form](UserSession::canonical_user): what the stores' user
+    /// index keys by.
     #[must_use]
     pub fn user(&self) -> String {
         canonical(&self.user)
     }
 
-    /// When the user signed in.
+    /// Returns when the user signed in.
     #[must_use]
     pub fn signed_in(&self) -> SystemTime {
         UNIX_EPOCH + Duration::from_secs(self.at)
     }
 
-    /// The session's TTL as of its last write, whole seconds.
+    /// Returns the session's TTL as of its last write, whole seconds.
     #[must_use]
     pub fn ttl(&self) -> Duration {
         Duration::from_secs(self.ttl)
     }
 
-    /// The `User-Agent` the browser sent when it signed in, when recorded.
+    /// Returns the `User-Agent` the browser sent when it signed in, when recorded.
     #[must_use]
     pub fn user_agent(&self) -> Option<&str> {
         self.agent.as_deref()
     }
 
-    /// The client's address when it signed in, when recorded.
+    /// Returns the client's address when it signed in, when recorded.
     #[must_use]
     pub fn ip(&self) -> Option<&str> {
         self.ip.as_deref()
@@ -122,7 +122,7 @@ pub enum UserChange<'a> {
 }
 
 impl<'a> UserChange<'a> {
-    /// The canonical user the change signs in, if it signs one in.
+    /// Returns the canonical user the change signs in, if it signs one in.
     #[must_use]
     pub fn signed_in_user(self) -> Option<String> {
         match self {
@@ -185,10 +185,10 @@ pub struct UserSession {
 }
 
 impl UserSession {
-    /// The row for session `id` of `user` (its [canonical form](Self::canonical_user)), from
-    /// the JSON text the session holds under [`USER_KEY`] and its expiry. `None` when that text
-    /// does not bind `user` (the session was signed in as someone else, or the value is not one
-    /// this crate wrote).
+    /// Returns the row for session `id` of `user` (its [canonical form](Self::canonical_user)),
+    /// from the JSON text the session holds under [`USER_KEY`] and its expiry. `None` when that
+    /// text does not bind `user` (the session was signed in as someone else, or the value is not
+    /// one this crate wrote).
     #[must_use]
     pub fn from_stored(user: &str, id: SessionId, json: &str, expires: SystemTime) -> Option<Self> {
         Self::of(user, id, UserBinding::decode(json)?, expires)
@@ -221,11 +221,11 @@ impl UserSession {
         })
     }
 
-    /// The canonical form of a user id, as a store's index of a user's sessions keys it and as
-    /// [`Session::user`](crate::Session::user) returns it: a string id is itself, any other id
+    /// Returns the canonical form of a user id, as a store's index of a user's sessions keys it and
+    /// as [`Session::user`](crate::Session::user) returns it: a string id is itself, any other id
     /// is its compact JSON text (object keys sorted). Ids of different types with the same form
-    /// (the string `"42"` and the number `42`) are the same user: an application signs users
-    /// in with one type.
+    /// (the string `"42"` and the number `42`) are the same user: an application signs users in
+    /// with one type.
     ///
     /// ```
     /// use actix_typed_session::store::UserSession;

@@ -23,8 +23,8 @@ where
         .collect()
 }
 
-/// A loaded [`Session`] holding `entries`, outside any request: call a handler with it, then
-/// look at what it did ([`Session::status`], [`Session::get`]). Nothing is saved anywhere.
+/// Returns a loaded [`Session`] holding `entries`, outside any request: call a handler with it,
+/// then look at what it did ([`Session::status`], [`Session::get`]). Nothing is saved anywhere.
 ///
 /// ```
 /// use actix_typed_session::{testing, Session, SessionStatus};
@@ -52,7 +52,7 @@ where
     Session::fixture(to_entries(entries), true)
 }
 
-/// A valid session cookie for `middleware`'s store, key and cookie settings, whose session
+/// Returns a valid session cookie for `middleware`'s store, key and cookie settings, whose session
 /// holds `entries`: a server-side session is saved in the store; a cookie-store session is
 /// sealed into the cookie. Send it with `actix_web::test::TestRequest::cookie`.
 ///

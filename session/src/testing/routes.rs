@@ -200,7 +200,7 @@ async fn guarded() -> HttpResponse {
     text("in")
 }
 
-/// The routes [`http_suite`](super::http_suite) drives: [`routes`] plus `/clear`;
+/// Returns the routes [`http_suite`](super::http_suite) drives: [`routes`] plus `/clear`;
 /// `/purge-then-set` (purges, then sets `flash` to `bye`); `/slow-set/{key}/{value}` (waits on a
 /// `web::Data<tokio::sync::Barrier>` before setting, to line up concurrent requests);
 /// `/slow-renew` (used by the suite only: once loaded, waits for the suite's go-ahead, then renews

@@ -58,7 +58,7 @@ pub async fn load_keys(session: &Session, keys: &[&str]) -> Result<(), SessionEr
     session.load_keys(keys).await
 }
 
-/// Whether this request found a stale value under one of `keys` (a reset may have left a
+/// Returns whether this request found a stale value under one of `keys` (a reset may have left a
 /// struct half stored).
 #[must_use]
 pub fn found_stale(session: &Session, keys: &[&str]) -> bool {
@@ -86,7 +86,7 @@ impl Schema {
         Ok(())
     }
 
-    /// The stored state, when it has another version than the code's. A session that holds
+    /// Returns the stored state, when it has another version than the code's. A session that holds
     /// none of the struct's keys is not outdated: its first write stores the version.
     ///
     /// # Errors

@@ -129,7 +129,7 @@ impl RedisPool {
         Self::builder(url).build()
     }
 
-    /// A builder for connections to the Redis at `url`.
+    /// Creates a builder for connections to the Redis at `url`.
     ///
     /// ```no_run
     /// let pool = actix_typed_session::store::RedisPool::builder("redis://127.0.0.1:6379")
@@ -162,7 +162,7 @@ impl RedisPool {
         Self::cluster_builder(nodes).build()
     }
 
-    /// A builder for connections to the Redis Cluster reachable at any of `nodes`.
+    /// Creates a builder for connections to the Redis Cluster reachable at any of `nodes`.
     ///
     /// Each connection follows the cluster's slot map itself: `MOVED`/`ASK` redirections and
     /// failovers are handled by the `redis` crate's cluster client, which keeps one multiplexed
@@ -184,7 +184,7 @@ impl RedisPool {
         RedisPoolBuilder::new(Source::Cluster(nodes.into_iter().map(Into::into).collect()))
     }
 
-    /// A connection for your own commands, shared with the store and every other caller.
+    /// Returns a connection for your own commands, shared with the store and every other caller.
     ///
     /// Commands from all clones are pipelined on one socket, so leave no state behind and
     /// block nothing: no `WATCH`, `SELECT`, `SUBSCRIBE` or blocking commands (`BLPOP`, …), which
@@ -218,8 +218,8 @@ impl RedisPool {
         self.cluster
     }
 
-    /// The longest a store call may take: the connect timeout plus twice the response timeout
-    /// (opening a connection, one command, and a script reload).
+    /// Returns the longest a store call may take: the connect timeout plus twice the response
+    /// timeout (opening a connection, one command, and a script reload).
     #[must_use]
     pub fn deadline(&self) -> Duration {
         self.deadline

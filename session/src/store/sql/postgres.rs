@@ -201,8 +201,8 @@ enum Source {
 }
 
 impl PostgresStore {
-    /// A store on the database at `url` (`postgres://user:password@host/database`), with the
-    /// default table and timeout. Nothing is connected until the first call.
+    /// Creates a store on the database at `url` (`postgres://user:password@host/database`), with
+    /// the default table and timeout. Nothing is connected until the first call.
     ///
     /// ```
     /// let store = actix_typed_session::store::PostgresStore::open("postgres://app@localhost/app")?;
@@ -216,7 +216,7 @@ impl PostgresStore {
         Self::builder(url)?.build()
     }
 
-    /// A builder for a store on the database at `url`.
+    /// Creates a builder for a store on the database at `url`.
     ///
     /// ```
     /// use std::time::Duration;
@@ -239,7 +239,7 @@ impl PostgresStore {
         })
     }
 
-    /// A builder for a store on a pool the application already has (its settings apply; the
+    /// Creates a builder for a store on a pool the application already has (its settings apply; the
     /// store's timeout still bounds every call).
     ///
     /// ```
@@ -259,19 +259,19 @@ impl PostgresStore {
         }
     }
 
-    /// The pool the store runs on.
+    /// Returns the pool the store runs on.
     #[must_use]
     pub fn pool(&self) -> &PgPool {
         &self.inner.pool
     }
 
-    /// The table holding the sessions.
+    /// Returns the table holding the sessions.
     #[must_use]
     pub fn table(&self) -> &str {
         &self.inner.table
     }
 
-    /// The time one call may take.
+    /// Returns the time one call may take.
     #[must_use]
     pub fn timeout(&self) -> Duration {
         self.inner.timeout
@@ -308,14 +308,14 @@ impl Prune for PostgresStore {
 }
 
 impl PostgresStoreBuilder {
-    /// The table holding the sessions (default `sessions`): 1 to 48 ASCII letters,
+    /// Sets the table holding the sessions (default `sessions`): 1 to 48 ASCII letters,
     /// digits or `_`, not starting with a digit. PostgreSQL folds it to lowercase.
     pub fn table(mut self, table: impl Into<String>) -> Self {
         self.table = table.into();
         self
     }
 
-    /// The longest one store call may take, waiting for a connection included (default
+    /// Sets the longest one store call may take, waiting for a connection included (default
     /// 5 s). For a store made from a URL this is also the pool's acquire
     /// timeout.
     pub fn timeout(mut self, timeout: Duration) -> Self {

@@ -13,10 +13,11 @@ use rusqlite::{params, OptionalExtension as _};
 use self::db::{sqlite_error, Db};
 use self::statements::Statements;
 use super::{
-    check_table, created, created_user, decode, encode, millis, now_ms, only, patch, user_change,
-    written, SqlConfigError, DEFAULT_SQL_TIMEOUT, DEFAULT_TABLE,
+    check_table, created, created_user, decode, encode, millis, only, patch, user_change, written,
+    SqlConfigError, DEFAULT_SQL_TIMEOUT, DEFAULT_TABLE,
 };
 use crate::{
+    clock::Clock,
     store::{ChangeSet, Entries, Keys, Prune, PruneReport, SaveOutcome, SessionStore, UserSession},
     SessionId, StoreError,
 };
@@ -83,6 +84,7 @@ pub struct SqliteStore {
 struct Inner {
     table: String,
     db: Db,
+    clock: Clock,
 }
 
 /// Why a new session's row was not written: another live session's row has the same key (the
@@ -106,11 +108,12 @@ pub struct SqliteStoreBuilder {
     path: PathBuf,
     table: String,
     timeout: Duration,
+    clock: Clock,
 }
 
 impl SqliteStore {
-    /// A store in the SQLite database at `path` (created if missing), with the default table
-    /// and timeout. Nothing is opened until the first call.
+    /// Creates a store in the SQLite database at `path` (created if missing), with the default
+    /// table and timeout. Nothing is opened until the first call.
     ///
     /// ```
     /// let dir = tempfile::tempdir().unwrap();
@@ -124,7 +127,7 @@ impl SqliteStore {
         Self::builder(path).build()
     }
 
-    /// A builder for a store in the SQLite database at `path`.
+    /// Creates a builder for a store in the SQLite database at `path`.
     ///
     /// ```
     /// use std::time::Duration;
@@ -141,22 +144,23 @@ impl SqliteStore {
             path: path.as_ref().to_owned(),
             table: DEFAULT_TABLE.to_owned(),
             timeout: DEFAULT_SQL_TIMEOUT,
+            clock: Clock::system(),
         }
     }
 
-    /// The database file.
+    /// Returns the database file.
     #[must_use]
     pub fn path(&self) -> &Path {
         &self.inner.db.shared().path
     }
 
-    /// The table holding the sessions.
+    /// Returns the table holding the sessions.
     #[must_use]
     pub fn table(&self) -> &str {
         &self.inner.table
     }
 
-    /// The time one call may take.
+    /// Returns the time one call may take.
     #[must_use]
     pub fn timeout(&self) -> Duration {
         self.inner.db.shared().timeout
@@ -208,17 +212,26 @@ impl Prune for SqliteStore {
 }
 
 impl SqliteStoreBuilder {
-    /// The table holding the sessions (default `sessions`): 1 to 48 ASCII letters,
+    /// Sets the table holding the sessions (default `sessions`): 1 to 48 ASCII letters,
     /// digits or `_`, not starting with a digit.
     pub fn table(mut self, table: impl Into<String>) -> Self {
         self.table = table.into();
         self
     }
 
-    /// The longest one store call may take, waiting for the write lock included (default
+    /// Sets the longest one store call may take, waiting for the write lock included (default
     /// 5 s); also SQLite's `busy_timeout` for writes.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// Sets the clock that expiry is measured by (tests move a [`Clock::manual`] instead of
+    /// sleeping).
+    #[cfg(feature = "testing")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
         self
     }
 
@@ -238,6 +251,7 @@ impl SqliteStoreBuilder {
             inner: Arc::new(Inner {
                 table: self.table,
                 db,
+                clock: self.clock,
             }),
         })
     }
@@ -253,13 +267,19 @@ impl fmt::Debug for SqliteStore {
 }
 
 impl Inner {
+    /// Now by the store's clock, in Unix milliseconds: what `expires_at` is compared with.
+    fn now_ms(&self) -> i64 {
+        i64::try_from(self.clock.unix_millis()).unwrap_or(i64::MAX)
+    }
+
     /// On the SQLite thread, whichever thread asks (a pruning task is not the app's caller).
     async fn prune(&self) -> Result<u64, StoreError> {
+        let now = self.now_ms();
         self.db
-            .queue(|conn, db| {
+            .queue(move |conn, db| {
                 let deleted = conn
                     .prepare_cached(&db.sql.prune)
-                    .and_then(|mut prune| prune.execute([now_ms()]))
+                    .and_then(|mut prune| prune.execute([now]))
                     .map_err(sqlite_error)?;
                 Ok(deleted as u64)
             })
@@ -294,19 +314,14 @@ impl SessionStore for SqliteStore {
         let names = only(keys)
             .map(|names| serde_json::to_string(names).map_err(|e| StoreError::Other(e.into())))
             .transpose()?;
-        let (id, key) = row_of(id);
+        let ((id, key), now) = (row_of(id), self.inner.now_ms());
         let Some(ttl) = refresh else {
             return self
                 .inner
                 .db
-                .read(move |conn, db| {
-                    let now = now_ms();
-                    match &names {
-                        None => data_row(conn, &db.sql.load, params![id, now, key]),
-                        Some(names) => {
-                            data_row(conn, &db.sql.load_only, params![id, now, names, key])
-                        }
-                    }
+                .read(move |conn, db| match &names {
+                    None => data_row(conn, &db.sql.load, params![id, now, key]),
+                    Some(names) => data_row(conn, &db.sql.load_only, params![id, now, names, key]),
                 })
                 .await;
         };
@@ -314,7 +329,6 @@ impl SessionStore for SqliteStore {
         self.inner
             .db
             .write(move |conn, db| {
-                let now = now_ms();
                 let expires = now.saturating_add(millis(ttl));
                 match &names {
                     None => data_row(conn, &db.sql.load_refresh, params![id, now, expires, key]),
@@ -337,10 +351,10 @@ impl SessionStore for SqliteStore {
         let patch = patch(changes)?;
         let user = user_change(changes);
         let ((id, key), new, cleared) = (row_of(id), changes.is_new(), changes.is_cleared());
+        let now = self.inner.now_ms();
         self.inner
             .db
             .write(move |conn, db| {
-                let now = now_ms();
                 let sql = if new { &db.sql.create } else { &db.sql.update };
                 let done = conn
                     .prepare_cached(sql)
@@ -366,11 +380,10 @@ impl SessionStore for SqliteStore {
     }
 
     async fn refresh(&self, id: &SessionId, ttl: Duration) -> Result<bool, StoreError> {
-        let (id, key) = row_of(id);
+        let ((id, key), now) = (row_of(id), self.inner.now_ms());
         self.inner
             .db
             .write(move |conn, db| {
-                let now = now_ms();
                 let done = conn
                     .prepare_cached(&db.sql.refresh)
                     .and_then(|mut refresh| {
@@ -407,13 +420,13 @@ impl SessionStore for SqliteStore {
     ) -> Result<SaveOutcome, StoreError> {
         let (data, user) = (encode(&created(changes))?, created_user(changes));
         let ((old, old_key), (new, new_key)) = (row_of(old), row_of(new));
+        let now = self.inner.now_ms();
         self.inner
             .db
             .write(move |conn, db| {
                 conn.execute_batch("SAVEPOINT renew")
                     .map_err(sqlite_error)?;
                 let renewed = (|| {
-                    let now = now_ms();
                     let deleted = conn
                         .prepare_cached(&db.sql.renew_delete)
                         .and_then(|mut delete| delete.execute(params![old, now, old_key]))

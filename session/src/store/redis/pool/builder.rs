@@ -70,13 +70,13 @@ impl RedisPoolBuilder {
         }
     }
 
-    /// How long opening a connection may take (default 1 s).
+    /// Sets how long opening a connection may take (default 1 s).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
     }
 
-    /// How long Redis may take to answer a command (default 1 s).
+    /// Sets how long Redis may take to answer a command (default 1 s).
     /// A Redis that stops answering fails requests after this, with [`StoreError::Timeout`](crate::StoreError::Timeout).
     pub fn response_timeout(mut self, timeout: Duration) -> Self {
         self.response_timeout = timeout;
@@ -90,7 +90,7 @@ impl RedisPoolBuilder {
         self
     }
 
-    /// How many connections to keep (default: one per available core, actix's default number
+    /// Sets how many connections to keep (default: one per available core, actix's default number
     /// of workers; at least one). Each carries any number of concurrent commands. Threads are
     /// given connections in turn on their first call, so with at least as many connections as
     /// worker threads every worker has its own, and its commands never wait on another

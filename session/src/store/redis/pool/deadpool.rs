@@ -9,7 +9,7 @@ use super::{
 };
 
 impl RedisPool {
-    /// A builder that takes its connections from your own deadpool-redis pool.
+    /// Creates a builder that takes its connections from your own deadpool-redis pool.
     ///
     /// Each connection is taken out of `pool` once (costing that pool's `PING`) and then kept
     /// and shared by this pool, so requests pay no `PING`; `pool` creates replacements as

@@ -7,7 +7,7 @@ use rusqlite::{params, Connection, ErrorCode};
 use super::{db::sqlite_error, Inner};
 use crate::{
     store::{
-        sql::{listed, now_ms, UserStatements},
+        sql::{listed, UserStatements},
         UserBinding, UserSession, USER_KEY,
     },
     SessionId, StoreError,
@@ -89,13 +89,13 @@ fn backfill(conn: &Connection, sql: &UserStatements) -> Result<(), StoreError> {
 impl Inner {
     /// The live sessions of `user`.
     pub(super) async fn list_user(&self, user: &str) -> Result<Vec<UserSession>, StoreError> {
-        let user = user.to_owned();
+        let (user, now) = (user.to_owned(), self.now_ms());
         self.db
             .read(move |conn, db| {
                 let rows: Vec<(String, Option<String>, i64)> = conn
                     .prepare_cached(&db.users.list)
                     .and_then(|mut list| {
-                        list.query_map(params![user, now_ms()], |row| {
+                        list.query_map(params![user, now], |row| {
                             Ok((row.get(0)?, row.get(1)?, row.get(2)?))
                         })?
                         .collect()
@@ -109,11 +109,12 @@ impl Inner {
     /// Deletes `user`'s live rows (only `id`'s, given one); answers how many.
     pub(super) async fn end(&self, user: &str, id: Option<&SessionId>) -> Result<u64, StoreError> {
         let (user, id) = (user.to_owned(), id.map(|id| id.as_str().to_owned()));
+        let now = self.now_ms();
         self.db
             .write(move |conn, db| {
                 let ended = conn
                     .prepare_cached(&db.users.end)
-                    .and_then(|mut end| end.execute(params![user, now_ms(), id]))
+                    .and_then(|mut end| end.execute(params![user, now, id]))
                     .map_err(sqlite_error)?;
                 Ok(ended as u64)
             })
