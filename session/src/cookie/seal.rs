@@ -103,7 +103,7 @@ pub fn seal_server_cookie(key: &Key, name: &str, plain: String) -> String {
 
 #[cfg(test)]
 mod tests {
-    use actix_web::cookie::{Cookie, CookieJar};
+    use actix_web::cookie::{Cookie, CookieJar, Key};
 
     use super::*;
 
