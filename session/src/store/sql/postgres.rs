@@ -27,41 +27,30 @@ const MAX_CONNECTIONS: u32 = 16;
 /// every process and machine that uses the same database and table.
 ///
 /// One row per session (`id TEXT PRIMARY KEY, data JSONB, expires_at TIMESTAMPTZ, user_id
-/// TEXT`, indexed on `expires_at` and `user_id`) in a table (default `sessions`) that the store
-/// creates on first use ([`create_schema`](PostgresStore::create_schema)), safely when several
-/// processes start at once; or create it yourself with that shape and both indexes. `data`
-/// maps each session key to its value's JSON text as a JSON string, so values load back byte
-/// for byte. Each store call is one SQL statement: a request that does not use its session
-/// costs none, a read one, a change two. A save merges the change into the row, so concurrent
-/// requests that change different keys all keep their change, and a write after a logout
-/// writes nothing. Times come from the database's clock, so app servers need not agree on the
-/// time. A pool made by [`PostgresStore::open`] checks each connection before use, so the
-/// first requests after a database restart do not fail on dead connections.
+/// TEXT`, indexed on `expires_at` and `user_id`) in a table (default `sessions`) that
+/// [`create_schema`](PostgresStore::create_schema) makes, safely when several processes start
+/// at once; or make it yourself with that shape and both indexes. A request that does not use
+/// its session costs no statement, a read one, a change two. A save merges the change into the
+/// row, so concurrent requests that change different keys all keep their change, and a write
+/// after a logout writes nothing. Values load back byte for byte. Times come from the
+/// database's clock, so app servers need not agree on the time.
 ///
-/// # Expiry and pruning
-/// Expired rows are never served: loads, updates and refreshes only match rows whose
-/// `expires_at` is in the future. Every save and refresh sets a new `expires_at`. Expired rows
-/// stay until [`prune`](Prune::prune) deletes them, by hand or every interval with
-/// [`start_pruning`](crate::store::start_pruning).
-///
-/// # Failures
-/// Each call, waiting for a connection included, fails within the store's timeout (default
-/// 5 s) with [`StoreError::Timeout`] or [`StoreError::Unavailable`] when the
-/// database is down or slow; the middleware answers an opaque 503 on the routes that need the
-/// session, and the pool reconnects by itself once the database is back. A row whose `data`
-/// is not a JSON object of strings is [`StoreError::Corrupt`], which the middleware replaces
-/// with a fresh session.
-///
-/// # TLS
-/// With the `postgres-rustls` feature, connections use TLS (rustls) as the URL's `sslmode`
-/// says. Use `sslmode=verify-full` (the certificate must chain to a trusted root and name the
-/// host); the roots are the system's plus the CA file named by `sslrootcert` (or
-/// `PGSSLROOTCERT`): `postgres://app@db.internal/app?sslmode=verify-full&sslrootcert=/etc/ssl/db-ca.pem`.
-/// `require`, `verify-ca` and `verify-full` never fall back to plain text; `require` verifies
-/// nothing; the default, `prefer`, silently falls back to plain text, as libpq does. A store
-/// made from a URL logs a warning when the database is not on this machine and the mode is
-/// not `verify-ca` or `verify-full`. With [`with_pool`](PostgresStore::with_pool), your
-/// pool's `PgConnectOptions` decide.
+/// - **Expiry**: expired rows are never served, and stay until [`prune`](Prune::prune)
+///   deletes them, by hand or every interval with [`start_pruning`](crate::store::start_pruning).
+/// - **Failures**: each call, waiting for a connection included, fails within the store's
+///   timeout (default 5 s) with [`StoreError::Timeout`] or [`StoreError::Unavailable`] (an
+///   opaque 503) while the database is down or slow; the pool reconnects by itself, and a pool
+///   made by [`open`](PostgresStore::open) checks each connection before use. An undecodable
+///   row is [`StoreError::Corrupt`]: a fresh session.
+/// - **TLS** (feature `postgres-rustls`): the URL's `sslmode` decides. Use
+///   `sslmode=verify-full`, with `sslrootcert` (or `PGSSLROOTCERT`) naming your CA file if the
+///   system's roots do not cover it:
+///   `postgres://app@db.internal/app?sslmode=verify-full&sslrootcert=/etc/ssl/db-ca.pem`.
+///   `require`, `verify-ca` and `verify-full` never fall back to plain text, but `require`
+///   verifies nothing; the default, `prefer`, silently falls back to plain text, as libpq does.
+///   A store made from a URL logs a warning when the database is not on this machine and the
+///   mode is not `verify-ca` or `verify-full`. With
+///   [`with_pool`](PostgresStore::with_pool), your pool's `PgConnectOptions` decide.
 ///
 /// ```no_run
 /// use actix_web::{cookie::Key, App, HttpServer};

@@ -28,39 +28,25 @@ use crate::{
 /// One row per session in a table (default `sessions`, [`SqliteStoreBuilder::table`]) that
 /// the store creates on first use, safely when several processes start at once; a table made
 /// by an earlier version is moved to the current layout on first use (stop the processes of
-/// the earlier version first). Each store call is one SQL statement, so a request that does
-/// not use its session costs none, a read one, a change two. A save merges the change into
-/// the row, so concurrent requests that change different keys of one session all keep their
-/// change, in one process or several, and a write after a logout writes nothing. Values load
-/// back byte for byte. A user's sessions are listed and ended through an indexed `user_id`
-/// column.
+/// the earlier version first). A request that does not use its session costs no statement, a
+/// read one, a change two. A save merges the change into the row, so concurrent requests that
+/// change different keys all keep their change, in one process or several, and a write after
+/// a logout writes nothing. Values load back byte for byte. A user's sessions are listed and
+/// ended through an indexed `user_id` column.
 ///
-/// # Durability
-/// [`SqliteStore::open`] sets WAL mode and `synchronous=NORMAL`: an application crash or kill
-/// loses nothing, a power loss or OS crash may lose the transactions since the last
-/// checkpoint (SQLite keeps the database consistent). Readers never wait for the writer.
+/// - **Durability**: [`SqliteStore::open`] sets WAL mode and `synchronous=NORMAL`: an
+///   application crash or kill loses nothing; a power loss or OS crash may lose the
+///   transactions since the last checkpoint (the database stays consistent).
+/// - **Expiry**: expired rows are never served, and stay until [`prune`](Prune::prune)
+///   deletes them, by hand or every interval with [`start_pruning`](crate::store::start_pruning)
+///   (a prune reads the whole table: there is no index on the expiry).
+/// - **Failures**: each call, waiting for the write lock included, fails within the store's
+///   timeout (default 5 s) with [`StoreError::Timeout`] or [`StoreError::Unavailable`] (an
+///   opaque 503); the next call tries again. An undecodable row is [`StoreError::Corrupt`]: a
+///   fresh session.
 ///
-/// # Threads
-/// SQLite is called directly (rusqlite, SQLite bundled). With one worker thread every call
-/// runs on it; once several threads use the store, calls go to one SQLite thread per store,
-/// which commits the writes queued meanwhile in one transaction and answers each once it is
-/// committed.
-///
-/// # Expiry and pruning
-/// Expired rows are never served: loads, updates and refreshes only match rows whose
-/// `expires_at` is in the future (by this machine's clock). Every save and refresh sets a new
-/// `expires_at`. Expired rows stay until [`prune`](Prune::prune) deletes them, by hand or
-/// every interval with [`start_pruning`](crate::store::start_pruning). There is no index on
-/// `expires_at` (each save would change it too): a prune reads the whole table, holding the
-/// write lock meanwhile.
-///
-/// # Failures
-/// Each call, waiting for a connection or for the write lock included, fails within the
-/// store's timeout (default 5 s) with [`StoreError::Timeout`] or
-/// [`StoreError::Unavailable`]; the middleware answers an opaque 503 on the routes that need the
-/// session. The next call tries again: nothing needs restarting. A row whose `data` is not a
-/// JSON object of strings is [`StoreError::Corrupt`], which the middleware replaces with a fresh
-/// session.
+/// SQLite is called directly (rusqlite, SQLite bundled), on a thread of the store's own once
+/// several threads use it; the repository's docs/architecture.md explains how.
 ///
 /// ```
 /// use std::time::Duration;
