@@ -109,7 +109,7 @@ impl Clock {
     }
 
     /// Milliseconds since the Unix epoch.
-    #[cfg(any(feature = "file", feature = "sqlite"))]
+    #[cfg(any(feature = "file", feature = "sqlite", feature = "postgres"))]
     pub(crate) fn unix_millis(&self) -> u64 {
         u64::try_from(self.since_epoch().as_millis()).unwrap_or(u64::MAX)
     }

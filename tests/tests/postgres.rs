@@ -12,7 +12,7 @@ use actix_typed_session::{
         start_pruning, ChangeSet, Keys, PostgresStore, Prune as _, SessionStore, SqlConfigError,
     },
     testing::{self, body, get, set_cookie, Capabilities},
-    SessionId, SessionMiddleware, StoreError,
+    Clock, SessionId, SessionMiddleware, StoreError,
 };
 use actix_web::cookie::Key;
 use session_tests::postgres_server::PostgresServer;
@@ -29,11 +29,35 @@ fn rows(server: &PostgresServer, table: &str) -> u64 {
         .unwrap()
 }
 
+/// A store whose expiry follows a manual clock, and the clock.
+fn on_a_manual_clock(server: &PostgresServer) -> (PostgresStore, Clock) {
+    let clock = Clock::manual();
+    let store = PostgresStore::builder(&server.url())
+        .unwrap()
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    (store, clock)
+}
+
+/// On a manual clock: the expiry checks advance it instead of sleeping.
 #[actix_web::test]
 async fn postgres_store_passes_the_store_suite() {
     let server = PostgresServer::start();
-    let caps = Capabilities::server_side().lists_user_sessions(true);
-    testing::store_suite(&store(&server), caps).await;
+    let (store, clock) = on_a_manual_clock(&server);
+    let caps = Capabilities::server_side()
+        .lists_user_sessions(true)
+        .clock(clock);
+    testing::store_suite(&store, caps).await;
+}
+
+#[actix_web::test]
+async fn postgres_expiry_follows_the_stores_clock() {
+    let server = PostgresServer::start();
+    let (store, clock) = on_a_manual_clock(&server);
+    store.create_schema().await.unwrap();
+    let rows = || rows(&server, "sessions");
+    sql_support::expiry_follows_the_stores_clock(&store, &clock, rows).await;
 }
 
 #[actix_web::test]

@@ -6,7 +6,7 @@
 use actix_typed_session::{
     store::PostgresStore,
     testing::{self, Capabilities},
-    StoreError,
+    Clock, StoreError,
 };
 use session_tests::{postgres_server::PostgresServer, test_ca::TestCa};
 
@@ -44,8 +44,16 @@ async fn refusal(url: &str) -> String {
 async fn postgres_store_passes_the_store_suite_over_verified_tls() {
     let server = PostgresServer::start_tls();
     let ca = server.tls_ca().expect("a TLS server");
-    let store = PostgresStore::open(&url(&server, "verify-full", Some(ca))).unwrap();
-    let caps = Capabilities::server_side().lists_user_sessions(true);
+    // On a manual clock: the expiry checks advance it instead of sleeping.
+    let clock = Clock::manual();
+    let store = PostgresStore::builder(&url(&server, "verify-full", Some(ca)))
+        .unwrap()
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let caps = Capabilities::server_side()
+        .lists_user_sessions(true)
+        .clock(clock);
     testing::store_suite(&store, caps).await;
     // The store's own connections are the encrypted ones.
     let ssl: bool = sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")

@@ -5,9 +5,9 @@
 use std::{sync::Arc, time::Duration};
 
 use actix_typed_session::{
-    store::{ChangeSet, Keys, SaveOutcome, SessionStore, USER_KEY},
+    store::{ChangeSet, Keys, Prune, SaveOutcome, SessionStore, USER_KEY},
     testing::{self, body, get, set_cookie},
-    Session, SessionId, SessionMiddleware, StoreError,
+    Clock, Session, SessionId, SessionMiddleware, StoreError,
 };
 use actix_web::{cookie::Key, test, web, App, HttpResponse};
 use session_tests::counted::Counted;
@@ -190,6 +190,43 @@ pub async fn expired_sessions_are_never_served<S: SessionStore>(store: &S) {
         .unwrap();
     let loaded = store.load(&id, Keys::All, None).await.unwrap().unwrap();
     assert_eq!(loaded.keys().collect::<Vec<_>>(), ["fresh"]);
+}
+
+/// Expiry follows the store's clock, not the machine's or the database's: a manual clock that
+/// stands still keeps a session of 60 s alive however long the test takes, and advanced past
+/// its TTL the session is gone for loads, updates, refreshes, the user's list and prune. The
+/// row (live by the real clock) stays until prune, by the store's clock, deletes it: `rows`
+/// counts them.
+pub async fn expiry_follows_the_stores_clock<S: SessionStore + Prune>(
+    store: &S,
+    clock: &Clock,
+    rows: impl Fn() -> u64,
+) {
+    let (id, minute) = (SessionId::generate(), Duration::from_secs(60));
+    let binding = r#"{"user":"ada","at":1,"ttl":60}"#;
+    let changes = ChangeSet::create()
+        .upsert("k", "1")
+        .upsert(USER_KEY, binding);
+    store.save(&id, &changes, minute).await.unwrap();
+
+    clock.advance(Duration::from_secs(59));
+    assert!(store.load(&id, Keys::All, None).await.unwrap().is_some());
+    assert_eq!(store.user_sessions("ada").await.unwrap().len(), 1);
+    assert_eq!(store.prune().await.unwrap().expired, 0);
+
+    clock.advance(Duration::from_secs(2));
+    assert_eq!(store.load(&id, Keys::All, None).await.unwrap(), None);
+    let update = ChangeSet::update().upsert("k", "2");
+    assert_eq!(
+        store.save(&id, &update, minute).await.unwrap(),
+        SaveOutcome::Gone
+    );
+    assert!(!store.refresh(&id, minute).await.unwrap());
+    assert!(store.user_sessions("ada").await.unwrap().is_empty());
+    assert_eq!(store.end_user_sessions("ada").await.unwrap(), 0);
+    assert_eq!(rows(), 1);
+    assert_eq!(store.prune().await.unwrap().expired, 1);
+    assert_eq!(rows(), 0);
 }
 
 /// Saves one live and two expired sessions; returns the live one.

@@ -5,8 +5,9 @@ mod users;
 use std::{fmt, str::FromStr as _, sync::Arc, time::Duration};
 
 use sqlx::{
-    postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgSslMode},
-    AssertSqlSafe, Row as _, SqlSafeStr as _, SqlStr,
+    postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, PgSslMode},
+    query::{Query, QueryAs},
+    AssertSqlSafe, Postgres, Row as _, SqlSafeStr as _, SqlStr,
 };
 use tokio::sync::OnceCell;
 
@@ -16,6 +17,7 @@ use super::{
     DEFAULT_TABLE,
 };
 use crate::{
+    clock::Clock,
     store::{ChangeSet, Entries, Keys, Prune, PruneReport, SaveOutcome, SessionStore, UserSession},
     SessionId, StoreError,
 };
@@ -83,6 +85,8 @@ struct Inner {
     schema: OnceCell<()>,
     sql: Statements,
     users: UserStatements,
+    /// A manual clock (tests), read instead of the database's `now()`.
+    clock: Option<Clock>,
 }
 
 /// SQL for sqlx, which asks that a string not written in the source be vouched for: ours are
@@ -90,6 +94,28 @@ struct Inner {
 /// every value is a bind parameter. Shared, so that each call clones a reference count.
 fn statement(sql: impl Into<Arc<str>>) -> SqlStr {
     AssertSqlSafe(sql.into()).into_sql_str()
+}
+
+/// `sql`, reading the time from the statement's last parameter instead of `now()` when the
+/// store has a manual clock (tests): a parameter after all the others, in Unix milliseconds,
+/// that [`Inner::at_now`] binds.
+fn on_clock(sql: String, clocked: bool) -> String {
+    if !clocked || !sql.contains("now()") {
+        return sql;
+    }
+    let last = sql
+        .split('$')
+        .skip(1)
+        .filter_map(|rest| {
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse::<usize>().ok()
+        })
+        .max()
+        .unwrap_or(0);
+    sql.replace(
+        "now()",
+        &format!("to_timestamp(${}::float8 / 1000)", last + 1),
+    )
 }
 
 /// Every statement the store sends, made once for its table.
@@ -109,7 +135,8 @@ struct Statements {
 }
 
 impl Statements {
-    fn new(t: &str) -> Self {
+    fn new(t: &str, clocked: bool) -> Self {
+        let statement = |sql: String| statement(on_clock(sql, clocked));
         // `$1` is always the id. `$n::float8 * interval '1 millisecond'` is a TTL in milliseconds.
         let only = |keys: &str| {
             format!(
@@ -181,6 +208,7 @@ pub struct PostgresStoreBuilder {
     source: Source,
     table: String,
     timeout: Duration,
+    clock: Option<Clock>,
 }
 
 #[derive(Debug)]
@@ -225,6 +253,7 @@ impl PostgresStore {
             source: Source::Options(Box::new(options)),
             table: DEFAULT_TABLE.to_owned(),
             timeout: DEFAULT_SQL_TIMEOUT,
+            clock: None,
         })
     }
 
@@ -245,6 +274,7 @@ impl PostgresStore {
             source: Source::Pool(pool),
             table: DEFAULT_TABLE.to_owned(),
             timeout: DEFAULT_SQL_TIMEOUT,
+            clock: None,
         }
     }
 
@@ -312,6 +342,16 @@ impl PostgresStoreBuilder {
         self
     }
 
+    /// Sets a clock that expiry is measured by instead of the database's (tests move a
+    /// [`Clock::manual`] instead of sleeping). Every process sharing the table must then use
+    /// it.
+    #[cfg(feature = "testing")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
     /// Builds the store. Nothing is connected until the first call.
     ///
     /// # Errors
@@ -335,11 +375,12 @@ impl PostgresStoreBuilder {
         Ok(PostgresStore {
             inner: Arc::new(Inner {
                 pool,
-                sql: Statements::new(&self.table),
-                users: users::statements(&self.table),
+                sql: Statements::new(&self.table, self.clock.is_some()),
+                users: users::statements(&self.table, self.clock.is_some()),
                 table: self.table,
                 timeout: self.timeout,
                 schema: OnceCell::new(),
+                clock: self.clock,
             }),
         })
     }
@@ -380,6 +421,28 @@ impl fmt::Debug for PostgresStore {
 }
 
 impl Inner {
+    /// `query` with the manual clock's now bound last, for a statement [`on_clock`] rewrote.
+    fn at_now<'q>(
+        &self,
+        query: Query<'q, Postgres, PgArguments>,
+    ) -> Query<'q, Postgres, PgArguments> {
+        match &self.clock {
+            Some(clock) => query.bind(clock.unix_millis() as f64),
+            None => query,
+        }
+    }
+
+    /// [`at_now`](Self::at_now) for a query whose rows are decoded as `O`.
+    fn at_now_as<'q, O>(
+        &self,
+        query: QueryAs<'q, Postgres, O, PgArguments>,
+    ) -> QueryAs<'q, Postgres, O, PgArguments> {
+        match &self.clock {
+            Some(clock) => query.bind(clock.unix_millis() as f64),
+            None => query,
+        }
+    }
+
     async fn schema(&self) -> Result<(), StoreError> {
         self.schema
             .get_or_try_init(|| async {
@@ -407,7 +470,8 @@ impl Inner {
     async fn prune(&self) -> Result<u64, StoreError> {
         within(self.timeout, async {
             self.schema().await?;
-            let done = sqlx::query(self.sql.prune.clone())
+            let done = self
+                .at_now(sqlx::query(self.sql.prune.clone()))
                 .execute(&self.pool)
                 .await
                 .map_err(sql_error)?;
@@ -446,6 +510,7 @@ impl SessionStore for PostgresStore {
                     .bind(names)
                     .bind(millis(ttl)),
             };
+            let query = inner.at_now(query);
             let Some(row) = query.fetch_optional(&inner.pool).await.map_err(sql_error)? else {
                 return Ok(None);
             };
@@ -470,14 +535,16 @@ impl SessionStore for PostgresStore {
             } else {
                 &inner.sql.update
             };
-            let done = sqlx::query(sql.clone())
+            let query = sqlx::query(sql.clone())
                 .bind(id.as_str())
                 .bind(changes.is_cleared())
                 .bind(changes.removals())
                 .bind(upserts.as_str())
                 .bind(millis(ttl))
                 .bind(user.is_some())
-                .bind(user.as_ref().and_then(Option::as_deref))
+                .bind(user.as_ref().and_then(Option::as_deref));
+            let done = inner
+                .at_now(query)
                 .execute(&inner.pool)
                 .await
                 .map_err(sql_error)?;
@@ -490,9 +557,11 @@ impl SessionStore for PostgresStore {
         let inner = &*self.inner;
         within(inner.timeout, async {
             inner.schema().await?;
-            let done = sqlx::query(inner.sql.refresh.clone())
+            let query = sqlx::query(inner.sql.refresh.clone())
                 .bind(id.as_str())
-                .bind(millis(ttl))
+                .bind(millis(ttl));
+            let done = inner
+                .at_now(query)
                 .execute(&inner.pool)
                 .await
                 .map_err(sql_error)?;
@@ -528,12 +597,14 @@ impl SessionStore for PostgresStore {
         let (data, user) = (encode(&created(changes))?, created_user(changes));
         within(inner.timeout, async {
             inner.schema().await?;
-            let done = sqlx::query(inner.sql.renew.clone())
+            let query = sqlx::query(inner.sql.renew.clone())
                 .bind(old.as_str())
                 .bind(new.as_str())
                 .bind(data.as_str())
                 .bind(millis(ttl))
-                .bind(user.as_deref())
+                .bind(user.as_deref());
+            let done = inner
+                .at_now(query)
                 .execute(&inner.pool)
                 .await
                 .map_err(sql_error)?;
@@ -544,4 +615,30 @@ impl SessionStore for PostgresStore {
 
     // The save that writes a sign-in sets the row's `user_id`: nothing to index.
     user_methods_without_index!(sql);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_manual_clock_is_the_statements_last_parameter() {
+        let sql = "UPDATE t SET e = now() + $2 WHERE id = $1 AND e > now()".to_owned();
+        assert_eq!(on_clock(sql.clone(), false), sql);
+        assert_eq!(
+            on_clock(sql, true),
+            "UPDATE t SET e = to_timestamp($3::float8 / 1000) + $2 WHERE id = $1 \
+             AND e > to_timestamp($3::float8 / 1000)"
+        );
+        assert_eq!(
+            on_clock("DELETE FROM t WHERE e <= now()".into(), true),
+            "DELETE FROM t WHERE e <= to_timestamp($1::float8 / 1000)"
+        );
+        let unclocked = "DELETE FROM t WHERE id = $1".to_owned();
+        assert_eq!(on_clock(unclocked.clone(), true), unclocked);
+        // Production statements read the database's clock.
+        let plain = Statements::new("sessions", false);
+        assert!(plain.refresh.as_str().contains("now()"));
+        assert!(!plain.refresh.as_str().contains("to_timestamp"));
+    }
 }

@@ -4,7 +4,7 @@
 
 use sqlx::{PgConnection, Postgres, Row as _, Transaction};
 
-use super::{statement, Inner};
+use super::{on_clock, statement, Inner};
 use crate::{
     store::{
         sql::{listed, sql_error, within, UserStatements},
@@ -14,7 +14,7 @@ use crate::{
 };
 
 /// The user statements in this dialect.
-pub(super) fn statements(t: &str) -> UserStatements {
+pub(super) fn statements(t: &str, clocked: bool) -> UserStatements {
     let record = format!("data->>'{USER_KEY}'");
     UserStatements {
         has_column: "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = \
@@ -30,14 +30,20 @@ pub(super) fn statements(t: &str) -> UserStatements {
         index: format!(
             "CREATE INDEX IF NOT EXISTS {t}_user_id ON {t} (user_id) WHERE user_id IS NOT NULL"
         ),
-        list: format!(
-            "SELECT id, {record}, (extract(epoch FROM expires_at) * 1000)::int8 FROM {t} \
-             WHERE user_id = $1 AND expires_at > now()"
+        list: on_clock(
+            format!(
+                "SELECT id, {record}, (extract(epoch FROM expires_at) * 1000)::int8 FROM {t} \
+                 WHERE user_id = $1 AND expires_at > now()"
+            ),
+            clocked,
         ),
         // $1 user, $2 the one id or NULL for all.
-        end: format!(
-            "DELETE FROM {t} WHERE user_id = $1 AND expires_at > now() \
-             AND ($2::text IS NULL OR id = $2)"
+        end: on_clock(
+            format!(
+                "DELETE FROM {t} WHERE user_id = $1 AND expires_at > now() \
+                 AND ($2::text IS NULL OR id = $2)"
+            ),
+            clocked,
         ),
     }
 }
@@ -94,12 +100,11 @@ impl Inner {
     pub(super) async fn list_user(&self, user: &str) -> Result<Vec<UserSession>, StoreError> {
         within(self.timeout, async {
             self.schema().await?;
-            let rows: Vec<(String, Option<String>, i64)> =
-                sqlx::query_as(statement(self.users.list.as_str()))
-                    .bind(user)
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err(sql_error)?;
+            let rows: Vec<(String, Option<String>, i64)> = self
+                .at_now_as(sqlx::query_as(statement(self.users.list.as_str())).bind(user))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(sql_error)?;
             Ok(listed(user, rows))
         })
         .await
@@ -107,9 +112,11 @@ impl Inner {
 
     /// Deletes `user`'s live rows (only `id`'s, given one); answers how many.
     pub(super) async fn end(&self, user: &str, id: Option<&SessionId>) -> Result<u64, StoreError> {
-        let deletion = sqlx::query(statement(self.users.end.as_str()))
-            .bind(user)
-            .bind(id.map(SessionId::as_str));
+        let deletion = self.at_now(
+            sqlx::query(statement(self.users.end.as_str()))
+                .bind(user)
+                .bind(id.map(SessionId::as_str)),
+        );
         within(self.timeout, async {
             self.schema().await?;
             let done = deletion.execute(&self.pool).await.map_err(sql_error)?;
