@@ -40,22 +40,17 @@ fn on_a_manual_clock(server: &PostgresServer) -> (PostgresStore, Clock) {
     (store, clock)
 }
 
-/// On a manual clock: the expiry checks advance it instead of sleeping.
 #[actix_web::test]
 async fn postgres_store_passes_the_store_suite() {
     let server = PostgresServer::start();
     let (store, clock) = on_a_manual_clock(&server);
-    let caps = Capabilities::server_side()
-        .lists_user_sessions(true)
-        .clock(clock);
-    testing::store_suite(&store, caps).await;
+    sql_support::store_suite_on_a_clock(&store, clock).await;
 }
 
 #[actix_web::test]
 async fn postgres_expiry_follows_the_stores_clock() {
     let server = PostgresServer::start();
     let (store, clock) = on_a_manual_clock(&server);
-    store.create_schema().await.unwrap();
     let rows = || rows(&server, "sessions");
     sql_support::expiry_follows_the_stores_clock(&store, &clock, rows).await;
 }

@@ -53,6 +53,12 @@ fn scalar(store: &SqliteStore, sql: &str) -> i64 {
         .unwrap()
 }
 
+/// Counts the rows of the `sessions` table, outside the store, each time it is called.
+fn row_counter(store: &SqliteStore) -> impl Fn() -> u64 {
+    let store = store.clone();
+    move || scalar(&store, "SELECT count(*) FROM sessions") as u64
+}
+
 async fn rows(store: &SqliteStore) -> i64 {
     scalar(store, &format!("SELECT count(*) FROM {}", store.table()))
 }
@@ -85,24 +91,18 @@ async fn open_at_once(dir: &Path, count: usize) -> Vec<SqliteStore> {
     stores
 }
 
-/// On a manual clock: the expiry checks advance it instead of sleeping.
 #[actix_web::test]
 async fn sqlite_store_passes_the_store_suite() {
     let dir = tempfile::tempdir().unwrap();
     let (store, clock) = on_a_manual_clock(dir.path());
-    let caps = Capabilities::server_side()
-        .lists_user_sessions(true)
-        .clock(clock);
-    testing::store_suite(&store, caps).await;
+    sql_support::store_suite_on_a_clock(&store, clock).await;
 }
 
 #[actix_web::test]
 async fn sqlite_expiry_follows_the_stores_clock() {
     let dir = tempfile::tempdir().unwrap();
     let (store, clock) = on_a_manual_clock(dir.path());
-    let counted = store.clone();
-    let rows = move || scalar(&counted, "SELECT count(*) FROM sessions") as u64;
-    sql_support::expiry_follows_the_stores_clock(&store, &clock, rows).await;
+    sql_support::expiry_follows_the_stores_clock(&store, &clock, row_counter(&store)).await;
 }
 
 #[actix_web::test]
@@ -168,9 +168,7 @@ async fn sqlite_stores_sharing_a_file_merge_concurrent_changes() {
 async fn sqlite_logout_beats_a_late_write() {
     let dir = tempfile::tempdir().unwrap();
     let store = store(dir.path());
-    let counted = store.clone();
-    let rows = move || scalar(&counted, "SELECT count(*) FROM sessions") as u64;
-    sql_support::logout_beats_a_late_write(store.clone(), rows).await;
+    sql_support::logout_beats_a_late_write(store.clone(), row_counter(&store)).await;
     sql_support::deleted_sessions_stay_deleted(&store).await;
 }
 

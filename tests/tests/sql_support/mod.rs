@@ -6,7 +6,7 @@ use std::{sync::Arc, time::Duration};
 
 use actix_typed_session::{
     store::{ChangeSet, Keys, Prune, SaveOutcome, SessionStore, USER_KEY},
-    testing::{self, body, get, set_cookie},
+    testing::{self, body, get, set_cookie, Capabilities},
     Clock, Session, SessionId, SessionMiddleware, StoreError,
 };
 use actix_web::{cookie::Key, test, web, App, HttpResponse};
@@ -190,6 +190,15 @@ pub async fn expired_sessions_are_never_served<S: SessionStore>(store: &S) {
         .unwrap();
     let loaded = store.load(&id, Keys::All, None).await.unwrap().unwrap();
     assert_eq!(loaded.keys().collect::<Vec<_>>(), ["fresh"]);
+}
+
+/// The store suite, with users' lists, on the store's manual `clock`: its expiry checks advance
+/// the clock instead of sleeping.
+pub async fn store_suite_on_a_clock<S: SessionStore>(store: &S, clock: Clock) {
+    let caps = Capabilities::server_side()
+        .lists_user_sessions(true)
+        .clock(clock);
+    testing::store_suite(store, caps).await;
 }
 
 /// Expiry follows the store's clock, not the machine's or the database's: a manual clock that
